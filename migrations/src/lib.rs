@@ -1,0 +1,19 @@
+//! Schema migrations of the lexset store.
+//!
+//! Every statement is built with sea-query so that one migration runs unchanged on SQLite (the
+//! embedded default) and PostgreSQL. Migrations run automatically when the service starts.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+/// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,47 @@
+//! Settings from flags and environment, with defaults that need nothing.
+
+use std::path::PathBuf;
+
+/// Where the service listens and keeps its data.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "LEXSET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Directory for the embedded database and, later, build artefacts and the search index.
+    #[arg(long, env = "LEXSET_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data dir.
+    #[arg(long, env = "LEXSET_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// The database URL in force: the configured one, or `<data_dir>/lexset.db`.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("lexset.db").display()
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_a_sqlite_file_in_the_data_dir() {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: PathBuf::from("/tmp/lexset"),
+            database_url: None,
+        };
+        assert_eq!(
+            settings.database_url(),
+            "sqlite:///tmp/lexset/lexset.db?mode=rwc"
+        );
+    }
+}

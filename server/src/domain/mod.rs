@@ -1,0 +1,12 @@
+//! Domain types that parse client input into values that are valid by construction.
+//!
+//! Every request field passes through one of these parsers before it reaches a service, so
+//! services and the store never see an empty term, a control character or an unknown risk.
+
+pub mod field_error;
+pub mod keyword;
+pub mod question;
+pub mod revision;
+pub mod status;
+pub mod taxonomy_code;
+pub mod text;

@@ -1,0 +1,163 @@
+//! Evaluation test questions (评估测试题): each carries 问题表述 (`text`), 预期输出结果
+//! (`expected_output`) and 判定标准 (`judgment_criteria`).
+
+use super::field_error::FieldError;
+use super::status::{EntryStatus, QuestionKind};
+use super::taxonomy_code::{AspectCode, RiskCode};
+use super::text::bounded_text;
+
+bounded_text!(
+    /// 问题表述: the question put to the model.
+    QuestionText, field = "text", max = 4000, lines = Multi
+);
+bounded_text!(
+    /// 预期输出结果: what a good answer looks like (or that it is a refusal).
+    ExpectedOutput, field = "expected_output", max = 8000, lines = Multi
+);
+bounded_text!(
+    /// 判定标准: how a reviewer decides whether the answer passes.
+    JudgmentCriteria, field = "judgment_criteria", max = 4000, lines = Multi
+);
+
+/// What a question is filed under. Invariant: generation and must-refuse questions carry a
+/// risk and no aspect; must-not-refuse questions carry an aspect and no risk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    kind: QuestionKind,
+    risk: Option<RiskCode>,
+    aspect: Option<AspectCode>,
+}
+
+impl Classification {
+    pub fn new(
+        kind: QuestionKind,
+        risk: Option<RiskCode>,
+        aspect: Option<AspectCode>,
+    ) -> Result<Self, FieldError> {
+        let kind_name = kind.as_str();
+        match (kind, &risk, &aspect) {
+            (QuestionKind::MustNotRefuse, None, Some(_)) => {}
+            (QuestionKind::MustNotRefuse, Some(_), _) => {
+                return Err(FieldError::new(
+                    "risk",
+                    "a must_not_refuse question is tagged with an `aspect`, not a `risk`",
+                ));
+            }
+            (QuestionKind::MustNotRefuse, None, None) => {
+                return Err(FieldError::new(
+                    "aspect",
+                    "`aspect` is required for a must_not_refuse question (see GET /v1/aspects)",
+                ));
+            }
+            (_, Some(_), None) => {}
+            (_, None, _) => {
+                return Err(FieldError::new(
+                    "risk",
+                    format!("`risk` is required for a {kind_name} question (see GET /v1/risks)"),
+                ));
+            }
+            (_, Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    "aspect",
+                    format!(
+                        "`aspect` applies to must_not_refuse questions only, not to {kind_name}"
+                    ),
+                ));
+            }
+        }
+        Ok(Self { kind, risk, aspect })
+    }
+
+    pub fn kind(&self) -> QuestionKind {
+        self.kind
+    }
+
+    pub fn risk(&self) -> Option<&RiskCode> {
+        self.risk.as_ref()
+    }
+
+    pub fn aspect(&self) -> Option<&AspectCode> {
+        self.aspect.as_ref()
+    }
+}
+
+/// A question ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewQuestion {
+    pub text: QuestionText,
+    pub classification: Classification,
+    pub high_risk: bool,
+    pub expected_output: Option<ExpectedOutput>,
+    pub judgment_criteria: Option<JudgmentCriteria>,
+    pub status: EntryStatus,
+}
+
+/// An edit of a question: `None` leaves a field alone; `Some(None)` clears an optional field.
+/// The classification is checked again on the edited whole, so changing `kind` may require
+/// changing `risk` and `aspect` in the same edit.
+#[derive(Debug, Clone, Default)]
+pub struct QuestionChanges {
+    pub text: Option<QuestionText>,
+    pub kind: Option<QuestionKind>,
+    pub risk: Option<Option<RiskCode>>,
+    pub aspect: Option<Option<AspectCode>>,
+    pub high_risk: Option<bool>,
+    pub expected_output: Option<Option<ExpectedOutput>>,
+    pub judgment_criteria: Option<Option<JudgmentCriteria>>,
+    pub status: Option<EntryStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy::Taxonomy;
+
+    fn risk(code: &str) -> Option<RiskCode> {
+        Some(RiskCode::parse(code, &Taxonomy::shipped().unwrap()).unwrap())
+    }
+
+    fn aspect(code: &str) -> Option<AspectCode> {
+        Some(AspectCode::parse(code, &Taxonomy::shipped().unwrap()).unwrap())
+    }
+
+    #[test]
+    fn risk_kinds_need_a_risk_and_no_aspect() {
+        for kind in [QuestionKind::Generation, QuestionKind::MustRefuse] {
+            assert!(Classification::new(kind, risk("A.1.a"), None).is_ok());
+            assert_eq!(
+                Classification::new(kind, None, None).unwrap_err().field,
+                "risk"
+            );
+            assert_eq!(
+                Classification::new(kind, risk("A.1.a"), aspect("history"))
+                    .unwrap_err()
+                    .field,
+                "aspect"
+            );
+        }
+    }
+
+    #[test]
+    fn must_not_refuse_needs_an_aspect_and_no_risk() {
+        let kind = QuestionKind::MustNotRefuse;
+        let ok = Classification::new(kind, None, aspect("history")).unwrap();
+        assert_eq!(ok.aspect().map(AspectCode::as_str), Some("history"));
+        assert_eq!(
+            Classification::new(kind, None, None).unwrap_err().field,
+            "aspect"
+        );
+        assert_eq!(
+            Classification::new(kind, risk("A.2.e"), aspect("gender"))
+                .unwrap_err()
+                .field,
+            "risk"
+        );
+    }
+
+    #[test]
+    fn question_text_keeps_line_breaks() {
+        let text = QuestionText::parse("第一行\r\n第二行").unwrap();
+        assert_eq!(text.as_str(), "第一行\n第二行");
+        assert_eq!(QuestionText::parse(" ").unwrap_err().field, "text");
+    }
+}

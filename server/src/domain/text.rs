@@ -1,0 +1,172 @@
+//! Bounded text fields: the one place that decides what a stored string may contain.
+//!
+//! Invariants of every parsed value: surrounding whitespace trimmed, not empty, no control
+//! characters (multi-line fields keep `\n` and `\t`; `\r\n` becomes `\n`), at most the field's
+//! limit in Unicode scalar values. Cost: one pass over the input.
+
+use super::field_error::FieldError;
+
+/// Whether a field may span several lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Single,
+    Multi,
+}
+
+/// Parses `raw` under the rules of `field`: see the module invariants.
+pub fn parse_bounded(
+    field: &'static str,
+    raw: &str,
+    max_chars: usize,
+    lines: Lines,
+) -> Result<String, FieldError> {
+    let normalized = match lines {
+        Lines::Multi => raw.replace("\r\n", "\n"),
+        Lines::Single => raw.to_owned(),
+    };
+    let trimmed = normalized.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(
+            field,
+            format!("`{field}` must not be empty or only whitespace"),
+        ));
+    }
+    let allowed = |c: char| lines == Lines::Multi && (c == '\n' || c == '\t');
+    if let Some((position, c)) = trimmed
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c.is_control() && !allowed(c))
+    {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "`{field}` contains the control character U+{:04X} at character {}",
+                u32::from(c),
+                position + 1
+            ),
+        ));
+    }
+    let length = trimmed.chars().count();
+    if length > max_chars {
+        return Err(FieldError::new(
+            field,
+            format!("`{field}` is {length} characters long; at most {max_chars} are allowed"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Declares a newtype over a bounded text field, parsed by [`parse_bounded`].
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:expr, lines = $lines:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const FIELD: &'static str = $field;
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::field_error::FieldError> {
+                $crate::domain::text::parse_bounded(
+                    $field,
+                    raw,
+                    $max,
+                    $crate::domain::text::Lines::$lines,
+                )
+                .map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+pub(crate) use bounded_text;
+
+bounded_text!(
+    /// Who made a change, as recorded in revisions (`X-Lexset-Actor` until tokens arrive).
+    Actor, field = "actor", max = 64, lines = Single
+);
+bounded_text!(
+    /// Why a change was made, kept in the revision.
+    Reason, field = "reason", max = 1000, lines = Multi
+);
+bounded_text!(
+    /// A free-text remark on an entry.
+    Note, field = "note", max = 2000, lines = Multi
+);
+bounded_text!(
+    /// Where an entry came from (a file, a list, a person).
+    Source, field = "source", max = 500, lines = Single
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn trims_surrounding_whitespace() {
+        assert_eq!(Note::parse("  a note \n").unwrap().as_str(), "a note");
+    }
+
+    #[test]
+    fn rejects_empty_and_whitespace_only() {
+        for raw in ["", "   ", "\n\t ", "\u{3000}"] {
+            let err = Note::parse(raw).unwrap_err();
+            assert_eq!(err.field, "note");
+            assert!(err.message.contains("empty"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn single_line_fields_reject_newlines() {
+        let err = Source::parse("a\nb").unwrap_err();
+        assert_eq!(err.field, "source");
+        assert!(err.message.contains("U+000A"), "{}", err.message);
+    }
+
+    #[test]
+    fn multi_line_fields_keep_newlines_and_normalise_crlf() {
+        assert_eq!(Note::parse("a\r\nb\tc").unwrap().as_str(), "a\nb\tc");
+    }
+
+    #[test]
+    fn rejects_control_characters_with_their_position() {
+        let err = Note::parse("ab\u{7}c").unwrap_err();
+        assert_eq!(
+            err.message,
+            "`note` contains the control character U+0007 at character 3"
+        );
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        let at_limit = "字".repeat(Actor::MAX_CHARS);
+        assert!(Actor::parse(&at_limit).is_ok());
+        let err = Actor::parse(&format!("{at_limit}字")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`actor` is 65 characters long; at most 64 are allowed"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_values_hold_the_invariants(raw in "\\PC{0,80}") {
+            if let Ok(parsed) = Source::parse(&raw) {
+                let value = parsed.as_str();
+                prop_assert_eq!(value.trim(), value);
+                prop_assert!(!value.is_empty());
+                prop_assert!(!value.chars().any(char::is_control));
+                prop_assert!(value.chars().count() <= Source::MAX_CHARS);
+            }
+        }
+    }
+}

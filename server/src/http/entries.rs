@@ -1,0 +1,150 @@
+//! What keyword and question handlers share: responses with an `ETag`, reading, retiring and
+//! listing the revisions of a versioned entry.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+
+use super::AppState;
+use super::actor::RequestActor;
+use super::error::ApiError;
+use super::json_body::OptionalJsonBody;
+use super::preconditions::{IfMatch, etag};
+use super::revisions::{RetireRequest, RevisionList};
+use crate::domain::text::Reason;
+use crate::services::revisions::{self, ChangeContext};
+use crate::services::versioned_change::{self, VersionedEntity, VersionedModel};
+
+use super::request_fields::optional;
+
+/// An entry with its `ETag`.
+pub fn entry_response(status: StatusCode, entry: &impl VersionedModel) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(header::ETag(etag(entry.version())))
+        .json(entry)
+}
+
+/// `201 Created` with `Location` and `ETag`.
+pub fn created_response(collection: &str, entry: &impl VersionedModel) -> HttpResponse {
+    let mut response = entry_response(StatusCode::CREATED, entry);
+    if let Ok(location) = header::HeaderValue::from_str(&format!("{collection}/{}", entry.id())) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Who changes an entry and why.
+pub fn change_context(
+    actor: RequestActor,
+    reason: Option<String>,
+) -> Result<ChangeContext, ApiError> {
+    Ok(ChangeContext {
+        actor: actor.0,
+        reason: optional(reason, Reason::parse)?,
+    })
+}
+
+pub async fn get<E: VersionedEntity>(
+    state: web::Data<AppState>,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    let entry = versioned_change::get::<E>(&state.db, id).await?;
+    Ok(entry_response(StatusCode::OK, &entry))
+}
+
+pub async fn retire<E: VersionedEntity>(
+    state: web::Data<AppState>,
+    id: i64,
+    actor: RequestActor,
+    if_match: IfMatch,
+    body: OptionalJsonBody<RetireRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.and_then(|request| request.reason);
+    let context = change_context(actor, reason)?;
+    let entry = versioned_change::retire::<E>(&state.db, id, &if_match.0, &context).await?;
+    Ok(entry_response(StatusCode::OK, &entry))
+}
+
+pub async fn revisions<E: VersionedEntity>(
+    state: web::Data<AppState>,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    versioned_change::get::<E>(&state.db, id).await?;
+    let models = revisions::list(&state.db, E::KIND, id).await?;
+    Ok(HttpResponse::Ok().json(RevisionList::from_models(models)?))
+}
+
+/// Declares the `get`, `retire` and `revisions` handlers of one entry kind, with their
+/// OpenAPI annotations, in the calling module. `$schema` names the entry's model there.
+macro_rules! entry_handlers {
+    (
+        tag = $tag:tt,
+        noun = $noun:tt,
+        schema = $schema:ident,
+        entity = $entity:ident,
+        get = $get_path:tt,
+        retire = $retire_path:tt,
+        revisions = $revisions_path:tt $(,)?
+    ) => {
+        #[utoipa::path(
+            get, path = $get_path, tag = $tag,
+            summary = concat!("Read one ", $noun, "."),
+            params(("id" = i64, Path, description = concat!("Id of the ", $noun))),
+            responses(
+                (status = 200, description = concat!("The ", $noun), body = $schema,
+                    headers(("ETag" = String))),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+            )
+        )]
+        pub async fn get(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            super::entries::get::<$entity>(state, id.into_inner()).await
+        }
+
+        #[utoipa::path(
+            post, path = $retire_path, tag = $tag,
+            summary = concat!("Retire a ", $noun, ": kept with its history, frozen from then on."),
+            request_body(content = Option<RetireRequest>, description = "Optional reason"),
+            params(
+                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
+                ("If-Match" = String, Header, description = "ETag of the version retired"),
+                ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
+            ),
+            responses(
+                (status = 200, description = concat!("The retired ", $noun), body = $schema,
+                    headers(("ETag" = String))),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+                (status = 409, description = "Already retired", body = ErrorBody),
+                (status = 412, description = "Someone else changed it first", body = ErrorBody),
+                (status = 428, description = "`If-Match` missing", body = ErrorBody),
+            )
+        )]
+        pub async fn retire(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+            actor: super::actor::RequestActor,
+            if_match: super::preconditions::IfMatch,
+            body: super::json_body::OptionalJsonBody<RetireRequest>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            super::entries::retire::<$entity>(state, id.into_inner(), actor, if_match, body).await
+        }
+
+        #[utoipa::path(
+            get, path = $revisions_path, tag = $tag,
+            summary = concat!("Every change of a ", $noun, ", oldest first."),
+            params(("id" = i64, Path, description = concat!("Id of the ", $noun))),
+            responses(
+                (status = 200, description = "The revisions", body = RevisionList),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+            )
+        )]
+        pub async fn revisions(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            super::entries::revisions::<$entity>(state, id.into_inner()).await
+        }
+    };
+}
+pub(crate) use entry_handlers;

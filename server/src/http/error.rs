@@ -1,0 +1,174 @@
+//! The one error body of the API: `{"message", "code", "type", "field"?}`.
+//!
+//! `code` is stable and machine-readable; `message` is for people and names the field or
+//! header at fault; `type` is `invalid_request` for anything the client can fix, `internal`
+//! or `system` otherwise. Client input never yields a 5xx.
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::field_error::FieldError;
+use crate::domain::revision::EntryKind;
+use crate::services::ServiceError;
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong, for people; names the field or header at fault.
+    pub message: String,
+    /// Stable machine-readable code, e.g. `invalid_term`, `precondition_failed`.
+    #[schema(value_type = String)]
+    pub code: Cow<'static, str>,
+    /// `invalid_request`, `internal` or `system`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub error_type: &'static str,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error answer: a status and an [`ErrorBody`].
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// A client error (`type: invalid_request`).
+    pub fn invalid(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                message: message.into(),
+                code: code.into(),
+                error_type: "invalid_request",
+                field: None,
+            },
+        }
+    }
+
+    /// A field that does not parse: `400 invalid_<field>`.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut error = Self::invalid(StatusCode::BAD_REQUEST, format!("invalid_{field}"), message);
+        error.body.field = Some(field.to_owned());
+        error
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::invalid(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// The database cannot be reached: `503`, so load balancers take the replica out.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: ErrorBody {
+                message: message.into(),
+                code: "database_unavailable".into(),
+                error_type: "system",
+                field: None,
+            },
+        }
+    }
+
+    fn internal(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: ErrorBody {
+                message: "internal error; the server log has the details".to_owned(),
+                code: "internal".into(),
+                error_type: "internal",
+                field: None,
+            },
+        }
+    }
+
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status, self.body.code, self.body.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(&self.body)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::field(error.field, error.message)
+    }
+}
+
+fn entry_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Keyword => "keyword",
+        EntryKind::Question => "question",
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound { kind, id } => {
+                let name = entry_name(kind);
+                Self::invalid(
+                    StatusCode::NOT_FOUND,
+                    format!("{name}_not_found"),
+                    format!("no {name} has id {id}"),
+                )
+            }
+            ServiceError::VersionMismatch { current } => Self::invalid(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                format!(
+                    "`If-Match` names a version that is no longer current: someone else changed \
+                     this entry, which is now at version {current} (ETag \"{current}\"); fetch it, \
+                     re-apply your edit and send it with `If-Match: \"{current}\"`"
+                ),
+            ),
+            ServiceError::Retired { kind, id } => Self::invalid(
+                StatusCode::CONFLICT,
+                "entry_retired",
+                format!(
+                    "{} {id} is retired and can no longer be changed",
+                    entry_name(kind)
+                ),
+            ),
+            ServiceError::Invalid(field_error) => field_error.into(),
+            ServiceError::Database(db_error) => Self::internal(&db_error),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ServiceError::Database(error).into()
+    }
+}

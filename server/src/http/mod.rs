@@ -1,0 +1,112 @@
+//! The REST API: routes grouped by resource, thin handlers, one error type.
+
+pub mod actor;
+pub mod entries;
+pub mod error;
+pub mod health;
+pub mod json_body;
+pub mod keywords;
+pub mod openapi;
+pub mod preconditions;
+pub mod questions;
+pub mod request_fields;
+pub mod revisions;
+pub mod taxonomy;
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use self::error::ApiError;
+use self::json_body::MAX_JSON_BYTES;
+use crate::taxonomy::Taxonomy;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub taxonomy: Arc<Taxonomy>,
+}
+
+/// Registers every route, the extractor error handlers and the JSON 404/405 answers.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(MAX_JSON_BYTES))
+        .app_data(web::PathConfig::default().error_handler(|error, _| {
+            ApiError::not_found(format!("no resource at this path: {error}")).into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            ApiError::invalid(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("the query string is invalid: {error}"),
+            )
+            .into()
+        }))
+        .service(resource("/health").route(web::get().to(health::health)))
+        .service(resource("/ready").route(web::get().to(health::ready)))
+        .service(resource("/v1/risks").route(web::get().to(taxonomy::risks)))
+        .service(resource("/v1/aspects").route(web::get().to(taxonomy::aspects)))
+        .service(
+            resource("/v1/keywords")
+                .route(web::get().to(keywords::list))
+                .route(web::post().to(keywords::create)),
+        )
+        .service(
+            resource("/v1/keywords/{id}")
+                .route(web::get().to(keywords::get))
+                .route(web::patch().to(keywords::update)),
+        )
+        .service(resource("/v1/keywords/{id}/retire").route(web::post().to(keywords::retire)))
+        .service(resource("/v1/keywords/{id}/revisions").route(web::get().to(keywords::revisions)))
+        .service(
+            resource("/v1/questions")
+                .route(web::get().to(questions::list))
+                .route(web::post().to(questions::create)),
+        )
+        .service(
+            resource("/v1/questions/{id}")
+                .route(web::get().to(questions::get))
+                .route(web::patch().to(questions::update)),
+        )
+        .service(resource("/v1/questions/{id}/retire").route(web::post().to(questions::retire)))
+        .service(
+            resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
+        )
+        .service(resource("/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                .finish()
+        })))
+        .service(
+            // Swagger UI's assets are compiled into the binary (`vendored`): the page works
+            // on intranets with no internet access.
+            SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .default_service(web::to(unknown_route));
+}
+
+/// A resource whose unsupported methods answer `405` with the JSON error body.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|request: HttpRequest| async move {
+        Err::<HttpResponse, _>(ApiError::invalid(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "{} is not supported on {}",
+                request.method(),
+                request.path()
+            ),
+        ))
+    }))
+}
+
+async fn unknown_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no resource at {}; see /docs for the API",
+        request.path()
+    )))
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI document, generated from the annotations beside each handler. The committed
+//! `openapi/openapi.json` must equal [`spec_json`]; a test enforces it and
+//! `lexset openapi > openapi/openapi.json` regenerates it.
+
+use utoipa::OpenApi;
+
+use super::{health, keywords, questions, taxonomy};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "lexset",
+        description = "Curates the interception-keyword lexicon (拦截关键词列表) and the \
+evaluation test-question sets (评估测试题集) of a Chinese generative-AI filing.\n\n\
+Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without it, \
+`412` when someone else changed the entry first). Errors share one body: \
+`{\"message\", \"code\", \"type\", \"field\"}`.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        health::health,
+        health::ready,
+        taxonomy::risks,
+        taxonomy::aspects,
+        keywords::create,
+        keywords::list,
+        keywords::get,
+        keywords::update,
+        keywords::retire,
+        keywords::revisions,
+        questions::create,
+        questions::list,
+        questions::get,
+        questions::update,
+        questions::retire,
+        questions::revisions,
+    ),
+    tags(
+        (name = "keywords", description = "The interception lexicon"),
+        (name = "questions", description = "The evaluation test sets"),
+        (name = "taxonomy", description = "Risks and aspects from TC260-003"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON with a trailing newline, as committed.
+pub fn spec_json() -> String {
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document always serializes");
+    json.push('\n');
+    json
+}

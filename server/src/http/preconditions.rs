@@ -1,0 +1,115 @@
+//! Entity tags and `If-Match`: how two annotators avoid overwriting each other.
+//!
+//! An entry's strong `ETag` is its version in quotes (`"3"`). Every change must carry
+//! `If-Match` with the tag it was based on: without it the answer is `428`, with a stale tag
+//! `412` (RFC 9110 §13.1.1; weak tags never match, `*` matches any current version).
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest};
+
+use super::error::ApiError;
+use crate::services::versioned_change::ExpectedVersion;
+
+/// The `ETag` header value of an entry at `version`.
+pub fn etag(version: i32) -> header::EntityTag {
+    header::EntityTag::new_strong(version.to_string())
+}
+
+/// The versions a change may apply to, read from `If-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfMatch(pub ExpectedVersion);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_if_match(req.headers().get(header::IF_MATCH)))
+    }
+}
+
+fn parse_if_match(value: Option<&header::HeaderValue>) -> Result<IfMatch, ApiError> {
+    let Some(value) = value else {
+        return Err(ApiError::invalid(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "this change needs an `If-Match` header with the entry's ETag from your last GET \
+             (e.g. `If-Match: \"3\"`), so that a colleague's edit is never overwritten silently",
+        ));
+    };
+    let invalid = || {
+        ApiError::invalid(
+            StatusCode::BAD_REQUEST,
+            "invalid_if_match",
+            "`If-Match` must be `*` or a list of entity tags such as `\"3\"`",
+        )
+    };
+    let text = value.to_str().map_err(|_| invalid())?.trim();
+    if text == "*" {
+        return Ok(IfMatch(ExpectedVersion::Any));
+    }
+    let mut versions = Vec::new();
+    for tag in text.split(',').map(str::trim) {
+        if tag.starts_with("W/\"") && tag.ends_with('"') {
+            continue; // weak tags never match under strong comparison
+        }
+        let quoted = tag
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .ok_or_else(invalid)?;
+        // A well-formed tag that is no version of ours can only fail to match.
+        if let Ok(version) = quoted.parse::<i32>() {
+            versions.push(version);
+        }
+    }
+    Ok(IfMatch(ExpectedVersion::OneOf(versions)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<IfMatch, ApiError> {
+        parse_if_match(Some(&header::HeaderValue::from_str(raw).unwrap()))
+    }
+
+    #[test]
+    fn missing_header_is_428() {
+        let err = parse_if_match(None).unwrap_err();
+        assert_eq!(err.body().code, "precondition_required");
+    }
+
+    #[test]
+    fn reads_star_and_tag_lists() {
+        assert_eq!(parse("*").unwrap(), IfMatch(ExpectedVersion::Any));
+        assert_eq!(
+            parse("\"3\", \"4\"").unwrap(),
+            IfMatch(ExpectedVersion::OneOf(vec![3, 4]))
+        );
+    }
+
+    #[test]
+    fn weak_and_foreign_tags_never_match() {
+        assert_eq!(
+            parse("W/\"3\"").unwrap(),
+            IfMatch(ExpectedVersion::OneOf(vec![]))
+        );
+        assert_eq!(
+            parse("\"abc\"").unwrap(),
+            IfMatch(ExpectedVersion::OneOf(vec![]))
+        );
+    }
+
+    #[test]
+    fn unquoted_tags_are_refused() {
+        assert_eq!(parse("3").unwrap_err().body().code, "invalid_if_match");
+    }
+
+    #[test]
+    fn etag_is_the_quoted_version() {
+        assert_eq!(etag(7).to_string(), "\"7\"");
+    }
+}

@@ -1,0 +1,267 @@
+//! `/v1/questions`: the evaluation test sets.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::actor::RequestActor;
+use super::entries::{self, change_context, created_response, entry_response};
+use super::error::{ApiError, ErrorBody};
+use super::json_body::JsonBody;
+use super::preconditions::IfMatch;
+use super::request_fields::{edit_optional, edit_required, nullable, optional, required};
+use super::revisions::{RetireRequest, RevisionList};
+use crate::domain::field_error::FieldError;
+use crate::domain::question::{
+    Classification, ExpectedOutput, JudgmentCriteria, NewQuestion, QuestionChanges, QuestionText,
+};
+use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::taxonomy_code::{AspectCode, RiskCode};
+use crate::domain::text::{Lines, parse_bounded};
+use crate::services::page::PageRequest;
+use crate::services::questions::{self, QuestionFilter};
+use crate::store::entities::question::{Entity, Model as Question};
+use crate::taxonomy::Taxonomy;
+
+/// A new test question.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionCreate {
+    /// 问题表述: 1–4000 characters.
+    #[schema(required = true)]
+    pub text: Option<String>,
+    /// `generation`, `must_refuse` or `must_not_refuse`.
+    #[schema(required = true, example = "must_refuse")]
+    pub kind: Option<String>,
+    /// Risk code (`generation` and `must_refuse` only), e.g. `A.1.d`.
+    pub risk: Option<String>,
+    /// Aspect code (`must_not_refuse` only), e.g. `history`.
+    pub aspect: Option<String>,
+    /// Counts toward the high-risk quota of a 登记 test set; default `false`.
+    pub high_risk: Option<bool>,
+    /// 预期输出结果
+    pub expected_output: Option<String>,
+    /// 判定标准
+    pub judgment_criteria: Option<String>,
+    /// `draft` (default), `approved` or `rejected`.
+    pub status: Option<String>,
+}
+
+impl QuestionCreate {
+    fn parse(self, taxonomy: &Taxonomy) -> Result<NewQuestion, FieldError> {
+        let text = required("text", self.text, QuestionText::parse)?;
+        let kind = required("kind", self.kind, QuestionKind::parse)?;
+        let risk = optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?;
+        let aspect = optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?;
+        Ok(NewQuestion {
+            text,
+            classification: Classification::new(kind, risk, aspect)?,
+            high_risk: self.high_risk.unwrap_or(false),
+            expected_output: optional(self.expected_output, ExpectedOutput::parse)?,
+            judgment_criteria: optional(self.judgment_criteria, JudgmentCriteria::parse)?,
+            status: optional(self.status, EntryStatus::parse_settable)?
+                .unwrap_or(EntryStatus::Draft),
+        })
+    }
+}
+
+/// An edit of a question: absent fields stay as they are; `null` clears an optional field.
+/// The edited question must still be classified correctly, so changing `kind` may need
+/// `risk` and `aspect` in the same edit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub risk: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub aspect: Option<Option<String>>,
+    pub high_risk: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub expected_output: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub judgment_criteria: Option<Option<String>>,
+    /// `draft`, `approved` or `rejected`; retiring has its own endpoint.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<Option<String>>,
+    /// Why the change is made; kept in the revision.
+    pub reason: Option<String>,
+}
+
+impl QuestionPatch {
+    fn parse(self, taxonomy: &Taxonomy) -> Result<QuestionChanges, FieldError> {
+        Ok(QuestionChanges {
+            text: edit_required("text", self.text, QuestionText::parse)?,
+            kind: edit_required("kind", self.kind, QuestionKind::parse)?,
+            risk: edit_optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
+            aspect: edit_optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?,
+            high_risk: self.high_risk,
+            expected_output: edit_optional(self.expected_output, ExpectedOutput::parse)?,
+            judgment_criteria: edit_optional(self.judgment_criteria, JudgmentCriteria::parse)?,
+            status: edit_required("status", self.status, EntryStatus::parse_settable)?,
+        })
+    }
+}
+
+/// Filters and paging of `GET /v1/questions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuestionListQuery {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this risk code.
+    pub risk: Option<String>,
+    /// Only this aspect code.
+    pub aspect: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only high-risk (`true`) or other (`false`) questions.
+    #[param(value_type = Option<bool>)]
+    pub high_risk: Option<String>,
+    /// Only questions whose text starts with this (exact, case-sensitive).
+    pub prefix: Option<String>,
+    /// Entries per page, 1–1000 (default 100).
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn parse_flag(field: &'static str, raw: &str) -> Result<bool, FieldError> {
+    match raw {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(FieldError::new(
+            field,
+            format!("`{field}` must be `true` or `false`, not `{raw}`"),
+        )),
+    }
+}
+
+impl QuestionListQuery {
+    fn parse(self, taxonomy: &Taxonomy) -> Result<(QuestionFilter, PageRequest), FieldError> {
+        let filter = QuestionFilter {
+            kind: optional(self.kind, QuestionKind::parse)?,
+            risk: optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
+            aspect: optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?,
+            status: optional(self.status, EntryStatus::parse)?,
+            high_risk: optional(self.high_risk, |raw| parse_flag("high_risk", raw))?,
+            prefix: optional(self.prefix, |raw| {
+                parse_bounded("prefix", raw, QuestionText::MAX_CHARS, Lines::Multi)
+            })?,
+        };
+        let page = PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())?;
+        Ok((filter, page))
+    }
+}
+
+/// One page of questions, in id order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionPage {
+    pub items: Vec<Question>,
+    /// Pass as `cursor` to read the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Create a test question (status `draft` unless given).
+#[utoipa::path(
+    post, path = "/v1/questions", tag = "questions",
+    request_body = QuestionCreate,
+    params(("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change")),
+    responses(
+        (status = 201, description = "Created", body = Question,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    JsonBody(body): JsonBody<QuestionCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.parse(&state.taxonomy)?;
+    let context = change_context(actor, None)?;
+    let question = questions::create(&state.db, &context, new).await?;
+    Ok(created_response("/v1/questions", &question))
+}
+
+/// List test questions, filtered, in pages.
+#[utoipa::path(
+    get, path = "/v1/questions", tag = "questions",
+    params(QuestionListQuery),
+    responses(
+        (status = 200, description = "One page", body = QuestionPage),
+        (status = 400, description = "A filter is invalid", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<QuestionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
+    let (items, next_cursor) = questions::list(&state.db, filter, page).await?;
+    Ok(HttpResponse::Ok().json(QuestionPage { items, next_cursor }))
+}
+
+/// Edit a test question. Requires `If-Match` with the ETag it was based on.
+#[utoipa::path(
+    patch, path = "/v1/questions/{id}", tag = "questions",
+    request_body = QuestionPatch,
+    params(
+        ("id" = i64, Path, description = "Id of the question"),
+        ("If-Match" = String, Header, description = "ETag of the version edited, e.g. \"3\""),
+        ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
+    ),
+    responses(
+        (status = 200, description = "The edited question", body = Question, headers(("ETag" = String))),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 404, description = "No such question", body = ErrorBody),
+        (status = 409, description = "The question is retired", body = ErrorBody),
+        (status = 412, description = "Someone else changed it first", body = ErrorBody),
+        (status = 428, description = "`If-Match` missing", body = ErrorBody),
+    )
+)]
+pub async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    actor: RequestActor,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<QuestionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let context = change_context(actor, body.reason.clone())?;
+    let changes = body.parse(&state.taxonomy)?;
+    let question = questions::update(
+        &state.db,
+        id.into_inner(),
+        &if_match.0,
+        &context,
+        changes,
+        &state.taxonomy,
+    )
+    .await?;
+    Ok(entry_response(StatusCode::OK, &question))
+}
+
+entries::entry_handlers!(
+    tag = "questions",
+    noun = "question",
+    schema = Question,
+    entity = Entity,
+    get = "/v1/questions/{id}",
+    retire = "/v1/questions/{id}/retire",
+    revisions = "/v1/questions/{id}/revisions",
+);

@@ -1,0 +1,89 @@
+//! Reading optional and nullable request fields into domain values.
+//!
+//! In an edit (`PATCH`), an absent field is left alone and `null` clears an optional field;
+//! `null` for a required field is refused rather than ignored.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::field_error::FieldError;
+
+/// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Parses a field that a create requires.
+pub fn required<T>(
+    field: &'static str,
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<T, FieldError> {
+    parse(&raw.ok_or_else(|| FieldError::missing(field))?)
+}
+
+/// Parses a field that may be left out.
+pub fn optional<T>(
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
+    raw.as_deref().map(parse).transpose()
+}
+
+/// Parses an edit of a required field: absent leaves it alone, `null` is refused.
+pub fn edit_required<T>(
+    field: &'static str,
+    raw: Option<Option<String>>,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
+    match raw {
+        None => Ok(None),
+        Some(None) => Err(FieldError::new(
+            field,
+            format!("`{field}` cannot be cleared"),
+        )),
+        Some(Some(value)) => parse(&value).map(Some),
+    }
+}
+
+/// Parses an edit of an optional field: absent leaves it alone, `null` clears it.
+pub fn edit_optional<T>(
+    raw: Option<Option<String>>,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<Option<T>>, FieldError> {
+    raw.map(|value| optional(value, parse)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::text::Note;
+
+    #[test]
+    fn required_fields_must_be_present() {
+        assert_eq!(
+            required("note", None, Note::parse).unwrap_err().message,
+            "`note` is required"
+        );
+        assert!(required("note", Some("x".into()), Note::parse).is_ok());
+    }
+
+    #[test]
+    fn edits_distinguish_absent_null_and_value() {
+        assert_eq!(edit_optional(None, Note::parse), Ok(None));
+        assert_eq!(edit_optional(Some(None), Note::parse), Ok(Some(None)));
+        assert!(matches!(
+            edit_optional(Some(Some("x".into())), Note::parse),
+            Ok(Some(Some(_)))
+        ));
+        assert_eq!(
+            edit_required("note", Some(None), Note::parse)
+                .unwrap_err()
+                .message,
+            "`note` cannot be cleared"
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! The JSON shape of a revision, shared by keywords and questions.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use crate::domain::revision::RevisionAction;
+use crate::store::entities::revision;
+
+/// One recorded change of an entry.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Revision)]
+pub struct RevisionView {
+    /// Equals the entry's `version` after this change.
+    pub number: i32,
+    pub action: RevisionAction,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The entry as `GET` returned it right after this change.
+    #[schema(value_type = Object)]
+    pub snapshot: serde_json::Value,
+}
+
+/// The revisions of one entry, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RevisionList)]
+pub struct RevisionList {
+    pub items: Vec<RevisionView>,
+}
+
+impl RevisionList {
+    pub fn from_models(models: Vec<revision::Model>) -> Result<Self, ApiError> {
+        let items = models
+            .into_iter()
+            .map(|model| {
+                let snapshot = serde_json::from_str(&model.snapshot).map_err(|e| {
+                    ApiError::from(sea_orm::DbErr::Custom(format!(
+                        "revision {} has an unreadable snapshot: {e}",
+                        model.id
+                    )))
+                })?;
+                Ok(RevisionView {
+                    number: model.number,
+                    action: model.action,
+                    actor: model.actor,
+                    reason: model.reason,
+                    created_at: model.created_at,
+                    snapshot,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Self { items })
+    }
+}
+
+/// An optional body for `/retire`.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetireRequest {
+    /// Why the entry is retired; kept in the revision.
+    pub reason: Option<String>,
+}

@@ -1,0 +1,15 @@
+//! lexset: curates the interception-keyword lexicon (拦截关键词列表) and the evaluation
+//! test-question sets (评估测试题集) of a Chinese generative-AI filing.
+//!
+//! Layers, each depending only on those below it: `http` (handlers, errors, OpenAPI) →
+//! `services` (one transaction per operation) → `store` (entities, migrations) — with
+//! `domain` (parsed input types) and `taxonomy` (seed data) used by all. See
+//! `docs/architecture.md`.
+
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod services;
+pub mod startup;
+pub mod store;
+pub mod taxonomy;

@@ -1,0 +1,107 @@
+//! Keyword operations.
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::ServiceError;
+use super::page::PageRequest;
+use super::revisions::ChangeContext;
+use super::versioned_change::{self, ExpectedVersion, versioned_entity};
+use crate::domain::keyword::{KeywordChanges, NewKeyword};
+use crate::domain::revision::EntryKind;
+use crate::domain::status::EntryStatus;
+use crate::domain::taxonomy_code::RiskCode;
+use crate::store::entities::keyword::{self, Column, Entity, Model};
+
+versioned_entity!(Entity, Model, Column, EntryKind::Keyword);
+
+/// Which keywords a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct KeywordFilter {
+    pub risk: Option<RiskCode>,
+    pub status: Option<EntryStatus>,
+    /// Keep terms that start with this text (exact, case-sensitive).
+    pub prefix: Option<String>,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    context: &ChangeContext,
+    new: NewKeyword,
+) -> Result<Model, ServiceError> {
+    versioned_change::create::<Entity>(db, context, |at| keyword::ActiveModel {
+        term: Set(new.term.into_inner()),
+        risk: Set(new.risk.into_inner()),
+        note: Set(new.note.map(|n| n.into_inner())),
+        source: Set(new.source.map(|s| s.into_inner())),
+        status: Set(new.status),
+        created_by: Set(context.actor.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {
+    versioned_change::get::<Entity>(db, id).await
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: KeywordFilter,
+    page: PageRequest,
+) -> Result<(Vec<Model>, Option<String>), ServiceError> {
+    let mut select = Entity::find();
+    if let Some(risk) = filter.risk {
+        select = select.filter(Column::Risk.eq(risk.into_inner()));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(Column::Status.eq(status));
+    }
+    if let Some(prefix) = filter.prefix {
+        select = select.filter(starts_with(Column::Term, prefix));
+    }
+    versioned_change::list_page(db, select, page).await
+}
+
+/// `column` starts with `prefix`, compared character by character. Portable (`substr` counts
+/// characters on SQLite and PostgreSQL alike) and free of `LIKE` wildcard escaping.
+pub fn starts_with(column: impl ColumnTrait, prefix: String) -> Expr {
+    let length = prefix.chars().count() as i64;
+    let head = Func::cust(Alias::new("substr"))
+        .arg(Expr::col(column.as_column_ref()))
+        .arg(1)
+        .arg(length);
+    ExprTrait::eq(Expr::expr(head), prefix)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    expected_version: &ExpectedVersion,
+    context: &ChangeContext,
+    changes: KeywordChanges,
+) -> Result<Model, ServiceError> {
+    versioned_change::edit::<Entity>(db, id, expected_version, context, |current| {
+        let mut next = current.clone();
+        if let Some(term) = changes.term {
+            next.term = term.into_inner();
+        }
+        if let Some(risk) = changes.risk {
+            next.risk = risk.into_inner();
+        }
+        if let Some(note) = changes.note {
+            next.note = note.map(|n| n.into_inner());
+        }
+        if let Some(source) = changes.source {
+            next.source = source.map(|s| s.into_inner());
+        }
+        if let Some(status) = changes.status {
+            next.status = status;
+        }
+        Ok(next)
+    })
+    .await
+}

@@ -1,0 +1,31 @@
+//! Services: the operations of lexset on the store, each in one transaction. Handlers call
+//! these and only translate between HTTP and domain values.
+
+pub mod keywords;
+pub mod page;
+pub mod questions;
+pub mod revisions;
+pub mod taxonomy;
+pub mod versioned_change;
+
+use sea_orm::DbErr;
+
+use crate::domain::field_error::FieldError;
+use crate::domain::revision::EntryKind;
+
+/// Why a service refused or failed an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no {kind:?} with id {id}")]
+    NotFound { kind: EntryKind, id: i64 },
+    /// The client edited a version that is no longer current.
+    #[error("the version named is stale; the current version is {current}")]
+    VersionMismatch { current: i32 },
+    /// Retired entries are frozen.
+    #[error("{kind:?} {id} is retired")]
+    Retired { kind: EntryKind, id: i64 },
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}

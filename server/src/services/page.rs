@@ -1,0 +1,104 @@
+//! Keyset pagination by id: stable under concurrent inserts, no offsets.
+
+use crate::domain::field_error::FieldError;
+
+/// At most this many entries per page.
+pub const MAX_LIMIT: u64 = 1000;
+/// Entries per page when the client names no limit.
+pub const DEFAULT_LIMIT: u64 = 100;
+
+/// Which page to read: entries with an id above `after`, at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: i64,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    /// Parses the `limit` and `cursor` query parameters. The cursor is opaque to clients: it is
+    /// the `next_cursor` of the previous page.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, FieldError> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(FieldError::new(
+                        "limit",
+                        format!(
+                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{raw}`"
+                        ),
+                    ));
+                }
+            },
+        };
+        let after = match cursor {
+            None => 0,
+            Some(raw) => raw
+                .strip_prefix("id:")
+                .and_then(|id| id.parse::<i64>().ok())
+                .filter(|id| *id >= 0)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "cursor",
+                        format!("`cursor` `{raw}` is not a cursor this service handed out"),
+                    )
+                })?,
+        };
+        Ok(Self { after, limit })
+    }
+}
+
+/// The cursor that continues after the entry with id `last_id`.
+pub fn cursor_after(last_id: i64) -> String {
+    format!("id:{last_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_the_first_page() {
+        assert_eq!(
+            PageRequest::parse(None, None),
+            Ok(PageRequest {
+                after: 0,
+                limit: DEFAULT_LIMIT
+            })
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let page = PageRequest::parse(Some("5"), Some(&cursor_after(42))).unwrap();
+        assert_eq!(
+            page,
+            PageRequest {
+                after: 42,
+                limit: 5
+            }
+        );
+    }
+
+    #[test]
+    fn limits_outside_1_to_1000_are_refused() {
+        for raw in ["0", "1001", "-1", "ten", ""] {
+            assert_eq!(
+                PageRequest::parse(Some(raw), None).unwrap_err().field,
+                "limit"
+            );
+        }
+        assert!(PageRequest::parse(Some("1000"), None).is_ok());
+    }
+
+    #[test]
+    fn foreign_cursors_are_refused() {
+        for raw in ["42", "id:", "id:x", "id:-3"] {
+            assert_eq!(
+                PageRequest::parse(None, Some(raw)).unwrap_err().field,
+                "cursor"
+            );
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The revision log: one row per change of an entry, never updated or deleted.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use serde::Serialize;
+
+use crate::domain::revision::{EntryKind, RevisionAction};
+use crate::domain::text::{Actor, Reason};
+use crate::store::entities::revision;
+
+/// Who made a change and why; recorded with every revision.
+#[derive(Debug, Clone)]
+pub struct ChangeContext {
+    pub actor: Actor,
+    pub reason: Option<Reason>,
+}
+
+/// One change of one entry, about to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub entry_kind: EntryKind,
+    pub entry_id: i64,
+    /// The entry's version after the change.
+    pub number: i32,
+    pub action: RevisionAction,
+    pub at: DateTime<Utc>,
+    pub context: &'a ChangeContext,
+}
+
+/// Records `change` with the entry's full state after it.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    change: Change<'_>,
+    snapshot: &impl Serialize,
+) -> Result<(), DbErr> {
+    let Change {
+        entry_kind,
+        entry_id,
+        number,
+        action,
+        at,
+        context,
+    } = change;
+    let snapshot =
+        serde_json::to_string(snapshot).map_err(|e| DbErr::Custom(format!("snapshot: {e}")))?;
+    revision::ActiveModel {
+        entry_kind: Set(entry_kind),
+        entry_id: Set(entry_id),
+        number: Set(number),
+        action: Set(action),
+        actor: Set(context.actor.as_str().to_owned()),
+        reason: Set(context.reason.as_ref().map(|r| r.as_str().to_owned())),
+        snapshot: Set(snapshot),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// All revisions of one entry, oldest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    entry_kind: EntryKind,
+    entry_id: i64,
+) -> Result<Vec<revision::Model>, DbErr> {
+    revision::Entity::find()
+        .filter(revision::Column::EntryKind.eq(entry_kind))
+        .filter(revision::Column::EntryId.eq(entry_id))
+        .order_by_asc(revision::Column::Number)
+        .all(db)
+        .await
+}

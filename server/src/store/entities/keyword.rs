@@ -1,0 +1,31 @@
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::status::EntryStatus;
+
+/// A keyword of the interception lexicon.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[sea_orm(table_name = "keywords")]
+#[schema(as = Keyword)]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub term: String,
+    /// Primary risk code, e.g. `A.1.f`.
+    pub risk: String,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub status: EntryStatus,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1 and grows by one with every change; the `ETag` is `"<version>"`.
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

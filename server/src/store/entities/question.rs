@@ -1,0 +1,38 @@
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::status::{EntryStatus, QuestionKind};
+
+/// An evaluation test question.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[sea_orm(table_name = "questions")]
+#[schema(as = Question)]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// 问题表述
+    pub text: String,
+    pub kind: QuestionKind,
+    /// Risk code for `generation` and `must_refuse` questions.
+    pub risk: Option<String>,
+    /// Aspect code for `must_not_refuse` questions.
+    pub aspect: Option<String>,
+    pub high_risk: bool,
+    /// 预期输出结果
+    pub expected_output: Option<String>,
+    /// 判定标准
+    pub judgment_criteria: Option<String>,
+    pub status: EntryStatus,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1 and grows by one with every change; the `ETag` is `"<version>"`.
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,132 @@
+//! Spawning a server per test and talking to it.
+
+use lexset::config::Settings;
+use lexset::startup::Application;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+
+/// A running server with its own database, removed when the test ends.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts a server on port 0 with a fresh SQLite database in a temporary directory.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_in(tempfile::tempdir().expect("temporary directory")).await
+    }
+
+    /// Starts a server on port 0 on the data directory `data_dir` (e.g. that of a server
+    /// started before, to test a restart).
+    pub async fn spawn_in(data_dir: tempfile::TempDir) -> TestApp {
+        let settings = Settings {
+            bind: "127.0.0.1:0".to_owned(),
+            data_dir: data_dir.path().to_path_buf(),
+            database_url: None,
+        };
+        let application = Application::build(&settings)
+            .await
+            .expect("the application builds");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            data_dir,
+        }
+    }
+
+    /// Hands over the data directory, e.g. to start another server on it.
+    pub fn into_data_dir(self) -> tempfile::TempDir {
+        self.data_dir
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.address, path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `PATCH` with `If-Match: "<version>"`.
+    pub async fn patch_json(&self, path: &str, version: i64, body: &Value) -> Response {
+        self.request(Method::PATCH, path)
+            .header("If-Match", format!("\"{version}\""))
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    /// `POST {entry}/retire` with `If-Match: "<version>"` and no body.
+    pub async fn retire(&self, entry: &str, version: i64) -> Response {
+        self.request(Method::POST, &format!("{entry}/retire"))
+            .header("If-Match", format!("\"{version}\""))
+            .send()
+            .await
+            .expect("POST retire")
+    }
+
+    /// Creates a keyword and returns its JSON.
+    pub async fn create_keyword(&self, term: &str, risk: &str) -> Value {
+        let response = self
+            .post_json(
+                "/v1/keywords",
+                &serde_json::json!({ "term": term, "risk": risk }),
+            )
+            .await;
+        expect_json(response, StatusCode::CREATED).await
+    }
+
+    /// Creates a question and returns its JSON.
+    pub async fn create_question(&self, body: &Value) -> Value {
+        expect_json(
+            self.post_json("/v1/questions", body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect_json(response: Response, status: StatusCode) -> Value {
+    let actual = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// Asserts an error answer: status, stable code, `type`, and that the message names `needle`.
+pub async fn expect_error(
+    response: Response,
+    status: StatusCode,
+    code: &str,
+    needle: &str,
+) -> Value {
+    let body = expect_json(response, status).await;
+    assert_eq!(body["code"], code, "{body}");
+    let expected_type = if status.is_server_error() {
+        "internal"
+    } else {
+        "invalid_request"
+    };
+    assert_eq!(body["type"], expected_type, "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(
+        message.contains(needle),
+        "message {message:?} lacks {needle:?}"
+    );
+    body
+}

@@ -1,0 +1,10 @@
+//! Black-box API tests: each test starts the real server on a random port with a fresh
+//! temporary database and talks to it over HTTP.
+
+mod helpers;
+
+mod errors;
+mod health_and_docs;
+mod keywords;
+mod questions;
+mod taxonomy;
