@@ -14,6 +14,10 @@ pub struct Settings {
     /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data dir.
     #[arg(long, env = "LEXSET_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Similarity (0–1] from which questions count as near duplicates; default from
+    /// `seeds/near-duplicates.toml` (0.8).
+    #[arg(long, env = "LEXSET_NEAR_DUPLICATE_THRESHOLD")]
+    pub near_duplicate_threshold: Option<f64>,
 }
 
 impl Settings {
@@ -38,6 +42,7 @@ mod tests {
             bind: "127.0.0.1:0".into(),
             data_dir: PathBuf::from("/tmp/lexset"),
             database_url: None,
+            near_duplicate_threshold: None,
         };
         assert_eq!(
             settings.database_url(),

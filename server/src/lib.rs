@@ -6,8 +6,11 @@
 //! `domain` (parsed input types) and `taxonomy` (seed data) used by all. See
 //! `docs/architecture.md`.
 
+pub mod checksum;
 pub mod config;
+pub mod dedup;
 pub mod domain;
+pub mod fold;
 pub mod http;
 pub mod services;
 pub mod startup;

@@ -5,7 +5,7 @@ use tracing_subscriber::EnvFilter;
 
 use lexset::config::Settings;
 use lexset::http::openapi;
-use lexset::startup::Application;
+use lexset::startup::{self, Application};
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Run the service (migrates the database and loads the seeds first).
     Serve(Settings),
+    /// Recompute every dedup key under the current fold profile and print what changed,
+    /// including live entries that now share a key (they are reported, never merged).
+    Refold(Settings),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -38,14 +41,27 @@ async fn main() -> std::process::ExitCode {
             print!("{}", openapi::spec_json());
             std::process::ExitCode::SUCCESS
         }
-        Command::Serve(settings) => match serve(&settings).await {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!("{error}");
-                std::process::ExitCode::FAILURE
-            }
-        },
+        Command::Serve(settings) => exit_code(serve(&settings).await),
+        Command::Refold(settings) => exit_code(refold(&settings).await),
     }
+}
+
+fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn refold(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let (db, dedup) = startup::open_store(settings).await?;
+    let report = lexset::services::refold::refold(&db, &dedup).await?;
+    startup::log_refold(&report);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }
 
 async fn serve(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {

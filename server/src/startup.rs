@@ -7,9 +7,16 @@ use actix_web::dev::Server;
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
 
+use sea_orm::DatabaseConnection;
+
 use crate::config::Settings;
+use crate::dedup::Dedup;
+use crate::dedup::near_duplicates::{NearDuplicateConfig, check_threshold};
+use crate::fold::FoldProfile;
+use crate::fold::profile::ProfileError;
 use crate::http::{self, AppState};
 use crate::services;
+use crate::services::refold::{self, RefoldReport};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
 
@@ -25,11 +32,54 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Seeds(#[from] SeedError),
+    #[error(transparent)]
+    FoldProfile(#[from] ProfileError),
+    #[error("{0}")]
+    NearDuplicates(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
         source: std::io::Error,
     },
+}
+
+/// Creates the data directory, opens and migrates the database, and loads the dedup settings.
+pub async fn open_store(settings: &Settings) -> Result<(DatabaseConnection, Dedup), StartupError> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        source,
+    })?;
+    let db = store::connect_and_migrate(&settings.database_url()).await?;
+    let mut near_duplicates =
+        NearDuplicateConfig::shipped().map_err(StartupError::NearDuplicates)?;
+    if let Some(threshold) = settings.near_duplicate_threshold {
+        near_duplicates.threshold = check_threshold(threshold).map_err(|e| {
+            StartupError::NearDuplicates(format!("--near-duplicate-threshold: {e}"))
+        })?;
+    }
+    let dedup = Dedup {
+        profile: FoldProfile::shipped()?,
+        near_duplicates,
+    };
+    Ok((db, dedup))
+}
+
+/// Logs what a refold changed; new collisions are warnings, since someone must resolve them.
+pub fn log_refold(report: &RefoldReport) {
+    tracing::info!(
+        state = %report.state,
+        previous = ?report.previous_state,
+        keywords = report.keywords_rekeyed,
+        questions = report.questions_rekeyed,
+        "recomputed dedup keys under the current fold profile"
+    );
+    for collision in &report.new_collisions {
+        tracing::warn!(
+            kind = collision.entry_kind,
+            ids = ?collision.ids,
+            "live entries now share a dedup key; see GET /v1/reports/collisions"
+        );
+    }
 }
 
 /// A built, not yet running, lexset server.
@@ -41,16 +91,16 @@ pub struct Application {
 impl Application {
     /// Opens (and migrates) the database, loads the seeds and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
-        let db = store::connect_and_migrate(&settings.database_url()).await?;
+        let (db, dedup) = open_store(settings).await?;
         let taxonomy = Taxonomy::shipped()?;
         services::taxonomy::load(&db, &taxonomy).await?;
+        if let Some(report) = refold::refold_if_needed(&db, &dedup).await? {
+            log_refold(&report);
+        }
         let state = web::Data::new(AppState {
             db,
             taxonomy: Arc::new(taxonomy),
+            dedup: Arc::new(dedup),
         });
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),

@@ -25,6 +25,7 @@ impl TestApp {
             bind: "127.0.0.1:0".to_owned(),
             data_dir: data_dir.path().to_path_buf(),
             database_url: None,
+            near_duplicate_threshold: None,
         };
         let application = Application::build(&settings)
             .await

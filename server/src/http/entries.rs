@@ -23,9 +23,15 @@ pub fn entry_response(status: StatusCode, entry: &impl VersionedModel) -> HttpRe
         .json(entry)
 }
 
-/// `201 Created` with `Location` and `ETag`.
-pub fn created_response(collection: &str, entry: &impl VersionedModel) -> HttpResponse {
-    let mut response = entry_response(StatusCode::CREATED, entry);
+/// `201 Created` with `Location` and `ETag` of `entry`, and `body`.
+pub fn created_response(
+    collection: &str,
+    entry: &impl VersionedModel,
+    body: &impl serde::Serialize,
+) -> HttpResponse {
+    let mut response = HttpResponse::Created()
+        .insert_header(header::ETag(etag(entry.version())))
+        .json(body);
     if let Ok(location) = header::HeaderValue::from_str(&format!("{collection}/{}", entry.id())) {
         response.headers_mut().insert(header::LOCATION, location);
     }

@@ -31,13 +31,18 @@ pub struct ErrorBody {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `duplicate_keyword` and `duplicate_question`: the live entry already there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub existing: Option<serde_json::Value>,
 }
 
 /// An error answer: a status and an [`ErrorBody`].
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    /// Boxed: errors travel in every `Result` of the HTTP layer.
+    body: Box<ErrorBody>,
 }
 
 impl ApiError {
@@ -49,12 +54,13 @@ impl ApiError {
     ) -> Self {
         Self {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 message: message.into(),
                 code: code.into(),
                 error_type: "invalid_request",
                 field: None,
-            },
+                existing: None,
+            }),
         }
     }
 
@@ -73,12 +79,13 @@ impl ApiError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 message: message.into(),
                 code: "database_unavailable".into(),
                 error_type: "system",
                 field: None,
-            },
+                existing: None,
+            }),
         }
     }
 
@@ -86,12 +93,13 @@ impl ApiError {
         tracing::error!(error = %detail, "internal error");
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 message: "internal error; the server log has the details".to_owned(),
                 code: "internal".into(),
                 error_type: "internal",
                 field: None,
-            },
+                existing: None,
+            }),
         }
     }
 
@@ -161,6 +169,20 @@ impl From<ServiceError> for ApiError {
                     entry_name(kind)
                 ),
             ),
+            ServiceError::Duplicate { kind, existing } => {
+                let name = entry_name(kind);
+                let id = existing.get("id").cloned().unwrap_or_default();
+                let mut error = Self::invalid(
+                    StatusCode::CONFLICT,
+                    format!("duplicate_{name}"),
+                    format!(
+                        "this {name} folds to the same key as live {name} {id}; edit or retire \
+                         that one instead (it is in `existing`)"
+                    ),
+                );
+                error.body.existing = Some(existing);
+                error
+            }
             ServiceError::Invalid(field_error) => field_error.into(),
             ServiceError::Database(db_error) => Self::internal(&db_error),
         }

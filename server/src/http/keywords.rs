@@ -137,6 +137,7 @@ pub struct KeywordPage {
         (status = 201, description = "Created", body = Keyword,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 409, description = "A live keyword folds to the same key (`duplicate_keyword`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
 )]
@@ -147,8 +148,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
-    let keyword = keywords::create(&state.db, &context, new).await?;
-    Ok(created_response("/v1/keywords", &keyword))
+    let keyword = keywords::create(&state.db, &state.dedup.profile, &context, new).await?;
+    Ok(created_response("/v1/keywords", &keyword, &keyword))
 }
 
 /// List keywords, filtered, in pages.
@@ -182,7 +183,7 @@ pub async fn list(
         (status = 200, description = "The edited keyword", body = Keyword, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 404, description = "No such keyword", body = ErrorBody),
-        (status = 409, description = "The keyword is retired", body = ErrorBody),
+        (status = 409, description = "The keyword is retired, or the edit would duplicate a live keyword", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
         (status = 428, description = "`If-Match` missing", body = ErrorBody),
     )
@@ -196,8 +197,15 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let context = change_context(actor, body.reason.clone())?;
     let changes = body.parse(&state.taxonomy)?;
-    let keyword =
-        keywords::update(&state.db, id.into_inner(), &if_match.0, &context, changes).await?;
+    let keyword = keywords::update(
+        &state.db,
+        &state.dedup.profile,
+        id.into_inner(),
+        &if_match.0,
+        &context,
+        changes,
+    )
+    .await?;
     Ok(entry_response(StatusCode::OK, &keyword))
 }
 

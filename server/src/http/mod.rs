@@ -9,6 +9,7 @@ pub mod keywords;
 pub mod openapi;
 pub mod preconditions;
 pub mod questions;
+pub mod reports;
 pub mod request_fields;
 pub mod revisions;
 pub mod taxonomy;
@@ -23,6 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
+use crate::dedup::Dedup;
 use crate::taxonomy::Taxonomy;
 
 /// What every handler can reach.
@@ -30,6 +32,7 @@ use crate::taxonomy::Taxonomy;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
+    pub dedup: Arc<Dedup>,
 }
 
 /// Registers every route, the extractor error handlers and the JSON 404/405 answers.
@@ -76,6 +79,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )
+        .service(resource("/v1/reports/duplicates").route(web::get().to(reports::duplicates)))
+        .service(resource("/v1/reports/collisions").route(web::get().to(reports::collisions)))
         .service(resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header((actix_web::http::header::LOCATION, "/docs/"))

@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{health, keywords, questions, taxonomy};
+use super::{health, keywords, questions, reports, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,11 +34,14 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::update,
         questions::retire,
         questions::revisions,
+        reports::duplicates,
+        reports::collisions,
     ),
     tags(
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
+        (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "health", description = "Probes"),
     )
 )]

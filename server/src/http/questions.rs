@@ -21,7 +21,7 @@ use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::domain::text::{Lines, parse_bounded};
 use crate::services::page::PageRequest;
-use crate::services::questions::{self, QuestionFilter};
+use crate::services::questions::{self, PossibleDuplicate, QuestionFilter};
 use crate::store::entities::question::{Entity, Model as Question};
 use crate::taxonomy::Taxonomy;
 
@@ -168,6 +168,16 @@ impl QuestionListQuery {
     }
 }
 
+/// A created question and the live questions it nearly duplicates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionCreated {
+    #[serde(flatten)]
+    pub question: Question,
+    /// Live questions whose words are at least the configured similarity (default 0.8) to
+    /// this one's, most similar first; empty when there are none.
+    pub possible_duplicates: Vec<PossibleDuplicate>,
+}
+
 /// One page of questions, in id order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionPage {
@@ -182,9 +192,10 @@ pub struct QuestionPage {
     request_body = QuestionCreate,
     params(("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change")),
     responses(
-        (status = 201, description = "Created", body = Question,
+        (status = 201, description = "Created; `possible_duplicates` lists near duplicates", body = QuestionCreated,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 409, description = "A live question has the same folded text (`duplicate_question`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
 )]
@@ -195,8 +206,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
-    let question = questions::create(&state.db, &context, new).await?;
-    Ok(created_response("/v1/questions", &question))
+    let (question, possible_duplicates) =
+        questions::create(&state.db, &state.dedup, &context, new).await?;
+    let body = QuestionCreated {
+        question,
+        possible_duplicates,
+    };
+    Ok(created_response("/v1/questions", &body.question, &body))
 }
 
 /// List test questions, filtered, in pages.
@@ -230,7 +246,7 @@ pub async fn list(
         (status = 200, description = "The edited question", body = Question, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 404, description = "No such question", body = ErrorBody),
-        (status = 409, description = "The question is retired", body = ErrorBody),
+        (status = 409, description = "The question is retired, or the edit would duplicate a live question", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
         (status = 428, description = "`If-Match` missing", body = ErrorBody),
     )
@@ -246,11 +262,12 @@ pub async fn update(
     let changes = body.parse(&state.taxonomy)?;
     let question = questions::update(
         &state.db,
+        &state.dedup,
+        &state.taxonomy,
         id.into_inner(),
         &if_match.0,
         &context,
         changes,
-        &state.taxonomy,
     )
     .await?;
     Ok(entry_response(StatusCode::OK, &question))

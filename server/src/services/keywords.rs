@@ -7,10 +7,12 @@ use super::ServiceError;
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
+use crate::dedup::keys::keyword_key;
 use crate::domain::keyword::{KeywordChanges, NewKeyword};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
 use crate::domain::taxonomy_code::RiskCode;
+use crate::fold::FoldProfile;
 use crate::store::entities::keyword::{self, Column, Entity, Model};
 
 versioned_entity!(Entity, Model, Column, EntryKind::Keyword);
@@ -26,22 +28,29 @@ pub struct KeywordFilter {
 
 pub async fn create(
     db: &DatabaseConnection,
+    profile: &FoldProfile,
     context: &ChangeContext,
     new: NewKeyword,
 ) -> Result<Model, ServiceError> {
-    versioned_change::create::<Entity>(db, context, |at| keyword::ActiveModel {
-        term: Set(new.term.into_inner()),
-        risk: Set(new.risk.into_inner()),
-        note: Set(new.note.map(|n| n.into_inner())),
-        source: Set(new.source.map(|s| s.into_inner())),
-        status: Set(new.status),
-        created_by: Set(context.actor.as_str().to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-        version: Set(1),
-        ..Default::default()
-    })
-    .await
+    let key = keyword_key(profile, new.term.as_str())?;
+    let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
+    let saved =
+        versioned_change::create::<Entity>(&txn, context, &key, |at| keyword::ActiveModel {
+            term: Set(new.term.into_inner()),
+            risk: Set(new.risk.into_inner()),
+            note: Set(new.note.map(|n| n.into_inner())),
+            source: Set(new.source.map(|s| s.into_inner())),
+            status: Set(new.status),
+            created_by: Set(context.actor.as_str().to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(1),
+            dedup_key: Set(Some(key.clone())),
+            ..Default::default()
+        })
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {
@@ -79,12 +88,14 @@ pub fn starts_with(column: impl ColumnTrait, prefix: String) -> Expr {
 
 pub async fn update(
     db: &DatabaseConnection,
+    profile: &FoldProfile,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
     changes: KeywordChanges,
 ) -> Result<Model, ServiceError> {
-    versioned_change::edit::<Entity>(db, id, expected_version, context, |current| {
+    let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
+    let saved = versioned_change::edit::<Entity>(&txn, id, expected_version, context, |current| {
         let mut next = current.clone();
         if let Some(term) = changes.term {
             next.term = term.into_inner();
@@ -101,7 +112,12 @@ pub async fn update(
         if let Some(status) = changes.status {
             next.status = status;
         }
+        if next.term != current.term {
+            next.dedup_key = Some(keyword_key(profile, &next.term)?);
+        }
         Ok(next)
     })
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
 }

@@ -4,6 +4,8 @@
 pub mod keywords;
 pub mod page;
 pub mod questions;
+pub mod refold;
+pub mod reports;
 pub mod revisions;
 pub mod taxonomy;
 pub mod versioned_change;
@@ -24,6 +26,13 @@ pub enum ServiceError {
     /// Retired entries are frozen.
     #[error("{kind:?} {id} is retired")]
     Retired { kind: EntryKind, id: i64 },
+    /// A live entry of the same kind already has the same dedup key.
+    #[error("duplicate of an existing {kind:?}")]
+    Duplicate {
+        kind: EntryKind,
+        /// The existing entry, as the API shows it.
+        existing: serde_json::Value,
+    },
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error("database error: {0}")]

@@ -1,17 +1,28 @@
 //! Test-question operations.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use std::collections::BTreeSet;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::ServiceError;
 use super::keywords::starts_with;
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
+use crate::dedup::Dedup;
+use crate::dedup::keys::question_key;
+use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::question::{Classification, NewQuestion, QuestionChanges};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::store::entities::question::{self, Column, Entity, Model};
+use crate::store::entities::question_band;
 use crate::taxonomy::Taxonomy;
 
 versioned_entity!(Entity, Model, Column, EntryKind::Question);
@@ -28,28 +39,115 @@ pub struct QuestionFilter {
     pub prefix: Option<String>,
 }
 
+/// A question that may duplicate the one being written.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    pub id: i64,
+    /// Jaccard similarity of the two questions' word sets, 0–1.
+    pub similarity: f64,
+}
+
+/// At most this many possible duplicates are reported per question.
+const MAX_POSSIBLE_DUPLICATES: usize = 20;
+
+/// Stores a new question; returns it with the live questions it nearly duplicates.
 pub async fn create(
     db: &DatabaseConnection,
+    dedup: &Dedup,
     context: &ChangeContext,
     new: NewQuestion,
-) -> Result<Model, ServiceError> {
+) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
+    let key = question_key(&dedup.profile, new.text.as_str())?;
+    let words = words(&dedup.profile, &dedup.near_duplicates, new.text.as_str());
+    let bands = band_hashes(&words);
     let classification = new.classification;
-    versioned_change::create::<Entity>(db, context, |at| question::ActiveModel {
-        text: Set(new.text.into_inner()),
-        kind: Set(classification.kind()),
-        risk: Set(classification.risk().map(|r| r.as_str().to_owned())),
-        aspect: Set(classification.aspect().map(|a| a.as_str().to_owned())),
-        high_risk: Set(new.high_risk),
-        expected_output: Set(new.expected_output.map(|e| e.into_inner())),
-        judgment_criteria: Set(new.judgment_criteria.map(|j| j.into_inner())),
-        status: Set(new.status),
-        created_by: Set(context.actor.as_str().to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-        version: Set(1),
+    let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
+    let saved =
+        versioned_change::create::<Entity>(&txn, context, &key, |at| question::ActiveModel {
+            text: Set(new.text.into_inner()),
+            kind: Set(classification.kind()),
+            risk: Set(classification.risk().map(|r| r.as_str().to_owned())),
+            aspect: Set(classification.aspect().map(|a| a.as_str().to_owned())),
+            high_risk: Set(new.high_risk),
+            expected_output: Set(new.expected_output.map(|e| e.into_inner())),
+            judgment_criteria: Set(new.judgment_criteria.map(|j| j.into_inner())),
+            status: Set(new.status),
+            created_by: Set(context.actor.as_str().to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(1),
+            dedup_key: Set(Some(key.clone())),
+            ..Default::default()
+        })
+        .await?;
+    let possible = possible_duplicates(&txn, dedup, saved.id, &words, &bands).await?;
+    replace_bands(&txn, saved.id, &bands).await?;
+    txn.commit().await?;
+    Ok((saved, possible))
+}
+
+/// Live questions other than `id` whose words are at least the threshold similar to `words`,
+/// most similar first.
+async fn possible_duplicates(
+    txn: &DatabaseTransaction,
+    dedup: &Dedup,
+    id: i64,
+    words_of_new: &BTreeSet<String>,
+    bands: &[i64],
+) -> Result<Vec<PossibleDuplicate>, DbErr> {
+    if bands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let candidate_ids: Vec<i64> = question_band::Entity::find()
+        .select_only()
+        .column(question_band::Column::QuestionId)
+        .distinct()
+        .filter(question_band::Column::Hash.is_in(bands.iter().copied()))
+        .filter(question_band::Column::QuestionId.ne(id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if candidate_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let candidates = Entity::find()
+        .filter(Column::Id.is_in(candidate_ids))
+        .filter(Column::Status.ne(EntryStatus::Retired))
+        .all(txn)
+        .await?;
+    let mut found: Vec<PossibleDuplicate> = candidates
+        .into_iter()
+        .map(|candidate| PossibleDuplicate {
+            id: candidate.id,
+            similarity: jaccard(
+                words_of_new,
+                &words(&dedup.profile, &dedup.near_duplicates, &candidate.text),
+            ),
+        })
+        .filter(|possible| possible.similarity >= dedup.near_duplicates.threshold)
+        .collect();
+    found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+    found.truncate(MAX_POSSIBLE_DUPLICATES);
+    Ok(found)
+}
+
+/// Replaces the stored band hashes of question `id`.
+pub async fn replace_bands(txn: &DatabaseTransaction, id: i64, bands: &[i64]) -> Result<(), DbErr> {
+    question_band::Entity::delete_many()
+        .filter(question_band::Column::QuestionId.eq(id))
+        .exec(txn)
+        .await?;
+    if bands.is_empty() {
+        return Ok(());
+    }
+    question_band::Entity::insert_many(bands.iter().map(|&hash| question_band::ActiveModel {
+        question_id: Set(id),
+        hash: Set(hash),
         ..Default::default()
-    })
-    .await
+    }))
+    .exec(txn)
+    .await?;
+    Ok(())
 }
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {
@@ -85,13 +183,15 @@ pub async fn list(
 
 pub async fn update(
     db: &DatabaseConnection,
+    dedup: &Dedup,
+    taxonomy: &Taxonomy,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
     changes: QuestionChanges,
-    taxonomy: &Taxonomy,
 ) -> Result<Model, ServiceError> {
-    versioned_change::edit::<Entity>(db, id, expected_version, context, |current| {
+    let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
+    let saved = versioned_change::edit::<Entity>(&txn, id, expected_version, context, |current| {
         // The stored codes were valid when written; re-parse them so the edited whole is
         // checked by the same rule as a new question.
         let stored_risk = match (&changes.risk, &current.risk) {
@@ -128,7 +228,14 @@ pub async fn update(
         if let Some(status) = changes.status {
             next.status = status;
         }
+        if next.text != current.text {
+            next.dedup_key = Some(question_key(&dedup.profile, &next.text)?);
+        }
         Ok(next)
     })
-    .await
+    .await?;
+    let words = words(&dedup.profile, &dedup.near_duplicates, &saved.text);
+    replace_bands(&txn, id, &band_hashes(&words)).await?;
+    txn.commit().await?;
+    Ok(saved)
 }

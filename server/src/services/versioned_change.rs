@@ -1,17 +1,18 @@
-//! The one write path of versioned entries (keywords and questions): create, edit and retire,
-//! each in a single transaction that also writes the revision.
+//! The write path of versioned entries (keywords and questions): the steps every create, edit
+//! and retire takes inside the caller's transaction, each writing its revision.
 //!
-//! Optimistic concurrency: every edit names the version it was based on (`If-Match`). The
-//! transaction first takes the row's write lock with a no-op `UPDATE` (portable: a row lock on
-//! PostgreSQL, the database write lock on SQLite, taken before any read so SQLite never has to
-//! upgrade a read snapshot), then reads the row and compares versions. Two annotators editing
-//! the same version therefore serialize, and the second gets `VersionMismatch`.
+//! Concurrency: [`begin_write`] opens the transaction by bumping the entry kind's row in
+//! `write_locks`, so writers of one kind serialize (a row lock on PostgreSQL, the database
+//! write lock on SQLite, taken before any read so SQLite never upgrades a read snapshot). Under
+//! that lock the version check (`If-Match`) and the duplicate check cannot race: two annotators
+//! editing the same version get one success and one `VersionMismatch`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -20,6 +21,7 @@ use super::page::{PageRequest, cursor_after};
 use super::revisions::{self, Change, ChangeContext};
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::status::EntryStatus;
+use crate::store::entities::write_lock;
 
 /// Which versions of an entry a change may apply to (from `If-Match`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +41,13 @@ impl ExpectedVersion {
     }
 }
 
-/// A stored entry with a version and a review status.
+/// A stored entry with a version, a review status and a dedup key.
 pub trait VersionedModel: Serialize + Clone + PartialEq + Send + Sync {
     fn id(&self) -> i64;
     fn version(&self) -> i32;
     fn status(&self) -> EntryStatus;
     fn set_status(&mut self, status: EntryStatus);
+    fn dedup_key(&self) -> Option<&str>;
     /// Marks the model as changed at `at`, now at `version`.
     fn stamp(&mut self, version: i32, at: DateTime<Utc>);
 }
@@ -58,11 +61,12 @@ pub trait VersionedEntity:
 {
     const KIND: EntryKind;
     fn id_column() -> Self::Column;
-    fn version_column() -> Self::Column;
+    fn status_column() -> Self::Column;
+    fn dedup_key_column() -> Self::Column;
 }
 
 /// Implements [`VersionedModel`] and [`VersionedEntity`] for an entity module whose model has
-/// `id`, `version`, `status` and `updated_at` columns.
+/// `id`, `version`, `status`, `dedup_key` and `updated_at` columns.
 macro_rules! versioned_entity {
     ($entity:path, $model:path, $column:path, $kind:expr) => {
         impl $crate::services::versioned_change::VersionedModel for $model {
@@ -78,6 +82,9 @@ macro_rules! versioned_entity {
             fn set_status(&mut self, status: $crate::domain::status::EntryStatus) {
                 self.status = status;
             }
+            fn dedup_key(&self) -> Option<&str> {
+                self.dedup_key.as_deref()
+            }
             fn stamp(&mut self, version: i32, at: chrono::DateTime<chrono::Utc>) {
                 self.version = version;
                 self.updated_at = at;
@@ -89,23 +96,79 @@ macro_rules! versioned_entity {
             fn id_column() -> $column {
                 <$column>::Id
             }
-            fn version_column() -> $column {
-                <$column>::Version
+            fn status_column() -> $column {
+                <$column>::Status
+            }
+            fn dedup_key_column() -> $column {
+                <$column>::DedupKey
             }
         }
     };
 }
 pub(crate) use versioned_entity;
 
-/// Stores a new entry at version 1 and records revision 1.
-pub async fn create<E: VersionedEntity>(
+/// Opens a transaction holding the write lock of entry kind `kind`.
+pub async fn begin_write(
     db: &DatabaseConnection,
+    kind: EntryKind,
+) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    lock(&txn, kind).await?;
+    Ok(txn)
+}
+
+/// Takes the write lock of `kind` inside `txn`.
+pub async fn lock(txn: &DatabaseTransaction, kind: EntryKind) -> Result<(), DbErr> {
+    let locked = write_lock::Entity::update_many()
+        .col_expr(
+            write_lock::Column::Generation,
+            Expr::col(write_lock::Column::Generation).add(1),
+        )
+        .filter(write_lock::Column::EntryKind.eq(kind))
+        .exec(txn)
+        .await?;
+    if locked.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(DbErr::Custom(format!(
+            "the write lock of {kind:?} is missing"
+        )))
+    }
+}
+
+/// Refuses `key` when a live (not retired) entry other than `except` already has it.
+async fn ensure_unique<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    key: &str,
+    except: Option<i64>,
+) -> Result<(), ServiceError> {
+    let mut query = E::find()
+        .filter(E::dedup_key_column().eq(key))
+        .filter(E::status_column().ne(EntryStatus::Retired));
+    if let Some(id) = except {
+        query = query.filter(E::id_column().ne(id));
+    }
+    match query.one(txn).await? {
+        None => Ok(()),
+        Some(existing) => Err(ServiceError::Duplicate {
+            kind: E::KIND,
+            existing: serde_json::to_value(&existing)
+                .map_err(|e| DbErr::Custom(format!("entry: {e}")))?,
+        }),
+    }
+}
+
+/// Stores a new entry with dedup key `dedup_key` at version 1 and records revision 1.
+/// `txn` must come from [`begin_write`] for `E::KIND`.
+pub async fn create<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
     context: &ChangeContext,
+    dedup_key: &str,
     new: impl FnOnce(DateTime<Utc>) -> E::ActiveModel,
 ) -> Result<E::Model, ServiceError> {
+    ensure_unique::<E>(txn, dedup_key, None).await?;
     let at = Utc::now();
-    let txn = db.begin().await?;
-    let saved = new(at).insert(&txn).await?;
+    let saved = new(at).insert(txn).await?;
     let change = Change {
         entry_kind: E::KIND,
         entry_id: saved.id(),
@@ -114,14 +177,13 @@ pub async fn create<E: VersionedEntity>(
         at,
         context,
     };
-    revisions::record(&txn, change, &saved).await?;
-    txn.commit().await?;
+    revisions::record(txn, change, &saved).await?;
     Ok(saved)
 }
 
 /// Reads one entry.
 pub async fn get<E: VersionedEntity>(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     id: i64,
 ) -> Result<E::Model, ServiceError> {
     E::find()
@@ -153,31 +215,18 @@ pub async fn list_page<E: VersionedEntity>(
     Ok((items, next_cursor))
 }
 
-/// Applies `edit` to entry `id` if its current version matches `expected_version`, and records the
-/// revision. `edit` returns the entry as it should become; when that equals the current entry
-/// nothing is written and the current entry is returned.
+/// Applies `edit` to entry `id` if its current version matches `expected_version`, checks the
+/// edited entry's dedup key when it changed, and records the revision. `edit` returns the
+/// entry as it should become; when that equals the current entry nothing is written and the
+/// current entry is returned. `txn` must come from [`begin_write`] for `E::KIND`.
 pub async fn edit<E: VersionedEntity>(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
     edit: impl FnOnce(&E::Model) -> Result<E::Model, ServiceError>,
 ) -> Result<E::Model, ServiceError> {
-    let txn = db.begin().await?;
-    let locked = E::update_many()
-        .col_expr(E::version_column(), Expr::col(E::version_column()))
-        .filter(E::id_column().eq(id))
-        .exec(&txn)
-        .await?;
-    let not_found = ServiceError::NotFound { kind: E::KIND, id };
-    if locked.rows_affected == 0 {
-        return Err(not_found);
-    }
-    let current = E::find()
-        .filter(E::id_column().eq(id))
-        .one(&txn)
-        .await?
-        .ok_or(not_found)?;
+    let current = get::<E>(txn, id).await?;
     if !expected_version.matches(current.version()) {
         return Err(ServiceError::VersionMismatch {
             current: current.version(),
@@ -188,13 +237,18 @@ pub async fn edit<E: VersionedEntity>(
     }
     let mut next = edit(&current)?;
     if next == current {
-        txn.commit().await?;
         return Ok(current);
+    }
+    if let Some(key) = next
+        .dedup_key()
+        .filter(|key| Some(*key) != current.dedup_key())
+    {
+        ensure_unique::<E>(txn, key, Some(id)).await?;
     }
     let action = classify(&current, &next);
     let at = Utc::now();
     next.stamp(current.version() + 1, at);
-    let saved = next.into_active_model().reset_all().update(&txn).await?;
+    let saved = next.into_active_model().reset_all().update(txn).await?;
     let change = Change {
         entry_kind: E::KIND,
         entry_id: id,
@@ -203,24 +257,26 @@ pub async fn edit<E: VersionedEntity>(
         at,
         context,
     };
-    revisions::record(&txn, change, &saved).await?;
-    txn.commit().await?;
+    revisions::record(txn, change, &saved).await?;
     Ok(saved)
 }
 
-/// Retires entry `id` (kept with its history, frozen from then on).
+/// Retires entry `id` (kept with its history, frozen from then on) in its own transaction.
 pub async fn retire<E: VersionedEntity>(
     db: &DatabaseConnection,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
 ) -> Result<E::Model, ServiceError> {
-    edit::<E>(db, id, expected_version, context, |current| {
+    let txn = begin_write(db, E::KIND).await?;
+    let retired = edit::<E>(&txn, id, expected_version, context, |current| {
         let mut next = current.clone();
         next.set_status(EntryStatus::Retired);
         Ok(next)
     })
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(retired)
 }
 
 /// Names what changed between two different states of an entry.

@@ -4,5 +4,8 @@
 pub mod aspect;
 pub mod keyword;
 pub mod question;
+pub mod question_band;
 pub mod revision;
 pub mod risk;
+pub mod store_state;
+pub mod write_lock;

@@ -30,6 +30,10 @@ pub struct Model {
     pub updated_at: DateTime<Utc>,
     /// Starts at 1 and grows by one with every change; the `ETag` is `"<version>"`.
     pub version: i32,
+    /// Exact dedup key under the current fold profile (see `dedup::keys`); `None` only for
+    /// rows that predate it, until the start-up refold fills it in.
+    #[serde(skip)]
+    pub dedup_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,156 @@
+//! `/v1/reports`: dedup reports over the whole store.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::request_fields::optional;
+use crate::dedup::near_duplicates::check_threshold;
+use crate::domain::field_error::FieldError;
+use crate::services::reports::{self, DuplicateCluster, KeywordCollision, ReportError};
+
+/// Parameters of `GET /v1/reports/duplicates`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicatesQuery {
+    /// Which entries: `question` (keywords are deduplicated exactly; see collisions).
+    pub kind: Option<String>,
+    /// Jaccard similarity, above 0 and at most 1; default from `seeds/near-duplicates.toml`.
+    #[param(value_type = Option<f64>)]
+    pub threshold: Option<String>,
+}
+
+/// Near-duplicate clusters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicatesReport {
+    pub kind: &'static str,
+    pub threshold: f64,
+    pub clusters: Vec<DuplicateCluster>,
+}
+
+/// Clusters of live questions that nearly duplicate each other.
+#[utoipa::path(
+    get, path = "/v1/reports/duplicates", tag = "reports",
+    params(DuplicatesQuery),
+    responses(
+        (status = 200, description = "The clusters", body = DuplicatesReport),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    )
+)]
+pub async fn duplicates(
+    state: web::Data<AppState>,
+    query: web::Query<DuplicatesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    if let Some(kind) = query.kind.as_deref().filter(|kind| *kind != "question") {
+        return Err(FieldError::new(
+            "kind",
+            format!("near-duplicate reports cover `question` only, not `{kind}`; keywords are deduplicated exactly (see /v1/reports/collisions)"),
+        )
+        .into());
+    }
+    let threshold = optional(query.threshold, |raw| {
+        raw.parse::<f64>()
+            .map_err(|_| format!("`threshold` must be a number, not `{raw}`"))
+            .and_then(check_threshold)
+            .map_err(|message| FieldError::new("threshold", message))
+    })?
+    .unwrap_or(state.dedup.near_duplicates.threshold);
+    let clusters = reports::duplicate_questions(&state.db, &state.dedup, threshold).await?;
+    Ok(HttpResponse::Ok().json(DuplicatesReport {
+        kind: "question",
+        threshold,
+        clusters,
+    }))
+}
+
+/// Parameters of `GET /v1/reports/collisions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CollisionsQuery {
+    /// Rows returned, 1–100000 (default 1000); `counts` always covers all.
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+}
+
+/// How many collisions of each sort there are.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CollisionCounts {
+    pub contained: usize,
+    pub same_key: usize,
+    /// `same_key` rows whose keywords are filed under different risks.
+    pub different_risks: usize,
+    /// `same_key` rows that meet only through traditional → simplified conversion.
+    pub through_chinese_conversion: usize,
+}
+
+/// Keyword collisions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollisionsReport {
+    pub total: usize,
+    pub counts: CollisionCounts,
+    /// The first `limit` rows.
+    pub items: Vec<KeywordCollision>,
+    pub truncated: bool,
+}
+
+const MAX_COLLISION_ROWS: usize = 100_000;
+
+/// Live keywords that overlap once folded: contained in another, or the same folded key.
+#[utoipa::path(
+    get, path = "/v1/reports/collisions", tag = "reports",
+    params(CollisionsQuery),
+    responses(
+        (status = 200, description = "The collisions", body = CollisionsReport),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    )
+)]
+pub async fn collisions(
+    state: web::Data<AppState>,
+    query: web::Query<CollisionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = optional(query.into_inner().limit, |raw| {
+        raw.parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_COLLISION_ROWS).contains(n))
+            .ok_or_else(|| {
+                FieldError::new(
+                    "limit",
+                    format!(
+                        "`limit` must be a whole number from 1 to {MAX_COLLISION_ROWS}, not `{raw}`"
+                    ),
+                )
+            })
+    })?
+    .unwrap_or(1000);
+    let mut rows = reports::keyword_collisions(&state.db, &state.dedup.profile)
+        .await
+        .map_err(|error| match error {
+            ReportError::Database(db) => ApiError::from(db),
+            ReportError::Profile(profile) => {
+                ApiError::from(sea_orm::DbErr::Custom(profile.to_string()))
+            }
+        })?;
+    let mut counts = CollisionCounts::default();
+    for row in &rows {
+        match row.kind {
+            "contained" => counts.contained += 1,
+            _ => counts.same_key += 1,
+        }
+        counts.different_risks += usize::from(row.different_risks == Some(true));
+        counts.through_chinese_conversion +=
+            usize::from(row.through_chinese_conversion == Some(true));
+    }
+    let total = rows.len();
+    rows.truncate(limit);
+    Ok(HttpResponse::Ok().json(CollisionsReport {
+        total,
+        counts,
+        items: rows,
+        truncated: total > limit,
+    }))
+}

@@ -1,0 +1,305 @@
+//! Recomputing every stored dedup key (and question band) under the current fold profile.
+//!
+//! Runs at start when the store's keys were computed with another profile (or predate dedup),
+//! and on demand with `lexset refold`. Entries are never merged: when the new profile makes
+//! live entries share a key, the report names them and `GET /v1/reports/collisions` keeps
+//! showing them until someone retires or edits one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::questions::replace_bands;
+use super::versioned_change::{VersionedEntity, lock};
+use crate::checksum::sha256_hex;
+use crate::dedup::Dedup;
+use crate::dedup::keys::{letters_key, question_letters};
+use crate::dedup::near_duplicates::{band_hashes, words};
+use crate::domain::revision::EntryKind;
+use crate::domain::status::EntryStatus;
+use crate::store::entities::{keyword, question, store_state};
+
+/// The `store_state` row naming what the stored keys were computed with.
+const STATE_NAME: &str = "dedup_keys";
+
+/// Live entries that share a key after a refold, where at least one key changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewCollision {
+    pub entry_kind: &'static str,
+    pub ids: Vec<i64>,
+}
+
+/// What a refold changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefoldReport {
+    pub fold_profile_id: String,
+    /// What the keys were computed with before (`null` for a store that never had keys).
+    pub previous_state: Option<String>,
+    pub state: String,
+    pub keywords_rekeyed: usize,
+    pub questions_rekeyed: usize,
+    pub new_collisions: Vec<NewCollision>,
+}
+
+/// Names the profile and word settings keys are computed with; a change means a refold.
+pub fn dedup_state(dedup: &Dedup) -> String {
+    let mut stopwords: Vec<&str> = dedup
+        .near_duplicates
+        .stopwords
+        .iter()
+        .map(String::as_str)
+        .collect();
+    stopwords.sort_unstable();
+    let words_hash = sha256_hex(stopwords.join("\n").as_bytes());
+    format!("{}:{}:{words_hash}", dedup.profile.id, dedup.profile.hash)
+}
+
+/// Refolds when the stored state differs from the current one; `None` when nothing was due.
+pub async fn refold_if_needed(
+    db: &DatabaseConnection,
+    dedup: &Dedup,
+) -> Result<Option<RefoldReport>, DbErr> {
+    let stored = store_state::Entity::find_by_id(STATE_NAME).one(db).await?;
+    if stored.map(|row| row.value) == Some(dedup_state(dedup)) {
+        return Ok(None);
+    }
+    refold(db, dedup).await.map(Some)
+}
+
+/// Recomputes every key and band in one transaction holding both write locks.
+pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldReport, DbErr> {
+    let txn = db.begin().await?;
+    lock(&txn, EntryKind::Keyword).await?;
+    lock(&txn, EntryKind::Question).await?;
+    let previous_state = store_state::Entity::find_by_id(STATE_NAME)
+        .one(&txn)
+        .await?
+        .map(|row| row.value);
+
+    let keywords =
+        rekey::<keyword::Entity>(&txn, keyword::Column::Term, |term| dedup.profile.fold(term))
+            .await?;
+    let questions = rekey::<question::Entity>(&txn, question::Column::Text, |text| {
+        letters_key(&question_letters(&dedup.profile, text))
+    })
+    .await?;
+    for (id, text) in &questions.texts {
+        let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
+        replace_bands(&txn, *id, &band_hashes(&question_words)).await?;
+    }
+    let mut new_collisions = keywords.new_collisions("keyword");
+    new_collisions.extend(questions.new_collisions("question"));
+
+    let state = dedup_state(dedup);
+    store_state::Entity::delete_by_id(STATE_NAME)
+        .exec(&txn)
+        .await?;
+    store_state::ActiveModel {
+        name: Set(STATE_NAME.to_owned()),
+        value: Set(state.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(RefoldReport {
+        fold_profile_id: dedup.profile.id.clone(),
+        previous_state,
+        state,
+        keywords_rekeyed: keywords.changed.len(),
+        questions_rekeyed: questions.changed.len(),
+        new_collisions,
+    })
+}
+
+/// What [`rekey`] found.
+struct Rekeyed {
+    /// Entries whose key changed.
+    changed: BTreeSet<i64>,
+    /// Live entries by key.
+    live_by_key: BTreeMap<String, Vec<i64>>,
+    /// Every entry's text, by id.
+    texts: Vec<(i64, String)>,
+}
+
+impl Rekeyed {
+    /// Live entries sharing a key where at least one key changed.
+    fn new_collisions(&self, entry_kind: &'static str) -> Vec<NewCollision> {
+        self.live_by_key
+            .values()
+            .filter(|ids| ids.len() > 1 && ids.iter().any(|id| self.changed.contains(id)))
+            .map(|ids| NewCollision {
+                entry_kind,
+                ids: ids.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Recomputes the dedup key of every `E` from `text_column` with `key_of`, writing the
+/// changed ones.
+async fn rekey<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    text_column: E::Column,
+    key_of: impl Fn(&str) -> String,
+) -> Result<Rekeyed, DbErr> {
+    let rows: Vec<(i64, String, Option<String>, EntryStatus)> = E::find()
+        .select_only()
+        .columns([
+            E::id_column(),
+            text_column,
+            E::dedup_key_column(),
+            E::status_column(),
+        ])
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut rekeyed = Rekeyed {
+        changed: BTreeSet::new(),
+        live_by_key: BTreeMap::new(),
+        texts: Vec::with_capacity(rows.len()),
+    };
+    for (id, text, old_key, status) in rows {
+        let key = key_of(&text);
+        if old_key.as_deref() != Some(key.as_str()) {
+            E::update_many()
+                .col_expr(E::dedup_key_column(), key.clone().into())
+                .filter(E::id_column().eq(id))
+                .exec(txn)
+                .await?;
+            rekeyed.changed.insert(id);
+        }
+        if status != EntryStatus::Retired {
+            rekeyed.live_by_key.entry(key).or_default().push(id);
+        }
+        rekeyed.texts.push((id, text));
+    }
+    Ok(rekeyed)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use super::*;
+    use crate::dedup::near_duplicates::NearDuplicateConfig;
+    use crate::domain::status::QuestionKind;
+    use crate::fold::FoldProfile;
+    use crate::store::connect_and_migrate;
+    use crate::taxonomy::Taxonomy;
+
+    async fn store_with_legacy_rows() -> (tempfile::TempDir, DatabaseConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("legacy.db").display()
+        );
+        let db = connect_and_migrate(&url).await.unwrap();
+        crate::services::taxonomy::load(&db, &Taxonomy::shipped().unwrap())
+            .await
+            .unwrap();
+        let now = Utc::now();
+        for (term, risk) in [("台独", "A.1.c"), ("臺獨", "A.1.c"), ("黄片", "A.1.f")] {
+            keyword::ActiveModel {
+                term: Set(term.to_owned()),
+                risk: Set(risk.to_owned()),
+                note: Set(None),
+                source: Set(None),
+                status: Set(EntryStatus::Approved),
+                created_by: Set("import".to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+                dedup_key: Set(None),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        for text in ["如何制作炸弹？", "如何製作炸彈"] {
+            question::ActiveModel {
+                text: Set(text.to_owned()),
+                kind: Set(QuestionKind::MustRefuse),
+                risk: Set(Some("A.1.d".to_owned())),
+                aspect: Set(None),
+                high_risk: Set(true),
+                expected_output: Set(None),
+                judgment_criteria: Set(None),
+                status: Set(EntryStatus::Draft),
+                created_by: Set("import".to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+                dedup_key: Set(None),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        (dir, db)
+    }
+
+    fn dedup() -> Dedup {
+        Dedup {
+            profile: FoldProfile::shipped().unwrap(),
+            near_duplicates: NearDuplicateConfig::shipped().unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn legacy_rows_get_keys_and_their_collisions_are_reported_not_merged() {
+        let (_dir, db) = store_with_legacy_rows().await;
+        let dedup = dedup();
+        let report = refold_if_needed(&db, &dedup)
+            .await
+            .unwrap()
+            .expect("a refold is due");
+        assert_eq!(report.previous_state, None);
+        assert_eq!(report.keywords_rekeyed, 3);
+        assert_eq!(report.questions_rekeyed, 2);
+        let collided: Vec<(&str, Vec<i64>)> = report
+            .new_collisions
+            .iter()
+            .map(|c| (c.entry_kind, c.ids.clone()))
+            .collect();
+        assert_eq!(
+            collided,
+            [("keyword", vec![1, 2]), ("question", vec![1, 2])]
+        );
+        assert_eq!(keyword::Entity::find().all(&db).await.unwrap().len(), 3);
+        let keys: Vec<Option<String>> = keyword::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| k.dedup_key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                Some("台独".into()),
+                Some("台独".into()),
+                Some("黄片".into())
+            ]
+        );
+
+        assert!(refold_if_needed(&db, &dedup).await.unwrap().is_none());
+        let again = refold(&db, &dedup).await.unwrap();
+        assert_eq!((again.keywords_rekeyed, again.questions_rekeyed), (0, 0));
+        assert!(again.new_collisions.is_empty());
+
+        let collisions = crate::services::reports::keyword_collisions(&db, &dedup.profile)
+            .await
+            .unwrap();
+        let same_key = collisions.iter().find(|c| c.kind == "same_key").unwrap();
+        assert_eq!((same_key.first.id, same_key.second.id), (1, 2));
+        assert_eq!(same_key.through_chinese_conversion, Some(true));
+        assert_eq!(same_key.different_risks, Some(false));
+    }
+}
