@@ -21,6 +21,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Where operators add rule profiles (`*.toml`) beside the shipped ones.
+    pub fn rule_profiles_dir(&self) -> PathBuf {
+        self.data_dir.join("rule-profiles")
+    }
+
     /// The database URL in force: the configured one, or `<data_dir>/lexset.db`.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {

@@ -8,6 +8,7 @@
 
 pub mod checksum;
 pub mod config;
+pub mod coverage;
 pub mod dedup;
 pub mod domain;
 pub mod fold;

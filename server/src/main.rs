@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use lexset::config::Settings;
+use lexset::coverage::render;
 use lexset::http::openapi;
 use lexset::startup::{self, Application};
 
@@ -25,13 +26,29 @@ enum Command {
     /// Recompute every dedup key under the current fold profile and print what changed,
     /// including live entries that now share a key (they are reported, never merged).
     Refold(Settings),
+    /// Print the coverage report of a rule profile; exits with status 1 when it fails, so it
+    /// can gate a pipeline.
+    Coverage {
+        #[command(flatten)]
+        settings: Settings,
+        /// Rule profile id.
+        #[arg(long, default_value = lexset::coverage::rules::DEFAULT_PROFILE)]
+        profile: String,
+        /// Statuses counted, comma-separated.
+        #[arg(long, default_value = "approved")]
+        status: String,
+        #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
+        format: CoverageFormat,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
+    // Logs go to stderr: stdout carries the output of `openapi`, `coverage` and `refold`.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
@@ -43,6 +60,19 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
+        Command::Coverage {
+            settings,
+            profile,
+            status,
+            format,
+        } => match coverage(&settings, &profile, &status, format).await {
+            Ok(true) => std::process::ExitCode::SUCCESS,
+            Ok(false) => std::process::ExitCode::from(1),
+            Err(error) => {
+                tracing::error!("{error}");
+                std::process::ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -54,6 +84,42 @@ fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::Ex
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CoverageFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Prints the report; `Ok(true)` when the profile passes.
+async fn coverage(
+    settings: &Settings,
+    profile: &str,
+    status: &str,
+    format: CoverageFormat,
+) -> Result<bool, Box<dyn std::error::Error>> {
+    let (db, _) = startup::open_store(settings).await?;
+    let taxonomy = lexset::taxonomy::Taxonomy::shipped()?;
+    let statuses = lexset::http::coverage::parse_statuses(Some(status))?;
+    let (report, _) = lexset::services::coverage::report(
+        &db,
+        &taxonomy,
+        &settings.rule_profiles_dir(),
+        profile,
+        &statuses,
+    )
+    .await?;
+    match format {
+        CoverageFormat::Table => print!("{}", render::table(&report)),
+        CoverageFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        CoverageFormat::Csv => {
+            use std::io::Write;
+            std::io::stdout().write_all(&render::csv(&report)?)?;
+        }
+    }
+    Ok(report.passed)
 }
 
 async fn refold(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {

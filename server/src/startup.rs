@@ -101,6 +101,7 @@ impl Application {
             db,
             taxonomy: Arc::new(taxonomy),
             dedup: Arc::new(dedup),
+            rule_profiles_dir: settings.rule_profiles_dir(),
         });
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),

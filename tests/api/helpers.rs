@@ -39,6 +39,11 @@ impl TestApp {
         }
     }
 
+    /// The data directory of this server.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// Hands over the data directory, e.g. to start another server on it.
     pub fn into_data_dir(self) -> tempfile::TempDir {
         self.data_dir

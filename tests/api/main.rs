@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod coverage;
 mod dedup;
 mod errors;
 mod health_and_docs;

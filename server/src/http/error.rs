@@ -89,6 +89,20 @@ impl ApiError {
         }
     }
 
+    /// A server-side configuration problem the operator must fix: `500`, `type: system`.
+    pub fn system(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: Box::new(ErrorBody {
+                message: message.into(),
+                code: code.into(),
+                error_type: "system",
+                field: None,
+                existing: None,
+            }),
+        }
+    }
+
     fn internal(detail: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
         Self {

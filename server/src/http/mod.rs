@@ -1,6 +1,7 @@
 //! The REST API: routes grouped by resource, thin handlers, one error type.
 
 pub mod actor;
+pub mod coverage;
 pub mod entries;
 pub mod error;
 pub mod health;
@@ -14,6 +15,7 @@ pub mod request_fields;
 pub mod revisions;
 pub mod taxonomy;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
     pub dedup: Arc<Dedup>,
+    /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
+    pub rule_profiles_dir: PathBuf,
 }
 
 /// Registers every route, the extractor error handlers and the JSON 404/405 answers.
@@ -79,6 +83,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )
+        .service(resource("/v1/coverage").route(web::get().to(coverage::report)))
+        .service(resource("/v1/coverage/profiles").route(web::get().to(coverage::profiles)))
+        .service(resource("/coverage").route(web::get().to(coverage::page)))
         .service(resource("/v1/reports/duplicates").route(web::get().to(reports::duplicates)))
         .service(resource("/v1/reports/collisions").route(web::get().to(reports::collisions)))
         .service(resource("/docs").route(web::get().to(|| async {

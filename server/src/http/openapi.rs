@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{health, keywords, questions, reports, taxonomy};
+use super::{coverage, health, keywords, questions, reports, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::update,
         questions::retire,
         questions::revisions,
+        coverage::report,
+        coverage::profiles,
         reports::duplicates,
         reports::collisions,
     ),
@@ -41,6 +43,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
+        (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "health", description = "Probes"),
     )

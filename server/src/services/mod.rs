@@ -1,6 +1,7 @@
 //! Services: the operations of lexset on the store, each in one transaction. Handlers call
 //! these and only translate between HTTP and domain values.
 
+pub mod coverage;
 pub mod keywords;
 pub mod page;
 pub mod questions;

@@ -62,6 +62,8 @@ pub async fn create(
     let bands = band_hashes(&words);
     let classification = new.classification;
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
+    let possible = possible_duplicates(&txn, dedup, None, &words, &bands).await?;
+    let earliest = possible.iter().map(|p| p.id).min();
     let saved =
         versioned_change::create::<Entity>(&txn, context, &key, |at| question::ActiveModel {
             text: Set(new.text.into_inner()),
@@ -77,36 +79,36 @@ pub async fn create(
             updated_at: Set(at),
             version: Set(1),
             dedup_key: Set(Some(key.clone())),
+            near_duplicate_of: Set(earliest),
             ..Default::default()
         })
         .await?;
-    let possible = possible_duplicates(&txn, dedup, saved.id, &words, &bands).await?;
     replace_bands(&txn, saved.id, &bands).await?;
     txn.commit().await?;
     Ok((saved, possible))
 }
 
-/// Live questions other than `id` whose words are at least the threshold similar to `words`,
-/// most similar first.
+/// Live questions (other than `except`) whose words are at least the threshold similar to
+/// `words_of_new`, most similar first.
 async fn possible_duplicates(
     txn: &DatabaseTransaction,
     dedup: &Dedup,
-    id: i64,
+    except: Option<i64>,
     words_of_new: &BTreeSet<String>,
     bands: &[i64],
 ) -> Result<Vec<PossibleDuplicate>, DbErr> {
     if bands.is_empty() {
         return Ok(Vec::new());
     }
-    let candidate_ids: Vec<i64> = question_band::Entity::find()
+    let mut candidates = question_band::Entity::find()
         .select_only()
         .column(question_band::Column::QuestionId)
         .distinct()
-        .filter(question_band::Column::Hash.is_in(bands.iter().copied()))
-        .filter(question_band::Column::QuestionId.ne(id))
-        .into_tuple()
-        .all(txn)
-        .await?;
+        .filter(question_band::Column::Hash.is_in(bands.iter().copied()));
+    if let Some(id) = except {
+        candidates = candidates.filter(question_band::Column::QuestionId.ne(id));
+    }
+    let candidate_ids: Vec<i64> = candidates.into_tuple().all(txn).await?;
     if candidate_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -191,6 +193,23 @@ pub async fn update(
     changes: QuestionChanges,
 ) -> Result<Model, ServiceError> {
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
+    // A new text may nearly duplicate another earlier question.
+    let new_link = match &changes.text {
+        Some(text) => {
+            let new_words = words(&dedup.profile, &dedup.near_duplicates, text.as_str());
+            let possible =
+                possible_duplicates(&txn, dedup, Some(id), &new_words, &band_hashes(&new_words))
+                    .await?;
+            Some(
+                possible
+                    .iter()
+                    .map(|p| p.id)
+                    .filter(|other| *other < id)
+                    .min(),
+            )
+        }
+        None => None,
+    };
     let saved = versioned_change::edit::<Entity>(&txn, id, expected_version, context, |current| {
         // The stored codes were valid when written; re-parse them so the edited whole is
         // checked by the same rule as a new question.
@@ -230,6 +249,9 @@ pub async fn update(
         }
         if next.text != current.text {
             next.dedup_key = Some(question_key(&dedup.profile, &next.text)?);
+            if let Some(link) = new_link {
+                next.near_duplicate_of = link;
+            }
         }
         Ok(next)
     })

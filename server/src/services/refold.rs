@@ -5,11 +5,11 @@
 //! live entries share a key, the report names them and `GET /v1/reports/collisions` keeps
 //! showing them until someone retires or edits one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -18,7 +18,7 @@ use super::versioned_change::{VersionedEntity, lock};
 use crate::checksum::sha256_hex;
 use crate::dedup::Dedup;
 use crate::dedup::keys::{letters_key, question_letters};
-use crate::dedup::near_duplicates::{band_hashes, words};
+use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
 use crate::store::entities::{keyword, question, store_state};
@@ -87,10 +87,7 @@ pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldRepo
         letters_key(&question_letters(&dedup.profile, text))
     })
     .await?;
-    for (id, text) in &questions.texts {
-        let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
-        replace_bands(&txn, *id, &band_hashes(&question_words)).await?;
-    }
+    relink_questions(&txn, dedup, &questions.texts).await?;
     let mut new_collisions = keywords.new_collisions("keyword");
     new_collisions.extend(questions.new_collisions("question"));
 
@@ -115,14 +112,54 @@ pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldRepo
     })
 }
 
+/// Recomputes every question's band hashes and its link to the earliest earlier live question
+/// it nearly duplicates (as creating the questions in id order would have set them).
+async fn relink_questions(
+    txn: &DatabaseTransaction,
+    dedup: &Dedup,
+    texts: &[(i64, String, bool)],
+) -> Result<(), DbErr> {
+    let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut all_words = Vec::with_capacity(texts.len());
+    for (index, (id, text, live)) in texts.iter().enumerate() {
+        let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
+        let bands = band_hashes(&question_words);
+        let mut candidates: BTreeSet<usize> = BTreeSet::new();
+        for hash in &bands {
+            if let Some(earlier) = buckets.get(hash) {
+                candidates.extend(earlier.iter().copied());
+            }
+        }
+        let link = candidates
+            .into_iter()
+            .find(|&earlier| {
+                jaccard(&all_words[earlier], &question_words) >= dedup.near_duplicates.threshold
+            })
+            .map(|earlier| texts[earlier].0);
+        question::Entity::update_many()
+            .col_expr(question::Column::NearDuplicateOf, link.into())
+            .filter(question::Column::Id.eq(*id))
+            .exec(txn)
+            .await?;
+        replace_bands(txn, *id, &bands).await?;
+        if *live {
+            for hash in bands {
+                buckets.entry(hash).or_default().push(index);
+            }
+        }
+        all_words.push(question_words);
+    }
+    Ok(())
+}
+
 /// What [`rekey`] found.
 struct Rekeyed {
     /// Entries whose key changed.
     changed: BTreeSet<i64>,
     /// Live entries by key.
     live_by_key: BTreeMap<String, Vec<i64>>,
-    /// Every entry's text, by id.
-    texts: Vec<(i64, String)>,
+    /// Every entry's id, text and whether it is live, in id order.
+    texts: Vec<(i64, String, bool)>,
 }
 
 impl Rekeyed {
@@ -154,6 +191,7 @@ async fn rekey<E: VersionedEntity>(
             E::dedup_key_column(),
             E::status_column(),
         ])
+        .order_by_asc(E::id_column())
         .into_tuple()
         .all(txn)
         .await?;
@@ -175,7 +213,9 @@ async fn rekey<E: VersionedEntity>(
         if status != EntryStatus::Retired {
             rekeyed.live_by_key.entry(key).or_default().push(id);
         }
-        rekeyed.texts.push((id, text));
+        rekeyed
+            .texts
+            .push((id, text, status != EntryStatus::Retired));
     }
     Ok(rekeyed)
 }

@@ -34,6 +34,9 @@ pub struct Model {
     /// rows that predate it, until the start-up refold fills it in.
     #[serde(skip)]
     pub dedup_key: Option<String>,
+    /// The earlier live question this one nearly duplicates, if any: coverage counts the two
+    /// once. Set when the text is written; `lexset refold` recomputes it.
+    pub near_duplicate_of: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,222 @@
+//! Gathering the counts coverage is evaluated from: one grouped query per entry kind, plus one
+//! for collapsed near duplicates, whatever the number of rules or profiles.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
+
+use crate::coverage::evaluate::{Aggregates, CollapsedRow, CountRow, CoverageReport, evaluate};
+use crate::coverage::rules::{Entries, ProfileError, RuleProfile, load_profiles};
+use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::store::entities::{keyword, question};
+use crate::taxonomy::Taxonomy;
+
+#[derive(Debug, FromQueryResult)]
+struct KeywordGroup {
+    risk: String,
+    status: EntryStatus,
+    count: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct QuestionGroup {
+    kind: QuestionKind,
+    risk: Option<String>,
+    aspect: Option<String>,
+    high_risk: bool,
+    status: EntryStatus,
+    count: i64,
+    last_updated: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CollapsedGroup {
+    kind: QuestionKind,
+    risk: Option<String>,
+    aspect: Option<String>,
+    high_risk: bool,
+    status: EntryStatus,
+    representative_status: EntryStatus,
+    count: i64,
+}
+
+/// Why a coverage report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    #[error("no rule profile `{id}`; available: {available}")]
+    UnknownProfile { id: String, available: String },
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// The report of profile `profile_id` (from the shipped profiles and `profiles_dir`) over the
+/// entries whose status is in `statuses`; also returns every available profile.
+pub async fn report(
+    db: &DatabaseConnection,
+    taxonomy: &Taxonomy,
+    profiles_dir: &Path,
+    profile_id: &str,
+    statuses: &[EntryStatus],
+) -> Result<(CoverageReport, Vec<RuleProfile>), CoverageError> {
+    let profiles = load_profiles(taxonomy, profiles_dir)?;
+    let profile = profiles
+        .iter()
+        .find(|p| p.id == profile_id)
+        .ok_or_else(|| CoverageError::UnknownProfile {
+            id: profile_id.to_owned(),
+            available: profiles
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let aggregates = aggregates(db).await?;
+    let report = evaluate(profile, taxonomy, &aggregates, statuses, Utc::now());
+    Ok((report, profiles))
+}
+
+/// Every count a rule profile can ask for.
+///
+/// Cost: the keyword count scans the covering index (risk, status, updated_at) once; the
+/// newest change of each (risk, status) group is then one index seek, cheaper than carrying
+/// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
+/// index in one grouped query, collapsed near duplicates in one join over their own index.
+pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
+    let keyword_groups = keyword::Entity::find()
+        .select_only()
+        .column(keyword::Column::Risk)
+        .column(keyword::Column::Status)
+        .column_as(Expr::col(keyword::Column::Id).count(), "count")
+        .group_by(keyword::Column::Risk)
+        .group_by(keyword::Column::Status)
+        .into_model::<KeywordGroup>()
+        .all(db)
+        .await?;
+    let mut keyword_rows = Vec::with_capacity(keyword_groups.len());
+    for group in keyword_groups {
+        let last_updated: Option<DateTime<Utc>> = keyword::Entity::find()
+            .select_only()
+            .column_as(Expr::col(keyword::Column::UpdatedAt).max(), "last_updated")
+            .filter(keyword::Column::Risk.eq(group.risk.as_str()))
+            .filter(keyword::Column::Status.eq(group.status))
+            .into_tuple()
+            .one(db)
+            .await?
+            .flatten();
+        keyword_rows.push(CountRow {
+            entries: Entries::Keyword,
+            kind: None,
+            risk: Some(group.risk),
+            aspect: None,
+            high_risk: false,
+            status: group.status,
+            count: u64::try_from(group.count).unwrap_or(0),
+            last_updated,
+        });
+    }
+    let question_groups = question::Entity::find()
+        .select_only()
+        .columns([
+            question::Column::Kind,
+            question::Column::Risk,
+            question::Column::Aspect,
+            question::Column::HighRisk,
+            question::Column::Status,
+        ])
+        .column_as(Expr::col(question::Column::Id).count(), "count")
+        .column_as(Expr::col(question::Column::UpdatedAt).max(), "last_updated")
+        .group_by(question::Column::Kind)
+        .group_by(question::Column::Risk)
+        .group_by(question::Column::Aspect)
+        .group_by(question::Column::HighRisk)
+        .group_by(question::Column::Status)
+        .into_model::<QuestionGroup>()
+        .all(db)
+        .await?;
+
+    // Questions joined to the earlier question they nearly duplicate.
+    let (q, p) = (Alias::new("q"), Alias::new("p"));
+    let collapsed_query = Query::select()
+        .expr_as(
+            Expr::col((q.clone(), question::Column::Kind)),
+            Alias::new("kind"),
+        )
+        .expr_as(
+            Expr::col((q.clone(), question::Column::Risk)),
+            Alias::new("risk"),
+        )
+        .expr_as(
+            Expr::col((q.clone(), question::Column::Aspect)),
+            Alias::new("aspect"),
+        )
+        .expr_as(
+            Expr::col((q.clone(), question::Column::HighRisk)),
+            Alias::new("high_risk"),
+        )
+        .expr_as(
+            Expr::col((q.clone(), question::Column::Status)),
+            Alias::new("status"),
+        )
+        .expr_as(
+            Expr::col((p.clone(), question::Column::Status)),
+            Alias::new("representative_status"),
+        )
+        .expr_as(
+            Func::count(Expr::col((q.clone(), question::Column::Id))),
+            Alias::new("count"),
+        )
+        .from_as(question::Entity, q.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            question::Entity,
+            p.clone(),
+            Expr::col((p.clone(), question::Column::Id))
+                .equals((q.clone(), question::Column::NearDuplicateOf)),
+        )
+        // `> 0` (not IS NOT NULL) lets SQLite walk the near-duplicate index.
+        .and_where(Expr::col((q.clone(), question::Column::NearDuplicateOf)).gt(0))
+        .group_by_col((q.clone(), question::Column::Kind))
+        .group_by_col((q.clone(), question::Column::Risk))
+        .group_by_col((q.clone(), question::Column::Aspect))
+        .group_by_col((q.clone(), question::Column::HighRisk))
+        .group_by_col((q.clone(), question::Column::Status))
+        .group_by_col((p.clone(), question::Column::Status))
+        .to_owned();
+    let statement = db.get_database_backend().build(&collapsed_query);
+    let collapsed_groups = CollapsedGroup::find_by_statement(statement).all(db).await?;
+
+    let mut rows = keyword_rows;
+    rows.extend(question_groups.into_iter().map(|g| CountRow {
+        entries: Entries::Question,
+        kind: Some(g.kind),
+        risk: g.risk,
+        aspect: g.aspect,
+        high_risk: g.high_risk,
+        status: g.status,
+        count: u64::try_from(g.count).unwrap_or(0),
+        last_updated: g.last_updated,
+    }));
+    let collapsed = collapsed_groups
+        .into_iter()
+        .map(|g| CollapsedRow {
+            row: CountRow {
+                entries: Entries::Question,
+                kind: Some(g.kind),
+                risk: g.risk,
+                aspect: g.aspect,
+                high_risk: g.high_risk,
+                status: g.status,
+                count: u64::try_from(g.count).unwrap_or(0),
+                last_updated: None,
+            },
+            representative_status: g.representative_status,
+        })
+        .collect();
+    Ok(Aggregates { rows, collapsed })
+}
