@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_dedup;
 mod m0003_coverage;
+mod m0004_builds;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_dedup::Migration),
             Box::new(m0003_coverage::Migration),
+            Box::new(m0004_builds::Migration),
         ]
     }
 }

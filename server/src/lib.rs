@@ -6,7 +6,6 @@
 //! `domain` (parsed input types) and `taxonomy` (seed data) used by all. See
 //! `docs/architecture.md`.
 
-pub mod checksum;
 pub mod config;
 pub mod coverage;
 pub mod dedup;

@@ -203,3 +203,67 @@ async fn the_collisions_report_names_contained_keywords() {
     let limit = app.get("/v1/reports/collisions?limit=0").await;
     expect_error(limit, StatusCode::BAD_REQUEST, "invalid_limit", "limit").await;
 }
+
+#[tokio::test]
+async fn allow_and_all_of_entries_are_keywords_of_their_own_kind() {
+    let app = TestApp::spawn().await;
+    let allow = app
+        .post_json(
+            "/v1/keywords",
+            &json!({"term": "大麻烦", "risk": "A.1.f", "kind": "allow"}),
+        )
+        .await;
+    assert_eq!(
+        expect_json(allow, StatusCode::CREATED).await["kind"],
+        "allow"
+    );
+    let rule = app
+        .post_json(
+            "/v1/keywords",
+            &json!({"term": "枪+出售", "risk": "A.1.f", "kind": "all_of"}),
+        )
+        .await;
+    let rule = expect_json(rule, StatusCode::CREATED).await;
+    assert_eq!(rule["kind"], "all_of");
+    let block = app.create_keyword("大麻", "A.1.f").await;
+    assert_eq!(block["kind"], "block");
+
+    let swapped = app
+        .post_json(
+            "/v1/keywords",
+            &json!({"term": "出售 + 槍", "risk": "A.1.f", "kind": "all_of"}),
+        )
+        .await;
+    let error = expect_error(
+        swapped,
+        StatusCode::CONFLICT,
+        "duplicate_keyword",
+        "existing",
+    )
+    .await;
+    assert_eq!(error["existing"]["id"], rule["id"]);
+    for (term, needle) in [("枪", "two different parts"), ("枪+", "empty part")] {
+        let response = app
+            .post_json(
+                "/v1/keywords",
+                &json!({"term": term, "risk": "A.1.f", "kind": "all_of"}),
+            )
+            .await;
+        expect_error(response, StatusCode::BAD_REQUEST, "invalid_term", needle).await;
+    }
+    let unknown = app
+        .post_json(
+            "/v1/keywords",
+            &json!({"term": "x", "risk": "A.1.f", "kind": "regex"}),
+        )
+        .await;
+    expect_error(unknown, StatusCode::BAD_REQUEST, "invalid_kind", "regex").await;
+
+    let allows = expect_json(app.get("/v1/keywords?kind=allow").await, StatusCode::OK).await;
+    assert_eq!(allows["items"].as_array().unwrap().len(), 1);
+    let collisions = expect_json(app.get("/v1/reports/collisions").await, StatusCode::OK).await;
+    assert_eq!(
+        collisions["total"], 0,
+        "an allow entry containing a block term is intended"
+    );
+}

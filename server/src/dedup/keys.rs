@@ -6,9 +6,10 @@
 
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use crate::checksum::sha256_hex;
 use crate::domain::field_error::FieldError;
+use crate::domain::status::KeywordKind;
 use crate::fold::FoldProfile;
+use lexset_filter::checksum::sha256_hex;
 
 /// The dedup key of a keyword term; refused when nothing is left after folding (a term made
 /// only of separators or invisible characters).
@@ -23,6 +24,45 @@ pub fn keyword_key(profile: &FoldProfile, term: &str) -> Result<String, FieldErr
         ));
     }
     Ok(key)
+}
+
+/// The dedup key of a keyword entry of `kind`: the folded term, or for `all_of` rules the
+/// folded parts, sorted and joined with `+` (so 枪+出售 and 出售+枪 are one rule).
+pub fn rule_key(
+    profile: &FoldProfile,
+    kind: KeywordKind,
+    term: &str,
+) -> Result<String, FieldError> {
+    match kind {
+        KeywordKind::Block | KeywordKind::Allow => keyword_key(profile, term),
+        KeywordKind::AllOf => {
+            let parts = all_of_parts(profile, term)?;
+            Ok(parts.join("+"))
+        }
+    }
+}
+
+/// The folded parts of an `A+B` term: at least two, none empty, sorted, without repeats.
+pub fn all_of_parts(profile: &FoldProfile, term: &str) -> Result<Vec<String>, FieldError> {
+    let mut parts = term
+        .split('+')
+        .map(|part| keyword_key(profile, part))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            FieldError::new(
+                "term",
+                format!("`term` `{term}` has an empty part; an all_of rule is written `A+B`"),
+            )
+        })?;
+    parts.sort();
+    parts.dedup();
+    if parts.len() < 2 {
+        return Err(FieldError::new(
+            "term",
+            format!("`term` `{term}` needs at least two different parts, written `A+B`"),
+        ));
+    }
+    Ok(parts)
 }
 
 /// The folded question text without punctuation and symbols: what exact dedup compares.
@@ -69,6 +109,24 @@ mod tests {
         assert_eq!(keyword_key(&profile(), "法·輪·功").unwrap(), "法轮功");
         let err = keyword_key(&profile(), "*·\u{200B}").unwrap_err();
         assert_eq!(err.field, "term");
+    }
+
+    #[test]
+    fn all_of_rules_are_keyed_by_their_sorted_parts() {
+        let profile = profile();
+        let key = rule_key(&profile, KeywordKind::AllOf, "枪 + 出售").unwrap();
+        assert_eq!(
+            key,
+            rule_key(&profile, KeywordKind::AllOf, "出售+槍").unwrap()
+        );
+        for bad in ["枪", "枪+", "+枪", "枪+槍"] {
+            let err = rule_key(&profile, KeywordKind::AllOf, bad).unwrap_err();
+            assert_eq!(err.field, "term", "{bad}");
+        }
+        assert_eq!(
+            rule_key(&profile, KeywordKind::Allow, "大麻烦").unwrap(),
+            "大麻烦"
+        );
     }
 
     #[test]

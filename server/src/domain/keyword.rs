@@ -1,6 +1,6 @@
 //! Keywords of the interception lexicon (拦截关键词).
 
-use super::status::EntryStatus;
+use super::status::{EntryStatus, KeywordKind};
 use super::taxonomy_code::RiskCode;
 use super::text::{Note, Source, bounded_text};
 
@@ -14,6 +14,7 @@ bounded_text!(
 #[derive(Debug, Clone)]
 pub struct NewKeyword {
     pub term: KeywordTerm,
+    pub kind: KeywordKind,
     pub risk: RiskCode,
     pub note: Option<Note>,
     pub source: Option<Source>,
@@ -24,6 +25,7 @@ pub struct NewKeyword {
 #[derive(Debug, Clone, Default)]
 pub struct KeywordChanges {
     pub term: Option<KeywordTerm>,
+    pub kind: Option<KeywordKind>,
     pub risk: Option<RiskCode>,
     pub note: Option<Option<Note>>,
     pub source: Option<Option<Source>>,

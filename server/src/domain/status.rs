@@ -109,6 +109,48 @@ impl QuestionKind {
     }
 }
 
+/// What a keyword entry does in a build.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum KeywordKind {
+    /// Intercept text containing the term (the default).
+    #[sea_orm(string_value = "block")]
+    Block,
+    /// Never intercept inside this longer term (大麻烦 keeps 大麻 from firing there).
+    #[sea_orm(string_value = "allow")]
+    Allow,
+    /// `A+B`: intercept text that contains every `+`-separated part.
+    #[sea_orm(string_value = "all_of")]
+    AllOf,
+}
+
+impl KeywordKind {
+    pub const ALL: [KeywordKind; 3] = [Self::Block, Self::Allow, Self::AllOf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Block => "block",
+            Self::Allow => "allow",
+            Self::AllOf => "all_of",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "kind",
+                    format!("unknown keyword kind `{raw}`; expected one of block, allow, all_of"),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use opencc_rust::{DefaultConfig, OpenCC};
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use super::table::FoldTable;
+use super::FoldTable;
 
 /// The Han blocks OpenCC knows, plus radicals and ideographic marks.
 const HAN_RANGES: [(u32, u32); 6] = [

@@ -4,8 +4,8 @@ use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
 
+use super::FoldTable;
 use super::derive::{DeriveError, DeriveOptions, derive};
-use super::table::FoldTable;
 
 const PROFILE_TOML: &str = include_str!("../../../seeds/fold-profile.toml");
 

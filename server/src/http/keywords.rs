@@ -15,7 +15,7 @@ use super::request_fields::{edit_optional, edit_required, nullable, optional, re
 use super::revisions::{RetireRequest, RevisionList};
 use crate::domain::field_error::FieldError;
 use crate::domain::keyword::{KeywordChanges, KeywordTerm, NewKeyword};
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::domain::taxonomy_code::RiskCode;
 use crate::domain::text::{Lines, Note, Source, parse_bounded};
 use crate::services::keywords::{self, KeywordFilter};
@@ -30,6 +30,8 @@ pub struct KeywordCreate {
     /// The keyword; 1–100 characters on one line.
     #[schema(required = true, example = "法轮功")]
     pub term: Option<String>,
+    /// `block` (default), `allow` (allow-list entry) or `all_of` (`A+B`: every part).
+    pub kind: Option<String>,
     /// A risk code from `GET /v1/risks`, e.g. `A.1.a`.
     #[schema(required = true, example = "A.1.a")]
     pub risk: Option<String>,
@@ -43,6 +45,7 @@ impl KeywordCreate {
     fn parse(self, taxonomy: &Taxonomy) -> Result<NewKeyword, FieldError> {
         Ok(NewKeyword {
             term: required("term", self.term, KeywordTerm::parse)?,
+            kind: optional(self.kind, KeywordKind::parse)?.unwrap_or(KeywordKind::Block),
             risk: required("risk", self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             note: optional(self.note, Note::parse)?,
             source: optional(self.source, Source::parse)?,
@@ -59,6 +62,9 @@ pub struct KeywordPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub term: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub risk: Option<Option<String>>,
@@ -80,6 +86,7 @@ impl KeywordPatch {
     fn parse(self, taxonomy: &Taxonomy) -> Result<KeywordChanges, FieldError> {
         Ok(KeywordChanges {
             term: edit_required("term", self.term, KeywordTerm::parse)?,
+            kind: edit_required("kind", self.kind, KeywordKind::parse)?,
             risk: edit_required("risk", self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             note: edit_optional(self.note, Note::parse)?,
             source: edit_optional(self.source, Source::parse)?,
@@ -93,6 +100,8 @@ impl KeywordPatch {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct KeywordListQuery {
+    /// Only this kind (`block`, `allow`, `all_of`).
+    pub kind: Option<String>,
     /// Only this risk code.
     pub risk: Option<String>,
     /// Only this status.
@@ -109,6 +118,7 @@ pub struct KeywordListQuery {
 impl KeywordListQuery {
     fn parse(self, taxonomy: &Taxonomy) -> Result<(KeywordFilter, PageRequest), FieldError> {
         let filter = KeywordFilter {
+            kind: optional(self.kind, KeywordKind::parse)?,
             risk: optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             status: optional(self.status, EntryStatus::parse)?,
             prefix: optional(self.prefix, |raw| {

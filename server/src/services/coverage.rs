@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::coverage::evaluate::{Aggregates, CollapsedRow, CountRow, CoverageReport, evaluate};
 use crate::coverage::rules::{Entries, ProfileError, RuleProfile, load_profiles};
-use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::store::entities::{keyword, question};
 use crate::taxonomy::Taxonomy;
 
@@ -88,11 +88,14 @@ pub async fn report(
 /// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
 /// index in one grouped query, collapsed near duplicates in one join over their own index.
 pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
+    // Allow-list entries intercept nothing, so they never count toward a quota.
+    let counted_kinds = [KeywordKind::Block, KeywordKind::AllOf];
     let keyword_groups = keyword::Entity::find()
         .select_only()
         .column(keyword::Column::Risk)
         .column(keyword::Column::Status)
         .column_as(Expr::col(keyword::Column::Id).count(), "count")
+        .filter(keyword::Column::Kind.is_in(counted_kinds))
         .group_by(keyword::Column::Risk)
         .group_by(keyword::Column::Status)
         .into_model::<KeywordGroup>()
@@ -103,6 +106,7 @@ pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
         let last_updated: Option<DateTime<Utc>> = keyword::Entity::find()
             .select_only()
             .column_as(Expr::col(keyword::Column::UpdatedAt).max(), "last_updated")
+            .filter(keyword::Column::Kind.is_in(counted_kinds))
             .filter(keyword::Column::Risk.eq(group.risk.as_str()))
             .filter(keyword::Column::Status.eq(group.status))
             .into_tuple()

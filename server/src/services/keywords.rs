@@ -7,10 +7,10 @@ use super::ServiceError;
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
-use crate::dedup::keys::keyword_key;
+use crate::dedup::keys::rule_key;
 use crate::domain::keyword::{KeywordChanges, NewKeyword};
 use crate::domain::revision::EntryKind;
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::domain::taxonomy_code::RiskCode;
 use crate::fold::FoldProfile;
 use crate::store::entities::keyword::{self, Column, Entity, Model};
@@ -20,6 +20,7 @@ versioned_entity!(Entity, Model, Column, EntryKind::Keyword);
 /// Which keywords a list returns.
 #[derive(Debug, Clone, Default)]
 pub struct KeywordFilter {
+    pub kind: Option<KeywordKind>,
     pub risk: Option<RiskCode>,
     pub status: Option<EntryStatus>,
     /// Keep terms that start with this text (exact, case-sensitive).
@@ -32,11 +33,12 @@ pub async fn create(
     context: &ChangeContext,
     new: NewKeyword,
 ) -> Result<Model, ServiceError> {
-    let key = keyword_key(profile, new.term.as_str())?;
+    let key = rule_key(profile, new.kind, new.term.as_str())?;
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
     let saved =
         versioned_change::create::<Entity>(&txn, context, &key, |at| keyword::ActiveModel {
             term: Set(new.term.into_inner()),
+            kind: Set(new.kind),
             risk: Set(new.risk.into_inner()),
             note: Set(new.note.map(|n| n.into_inner())),
             source: Set(new.source.map(|s| s.into_inner())),
@@ -63,6 +65,9 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<(Vec<Model>, Option<String>), ServiceError> {
     let mut select = Entity::find();
+    if let Some(kind) = filter.kind {
+        select = select.filter(Column::Kind.eq(kind));
+    }
     if let Some(risk) = filter.risk {
         select = select.filter(Column::Risk.eq(risk.into_inner()));
     }
@@ -100,6 +105,9 @@ pub async fn update(
         if let Some(term) = changes.term {
             next.term = term.into_inner();
         }
+        if let Some(kind) = changes.kind {
+            next.kind = kind;
+        }
         if let Some(risk) = changes.risk {
             next.risk = risk.into_inner();
         }
@@ -112,8 +120,8 @@ pub async fn update(
         if let Some(status) = changes.status {
             next.status = status;
         }
-        if next.term != current.term {
-            next.dedup_key = Some(keyword_key(profile, &next.term)?);
+        if next.term != current.term || next.kind != current.kind {
+            next.dedup_key = Some(rule_key(profile, next.kind, &next.term)?);
         }
         Ok(next)
     })

@@ -9,19 +9,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
 
 use super::questions::replace_bands;
-use super::versioned_change::{VersionedEntity, lock};
-use crate::checksum::sha256_hex;
+use super::versioned_change::{VersionedEntity, VersionedModel, lock};
 use crate::dedup::Dedup;
-use crate::dedup::keys::{letters_key, question_letters};
+use crate::dedup::keys::{letters_key, question_letters, rule_key};
 use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
 use crate::store::entities::{keyword, question, store_state};
+use lexset_filter::checksum::sha256_hex;
 
 /// The `store_state` row naming what the stored keys were computed with.
 const STATE_NAME: &str = "dedup_keys";
@@ -80,14 +80,17 @@ pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldRepo
         .await?
         .map(|row| row.value);
 
-    let keywords =
-        rekey::<keyword::Entity>(&txn, keyword::Column::Term, |term| dedup.profile.fold(term))
-            .await?;
-    let questions = rekey::<question::Entity>(&txn, question::Column::Text, |text| {
-        letters_key(&question_letters(&dedup.profile, text))
+    let keywords = rekey::<keyword::Entity>(&txn, |keyword| {
+        // A term the profile now folds to nothing keeps a key of its own spelling.
+        rule_key(&dedup.profile, keyword.kind, &keyword.term)
+            .unwrap_or_else(|_| keyword.term.clone())
     })
     .await?;
-    relink_questions(&txn, dedup, &questions.texts).await?;
+    let questions = rekey::<question::Entity>(&txn, |question| {
+        letters_key(&question_letters(&dedup.profile, &question.text))
+    })
+    .await?;
+    relink_questions(&txn, dedup, &questions.models).await?;
     let mut new_collisions = keywords.new_collisions("keyword");
     new_collisions.extend(questions.new_collisions("question"));
 
@@ -117,11 +120,13 @@ pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldRepo
 async fn relink_questions(
     txn: &DatabaseTransaction,
     dedup: &Dedup,
-    texts: &[(i64, String, bool)],
+    questions: &[question::Model],
 ) -> Result<(), DbErr> {
     let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
-    let mut all_words = Vec::with_capacity(texts.len());
-    for (index, (id, text, live)) in texts.iter().enumerate() {
+    let mut all_words = Vec::with_capacity(questions.len());
+    for (index, question) in questions.iter().enumerate() {
+        let (id, text) = (&question.id, &question.text);
+        let live = &(question.status != EntryStatus::Retired);
         let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
         let bands = band_hashes(&question_words);
         let mut candidates: BTreeSet<usize> = BTreeSet::new();
@@ -135,7 +140,7 @@ async fn relink_questions(
             .find(|&earlier| {
                 jaccard(&all_words[earlier], &question_words) >= dedup.near_duplicates.threshold
             })
-            .map(|earlier| texts[earlier].0);
+            .map(|earlier| questions[earlier].id);
         question::Entity::update_many()
             .col_expr(question::Column::NearDuplicateOf, link.into())
             .filter(question::Column::Id.eq(*id))
@@ -153,16 +158,16 @@ async fn relink_questions(
 }
 
 /// What [`rekey`] found.
-struct Rekeyed {
+struct Rekeyed<E: VersionedEntity> {
     /// Entries whose key changed.
     changed: BTreeSet<i64>,
     /// Live entries by key.
     live_by_key: BTreeMap<String, Vec<i64>>,
-    /// Every entry's id, text and whether it is live, in id order.
-    texts: Vec<(i64, String, bool)>,
+    /// Every entry, in id order.
+    models: Vec<E::Model>,
 }
 
-impl Rekeyed {
+impl<E: VersionedEntity> Rekeyed<E> {
     /// Live entries sharing a key where at least one key changed.
     fn new_collisions(&self, entry_kind: &'static str) -> Vec<NewCollision> {
         self.live_by_key
@@ -176,33 +181,21 @@ impl Rekeyed {
     }
 }
 
-/// Recomputes the dedup key of every `E` from `text_column` with `key_of`, writing the
-/// changed ones.
+/// Recomputes the dedup key of every `E` with `key_of`, writing the changed ones.
 async fn rekey<E: VersionedEntity>(
     txn: &DatabaseTransaction,
-    text_column: E::Column,
-    key_of: impl Fn(&str) -> String,
-) -> Result<Rekeyed, DbErr> {
-    let rows: Vec<(i64, String, Option<String>, EntryStatus)> = E::find()
-        .select_only()
-        .columns([
-            E::id_column(),
-            text_column,
-            E::dedup_key_column(),
-            E::status_column(),
-        ])
-        .order_by_asc(E::id_column())
-        .into_tuple()
-        .all(txn)
-        .await?;
+    key_of: impl Fn(&E::Model) -> String,
+) -> Result<Rekeyed<E>, DbErr> {
+    let models = E::find().order_by_asc(E::id_column()).all(txn).await?;
     let mut rekeyed = Rekeyed {
         changed: BTreeSet::new(),
         live_by_key: BTreeMap::new(),
-        texts: Vec::with_capacity(rows.len()),
+        models: Vec::new(),
     };
-    for (id, text, old_key, status) in rows {
-        let key = key_of(&text);
-        if old_key.as_deref() != Some(key.as_str()) {
+    for model in &models {
+        let (id, status) = (model.id(), model.status());
+        let key = key_of(model);
+        if model.dedup_key() != Some(key.as_str()) {
             E::update_many()
                 .col_expr(E::dedup_key_column(), key.clone().into())
                 .filter(E::id_column().eq(id))
@@ -213,10 +206,8 @@ async fn rekey<E: VersionedEntity>(
         if status != EntryStatus::Retired {
             rekeyed.live_by_key.entry(key).or_default().push(id);
         }
-        rekeyed
-            .texts
-            .push((id, text, status != EntryStatus::Retired));
     }
+    rekeyed.models = models;
     Ok(rekeyed)
 }
 

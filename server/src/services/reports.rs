@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::dedup::Dedup;
 use crate::dedup::collisions::{CollisionKind, KeyedKeyword, collisions};
 use crate::dedup::near_duplicates::{clusters_of_buckets, words};
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::store::entities::question::Model as Question;
@@ -128,6 +128,8 @@ pub async fn keyword_collisions(
             keyword::Column::DedupKey,
         ])
         .filter(keyword::Column::Status.ne(EntryStatus::Retired))
+        // Allow-list entries contain block terms on purpose; all_of keys are no substrings.
+        .filter(keyword::Column::Kind.eq(KeywordKind::Block))
         .into_tuple()
         .all(db)
         .await?;

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, KeywordKind};
 
 /// A keyword of the interception lexicon.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub term: String,
+    /// `block` (default), `allow` (an allow-list entry) or `all_of` (`A+B` rule).
+    pub kind: KeywordKind,
     /// Primary risk code, e.g. `A.1.f`.
     pub risk: String,
     pub note: Option<String>,

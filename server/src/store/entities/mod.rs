@@ -2,10 +2,12 @@
 //! is exactly what `GET` returned at that version.
 
 pub mod aspect;
+pub mod build;
 pub mod keyword;
 pub mod question;
 pub mod question_band;
 pub mod revision;
 pub mod risk;
 pub mod store_state;
+pub mod task;
 pub mod write_lock;

@@ -1,0 +1,516 @@
+//! The build artefact: writing it and loading it back with every part validated.
+//!
+//! Layout (all integers little-endian; `docs/artifact-format.md` has the full description):
+//!
+//! ```text
+//! magic "LEXSETB\0" | u32 format version | u32 header length | header (JSON)
+//! | u32 section count | per section: [u8; 4] tag, u64 offset, u64 length
+//! | section bytes … | SHA-256 of everything before it (32 bytes)
+//! ```
+//!
+//! Sections: `FOLD` fold table, `RISK` risk codes, `PATS` pattern records, `TERM` an
+//! `fst::Map` from folded pattern to pattern id, `AUTO` a daachorse automaton over the
+//! patterns, `ANDR` AND rules. Loading checks the magic, the version, the checksum, every
+//! section's bounds and contents, and that the fold table hashes to the header's profile hash.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::checksum::sha256_hex;
+use crate::fold_table::FoldTable;
+
+pub const MAGIC: &[u8; 8] = b"LEXSETB\0";
+pub const FORMAT_VERSION: u32 = 1;
+const CHECKSUM_LEN: usize = 32;
+const TAGS: [&[u8; 4]; 6] = [b"FOLD", b"RISK", b"PATS", b"TERM", b"AUTO", b"ANDR"];
+
+/// What a rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Intercept text containing the term.
+    Block,
+    /// Never intercept a hit that lies inside this longer term (大麻烦 against 大麻).
+    Allow,
+    /// Intercept text that contains every part (`A+B`).
+    AllOf,
+}
+
+/// One rule to compile: its display term, its folded parts (one, except for `AllOf`) and its
+/// risk codes (empty for `Allow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInput {
+    pub term: String,
+    pub kind: RuleKind,
+    pub parts: Vec<String>,
+    pub risks: Vec<String>,
+}
+
+/// Everything an artefact is written from.
+#[derive(Debug, Clone)]
+pub struct ArtifactInput<'a> {
+    pub build_number: u64,
+    pub fold_profile_id: &'a str,
+    pub fold_profile_hash: &'a str,
+    pub table: &'a FoldTable,
+    /// Risk codes; at most 64.
+    pub risks: &'a [String],
+    pub rules: &'a [RuleInput],
+}
+
+/// The artefact's header, readable without parsing the sections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactHeader {
+    pub build_number: u64,
+    pub fold_profile_id: String,
+    pub fold_profile_hash: String,
+    pub patterns: u32,
+    pub and_rules: u32,
+}
+
+/// Why an artefact could not be written or loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("not a lexset artefact (bad magic bytes)")]
+    BadMagic,
+    #[error(
+        "artefact format version {found} is not supported (this library reads version {FORMAT_VERSION})"
+    )]
+    UnsupportedVersion { found: u32 },
+    #[error("artefact is truncated or malformed: {0}")]
+    Malformed(String),
+    #[error("artefact checksum mismatch: the file is corrupted")]
+    Checksum,
+    #[error("artefact was built with fold profile {found}, expected {expected}")]
+    FoldProfile { found: String, expected: String },
+    #[error("cannot write the artefact: {0}")]
+    Build(String),
+}
+
+/// A pattern: one distinct folded string, with what it is used for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    pub text: String,
+    pub block: bool,
+    pub allow: bool,
+    /// Risks of the block rules with this pattern (bit i = risk i of the risk table).
+    pub risk_bits: u64,
+    /// The display term of the first block or allow rule with this pattern.
+    pub term: String,
+}
+
+/// An AND rule: pattern ids that must all occur.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AndRule {
+    pub parts: Vec<u32>,
+    pub risk_bits: u64,
+    pub term: String,
+}
+
+/// The parsed sections of a loaded artefact.
+pub(crate) struct Sections {
+    pub header: ArtifactHeader,
+    pub table: FoldTable,
+    pub risks: Vec<String>,
+    pub patterns: Vec<Pattern>,
+    pub terms: fst::Map<Vec<u8>>,
+    pub automaton: daachorse::CharwiseDoubleArrayAhoCorasick<u32>,
+    pub and_rules: Vec<AndRule>,
+}
+
+fn risk_bits(risks: &[String], table: &[String]) -> Result<u64, ArtifactError> {
+    risks.iter().try_fold(0u64, |bits, code| {
+        table
+            .iter()
+            .position(|r| r == code)
+            .map(|i| bits | (1 << i))
+            .ok_or_else(|| ArtifactError::Build(format!("risk {code} is not in the risk table")))
+    })
+}
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Writes the artefact for `input`. Cost: sorting the patterns, building the FST and the
+/// automaton: linear in the total pattern length.
+pub fn write(input: &ArtifactInput<'_>) -> Result<Vec<u8>, ArtifactError> {
+    if input.risks.len() > 64 {
+        return Err(ArtifactError::Build("more than 64 risks".to_owned()));
+    }
+    let mut by_text: BTreeMap<&str, Pattern> = BTreeMap::new();
+    for rule in input.rules {
+        if rule.parts.is_empty() || rule.parts.iter().any(String::is_empty) {
+            return Err(ArtifactError::Build(format!(
+                "rule {:?} has an empty part",
+                rule.term
+            )));
+        }
+        for part in &rule.parts {
+            let pattern = by_text.entry(part.as_str()).or_insert_with(|| Pattern {
+                text: part.clone(),
+                block: false,
+                allow: false,
+                risk_bits: 0,
+                term: String::new(),
+            });
+            match rule.kind {
+                RuleKind::Block => {
+                    pattern.block = true;
+                    pattern.risk_bits |= risk_bits(&rule.risks, input.risks)?;
+                }
+                RuleKind::Allow => pattern.allow = true,
+                RuleKind::AllOf => {}
+            }
+            if pattern.term.is_empty() && rule.kind != RuleKind::AllOf {
+                pattern.term = rule.term.clone();
+            }
+        }
+    }
+    let patterns: Vec<Pattern> = by_text.into_values().collect();
+    let id_of: BTreeMap<&str, u32> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.text.as_str(), i as u32))
+        .collect();
+    let mut and_rules = Vec::new();
+    for rule in input.rules.iter().filter(|r| r.kind == RuleKind::AllOf) {
+        and_rules.push(AndRule {
+            parts: rule.parts.iter().map(|p| id_of[p.as_str()]).collect(),
+            risk_bits: risk_bits(&rule.risks, input.risks)?,
+            term: rule.term.clone(),
+        });
+    }
+
+    let mut fst_builder = fst::MapBuilder::memory();
+    for (text, id) in &id_of {
+        fst_builder
+            .insert(text, u64::from(*id))
+            .map_err(|e| ArtifactError::Build(e.to_string()))?;
+    }
+    let terms = fst_builder
+        .into_inner()
+        .map_err(|e| ArtifactError::Build(e.to_string()))?;
+    let automaton = if patterns.is_empty() {
+        Vec::new()
+    } else {
+        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values(
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.text.as_str(), i as u32)),
+        )
+        .map_err(|e| ArtifactError::Build(e.to_string()))?
+        .serialize()
+    };
+
+    let mut risk_section = Vec::new();
+    risk_section.extend_from_slice(&(input.risks.len() as u32).to_le_bytes());
+    for risk in input.risks {
+        put_str(&mut risk_section, risk);
+    }
+    let mut pattern_section = Vec::new();
+    pattern_section.extend_from_slice(&(patterns.len() as u32).to_le_bytes());
+    for pattern in &patterns {
+        pattern_section.push(u8::from(pattern.block) | (u8::from(pattern.allow) << 1));
+        pattern_section.extend_from_slice(&pattern.risk_bits.to_le_bytes());
+        put_str(&mut pattern_section, &pattern.term);
+    }
+    let mut and_section = Vec::new();
+    and_section.extend_from_slice(&(and_rules.len() as u32).to_le_bytes());
+    for rule in &and_rules {
+        and_section.extend_from_slice(&rule.risk_bits.to_le_bytes());
+        and_section.extend_from_slice(&(rule.parts.len() as u32).to_le_bytes());
+        for part in &rule.parts {
+            and_section.extend_from_slice(&part.to_le_bytes());
+        }
+        put_str(&mut and_section, &rule.term);
+    }
+
+    let header = ArtifactHeader {
+        build_number: input.build_number,
+        fold_profile_id: input.fold_profile_id.to_owned(),
+        fold_profile_hash: input.fold_profile_hash.to_owned(),
+        patterns: patterns.len() as u32,
+        and_rules: and_rules.len() as u32,
+    };
+    let header_json =
+        serde_json::to_vec(&header).map_err(|e| ArtifactError::Build(e.to_string()))?;
+    let sections: [Vec<u8>; 6] = [
+        input.table.canonical_bytes(),
+        risk_section,
+        pattern_section,
+        terms,
+        automaton,
+        and_section,
+    ];
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header_json);
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    let table_len = sections.len() * (4 + 8 + 8);
+    let mut offset = (out.len() + table_len) as u64;
+    for (tag, bytes) in TAGS.iter().zip(&sections) {
+        out.extend_from_slice(*tag);
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        offset += bytes.len() as u64;
+    }
+    for bytes in &sections {
+        out.extend_from_slice(bytes);
+    }
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    Ok(out)
+}
+
+/// Reads little-endian values from a byte slice, failing with a message instead of panicking.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], what: &'static str) -> Self {
+        Self { bytes, at: 0, what }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ArtifactError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len());
+        let end = end.ok_or_else(|| {
+            ArtifactError::Malformed(format!("{} ends early at byte {}", self.what, self.at))
+        })?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8, ArtifactError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, ArtifactError> {
+        let mut raw = [0; 4];
+        raw.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(raw))
+    }
+
+    fn u64(&mut self) -> Result<u64, ArtifactError> {
+        let mut raw = [0; 8];
+        raw.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(raw))
+    }
+
+    fn string(&mut self) -> Result<String, ArtifactError> {
+        let len = self.u32()? as usize;
+        let raw = self.take(len)?;
+        String::from_utf8(raw.to_vec())
+            .map_err(|_| ArtifactError::Malformed(format!("{} holds invalid UTF-8", self.what)))
+    }
+
+    fn finish(&self) -> Result<(), ArtifactError> {
+        if self.at == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(ArtifactError::Malformed(format!(
+                "{} has trailing bytes",
+                self.what
+            )))
+        }
+    }
+}
+
+fn parse_table(bytes: &[u8]) -> Result<FoldTable, ArtifactError> {
+    let mut reader = Reader::new(bytes, "FOLD section");
+    let mut mappings = Vec::new();
+    while reader.at < bytes.len() {
+        let code = reader.u32()?;
+        let c = char::from_u32(code).ok_or_else(|| {
+            ArtifactError::Malformed(format!("FOLD section maps invalid code point {code:#x}"))
+        })?;
+        mappings.push((c, reader.string()?));
+    }
+    Ok(FoldTable::from_mappings(mappings))
+}
+
+/// Reads the header only (after checking magic and version), e.g. to list artefacts.
+pub fn read_header(bytes: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
+    let mut reader = Reader::new(bytes, "artefact");
+    if reader
+        .take(MAGIC.len())
+        .map_err(|_| ArtifactError::BadMagic)?
+        != MAGIC
+    {
+        return Err(ArtifactError::BadMagic);
+    }
+    let version = reader.u32()?;
+    if version != FORMAT_VERSION {
+        return Err(ArtifactError::UnsupportedVersion { found: version });
+    }
+    let header_len = reader.u32()? as usize;
+    serde_json::from_slice(reader.take(header_len)?)
+        .map_err(|e| ArtifactError::Malformed(format!("header: {e}")))
+}
+
+/// Validates and parses every part of `bytes`.
+pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
+    let header = read_header(bytes)?;
+    if bytes.len() < CHECKSUM_LEN {
+        return Err(ArtifactError::Malformed(
+            "shorter than its checksum".to_owned(),
+        ));
+    }
+    let (body, digest) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    if Sha256::digest(body)[..] != *digest {
+        return Err(ArtifactError::Checksum);
+    }
+    let mut reader = Reader::new(body, "artefact");
+    reader.take(MAGIC.len() + 4)?;
+    let header_len = reader.u32()? as usize;
+    reader.take(header_len)?;
+    let count = reader.u32()? as usize;
+    if count != TAGS.len() {
+        return Err(ArtifactError::Malformed(format!(
+            "{count} sections, expected {}",
+            TAGS.len()
+        )));
+    }
+    let mut sections: Vec<&[u8]> = Vec::with_capacity(count);
+    for expected in TAGS {
+        let tag = reader.take(4)?;
+        if tag != expected.as_slice() {
+            return Err(ArtifactError::Malformed(format!(
+                "section {:?} where {:?} was expected",
+                String::from_utf8_lossy(tag),
+                String::from_utf8_lossy(expected)
+            )));
+        }
+        let offset = usize::try_from(reader.u64()?).unwrap_or(usize::MAX);
+        let length = usize::try_from(reader.u64()?).unwrap_or(usize::MAX);
+        let end = offset.checked_add(length).filter(|end| *end <= body.len());
+        let end = end.ok_or_else(|| {
+            ArtifactError::Malformed(format!(
+                "section {} lies outside the file",
+                String::from_utf8_lossy(expected)
+            ))
+        })?;
+        sections.push(&body[offset..end]);
+    }
+
+    let table = parse_table(sections[0])?;
+    let hash = sha256_hex(&table.canonical_bytes());
+    if hash != header.fold_profile_hash {
+        return Err(ArtifactError::Malformed(format!(
+            "the fold table hashes to {hash}, the header says {}",
+            header.fold_profile_hash
+        )));
+    }
+
+    let mut reader = Reader::new(sections[1], "RISK section");
+    let risk_count = reader.u32()? as usize;
+    let risks = (0..risk_count)
+        .map(|_| reader.string())
+        .collect::<Result<Vec<_>, _>>()?;
+    reader.finish()?;
+
+    let mut reader = Reader::new(sections[2], "PATS section");
+    let pattern_count = reader.u32()? as usize;
+    if pattern_count != header.patterns as usize {
+        return Err(ArtifactError::Malformed(
+            "pattern count differs from the header".to_owned(),
+        ));
+    }
+    let mut patterns = Vec::with_capacity(pattern_count);
+    for _ in 0..pattern_count {
+        let flags = reader.u8()?;
+        let risk_bits = reader.u64()?;
+        let term = reader.string()?;
+        patterns.push(Pattern {
+            text: String::new(),
+            block: flags & 1 != 0,
+            allow: flags & 2 != 0,
+            risk_bits,
+            term,
+        });
+    }
+    reader.finish()?;
+
+    let terms = fst::Map::new(sections[3].to_vec())
+        .map_err(|e| ArtifactError::Malformed(format!("TERM section: {e}")))?;
+    if terms.len() != pattern_count {
+        return Err(ArtifactError::Malformed(
+            "TERM section size differs from PATS".to_owned(),
+        ));
+    }
+    let mut stream = terms.stream();
+    use fst::Streamer;
+    while let Some((key, id)) = stream.next() {
+        let pattern = usize::try_from(id)
+            .ok()
+            .and_then(|id| patterns.get_mut(id))
+            .ok_or_else(|| ArtifactError::Malformed("TERM section points past PATS".to_owned()))?;
+        pattern.text = String::from_utf8(key.to_vec())
+            .map_err(|_| ArtifactError::Malformed("TERM section holds invalid UTF-8".to_owned()))?;
+    }
+
+    let automaton = if pattern_count == 0 {
+        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(["\u{0}"])
+            .map_err(|e| ArtifactError::Malformed(format!("AUTO section: {e}")))?
+    } else {
+        let (automaton, rest) =
+            daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::deserialize(sections[4])
+                .map_err(|e| ArtifactError::Malformed(format!("AUTO section: {e}")))?;
+        if !rest.is_empty() {
+            return Err(ArtifactError::Malformed(
+                "AUTO section has trailing bytes".to_owned(),
+            ));
+        }
+        automaton
+    };
+
+    let mut reader = Reader::new(sections[5], "ANDR section");
+    let and_count = reader.u32()? as usize;
+    let mut and_rules = Vec::with_capacity(and_count.min(1 << 20));
+    for _ in 0..and_count {
+        let risk_bits = reader.u64()?;
+        let part_count = reader.u32()? as usize;
+        let parts = (0..part_count)
+            .map(|_| {
+                let id = reader.u32()?;
+                if (id as usize) < pattern_count {
+                    Ok(id)
+                } else {
+                    Err(ArtifactError::Malformed(
+                        "ANDR section points past PATS".to_owned(),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        let term = reader.string()?;
+        and_rules.push(AndRule {
+            parts,
+            risk_bits,
+            term,
+        });
+    }
+    reader.finish()?;
+
+    Ok(Sections {
+        header,
+        table,
+        risks,
+        patterns,
+        terms,
+        automaton,
+        and_rules,
+    })
+}

@@ -1,0 +1,25 @@
+//! `lexset-filter`: what a filter service embeds to use a lexset build.
+//!
+//! A build artefact (see `docs/artifact-format.md`) carries everything needed to match: the
+//! fold table (so no OpenCC is needed here), the risk table, an `fst::Map` of the folded
+//! patterns and a daachorse automaton over them, the allow-list and the AND rules.
+//!
+//! ```no_run
+//! let bytes = std::fs::read("build-7.lexset")?;
+//! let filter = lexset_filter::Filter::load(&bytes)?;
+//! for hit in filter.find("有人在卖法 轮 功的书") {
+//!     println!("{} {:?} at bytes {}..{}", hit.term, hit.risks, hit.spans[0].byte_start, hit.spans[0].byte_end);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Modules: [`fold_table`] (character folding with offsets back to the source), [`artifact`]
+//! (writing and validating the format), [`matcher`] (finding hits), [`checksum`].
+
+pub mod artifact;
+pub mod checksum;
+pub mod fold_table;
+pub mod matcher;
+
+pub use artifact::{ArtifactError, ArtifactHeader, ArtifactInput, RuleInput, RuleKind};
+pub use matcher::{Filter, Hit, HitKind, Span};

@@ -1,0 +1,409 @@
+//! Matching text against a loaded artefact.
+//!
+//! Steps per text: fold it with the artefact's table (keeping offsets back to the original),
+//! find every pattern occurrence with the automaton (overlapping, so 法轮 and 法轮功 both hit),
+//! drop occurrences that lie inside an allow-listed occurrence, report block hits, then AND
+//! rules whose parts all occur. Spans are given in the ORIGINAL text, as byte and character
+//! offsets. Cost: folding plus one automaton pass, linear in the text.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::artifact::{self, AndRule, ArtifactError, ArtifactHeader, Pattern};
+use crate::fold_table::FoldTable;
+
+/// A span of the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub byte_start: usize,
+    pub byte_end: usize,
+    pub char_start: usize,
+    pub char_end: usize,
+}
+
+/// What kind of rule hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitKind {
+    Keyword,
+    AllOf,
+}
+
+/// One hit: the rule's term, its risks and where it was found (one span per part for AND
+/// rules, the first occurrence of each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub term: String,
+    pub kind: HitKind,
+    pub risks: Vec<String>,
+    pub spans: Vec<Span>,
+}
+
+/// A loaded, validated artefact, ready to match.
+pub struct Filter {
+    header: ArtifactHeader,
+    table: FoldTable,
+    risks: Vec<String>,
+    patterns: Vec<Pattern>,
+    terms: fst::Map<Vec<u8>>,
+    automaton: daachorse::CharwiseDoubleArrayAhoCorasick<u32>,
+    and_rules: Vec<AndRule>,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+impl Filter {
+    /// Loads an artefact, validating every part of it.
+    pub fn load(bytes: &[u8]) -> Result<Self, ArtifactError> {
+        let sections = artifact::load(bytes)?;
+        Ok(Self {
+            header: sections.header,
+            table: sections.table,
+            risks: sections.risks,
+            patterns: sections.patterns,
+            terms: sections.terms,
+            automaton: sections.automaton,
+            and_rules: sections.and_rules,
+        })
+    }
+
+    /// Loads an artefact and refuses one built with another fold profile than
+    /// `fold_profile_hash` (for services that pin the profile they were tested with).
+    pub fn load_expecting(bytes: &[u8], fold_profile_hash: &str) -> Result<Self, ArtifactError> {
+        let header = artifact::read_header(bytes)?;
+        if header.fold_profile_hash != fold_profile_hash {
+            return Err(ArtifactError::FoldProfile {
+                found: format!("{} {}", header.fold_profile_id, header.fold_profile_hash),
+                expected: fold_profile_hash.to_owned(),
+            });
+        }
+        Self::load(bytes)
+    }
+
+    pub fn header(&self) -> &ArtifactHeader {
+        &self.header
+    }
+
+    /// The fold table the artefact carries.
+    pub fn fold_table(&self) -> &FoldTable {
+        &self.table
+    }
+
+    /// Every compiled pattern with its block / allow flags and risks, in folded order: what
+    /// a diff between two builds compares.
+    pub fn patterns(&self) -> impl Iterator<Item = PatternInfo<'_>> {
+        use fst::Streamer;
+        let mut out = Vec::with_capacity(self.patterns.len());
+        let mut stream = self.terms.stream();
+        while let Some((_, id)) = stream.next() {
+            if let Some(pattern) = usize::try_from(id)
+                .ok()
+                .and_then(|id| self.patterns.get(id))
+            {
+                out.push(PatternInfo {
+                    folded: &pattern.text,
+                    term: &pattern.term,
+                    block: pattern.block,
+                    allow: pattern.allow,
+                    risks: self.risk_codes(pattern.risk_bits),
+                });
+            }
+        }
+        out.into_iter()
+    }
+
+    /// The AND rules: (term, folded parts, risks).
+    pub fn and_rules(&self) -> impl Iterator<Item = (&str, Vec<&str>, Vec<String>)> {
+        self.and_rules.iter().map(|rule| {
+            let parts = rule
+                .parts
+                .iter()
+                .filter_map(|id| self.patterns.get(*id as usize).map(|p| p.text.as_str()))
+                .collect();
+            (rule.term.as_str(), parts, self.risk_codes(rule.risk_bits))
+        })
+    }
+
+    fn risk_codes(&self, bits: u64) -> Vec<String> {
+        self.risks
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, code)| code.clone())
+            .collect()
+    }
+
+    /// Every hit in `text`.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        let folded = self.table.fold_with_offsets(text);
+        // (pattern id, folded start, folded end)
+        let occurrences: Vec<(usize, usize, usize)> = self
+            .automaton
+            .find_overlapping_iter(&folded.text)
+            .map(|m| (m.value() as usize, m.start(), m.end()))
+            .filter(|(id, _, _)| *id < self.patterns.len())
+            .collect();
+        let allowed: Vec<(usize, usize)> = occurrences
+            .iter()
+            .filter(|(id, _, _)| self.patterns[*id].allow)
+            .map(|&(_, start, end)| (start, end))
+            .collect();
+        let live: Vec<(usize, usize, usize)> = occurrences
+            .into_iter()
+            .filter(|&(id, start, end)| {
+                !allowed.iter().any(|&(a_start, a_end)| {
+                    a_start <= start && end <= a_end && (a_start, a_end) != (start, end)
+                }) || self.patterns[id].allow
+            })
+            .collect();
+        let mut chars = CharOffsets::new(text);
+        let mut span_of = |start: usize, end: usize| {
+            let source = folded.source_range(start..end);
+            Span {
+                byte_start: source.start,
+                byte_end: source.end,
+                char_start: chars.char_at(source.start),
+                char_end: chars.char_at(source.end),
+            }
+        };
+        let mut hits = Vec::new();
+        let mut first: HashMap<usize, (usize, usize)> = HashMap::new();
+        for &(id, start, end) in &live {
+            first.entry(id).or_insert((start, end));
+            let pattern = &self.patterns[id];
+            if pattern.block {
+                hits.push(Hit {
+                    term: pattern.term.clone(),
+                    kind: HitKind::Keyword,
+                    risks: self.risk_codes(pattern.risk_bits),
+                    spans: vec![span_of(start, end)],
+                });
+            }
+        }
+        for rule in &self.and_rules {
+            let parts: Option<Vec<(usize, usize)>> = rule
+                .parts
+                .iter()
+                .map(|id| first.get(&(*id as usize)).copied())
+                .collect();
+            if let Some(parts) = parts {
+                hits.push(Hit {
+                    term: rule.term.clone(),
+                    kind: HitKind::AllOf,
+                    risks: self.risk_codes(rule.risk_bits),
+                    spans: parts.into_iter().map(|(s, e)| span_of(s, e)).collect(),
+                });
+            }
+        }
+        hits
+    }
+}
+
+/// A compiled pattern as [`Filter::patterns`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternInfo<'a> {
+    pub folded: &'a str,
+    pub term: &'a str,
+    pub block: bool,
+    pub allow: bool,
+    pub risks: Vec<String>,
+}
+
+/// Byte → character offsets for ascending or repeated queries, in one forward pass overall.
+struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharOffsets<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    fn char_at(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::artifact::{ArtifactInput, RuleInput, RuleKind, write};
+    use crate::checksum::sha256_hex;
+
+    /// A small stand-in for the server's fold profile: full width, one traditional form,
+    /// separators and a zero-width space.
+    fn table() -> FoldTable {
+        FoldTable::from_mappings([
+            ('Ａ', "a".to_owned()),
+            ('A', "a".to_owned()),
+            ('輪', "轮".to_owned()),
+            ('*', String::new()),
+            (' ', String::new()),
+            ('\u{200B}', String::new()),
+        ])
+    }
+
+    fn rule(term: &str, kind: RuleKind, risks: &[&str]) -> RuleInput {
+        let table = table();
+        RuleInput {
+            term: term.to_owned(),
+            kind,
+            parts: term.split('+').map(|p| table.fold(p)).collect(),
+            risks: risks.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    fn build(rules: &[RuleInput]) -> Vec<u8> {
+        let table = table();
+        let risks = vec!["A.1.a".to_owned(), "A.1.f".to_owned()];
+        write(&ArtifactInput {
+            build_number: 7,
+            fold_profile_id: "test",
+            fold_profile_hash: &sha256_hex(&table.canonical_bytes()),
+            table: &table,
+            risks: &risks,
+            rules,
+        })
+        .unwrap()
+    }
+
+    fn sample() -> Vec<u8> {
+        build(&[
+            rule("法轮功", RuleKind::Block, &["A.1.a"]),
+            rule("大麻", RuleKind::Block, &["A.1.f"]),
+            rule("大麻烦", RuleKind::Allow, &[]),
+            rule("枪+出售", RuleKind::AllOf, &["A.1.f"]),
+            rule("AA", RuleKind::Block, &["A.1.a", "A.1.f"]),
+        ])
+    }
+
+    #[test]
+    fn spans_point_into_the_original_text_through_folding() {
+        let filter = Filter::load(&sample()).unwrap();
+        let text = "他说：法 *輪\u{200B}功！";
+        let hits = filter.find(text);
+        assert_eq!(hits.len(), 1);
+        let span = hits[0].spans[0];
+        assert_eq!(&text[span.byte_start..span.byte_end], "法 *輪\u{200B}功");
+        assert_eq!((span.char_start, span.char_end), (3, 9));
+        assert_eq!(hits[0].term, "法轮功");
+        assert_eq!(hits[0].risks, ["A.1.a"]);
+        let wide = filter.find("xＡa");
+        assert_eq!(wide[0].risks, ["A.1.a", "A.1.f"]);
+        assert_eq!(
+            (wide[0].spans[0].char_start, wide[0].spans[0].char_end),
+            (1, 3)
+        );
+    }
+
+    #[test]
+    fn allow_list_entries_suppress_the_hits_inside_them() {
+        let filter = Filter::load(&sample()).unwrap();
+        assert!(filter.find("真是大麻烦").is_empty());
+        assert_eq!(filter.find("大麻和大麻烦").len(), 1);
+    }
+
+    #[test]
+    fn and_rules_need_every_part() {
+        let filter = Filter::load(&sample()).unwrap();
+        assert!(filter.find("出售二手书").is_empty());
+        let hits = filter.find("出售一把枪");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].kind, HitKind::AllOf);
+        assert_eq!(hits[0].spans.len(), 2);
+    }
+
+    #[test]
+    fn corrupted_truncated_and_foreign_artefacts_are_refused() {
+        let bytes = sample();
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xFF;
+        assert_eq!(Filter::load(&flipped).unwrap_err(), ArtifactError::Checksum);
+        let truncated = &bytes[..bytes.len() - 40];
+        assert!(Filter::load(truncated).is_err());
+        assert_eq!(
+            Filter::load(b"GIF89a").unwrap_err(),
+            ArtifactError::BadMagic
+        );
+        let mut future = bytes.clone();
+        future[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(
+            Filter::load(&future).unwrap_err(),
+            ArtifactError::UnsupportedVersion { found: 2 }
+        );
+        let err = Filter::load_expecting(&bytes, "another-hash").unwrap_err();
+        assert!(err.to_string().contains("fold profile"), "{err}");
+        assert!(Filter::load_expecting(&bytes, &sha256_hex(&table().canonical_bytes())).is_ok());
+    }
+
+    #[test]
+    fn an_empty_lexicon_matches_nothing() {
+        let filter = Filter::load(&build(&[])).unwrap();
+        assert!(filter.find("法轮功").is_empty());
+        assert_eq!(filter.header().patterns, 0);
+    }
+
+    /// Naive matching of the entry list on folded text: what the artefact must agree with.
+    fn naive(rules: &[RuleInput], text: &str) -> Vec<(String, usize, usize)> {
+        let folded = table().fold_with_offsets(text);
+        let mut found = Vec::new();
+        for rule in rules.iter().filter(|r| r.kind == RuleKind::Block) {
+            let pattern = &rule.parts[0];
+            let mut from = 0;
+            while let Some(at) = folded.text[from..].find(pattern.as_str()) {
+                let start = from + at;
+                let range = folded.source_range(start..start + pattern.len());
+                found.push((rule.term.clone(), range.start, range.end));
+                from = start + pattern.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        found.sort();
+        found
+    }
+
+    proptest! {
+        #[test]
+        fn the_artefact_matches_like_the_entry_list(
+            terms in proptest::collection::btree_set("[法轮功大麻Aa]{1,3}", 1..8),
+            text in "[法轮功大麻Aa輪Ａ* \u{200B}]{0,40}",
+        ) {
+            let table = table();
+            let mut seen = std::collections::BTreeSet::new();
+            let rules: Vec<RuleInput> = terms
+                .iter()
+                .filter(|t| seen.insert(table.fold(t)))
+                .map(|t| rule(t, RuleKind::Block, &["A.1.a"]))
+                .collect();
+            let filter = Filter::load(&build(&rules)).unwrap();
+            let mut got: Vec<(String, usize, usize)> = filter
+                .find(&text)
+                .into_iter()
+                .map(|h| (h.term, h.spans[0].byte_start, h.spans[0].byte_end))
+                .collect();
+            got.sort();
+            prop_assert_eq!(got, naive(&rules, &text));
+        }
+    }
+}
