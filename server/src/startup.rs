@@ -16,6 +16,7 @@ use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::http::{self, AppState};
 use crate::services;
+use crate::services::builds::FilterCache;
 use crate::services::refold::{self, RefoldReport};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
@@ -102,6 +103,8 @@ impl Application {
             taxonomy: Arc::new(taxonomy),
             dedup: Arc::new(dedup),
             rule_profiles_dir: settings.rule_profiles_dir(),
+            builds_dir: settings.data_dir.join("builds"),
+            filters: Arc::new(FilterCache::default()),
         });
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),

@@ -85,6 +85,28 @@ impl TestApp {
             .expect("POST retire")
     }
 
+    /// Starts a build, waits for its task to finish and returns the build number.
+    pub async fn build(&self) -> i64 {
+        let started = self
+            .request(Method::POST, "/v1/builds")
+            .send()
+            .await
+            .expect("POST");
+        let location = started.headers()["location"].to_str().unwrap().to_owned();
+        let started = expect_json(started, StatusCode::ACCEPTED).await;
+        let number = started["build"]["number"].as_i64().unwrap();
+        // Bounded poll: a build of a test lexicon takes well under a second.
+        for _ in 0..400 {
+            let task = expect_json(self.get(&location).await, StatusCode::OK).await;
+            match task["status"].as_str() {
+                Some("succeeded") => return number,
+                Some("failed") => panic!("build {number} failed: {task}"),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+            }
+        }
+        panic!("build {number} did not finish");
+    }
+
     /// Creates a keyword and returns its JSON.
     pub async fn create_keyword(&self, term: &str, risk: &str) -> Value {
         let response = self

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod builds;
 mod coverage;
 mod dedup;
 mod errors;

@@ -182,3 +182,64 @@ pub async fn page(
         .content_type("text/html; charset=utf-8")
         .body(render::html(&report, &profiles)))
 }
+
+/// How the gaps of one build's coverage report stood.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryPoint {
+    pub build: i64,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub profile: String,
+    pub passed: bool,
+    /// Total gap per rule (freshness rules: 1 when failing).
+    pub gaps: std::collections::BTreeMap<String, u64>,
+}
+
+/// Coverage over the published builds, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageHistory {
+    pub items: Vec<HistoryPoint>,
+}
+
+/// How gaps closed over builds: each build's stored coverage report, summarised.
+#[utoipa::path(
+    get, path = "/v1/coverage/history", tag = "coverage",
+    responses((status = 200, description = "One point per published build", body = CoverageHistory))
+)]
+pub async fn history(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut builds = crate::services::builds::list(&state.db).await?;
+    builds.reverse();
+    let items = builds
+        .into_iter()
+        .filter_map(|build| {
+            // The stored report, read as JSON: older builds may carry older report shapes.
+            let report: serde_json::Value =
+                serde_json::from_str(build.coverage.as_deref()?).ok()?;
+            let gaps = report["rules"]
+                .as_array()?
+                .iter()
+                .filter_map(|rule| {
+                    let id = rule["id"].as_str()?.to_owned();
+                    let gap = match rule["freshness"].as_object() {
+                        Some(fresh) => {
+                            u64::from(fresh.get("ok") != Some(&serde_json::Value::Bool(true)))
+                        }
+                        None => rule["groups"]
+                            .as_array()?
+                            .iter()
+                            .filter_map(|g| g["gap"].as_u64())
+                            .sum(),
+                    };
+                    Some((id, gap))
+                })
+                .collect();
+            Some(HistoryPoint {
+                build: build.number,
+                published_at: build.published_at,
+                profile: report["profile"].as_str()?.to_owned(),
+                passed: report["passed"].as_bool()?,
+                gaps,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CoverageHistory { items }))
+}

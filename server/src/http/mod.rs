@@ -1,6 +1,7 @@
 //! The REST API: routes grouped by resource, thin handlers, one error type.
 
 pub mod actor;
+pub mod builds;
 pub mod coverage;
 pub mod entries;
 pub mod error;
@@ -27,6 +28,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
 use crate::dedup::Dedup;
+use crate::services::builds::{BuildEnvironment, FilterCache};
 use crate::taxonomy::Taxonomy;
 
 /// What every handler can reach.
@@ -37,6 +39,22 @@ pub struct AppState {
     pub dedup: Arc<Dedup>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
+    /// Where build artefacts are published.
+    pub builds_dir: PathBuf,
+    pub filters: Arc<FilterCache>,
+}
+
+impl AppState {
+    /// What the build service needs.
+    pub fn build_environment(&self) -> BuildEnvironment {
+        BuildEnvironment {
+            db: self.db.clone(),
+            dedup: self.dedup.clone(),
+            taxonomy: self.taxonomy.clone(),
+            builds_dir: self.builds_dir.clone(),
+            rule_profiles_dir: self.rule_profiles_dir.clone(),
+        }
+    }
 }
 
 /// Registers every route, the extractor error handlers and the JSON 404/405 answers.
@@ -83,6 +101,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )
+        .service(
+            resource("/v1/builds")
+                .route(web::get().to(builds::list))
+                .route(web::post().to(builds::create)),
+        )
+        .service(resource("/v1/builds/latest").route(web::get().to(builds::latest)))
+        .service(resource("/v1/builds/{number}").route(web::get().to(builds::get)))
+        .service(resource("/v1/builds/{number}/artifact").route(web::get().to(builds::artifact)))
+        .service(resource("/v1/builds/{from}/diff/{to}").route(web::get().to(builds::diff)))
+        .service(resource("/v1/builds/{number}/match").route(web::post().to(builds::match_text)))
+        .service(resource("/v1/tasks/{id}").route(web::get().to(builds::task)))
+        .service(resource("/v1/coverage/history").route(web::get().to(coverage::history)))
         .service(resource("/v1/coverage").route(web::get().to(coverage::report)))
         .service(resource("/v1/coverage/profiles").route(web::get().to(coverage::profiles)))
         .service(resource("/coverage").route(web::get().to(coverage::page)))

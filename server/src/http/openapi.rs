@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{coverage, health, keywords, questions, reports, taxonomy};
+use super::{builds, coverage, health, keywords, questions, reports, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,7 +34,16 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::update,
         questions::retire,
         questions::revisions,
+        builds::create,
+        builds::list,
+        builds::latest,
+        builds::get,
+        builds::artifact,
+        builds::diff,
+        builds::match_text,
+        builds::task,
         coverage::report,
+        coverage::history,
         coverage::profiles,
         reports::duplicates,
         reports::collisions,
@@ -43,6 +52,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
+        (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
         (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "health", description = "Probes"),

@@ -1,6 +1,7 @@
 //! Services: the operations of lexset on the store, each in one transaction. Handlers call
 //! these and only translate between HTTP and domain values.
 
+pub mod builds;
 pub mod coverage;
 pub mod keywords;
 pub mod page;
@@ -8,6 +9,7 @@ pub mod questions;
 pub mod refold;
 pub mod reports;
 pub mod revisions;
+pub mod tasks;
 pub mod taxonomy;
 pub mod versioned_change;
 

@@ -1,0 +1,338 @@
+//! `/v1/builds` and `/v1/tasks`: compiling, distributing, diffing and matching builds.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use lexset_filter::Hit;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::actor::RequestActor;
+use super::error::{ApiError, ErrorBody};
+use super::json_body::JsonBody;
+use crate::domain::field_error::FieldError;
+use crate::services::builds::{self, BuildDiff, BuildError};
+use crate::services::tasks;
+use crate::store::entities::{build, task};
+
+impl From<BuildError> for ApiError {
+    fn from(error: BuildError) -> Self {
+        match error {
+            BuildError::NotFound(number) => ApiError::invalid(
+                StatusCode::NOT_FOUND,
+                "build_not_found",
+                format!("no build has number {number}"),
+            ),
+            BuildError::NotPublished { .. } => ApiError::invalid(
+                StatusCode::CONFLICT,
+                "build_not_published",
+                format!("{error}; poll its task until it succeeds"),
+            ),
+            BuildError::Database(db) => db.into(),
+            other => ApiError::from(sea_orm::DbErr::Custom(other.to_string())),
+        }
+    }
+}
+
+/// A build as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildView {
+    pub number: i64,
+    /// `compiling`, `published` or `failed`.
+    pub status: String,
+    pub task_id: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub fold_profile_id: String,
+    pub fold_profile_hash: String,
+    /// Hex SHA-256 of the artefact; also its `ETag`.
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+    /// Entries compiled: total, by kind, by risk.
+    #[schema(value_type = Option<Object>)]
+    pub counts: Option<serde_json::Value>,
+    /// The `tc260-003-2024` coverage report at build time (single-build reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub coverage: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+fn parse_json(text: Option<&String>) -> Option<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
+impl BuildView {
+    fn new(model: build::Model, with_coverage: bool) -> Self {
+        Self {
+            counts: parse_json(model.counts.as_ref()),
+            coverage: with_coverage
+                .then(|| parse_json(model.coverage.as_ref()))
+                .flatten(),
+            number: model.number,
+            status: model.status,
+            task_id: model.task_id,
+            created_by: model.created_by,
+            created_at: model.created_at,
+            published_at: model.published_at,
+            fold_profile_id: model.fold_profile_id,
+            fold_profile_hash: model.fold_profile_hash,
+            sha256: model.sha256,
+            size: model.size,
+            error: model.error,
+        }
+    }
+}
+
+/// Progress of long work.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskView {
+    pub id: i64,
+    pub kind: String,
+    /// `enqueued`, `processing`, `succeeded` or `failed`.
+    pub status: String,
+    pub stage: String,
+    pub done: i32,
+    pub total: i32,
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<task::Model> for TaskView {
+    fn from(model: task::Model) -> Self {
+        Self {
+            result: parse_json(model.result.as_ref()),
+            id: model.id,
+            kind: model.kind,
+            status: model.status,
+            stage: model.stage,
+            done: model.done,
+            total: model.total,
+            error: model.error,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+        }
+    }
+}
+
+/// A started build and the task to poll.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildStarted {
+    pub build: BuildView,
+    pub task: TaskView,
+}
+
+/// Start a build of the approved keywords; poll the task until it succeeds.
+#[utoipa::path(
+    post, path = "/v1/builds", tag = "builds",
+    params(("X-Lexset-Actor" = Option<String>, Header, description = "Who builds")),
+    responses((status = 202, description = "Started; `Location` is the task", body = BuildStarted))
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+) -> Result<HttpResponse, ApiError> {
+    let env = state.build_environment();
+    let (build, task) = builds::start(&env, actor.0.as_str()).await?;
+    actix_web::rt::spawn(builds::run(env, build.number, task.id));
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
+        .json(BuildStarted {
+            build: BuildView::new(build, false),
+            task: task.into(),
+        }))
+}
+
+/// Published builds, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildList {
+    pub items: Vec<BuildView>,
+}
+
+/// Published builds, newest first.
+#[utoipa::path(get, path = "/v1/builds", tag = "builds",
+    responses((status = 200, description = "The builds", body = BuildList)))]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let items = builds::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| BuildView::new(b, false))
+        .collect();
+    Ok(HttpResponse::Ok().json(BuildList { items }))
+}
+
+/// The newest published build.
+#[utoipa::path(get, path = "/v1/builds/latest", tag = "builds",
+    responses(
+        (status = 200, description = "The build", body = BuildView),
+        (status = 404, description = "No build published yet", body = ErrorBody),
+    ))]
+pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let newest = builds::list(&state.db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            ApiError::invalid(
+                StatusCode::NOT_FOUND,
+                "build_not_found",
+                "no build has been published yet",
+            )
+        })?;
+    Ok(HttpResponse::Ok().json(BuildView::new(newest, true)))
+}
+
+/// One build, with its counts and the coverage report of its moment.
+#[utoipa::path(get, path = "/v1/builds/{number}", tag = "builds",
+    params(("number" = i64, Path, description = "Build number")),
+    responses(
+        (status = 200, description = "The build", body = BuildView),
+        (status = 404, description = "No such build", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    number: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let build = builds::get(&state.db, number.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(BuildView::new(build, true)))
+}
+
+/// Download the artefact. Strong `ETag` (its SHA-256); `If-None-Match` answers 304; cached
+/// forever, since a published build never changes.
+#[utoipa::path(get, path = "/v1/builds/{number}/artifact", tag = "builds",
+    params(
+        ("number" = i64, Path, description = "Build number"),
+        ("If-None-Match" = Option<String>, Header, description = "ETag you hold"),
+    ),
+    responses(
+        (status = 200, description = "The artefact (docs/artifact-format.md)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "Unchanged"),
+        (status = 404, description = "No such build", body = ErrorBody),
+        (status = 409, description = "Not published (yet)", body = ErrorBody),
+    ))]
+pub async fn artifact(
+    state: web::Data<AppState>,
+    number: web::Path<i64>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let build = builds::published(&state.db, number.into_inner()).await?;
+    let sha256 = build.sha256.unwrap_or_default();
+    let etag = header::EntityTag::new_strong(sha256.clone());
+    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    let unchanged = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.trim() == "*"
+                || value
+                    .split(',')
+                    .any(|tag| tag.trim().trim_start_matches("W/") == etag.to_string())
+        });
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(etag))
+            .insert_header(cache)
+            .finish());
+    }
+    let bytes = std::fs::read(builds::artifact_path(&state.builds_dir, build.number))
+        .map_err(BuildError::from)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header(header::ETag(etag))
+        .insert_header(cache)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"build-{}.lexset\"", build.number),
+        ))
+        .body(bytes))
+}
+
+/// What changed between two published builds.
+#[utoipa::path(get, path = "/v1/builds/{from}/diff/{to}", tag = "builds",
+    params(
+        ("from" = i64, Path, description = "Older build"),
+        ("to" = i64, Path, description = "Newer build"),
+    ),
+    responses(
+        (status = 200, description = "Added, removed and re-categorised rules", body = BuildDiff),
+        (status = 404, description = "No such build", body = ErrorBody),
+    ))]
+pub async fn diff(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (from, to) = path.into_inner();
+    let env = state.build_environment();
+    let old = builds::filter(&env, &state.filters, from).await?;
+    let new = builds::filter(&env, &state.filters, to).await?;
+    Ok(HttpResponse::Ok().json(builds::diff(from, &old, to, &new)))
+}
+
+/// Text to match.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    #[schema(required = true, example = "有人在卖法 輪 功的书")]
+    pub text: Option<String>,
+}
+
+/// The hits in a text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchResult {
+    pub build: i64,
+    /// Each hit with its term, risks and spans in the original text.
+    #[schema(value_type = Vec<Object>)]
+    pub hits: Vec<Hit>,
+}
+
+/// Match a text with a build: folded with the build's profile, allow-list and AND rules
+/// applied; spans point into the text as sent.
+#[utoipa::path(post, path = "/v1/builds/{number}/match", tag = "builds",
+    request_body = MatchRequest,
+    params(("number" = i64, Path, description = "Build number")),
+    responses(
+        (status = 200, description = "The hits", body = MatchResult),
+        (status = 400, description = "No text", body = ErrorBody),
+        (status = 404, description = "No such build", body = ErrorBody),
+    ))]
+pub async fn match_text(
+    state: web::Data<AppState>,
+    number: web::Path<i64>,
+    JsonBody(body): JsonBody<MatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let number = number.into_inner();
+    let text = body.text.ok_or_else(|| FieldError::missing("text"))?;
+    let filter = builds::filter(&state.build_environment(), &state.filters, number).await?;
+    Ok(HttpResponse::Ok().json(MatchResult {
+        build: number,
+        hits: filter.find(&text),
+    }))
+}
+
+/// Progress of a task.
+#[utoipa::path(get, path = "/v1/tasks/{id}", tag = "builds",
+    params(("id" = i64, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task", body = TaskView),
+        (status = 404, description = "No such task", body = ErrorBody),
+    ))]
+pub async fn task(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let task = tasks::get(&state.db, id).await?.ok_or_else(|| {
+        ApiError::invalid(
+            StatusCode::NOT_FOUND,
+            "task_not_found",
+            format!("no task has id {id}"),
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+}

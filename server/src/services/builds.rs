@@ -1,0 +1,395 @@
+//! Builds: snapshot the approved lexicon, compile it into an artefact (see `lexset-filter`),
+//! publish it under the next number.
+//!
+//! The number comes from the `builds` table's auto-increment key, so concurrent requests get
+//! distinct, increasing numbers. A build runs as a task: its row is `compiling` until the
+//! artefact has been written to a temporary file, synced and renamed into place, and only then
+//! `published` — a crash never leaves a half artefact under a published number.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use lexset_filter::artifact::{self, ArtifactInput, RuleInput, RuleKind};
+use lexset_filter::checksum::sha256_hex;
+use lexset_filter::{ArtifactError, Filter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::coverage;
+use super::tasks;
+use crate::coverage::rules::DEFAULT_PROFILE;
+use crate::dedup::Dedup;
+use crate::dedup::keys::all_of_parts;
+use crate::domain::status::{EntryStatus, KeywordKind};
+use crate::store::entities::{build, keyword};
+use crate::taxonomy::Taxonomy;
+
+/// The stages a build task reports, in order.
+const STAGES: [&str; 4] = ["snapshot", "coverage", "compile", "publish"];
+
+/// What building needs beyond the database.
+#[derive(Clone)]
+pub struct BuildEnvironment {
+    pub db: DatabaseConnection,
+    pub dedup: Arc<Dedup>,
+    pub taxonomy: Arc<Taxonomy>,
+    pub builds_dir: PathBuf,
+    pub rule_profiles_dir: PathBuf,
+}
+
+/// Loaded artefacts by build number (artefacts never change once published).
+#[derive(Default)]
+pub struct FilterCache(Mutex<HashMap<i64, Arc<Filter>>>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("no build {0}")]
+    NotFound(i64),
+    #[error("build {number} is {status}, not published")]
+    NotPublished { number: i64, status: String },
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("artefact file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The file of build `number`.
+pub fn artifact_path(dir: &Path, number: i64) -> PathBuf {
+    dir.join(format!("build-{number}.lexset"))
+}
+
+/// Records a new build and its task; [`run`] then does the work.
+pub async fn start(
+    env: &BuildEnvironment,
+    actor: &str,
+) -> Result<(build::Model, crate::store::entities::task::Model), DbErr> {
+    let txn = env.db.begin().await?;
+    let task = tasks::create(&txn, "build", actor, STAGES.len() as i32).await?;
+    let build = build::ActiveModel {
+        status: Set("compiling".to_owned()),
+        task_id: Set(task.id),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(Utc::now()),
+        published_at: Set(None),
+        fold_profile_id: Set(env.dedup.profile.id.clone()),
+        fold_profile_hash: Set(env.dedup.profile.hash.clone()),
+        sha256: Set(None),
+        size: Set(None),
+        counts: Set(None),
+        coverage: Set(None),
+        error: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((build, task))
+}
+
+/// Compiles and publishes build `number`, reporting progress on `task_id`; on failure marks
+/// both failed (and leaves no file under the number).
+pub async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
+    let outcome = compile_and_publish(&env, number, task_id).await;
+    if let Err(error) = outcome {
+        tracing::error!(build = number, %error, "build failed");
+        let message = error.to_string();
+        let marked = async {
+            build::Entity::update_many()
+                .col_expr(build::Column::Status, "failed".into())
+                .col_expr(build::Column::Error, message.clone().into())
+                .filter(build::Column::Number.eq(number))
+                .exec(&env.db)
+                .await?;
+            tasks::fail(&env.db, task_id, &message).await
+        };
+        if let Err(db_error) = marked.await {
+            tracing::error!(build = number, %db_error, "cannot record the failure");
+        }
+    }
+}
+
+async fn compile_and_publish(
+    env: &BuildEnvironment,
+    number: i64,
+    task_id: i64,
+) -> Result<(), BuildError> {
+    tasks::progress(&env.db, task_id, STAGES[0], 0).await?;
+    let keywords: Vec<(String, KeywordKind, String)> = keyword::Entity::find()
+        .select_only()
+        .columns([
+            keyword::Column::Term,
+            keyword::Column::Kind,
+            keyword::Column::Risk,
+        ])
+        .filter(keyword::Column::Status.eq(EntryStatus::Approved))
+        .order_by_asc(keyword::Column::Id)
+        .into_tuple()
+        .all(&env.db)
+        .await?;
+
+    tasks::progress(&env.db, task_id, STAGES[1], 1).await?;
+    let (report, _) = coverage::report(
+        &env.db,
+        &env.taxonomy,
+        &env.rule_profiles_dir,
+        DEFAULT_PROFILE,
+        &[EntryStatus::Approved],
+    )
+    .await
+    .map_err(|e| BuildError::Other(format!("coverage: {e}")))?;
+    let coverage_json =
+        serde_json::to_string(&report).map_err(|e| BuildError::Other(e.to_string()))?;
+
+    tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
+    let mut by_risk: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (_, kind, risk) in &keywords {
+        *by_kind.entry(kind.as_str()).or_default() += 1;
+        if *kind != KeywordKind::Allow {
+            *by_risk.entry(risk.clone()).or_default() += 1;
+        }
+    }
+    let counts =
+        serde_json::json!({ "total": keywords.len(), "by_kind": by_kind, "by_risk": by_risk });
+    let dedup = env.dedup.clone();
+    let risks: Vec<String> = env.taxonomy.risks.iter().map(|r| r.code.clone()).collect();
+    let bytes =
+        actix_web::rt::task::spawn_blocking(move || compile(&dedup, &risks, number, &keywords))
+            .await
+            .map_err(|e| BuildError::Other(format!("compile task: {e}")))??;
+
+    tasks::progress(&env.db, task_id, STAGES[3], 3).await?;
+    let sha256 = sha256_hex(&bytes);
+    write_atomically(&env.builds_dir, number, &bytes)?;
+    build::Entity::update_many()
+        .col_expr(build::Column::Status, "published".into())
+        .col_expr(build::Column::PublishedAt, Utc::now().into())
+        .col_expr(build::Column::Sha256, sha256.clone().into())
+        .col_expr(build::Column::Size, (bytes.len() as i64).into())
+        .col_expr(build::Column::Counts, counts.to_string().into())
+        .col_expr(build::Column::Coverage, coverage_json.into())
+        .filter(build::Column::Number.eq(number))
+        .exec(&env.db)
+        .await?;
+    tasks::succeed(
+        &env.db,
+        task_id,
+        &serde_json::json!({ "build": number, "sha256": sha256, "size": bytes.len() }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Compiles approved keywords (term, kind, risk) into artefact bytes.
+pub fn compile(
+    dedup: &Dedup,
+    risks: &[String],
+    number: i64,
+    keywords: &[(String, KeywordKind, String)],
+) -> Result<Vec<u8>, BuildError> {
+    let profile = &dedup.profile;
+    let mut rules = Vec::with_capacity(keywords.len());
+    for (term, kind, risk) in keywords {
+        let (kind, parts) = match kind {
+            KeywordKind::Block => (RuleKind::Block, vec![profile.fold(term)]),
+            KeywordKind::Allow => (RuleKind::Allow, vec![profile.fold(term)]),
+            KeywordKind::AllOf => match all_of_parts(profile, term) {
+                Ok(parts) => (RuleKind::AllOf, parts),
+                Err(_) => continue,
+            },
+        };
+        if parts.iter().any(String::is_empty) {
+            continue; // a legacy term the profile folds to nothing cannot match anything
+        }
+        let risks = if kind == RuleKind::Allow {
+            Vec::new()
+        } else {
+            vec![risk.clone()]
+        };
+        rules.push(RuleInput {
+            term: term.clone(),
+            kind,
+            parts,
+            risks,
+        });
+    }
+    Ok(artifact::write(&ArtifactInput {
+        build_number: u64::try_from(number).unwrap_or_default(),
+        fold_profile_id: &profile.id,
+        fold_profile_hash: &profile.hash,
+        table: &profile.table,
+        risks,
+        rules: &rules,
+    })?)
+}
+
+/// Writes `bytes` to a temporary file, syncs it and renames it into place.
+fn write_atomically(dir: &Path, number: i64, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let final_path = artifact_path(dir, number);
+    let temporary = dir.join(format!(".build-{number}.lexset.tmp"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, &final_path)
+}
+
+/// Published builds, newest first.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
+    build::Entity::find()
+        .filter(build::Column::Status.eq("published"))
+        .order_by_desc(build::Column::Number)
+        .all(db)
+        .await
+}
+
+/// One build, whatever its status.
+pub async fn get(db: &DatabaseConnection, number: i64) -> Result<build::Model, BuildError> {
+    build::Entity::find_by_id(number)
+        .one(db)
+        .await?
+        .ok_or(BuildError::NotFound(number))
+}
+
+/// A published build.
+pub async fn published(db: &DatabaseConnection, number: i64) -> Result<build::Model, BuildError> {
+    let build = get(db, number).await?;
+    if build.status == "published" {
+        Ok(build)
+    } else {
+        Err(BuildError::NotPublished {
+            number,
+            status: build.status,
+        })
+    }
+}
+
+/// The loaded artefact of published build `number`, from the cache or the file.
+pub async fn filter(
+    env: &BuildEnvironment,
+    cache: &FilterCache,
+    number: i64,
+) -> Result<Arc<Filter>, BuildError> {
+    published(&env.db, number).await?;
+    if let Some(filter) = cache
+        .0
+        .lock()
+        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?
+        .get(&number)
+    {
+        return Ok(filter.clone());
+    }
+    let bytes = std::fs::read(artifact_path(&env.builds_dir, number))?;
+    let filter = Arc::new(Filter::load(&bytes)?);
+    cache
+        .0
+        .lock()
+        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?
+        .insert(number, filter.clone());
+    Ok(filter)
+}
+
+/// A rule as a diff lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DiffEntry {
+    /// `block`, `allow` or `all_of`.
+    pub kind: &'static str,
+    pub term: String,
+    /// The folded form (`all_of`: parts joined with `+`).
+    pub folded: String,
+    pub risks: Vec<String>,
+}
+
+/// A rule whose risks changed between two builds.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Recategorised {
+    pub kind: &'static str,
+    pub term: String,
+    pub folded: String,
+    pub from_risks: Vec<String>,
+    pub to_risks: Vec<String>,
+}
+
+/// What changed from build `from` to build `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BuildDiff {
+    pub from: i64,
+    pub to: i64,
+    pub added: Vec<DiffEntry>,
+    pub removed: Vec<DiffEntry>,
+    pub recategorised: Vec<Recategorised>,
+}
+
+fn rules_of(filter: &Filter) -> BTreeMap<(&'static str, String), (String, Vec<String>)> {
+    let mut rules = BTreeMap::new();
+    for pattern in filter.patterns() {
+        if pattern.block {
+            rules.insert(
+                ("block", pattern.folded.to_owned()),
+                (pattern.term.to_owned(), pattern.risks.clone()),
+            );
+        }
+        if pattern.allow {
+            rules.insert(
+                ("allow", pattern.folded.to_owned()),
+                (pattern.term.to_owned(), Vec::new()),
+            );
+        }
+    }
+    for (term, parts, risks) in filter.and_rules() {
+        rules.insert(("all_of", parts.join("+")), (term.to_owned(), risks));
+    }
+    rules
+}
+
+/// Compares two loaded artefacts rule by rule (keyed by kind and folded form).
+pub fn diff(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
+    let (old_rules, new_rules) = (rules_of(old), rules_of(new));
+    let entry =
+        |((kind, folded), (term, risks)): (&(&'static str, String), &(String, Vec<String>))| {
+            DiffEntry {
+                kind,
+                term: term.clone(),
+                folded: folded.clone(),
+                risks: risks.clone(),
+            }
+        };
+    BuildDiff {
+        from,
+        to,
+        added: new_rules
+            .iter()
+            .filter(|(k, _)| !old_rules.contains_key(*k))
+            .map(entry)
+            .collect(),
+        removed: old_rules
+            .iter()
+            .filter(|(k, _)| !new_rules.contains_key(*k))
+            .map(entry)
+            .collect(),
+        recategorised: new_rules
+            .iter()
+            .filter_map(|(key, (term, risks))| {
+                let (_, old_risks) = old_rules.get(key)?;
+                (old_risks != risks).then(|| Recategorised {
+                    kind: key.0,
+                    term: term.clone(),
+                    folded: key.1.clone(),
+                    from_risks: old_risks.clone(),
+                    to_risks: risks.clone(),
+                })
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,95 @@
+//! Long work as polled tasks: a row per task with its stage and progress.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
+
+use crate::store::entities::task;
+
+/// Records a new task of `kind` with `total` steps.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    created_by: &str,
+    total: i32,
+) -> Result<task::Model, DbErr> {
+    let now = Utc::now();
+    task::ActiveModel {
+        kind: Set(kind.to_owned()),
+        status: Set("enqueued".to_owned()),
+        stage: Set("enqueued".to_owned()),
+        done: Set(0),
+        total: Set(total),
+        result: Set(None),
+        error: Set(None),
+        created_by: Set(created_by.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Moves task `id` to `stage`, with `done` steps finished.
+pub async fn progress<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    stage: &str,
+    done: i32,
+) -> Result<(), DbErr> {
+    update(db, id, |task| {
+        task.status = Set("processing".to_owned());
+        task.stage = Set(stage.to_owned());
+        task.done = Set(done);
+    })
+    .await
+}
+
+/// Marks task `id` succeeded with `result`.
+pub async fn succeed<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    result: &serde_json::Value,
+) -> Result<(), DbErr> {
+    let result = result.to_string();
+    update(db, id, move |task| {
+        task.status = Set("succeeded".to_owned());
+        task.stage = Set("done".to_owned());
+        task.result = Set(Some(result));
+    })
+    .await
+}
+
+/// Marks task `id` failed with `error`.
+pub async fn fail<C: ConnectionTrait>(db: &C, id: i64, error: &str) -> Result<(), DbErr> {
+    let error = error.to_owned();
+    update(db, id, move |task| {
+        task.status = Set("failed".to_owned());
+        task.error = Set(Some(error));
+    })
+    .await
+}
+
+async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    change: impl FnOnce(&mut task::ActiveModel),
+) -> Result<(), DbErr> {
+    let Some(current) = task::Entity::find_by_id(id).one(db).await? else {
+        return Err(DbErr::RecordNotFound(format!("task {id}")));
+    };
+    let total = current.total;
+    let mut active: task::ActiveModel = current.into();
+    change(&mut active);
+    if active.status.as_ref() == "succeeded" {
+        active.done = Set(total);
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Reads one task.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<task::Model>, DbErr> {
+    task::Entity::find_by_id(id).one(db).await
+}
