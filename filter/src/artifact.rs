@@ -9,9 +9,14 @@
 //! ```
 //!
 //! Sections: `FOLD` fold table, `RISK` risk codes, `PATS` pattern records, `TERM` an
-//! `fst::Map` from folded pattern to pattern id, `AUTO` a daachorse automaton over the
-//! patterns, `ANDR` AND rules. Loading checks the magic, the version, the checksum, every
-//! section's bounds and contents, and that the fold table hashes to the header's profile hash.
+//! `fst::Map` from folded pattern to pattern id, `ANDR` AND rules. Loading checks the magic,
+//! the version, the checksum, every section's bounds and contents, and that the fold table
+//! hashes to the header's profile hash, then builds the daachorse automaton from `TERM`.
+//!
+//! Why the automaton is built at load rather than stored: serialized, daachorse's double
+//! array is about 4× the raw size of the terms (5.6 MB for 100 000 keywords), while the FST
+//! is about half of it; building at load costs a fraction of a second
+//! (`docs/benchmarks.md`). The FST is the canonical, compact set of patterns.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +29,12 @@ use crate::fold_table::FoldTable;
 pub const MAGIC: &[u8; 8] = b"LEXSETB\0";
 pub const FORMAT_VERSION: u32 = 1;
 const CHECKSUM_LEN: usize = 32;
-const TAGS: [&[u8; 4]; 6] = [b"FOLD", b"RISK", b"PATS", b"TERM", b"AUTO", b"ANDR"];
+const TAGS: [&[u8; 4]; 5] = [b"FOLD", b"RISK", b"PATS", b"TERM", b"ANDR"];
+/// Pattern flags in `PATS`.
+const BLOCK: u8 = 1;
+const ALLOW: u8 = 2;
+/// The display term differs from the folded pattern and follows the record.
+const OWN_TERM: u8 = 4;
 
 /// What a rule does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +140,15 @@ fn risk_bits(risks: &[String], table: &[String]) -> Result<u64, ArtifactError> {
     })
 }
 
+/// LEB128: seven bits a byte, low bits first.
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
 fn put_str(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&(text.len() as u32).to_le_bytes());
     out.extend_from_slice(text.as_bytes());
@@ -194,30 +213,35 @@ pub fn write(input: &ArtifactInput<'_>) -> Result<Vec<u8>, ArtifactError> {
     let terms = fst_builder
         .into_inner()
         .map_err(|e| ArtifactError::Build(e.to_string()))?;
-    let automaton = if patterns.is_empty() {
-        Vec::new()
-    } else {
-        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values(
-            patterns
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.text.as_str(), i as u32)),
-        )
-        .map_err(|e| ArtifactError::Build(e.to_string()))?
-        .serialize()
-    };
 
     let mut risk_section = Vec::new();
     risk_section.extend_from_slice(&(input.risks.len() as u32).to_le_bytes());
     for risk in input.risks {
         put_str(&mut risk_section, risk);
     }
+    // Risk sets repeat: a table of distinct sets, then a varint index per pattern.
+    let mut risk_sets: Vec<u64> = patterns.iter().map(|p| p.risk_bits).collect();
+    risk_sets.sort_unstable();
+    risk_sets.dedup();
     let mut pattern_section = Vec::new();
-    pattern_section.extend_from_slice(&(patterns.len() as u32).to_le_bytes());
+    put_varint(&mut pattern_section, risk_sets.len() as u64);
+    for set in &risk_sets {
+        pattern_section.extend_from_slice(&set.to_le_bytes());
+    }
+    put_varint(&mut pattern_section, patterns.len() as u64);
     for pattern in &patterns {
-        pattern_section.push(u8::from(pattern.block) | (u8::from(pattern.allow) << 1));
-        pattern_section.extend_from_slice(&pattern.risk_bits.to_le_bytes());
-        put_str(&mut pattern_section, &pattern.term);
+        let own_term = !pattern.term.is_empty() && pattern.term != pattern.text;
+        pattern_section.push(
+            if pattern.block { BLOCK } else { 0 }
+                | if pattern.allow { ALLOW } else { 0 }
+                | if own_term { OWN_TERM } else { 0 },
+        );
+        let set = risk_sets.binary_search(&pattern.risk_bits).unwrap_or(0);
+        put_varint(&mut pattern_section, set as u64);
+        if own_term {
+            put_varint(&mut pattern_section, pattern.term.len() as u64);
+            pattern_section.extend_from_slice(pattern.term.as_bytes());
+        }
     }
     let mut and_section = Vec::new();
     and_section.extend_from_slice(&(and_rules.len() as u32).to_le_bytes());
@@ -239,12 +263,11 @@ pub fn write(input: &ArtifactInput<'_>) -> Result<Vec<u8>, ArtifactError> {
     };
     let header_json =
         serde_json::to_vec(&header).map_err(|e| ArtifactError::Build(e.to_string()))?;
-    let sections: [Vec<u8>; 6] = [
+    let sections: [Vec<u8>; 5] = [
         input.table.canonical_bytes(),
         risk_section,
         pattern_section,
         terms,
-        automaton,
         and_section,
     ];
     let mut out = Vec::new();
@@ -310,8 +333,27 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(raw))
     }
 
+    fn varint(&mut self) -> Result<u64, ArtifactError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7F) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(ArtifactError::Malformed(format!(
+            "{} holds an over-long varint",
+            self.what
+        )))
+    }
+
     fn string(&mut self) -> Result<String, ArtifactError> {
         let len = self.u32()? as usize;
+        self.utf8(len)
+    }
+
+    fn utf8(&mut self, len: usize) -> Result<String, ArtifactError> {
         let raw = self.take(len)?;
         String::from_utf8(raw.to_vec())
             .map_err(|_| ArtifactError::Malformed(format!("{} holds invalid UTF-8", self.what)))
@@ -423,7 +465,11 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
     reader.finish()?;
 
     let mut reader = Reader::new(sections[2], "PATS section");
-    let pattern_count = reader.u32()? as usize;
+    let set_count = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
+    let risk_sets = (0..set_count)
+        .map(|_| reader.u64())
+        .collect::<Result<Vec<u64>, _>>()?;
+    let pattern_count = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
     if pattern_count != header.patterns as usize {
         return Err(ArtifactError::Malformed(
             "pattern count differs from the header".to_owned(),
@@ -432,12 +478,20 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
     let mut patterns = Vec::with_capacity(pattern_count);
     for _ in 0..pattern_count {
         let flags = reader.u8()?;
-        let risk_bits = reader.u64()?;
-        let term = reader.string()?;
+        let set = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
+        let risk_bits = *risk_sets
+            .get(set)
+            .ok_or_else(|| ArtifactError::Malformed("PATS points past its risk sets".to_owned()))?;
+        let term = if flags & OWN_TERM != 0 {
+            let len = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
+            reader.utf8(len)?
+        } else {
+            String::new()
+        };
         patterns.push(Pattern {
             text: String::new(),
-            block: flags & 1 != 0,
-            allow: flags & 2 != 0,
+            block: flags & BLOCK != 0,
+            allow: flags & ALLOW != 0,
             risk_bits,
             term,
         });
@@ -460,24 +514,31 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             .ok_or_else(|| ArtifactError::Malformed("TERM section points past PATS".to_owned()))?;
         pattern.text = String::from_utf8(key.to_vec())
             .map_err(|_| ArtifactError::Malformed("TERM section holds invalid UTF-8".to_owned()))?;
+        if pattern.term.is_empty() {
+            pattern.term = pattern.text.clone();
+        }
+    }
+    if patterns.iter().any(|p| p.text.is_empty()) {
+        return Err(ArtifactError::Malformed(
+            "a PATS record has no TERM key".to_owned(),
+        ));
     }
 
+    // The automaton over the patterns; when there are none, a placeholder that folded text
+    // never contains (NUL is folded away), since daachorse needs at least one pattern.
     let automaton = if pattern_count == 0 {
-        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(["\u{0}"])
-            .map_err(|e| ArtifactError::Malformed(format!("AUTO section: {e}")))?
+        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values([("\u{0}", u32::MAX)])
     } else {
-        let (automaton, rest) =
-            daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::deserialize(sections[4])
-                .map_err(|e| ArtifactError::Malformed(format!("AUTO section: {e}")))?;
-        if !rest.is_empty() {
-            return Err(ArtifactError::Malformed(
-                "AUTO section has trailing bytes".to_owned(),
-            ));
-        }
-        automaton
-    };
+        daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values(
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.text.as_str(), i as u32)),
+        )
+    }
+    .map_err(|e| ArtifactError::Malformed(format!("cannot build the automaton: {e}")))?;
 
-    let mut reader = Reader::new(sections[5], "ANDR section");
+    let mut reader = Reader::new(sections[4], "ANDR section");
     let and_count = reader.u32()? as usize;
     let mut and_rules = Vec::with_capacity(and_count.min(1 << 20));
     for _ in 0..and_count {

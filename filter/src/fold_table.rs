@@ -41,29 +41,109 @@ impl std::fmt::Debug for FoldTable {
     }
 }
 
-/// Folded text with, for each folded byte, the byte range of the source character it came
-/// from, so that a match in folded text can be shown in the original.
+/// Folded text with the way back to the source: a match in folded text can be shown in the
+/// original.
+///
+/// Only characters whose folded form is not one character of the same byte length (removed,
+/// width-folded, expanded like ﬃ → ffi) are recorded, as regions; everywhere else folded and
+/// source offsets differ by a constant. Chinese text is mostly length-preserving (including
+/// traditional → simplified), so this costs little memory and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldedText {
     pub text: String,
-    source_starts: Vec<u32>,
-    source_ends: Vec<u32>,
+    regions: Vec<Region>,
+}
+
+/// One source character whose folded form is not one character of its length: folded bytes
+/// `folded_start..folded_end` came from source bytes `source_start..source_end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Region {
+    folded_start: usize,
+    folded_end: usize,
+    source_start: usize,
+    source_end: usize,
 }
 
 impl FoldedText {
-    /// The source byte range of the folded byte range `folded` (empty folded ranges map to an
-    /// empty range). Panics if `folded` is out of bounds.
+    /// The source byte range of the folded byte range `folded`, whose ends must be character
+    /// boundaries of the folded text. Cost: two binary searches over the regions; for many
+    /// ranges in order, [`FoldedText::cursor`] is cheaper.
     pub fn source_range(&self, folded: Range<usize>) -> Range<usize> {
-        if folded.is_empty() {
-            let at = self
-                .source_starts
-                .get(folded.start)
-                .copied()
-                .or_else(|| self.source_ends.last().copied())
-                .unwrap_or(0) as usize;
-            return at..at;
+        self.cursor().source_range(folded)
+    }
+
+    /// A mapper for ranges that come in (roughly) increasing order, as automaton matches do:
+    /// each lookup walks from the previous one instead of searching.
+    pub fn cursor(&self) -> SourceCursor<'_> {
+        SourceCursor {
+            regions: &self.regions,
+            next: 0,
         }
-        self.source_starts[folded.start] as usize..self.source_ends[folded.end - 1] as usize
+    }
+}
+
+/// Maps folded ranges back to the source, remembering where the last lookup ended.
+#[derive(Debug, Clone)]
+pub struct SourceCursor<'a> {
+    regions: &'a [Region],
+    /// Index of the first region with `folded_end > ` the last queried offset.
+    next: usize,
+}
+
+impl SourceCursor<'_> {
+    /// Moves `next` to the first region whose folded end is past `at`.
+    fn seek(&mut self, at: usize) {
+        let before = |r: &Region| r.folded_end <= at;
+        while self.next > 0 && !before(&self.regions[self.next - 1]) {
+            self.next -= 1;
+        }
+        while self.next < self.regions.len() && before(&self.regions[self.next]) {
+            self.next += 1;
+        }
+    }
+
+    /// The source offset of `at` as a span start: inside an expanded character, its start;
+    /// after removed characters, the position after them.
+    fn source_start(&mut self, at: usize) -> usize {
+        self.seek(at);
+        if let Some(region) = self.regions.get(self.next)
+            && region.folded_start <= at
+            && at < region.folded_end
+        {
+            return region.source_start;
+        }
+        match self.next.checked_sub(1).map(|i| self.regions[i]) {
+            Some(region) => at - region.folded_end + region.source_end,
+            None => at,
+        }
+    }
+
+    /// The source offset of `at` as the exclusive end of a non-empty span: the end of the
+    /// source character of the folded byte before it.
+    fn source_end(&mut self, at: usize) -> usize {
+        let last = at - 1;
+        self.seek(last);
+        if let Some(region) = self.regions.get(self.next)
+            && region.folded_start <= last
+            && last < region.folded_end
+        {
+            return region.source_end;
+        }
+        let source_last = match self.next.checked_sub(1).map(|i| self.regions[i]) {
+            Some(region) => last - region.folded_end + region.source_end,
+            None => last,
+        };
+        source_last + 1
+    }
+
+    /// The source byte range of the folded byte range `folded` (ends on folded character
+    /// boundaries).
+    pub fn source_range(&mut self, folded: Range<usize>) -> Range<usize> {
+        let start = self.source_start(folded.start);
+        if folded.is_empty() {
+            return start..start;
+        }
+        start..self.source_end(folded.end)
     }
 }
 
@@ -155,24 +235,27 @@ impl FoldTable {
         out
     }
 
-    /// Folds `text`, keeping where each folded byte came from.
+    /// Folds `text`, keeping the way back to the source (see [`FoldedText`]).
     pub fn fold_with_offsets(&self, text: &str) -> FoldedText {
         let mut out = String::with_capacity(text.len());
-        let mut source_starts = Vec::with_capacity(text.len());
-        let mut source_ends = Vec::with_capacity(text.len());
-        for (start, c) in text.char_indices() {
-            let end = (start + c.len_utf8()) as u32;
+        let mut regions = Vec::new();
+        for (source_start, c) in text.char_indices() {
+            let folded_start = out.len();
+            let mut one_char = false;
             self.fold_char(c, |folded| {
                 out.push_str(folded);
-                source_starts.extend(std::iter::repeat_n(start as u32, folded.len()));
-                source_ends.extend(std::iter::repeat_n(end, folded.len()));
+                one_char = folded.chars().nth(1).is_none() && !folded.is_empty();
             });
+            if !one_char || out.len() - folded_start != c.len_utf8() {
+                regions.push(Region {
+                    folded_start,
+                    folded_end: out.len(),
+                    source_start,
+                    source_end: source_start + c.len_utf8(),
+                });
+            }
         }
-        FoldedText {
-            text: out,
-            source_starts,
-            source_ends,
-        }
+        FoldedText { text: out, regions }
     }
 }
 
@@ -187,6 +270,7 @@ mod tests {
             ('臺', "台".to_owned()),
             ('①', "1".to_owned()),
             ('㈱', "(株)".to_owned()),
+            ('ﬃ', "ffi".to_owned()),
             ('\u{200B}', String::new()),
             ('x', "x".to_owned()),
         ])
@@ -199,7 +283,7 @@ mod tests {
 
     #[test]
     fn identity_mappings_are_dropped() {
-        assert_eq!(table().mappings().count(), 6);
+        assert_eq!(table().mappings().count(), 7);
     }
 
     #[test]
@@ -213,6 +297,44 @@ mod tests {
         let all = folded.source_range(0..folded.text.len());
         assert_eq!(&source[all], source);
         assert_eq!(folded.source_range(1..1), 6..6);
+    }
+
+    /// The per-byte mapping the regions replace: for each folded byte, its source character.
+    fn dense(table: &FoldTable, text: &str) -> (String, Vec<(usize, usize)>) {
+        let mut out = String::new();
+        let mut sources = Vec::new();
+        for (start, c) in text.char_indices() {
+            table.fold_char(c, |folded| {
+                out.push_str(folded);
+                sources.extend(std::iter::repeat_n(
+                    (start, start + c.len_utf8()),
+                    folded.len(),
+                ));
+            });
+        }
+        (out, sources)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn regions_map_like_a_per_byte_table(text in "[a-zA臺灣Ａ①㈱\u{200B} ]{0,24}") {
+            let table = table();
+            let folded = table.fold_with_offsets(&text);
+            let (dense_text, sources) = dense(&table, &text);
+            proptest::prop_assert_eq!(&folded.text, &dense_text);
+            let boundaries: Vec<usize> = folded
+                .text
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([folded.text.len()])
+                .collect();
+            for (i, &start) in boundaries.iter().enumerate() {
+                for &end in &boundaries[i + 1..] {
+                    let expected = sources[start].0..sources[end - 1].1;
+                    proptest::prop_assert_eq!(folded.source_range(start..end), expected);
+                }
+            }
+        }
     }
 
     #[test]

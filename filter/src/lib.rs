@@ -8,7 +8,7 @@
 //! let bytes = std::fs::read("build-7.lexset")?;
 //! let filter = lexset_filter::Filter::load(&bytes)?;
 //! for hit in filter.find("有人在卖法 轮 功的书") {
-//!     println!("{} {:?} at bytes {}..{}", hit.term, hit.risks, hit.spans[0].byte_start, hit.spans[0].byte_end);
+//!     println!("{} {:?} at bytes {}..{}", hit.term, hit.risks, hit.span.byte_start, hit.span.byte_end);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

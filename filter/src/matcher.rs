@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::artifact::{self, AndRule, ArtifactError, ArtifactHeader, Pattern};
-use crate::fold_table::FoldTable;
+use crate::fold_table::{FoldTable, FoldedText};
 
 /// A span of the original text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,14 +30,17 @@ pub enum HitKind {
     AllOf,
 }
 
-/// One hit: the rule's term, its risks and where it was found (one span per part for AND
-/// rules, the first occurrence of each).
+/// One hit: the rule's term, its risks and where it was found. For AND rules `span` is the
+/// first part's and `parts` has the first occurrence of every part. Borrowed from the
+/// [`Filter`], so a hit costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hit {
-    pub term: String,
+pub struct Hit<'a> {
+    pub term: &'a str,
     pub kind: HitKind,
-    pub risks: Vec<String>,
-    pub spans: Vec<Span>,
+    pub risks: &'a [String],
+    pub span: Span,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Span>,
 }
 
 /// A loaded, validated artefact, ready to match.
@@ -46,6 +49,16 @@ pub struct Filter {
     table: FoldTable,
     risks: Vec<String>,
     patterns: Vec<Pattern>,
+    /// Per pattern: index into `risk_sets`.
+    pattern_risks: Vec<usize>,
+    /// Per AND rule: index into `risk_sets`.
+    and_risks: Vec<usize>,
+    /// Distinct risk sets as codes.
+    risk_sets: Vec<Vec<String>>,
+    /// Per pattern: whether an AND rule uses it.
+    and_part: Vec<bool>,
+    /// Whether any pattern is allow-listed.
+    has_allow: bool,
     terms: fst::Map<Vec<u8>>,
     automaton: daachorse::CharwiseDoubleArrayAhoCorasick<u32>,
     and_rules: Vec<AndRule>,
@@ -63,11 +76,41 @@ impl Filter {
     /// Loads an artefact, validating every part of it.
     pub fn load(bytes: &[u8]) -> Result<Self, ArtifactError> {
         let sections = artifact::load(bytes)?;
+        let mut set_index: HashMap<u64, usize> = HashMap::new();
+        let mut risk_sets = Vec::new();
+        let mut index_of = |bits: u64| {
+            *set_index.entry(bits).or_insert_with(|| {
+                risk_sets.push(codes(&sections.risks, bits));
+                risk_sets.len() - 1
+            })
+        };
+        let pattern_risks = sections
+            .patterns
+            .iter()
+            .map(|p| index_of(p.risk_bits))
+            .collect();
+        let and_risks = sections
+            .and_rules
+            .iter()
+            .map(|r| index_of(r.risk_bits))
+            .collect();
+        let has_allow = sections.patterns.iter().any(|p| p.allow);
+        let mut and_part = vec![false; sections.patterns.len()];
+        for rule in &sections.and_rules {
+            for part in &rule.parts {
+                and_part[*part as usize] = true;
+            }
+        }
         Ok(Self {
             header: sections.header,
             table: sections.table,
             risks: sections.risks,
             patterns: sections.patterns,
+            pattern_risks,
+            and_risks,
+            risk_sets,
+            and_part,
+            has_allow,
             terms: sections.terms,
             automaton: sections.automaton,
             and_rules: sections.and_rules,
@@ -132,40 +175,50 @@ impl Filter {
     }
 
     fn risk_codes(&self, bits: u64) -> Vec<String> {
-        self.risks
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| bits & (1 << i) != 0)
-            .map(|(_, code)| code.clone())
-            .collect()
+        codes(&self.risks, bits)
     }
 
     /// Every hit in `text`.
-    pub fn find(&self, text: &str) -> Vec<Hit> {
+    pub fn find(&self, text: &str) -> Vec<Hit<'_>> {
         let folded = self.table.fold_with_offsets(text);
-        // (pattern id, folded start, folded end)
-        let occurrences: Vec<(usize, usize, usize)> = self
+        // (pattern id, folded start, folded end), in order of end.
+        let occurrences = self
             .automaton
             .find_overlapping_iter(&folded.text)
             .map(|m| (m.value() as usize, m.start(), m.end()))
-            .filter(|(id, _, _)| *id < self.patterns.len())
-            .collect();
-        let allowed: Vec<(usize, usize)> = occurrences
-            .iter()
-            .filter(|(id, _, _)| self.patterns[*id].allow)
-            .map(|&(_, start, end)| (start, end))
-            .collect();
-        let live: Vec<(usize, usize, usize)> = occurrences
-            .into_iter()
-            .filter(|&(id, start, end)| {
-                !allowed.iter().any(|&(a_start, a_end)| {
-                    a_start <= start && end <= a_end && (a_start, a_end) != (start, end)
-                }) || self.patterns[id].allow
+            .filter(|(id, _, _)| *id < self.patterns.len());
+        // Allow-list spans must all be known before a hit inside one can be dropped, and an
+        // allow span may end after the hit: buffer only when the artefact has any.
+        if self.has_allow {
+            let buffered: Vec<(usize, usize, usize)> = occurrences.collect();
+            let allowed: Vec<(usize, usize)> = buffered
+                .iter()
+                .filter(|(id, _, _)| self.patterns[*id].allow)
+                .map(|&(_, start, end)| (start, end))
+                .collect();
+            self.hits(text, &folded, buffered.into_iter(), &allowed)
+        } else {
+            self.hits(text, &folded, occurrences, &[])
+        }
+    }
+
+    /// Turns pattern occurrences into hits, dropping those inside an `allowed` span.
+    fn hits<'a>(
+        &'a self,
+        text: &str,
+        folded: &FoldedText,
+        occurrences: impl Iterator<Item = (usize, usize, usize)>,
+        allowed: &[(usize, usize)],
+    ) -> Vec<Hit<'a>> {
+        let suppressed = |start: usize, end: usize| {
+            allowed.iter().any(|&(a_start, a_end)| {
+                a_start <= start && end <= a_end && (a_start, a_end) != (start, end)
             })
-            .collect();
+        };
+        let mut sources = folded.cursor();
         let mut chars = CharOffsets::new(text);
         let mut span_of = |start: usize, end: usize| {
-            let source = folded.source_range(start..end);
+            let source = sources.source_range(start..end);
             Span {
                 byte_start: source.start,
                 byte_end: source.end,
@@ -174,36 +227,54 @@ impl Filter {
             }
         };
         let mut hits = Vec::new();
-        let mut first: HashMap<usize, (usize, usize)> = HashMap::new();
-        for &(id, start, end) in &live {
-            first.entry(id).or_insert((start, end));
+        let mut first_part: HashMap<usize, (usize, usize)> = HashMap::new();
+        for (id, start, end) in occurrences {
             let pattern = &self.patterns[id];
+            if !pattern.block && !self.and_part[id] || suppressed(start, end) {
+                continue;
+            }
+            if self.and_part[id] {
+                first_part.entry(id).or_insert((start, end));
+            }
             if pattern.block {
                 hits.push(Hit {
-                    term: pattern.term.clone(),
+                    term: &pattern.term,
                     kind: HitKind::Keyword,
-                    risks: self.risk_codes(pattern.risk_bits),
-                    spans: vec![span_of(start, end)],
+                    risks: &self.risk_sets[self.pattern_risks[id]],
+                    span: span_of(start, end),
+                    parts: Vec::new(),
                 });
             }
         }
-        for rule in &self.and_rules {
+        for (rule, risks) in self.and_rules.iter().zip(&self.and_risks) {
             let parts: Option<Vec<(usize, usize)>> = rule
                 .parts
                 .iter()
-                .map(|id| first.get(&(*id as usize)).copied())
+                .map(|id| first_part.get(&(*id as usize)).copied())
                 .collect();
             if let Some(parts) = parts {
+                let parts: Vec<Span> = parts.into_iter().map(|(s, e)| span_of(s, e)).collect();
                 hits.push(Hit {
-                    term: rule.term.clone(),
+                    term: &rule.term,
                     kind: HitKind::AllOf,
-                    risks: self.risk_codes(rule.risk_bits),
-                    spans: parts.into_iter().map(|(s, e)| span_of(s, e)).collect(),
+                    risks: &self.risk_sets[*risks],
+                    span: parts[0],
+                    parts,
                 });
             }
         }
         hits
     }
+}
+
+/// The codes of the risks set in `bits`.
+fn codes(risks: &[String], bits: u64) -> Vec<String> {
+    risks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, code)| code.clone())
+        .collect()
 }
 
 /// A compiled pattern as [`Filter::patterns`] lists it.
@@ -216,7 +287,9 @@ pub struct PatternInfo<'a> {
     pub risks: Vec<String>,
 }
 
-/// Byte → character offsets for ascending or repeated queries, in one forward pass overall.
+/// Byte → character offsets for queries that move mostly forward (overlapping matches come
+/// in end order, so a start may step back by up to one pattern length): each query costs the
+/// distance from the previous one.
 struct CharOffsets<'a> {
     text: &'a str,
     byte: usize,
@@ -234,10 +307,10 @@ impl<'a> CharOffsets<'a> {
 
     fn char_at(&mut self, byte: usize) -> usize {
         if byte < self.byte {
-            self.byte = 0;
-            self.chars = 0;
+            self.chars -= self.text[byte..self.byte].chars().count();
+        } else {
+            self.chars += self.text[self.byte..byte].chars().count();
         }
-        self.chars += self.text[self.byte..byte].chars().count();
         self.byte = byte;
         self.chars
     }
@@ -304,17 +377,14 @@ mod tests {
         let text = "他说：法 *輪\u{200B}功！";
         let hits = filter.find(text);
         assert_eq!(hits.len(), 1);
-        let span = hits[0].spans[0];
+        let span = hits[0].span;
         assert_eq!(&text[span.byte_start..span.byte_end], "法 *輪\u{200B}功");
         assert_eq!((span.char_start, span.char_end), (3, 9));
         assert_eq!(hits[0].term, "法轮功");
         assert_eq!(hits[0].risks, ["A.1.a"]);
         let wide = filter.find("xＡa");
         assert_eq!(wide[0].risks, ["A.1.a", "A.1.f"]);
-        assert_eq!(
-            (wide[0].spans[0].char_start, wide[0].spans[0].char_end),
-            (1, 3)
-        );
+        assert_eq!((wide[0].span.char_start, wide[0].span.char_end), (1, 3));
     }
 
     #[test]
@@ -331,7 +401,7 @@ mod tests {
         let hits = filter.find("出售一把枪");
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].kind, HitKind::AllOf);
-        assert_eq!(hits[0].spans.len(), 2);
+        assert_eq!(hits[0].parts.len(), 2);
     }
 
     #[test]
@@ -400,7 +470,7 @@ mod tests {
             let mut got: Vec<(String, usize, usize)> = filter
                 .find(&text)
                 .into_iter()
-                .map(|h| (h.term, h.spans[0].byte_start, h.spans[0].byte_end))
+                .map(|h| (h.term.to_owned(), h.span.byte_start, h.span.byte_end))
                 .collect();
             got.sort();
             prop_assert_eq!(got, naive(&rules, &text));

@@ -60,7 +60,7 @@ async fn a_build_publishes_the_approved_lexicon_and_matches_through_folding() {
         ["法轮功", "枪+出售"],
         "大麻 inside 大麻烦 is allowed; drafts are not built"
     );
-    let span = &hits[0]["spans"][0];
+    let span = &hits[0]["span"];
     let (start, end) = (
         span["byte_start"].as_u64().unwrap() as usize,
         span["byte_end"].as_u64().unwrap() as usize,
@@ -72,7 +72,11 @@ async fn a_build_publishes_the_approved_lexicon_and_matches_through_folding() {
     );
     assert_eq!(hits[0]["risks"], json!(["A.1.a"]));
     assert_eq!(hits[1]["kind"], "all_of");
-    assert_eq!(hits[1]["spans"].as_array().unwrap().len(), 2);
+    assert_eq!(hits[1]["parts"].as_array().unwrap().len(), 2);
+    assert!(
+        hits[0].get("parts").is_none(),
+        "single keywords have no parts"
+    );
 }
 
 #[tokio::test]

@@ -284,11 +284,12 @@ pub struct MatchRequest {
 
 /// The hits in a text.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MatchResult {
+pub struct MatchResult<'a> {
     pub build: i64,
-    /// Each hit with its term, risks and spans in the original text.
+    /// Each hit: `term`, `kind` (`keyword` or `all_of`), `risks`, `span` in the original text
+    /// (`byte_start`, `byte_end`, `char_start`, `char_end`) and, for AND rules, `parts`.
     #[schema(value_type = Vec<Object>)]
-    pub hits: Vec<Hit>,
+    pub hits: Vec<Hit<'a>>,
 }
 
 /// Match a text with a build: folded with the build's profile, allow-list and AND rules
