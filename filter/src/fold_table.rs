@@ -2,8 +2,9 @@
 //!
 //! Invariants: every mapping's output is a fixed point (folding folded text changes nothing),
 //! and characters without a mapping fold to themselves. Lookup is two-level (page of 256 code
-//! points, then slot), O(1) per character; ASCII takes a 128-entry fast path. Cost: one pass
-//! over the input, output no longer than the input plus NFKC expansions.
+//! points, then slot), O(1) per character, and runs of characters that fold to themselves are
+//! copied in one piece. Cost: one pass over the input, output no longer than the input plus
+//! NFKC expansions.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -209,29 +210,57 @@ impl FoldTable {
         sha256_hex(&self.canonical_bytes())
     }
 
-    /// Calls `emit` with the folded form of `c`.
+    /// The folded form of `c`, or `None` when `c` folds to itself.
     #[inline]
-    fn fold_char(&self, c: char, mut emit: impl FnMut(&str)) {
+    fn mapped(&self, c: char) -> Option<Mapped<'_>> {
         let code = c as usize;
         let page = self.page_of[code >> PAGE_BITS] as usize;
-        let slot = self.slots[page * PAGE_SIZE + (code & (PAGE_SIZE - 1))];
-        match slot {
-            IDENTITY => emit(c.encode_utf8(&mut [0; 4])),
-            REMOVED => {}
-            s if s >= EXPANSION => emit(&self.expansions[(s - EXPANSION) as usize]),
-            s => match char::from_u32(s) {
-                Some(folded) => emit(folded.encode_utf8(&mut [0; 4])),
-                None => emit(c.encode_utf8(&mut [0; 4])),
-            },
+        match self.slots[page * PAGE_SIZE + (code & (PAGE_SIZE - 1))] {
+            IDENTITY => None,
+            REMOVED => Some(Mapped::Removed),
+            s if s >= EXPANSION => Some(Mapped::Text(&self.expansions[(s - EXPANSION) as usize])),
+            s => char::from_u32(s).map(Mapped::Char),
         }
+    }
+
+    /// Folds `text` into `out`, copying runs of characters that fold to themselves in one
+    /// piece; calls `changed(source_start, source_char, folded_start, one_char)` after each
+    /// character that folded to something else.
+    #[inline]
+    fn fold_into(
+        &self,
+        text: &str,
+        out: &mut String,
+        mut changed: impl FnMut(usize, char, usize, bool, &String),
+    ) {
+        let mut run_start = 0;
+        for (at, c) in text.char_indices() {
+            let Some(mapped) = self.mapped(c) else {
+                continue;
+            };
+            out.push_str(&text[run_start..at]);
+            run_start = at + c.len_utf8();
+            let folded_start = out.len();
+            let one_char = match mapped {
+                Mapped::Removed => false,
+                Mapped::Char(folded) => {
+                    out.push(folded);
+                    true
+                }
+                Mapped::Text(folded) => {
+                    out.push_str(folded);
+                    false
+                }
+            };
+            changed(at, c, folded_start, one_char, out);
+        }
+        out.push_str(&text[run_start..]);
     }
 
     /// Folds `text`.
     pub fn fold(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            self.fold_char(c, |folded| out.push_str(folded));
-        }
+        self.fold_into(text, &mut out, |_, _, _, _, _| {});
         out
     }
 
@@ -239,24 +268,29 @@ impl FoldTable {
     pub fn fold_with_offsets(&self, text: &str) -> FoldedText {
         let mut out = String::with_capacity(text.len());
         let mut regions = Vec::new();
-        for (source_start, c) in text.char_indices() {
-            let folded_start = out.len();
-            let mut one_char = false;
-            self.fold_char(c, |folded| {
-                out.push_str(folded);
-                one_char = folded.chars().nth(1).is_none() && !folded.is_empty();
-            });
-            if !one_char || out.len() - folded_start != c.len_utf8() {
-                regions.push(Region {
-                    folded_start,
-                    folded_end: out.len(),
-                    source_start,
-                    source_end: source_start + c.len_utf8(),
-                });
-            }
-        }
+        self.fold_into(
+            text,
+            &mut out,
+            |source_start, c, folded_start, one_char, out| {
+                if !one_char || out.len() - folded_start != c.len_utf8() {
+                    regions.push(Region {
+                        folded_start,
+                        folded_end: out.len(),
+                        source_start,
+                        source_end: source_start + c.len_utf8(),
+                    });
+                }
+            },
+        );
         FoldedText { text: out, regions }
     }
+}
+
+/// What a character that does not fold to itself becomes.
+enum Mapped<'a> {
+    Removed,
+    Char(char),
+    Text(&'a str),
 }
 
 #[cfg(test)]
@@ -304,13 +338,12 @@ mod tests {
         let mut out = String::new();
         let mut sources = Vec::new();
         for (start, c) in text.char_indices() {
-            table.fold_char(c, |folded| {
-                out.push_str(folded);
-                sources.extend(std::iter::repeat_n(
-                    (start, start + c.len_utf8()),
-                    folded.len(),
-                ));
-            });
+            let folded = table.fold(c.encode_utf8(&mut [0; 4]));
+            out.push_str(&folded);
+            sources.extend(std::iter::repeat_n(
+                (start, start + c.len_utf8()),
+                folded.len(),
+            ));
         }
         (out, sources)
     }
