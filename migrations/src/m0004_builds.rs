@@ -10,6 +10,9 @@ pub struct Migration;
 enum Keywords {
     Table,
     Kind,
+    Risk,
+    Status,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -54,6 +57,19 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Keywords::Table)
                     .add_column(string_len(Keywords::Kind, 16).default("block"))
+                    .to_owned(),
+            )
+            .await?;
+        // Covers coverage's grouped keyword count and its per-group MAX(updated_at) seeks.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_keywords_coverage")
+                    .table(Keywords::Table)
+                    .col(Keywords::Risk)
+                    .col(Keywords::Status)
+                    .col(Keywords::Kind)
+                    .col(Keywords::UpdatedAt)
                     .to_owned(),
             )
             .await?;

@@ -19,6 +19,7 @@ use crate::taxonomy::Taxonomy;
 struct KeywordGroup {
     risk: String,
     status: EntryStatus,
+    kind: KeywordKind,
     count: i64,
 }
 
@@ -83,32 +84,32 @@ pub async fn report(
 
 /// Every count a rule profile can ask for.
 ///
-/// Cost: the keyword count scans the covering index (risk, status, updated_at) once; the
-/// newest change of each (risk, status) group is then one index seek, cheaper than carrying
+/// Cost: the keyword count scans the covering index (risk, status, kind, updated_at) once; the
+/// newest change of each (risk, status, kind) group is then one index seek, cheaper than carrying
 /// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
 /// index in one grouped query, collapsed near duplicates in one join over their own index.
 pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
-    // Allow-list entries intercept nothing, so they never count toward a quota.
-    let counted_kinds = [KeywordKind::Block, KeywordKind::AllOf];
     let keyword_groups = keyword::Entity::find()
         .select_only()
         .column(keyword::Column::Risk)
         .column(keyword::Column::Status)
+        .column(keyword::Column::Kind)
         .column_as(Expr::col(keyword::Column::Id).count(), "count")
-        .filter(keyword::Column::Kind.is_in(counted_kinds))
         .group_by(keyword::Column::Risk)
         .group_by(keyword::Column::Status)
+        .group_by(keyword::Column::Kind)
         .into_model::<KeywordGroup>()
         .all(db)
         .await?;
     let mut keyword_rows = Vec::with_capacity(keyword_groups.len());
-    for group in keyword_groups {
+    // Allow-list entries intercept nothing, so they never count toward a quota.
+    for group in keyword_groups.into_iter().filter(|g| g.kind != KeywordKind::Allow) {
         let last_updated: Option<DateTime<Utc>> = keyword::Entity::find()
             .select_only()
             .column_as(Expr::col(keyword::Column::UpdatedAt).max(), "last_updated")
-            .filter(keyword::Column::Kind.is_in(counted_kinds))
             .filter(keyword::Column::Risk.eq(group.risk.as_str()))
             .filter(keyword::Column::Status.eq(group.status))
+            .filter(keyword::Column::Kind.eq(group.kind))
             .into_tuple()
             .one(db)
             .await?
