@@ -1,5 +1,5 @@
-//! Builds: keyword kinds (block, allow, all_of), numbered builds and the task log that
-//! reports their progress.
+//! Builds and lints: keyword kinds (block, allow, all_of), the number of error lints of each
+//! entry (coverage counts them), numbered builds and the task log that reports their progress.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -13,6 +13,18 @@ enum Keywords {
     Risk,
     Status,
     UpdatedAt,
+    LintErrors,
+}
+
+#[derive(DeriveIden)]
+enum Questions {
+    Table,
+    LintErrors,
+    Kind,
+    Risk,
+    Aspect,
+    HighRisk,
+    Status,
 }
 
 #[derive(DeriveIden)]
@@ -57,6 +69,48 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Keywords::Table)
                     .add_column(string_len(Keywords::Kind, 16).default("block"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Keywords::Table)
+                    .add_column(integer(Keywords::LintErrors).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Questions::Table)
+                    .add_column(integer(Questions::LintErrors).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_keywords_lint_errors")
+                    .table(Keywords::Table)
+                    .col(Keywords::LintErrors)
+                    .col(Keywords::Risk)
+                    .col(Keywords::Status)
+                    .col(Keywords::Kind)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_questions_lint_errors")
+                    .table(Questions::Table)
+                    .col(Questions::LintErrors)
+                    .col(Questions::Kind)
+                    .col(Questions::Risk)
+                    .col(Questions::Aspect)
+                    .col(Questions::HighRisk)
+                    .col(Questions::Status)
                     .to_owned(),
             )
             .await?;

@@ -18,6 +18,13 @@ pub struct Settings {
     /// `seeds/near-duplicates.toml` (0.8).
     #[arg(long, env = "LEXSET_NEAR_DUPLICATE_THRESHOLD")]
     pub near_duplicate_threshold: Option<f64>,
+    /// Warning lint rules to switch off, comma-separated (error rules cannot be).
+    #[arg(
+        long = "disable-lint",
+        env = "LEXSET_DISABLED_LINTS",
+        value_delimiter = ','
+    )]
+    pub disabled_lints: Vec<String>,
 }
 
 impl Settings {
@@ -48,6 +55,7 @@ mod tests {
             data_dir: PathBuf::from("/tmp/lexset"),
             database_url: None,
             near_duplicate_threshold: None,
+            disabled_lints: Vec::new(),
         };
         assert_eq!(
             settings.database_url(),

@@ -12,6 +12,7 @@ pub mod dedup;
 pub mod domain;
 pub mod fold;
 pub mod http;
+pub mod lint;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -124,7 +124,8 @@ async fn coverage(
 
 async fn refold(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     let (db, dedup) = startup::open_store(settings).await?;
-    let report = lexset::services::refold::refold(&db, &dedup).await?;
+    let lints = lexset::lint::LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+    let report = lexset::services::refold::refold(&db, &dedup, &lints).await?;
     startup::log_refold(&report);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -15,6 +15,7 @@ use crate::dedup::near_duplicates::{NearDuplicateConfig, check_threshold};
 use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::http::{self, AppState};
+use crate::lint::{LintConfig, LintConfigError};
 use crate::services;
 use crate::services::builds::FilterCache;
 use crate::services::refold::{self, RefoldReport};
@@ -37,6 +38,8 @@ pub enum StartupError {
     FoldProfile(#[from] ProfileError),
     #[error("{0}")]
     NearDuplicates(String),
+    #[error(transparent)]
+    Lints(#[from] LintConfigError),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -95,13 +98,15 @@ impl Application {
         let (db, dedup) = open_store(settings).await?;
         let taxonomy = Taxonomy::shipped()?;
         services::taxonomy::load(&db, &taxonomy).await?;
-        if let Some(report) = refold::refold_if_needed(&db, &dedup).await? {
+        let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+        if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
             log_refold(&report);
         }
         let state = web::Data::new(AppState {
             db,
             taxonomy: Arc::new(taxonomy),
             dedup: Arc::new(dedup),
+            lints: Arc::new(lints),
             rule_profiles_dir: settings.rule_profiles_dir(),
             builds_dir: settings.data_dir.join("builds"),
             filters: Arc::new(FilterCache::default()),

@@ -21,12 +21,22 @@ impl TestApp {
     /// Starts a server on port 0 on the data directory `data_dir` (e.g. that of a server
     /// started before, to test a restart).
     pub async fn spawn_in(data_dir: tempfile::TempDir) -> TestApp {
-        let settings = Settings {
+        Self::spawn_configured(data_dir, |_| {}).await
+    }
+
+    /// Starts a server on port 0 on `data_dir` with settings changed by `configure`.
+    pub async fn spawn_configured(
+        data_dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let mut settings = Settings {
             bind: "127.0.0.1:0".to_owned(),
             data_dir: data_dir.path().to_path_buf(),
             database_url: None,
             near_duplicate_threshold: None,
+            disabled_lints: Vec::new(),
         };
+        configure(&mut settings);
         let application = Application::build(&settings)
             .await
             .expect("the application builds");

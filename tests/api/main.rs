@@ -9,5 +9,6 @@ mod dedup;
 mod errors;
 mod health_and_docs;
 mod keywords;
+mod lints;
 mod questions;
 mod taxonomy;

@@ -20,6 +20,8 @@ pub struct CountRow {
     pub high_risk: bool,
     pub status: EntryStatus,
     pub count: u64,
+    /// How many of them carry error lints.
+    pub lint_errors: u64,
     /// The newest `updated_at` among them.
     pub last_updated: Option<DateTime<Utc>>,
 }
@@ -62,6 +64,9 @@ pub struct GroupReport {
     pub ok: bool,
     /// Near-duplicate questions left out of `have`.
     pub collapsed: u64,
+    /// Counted entries that carry error lints: a reviewer will strike them, so `have`
+    /// overstates the group by up to this many.
+    pub with_lint_errors: u64,
     /// All live entries of the group by status, before collapsing.
     pub by_status: StatusCounts,
 }
@@ -175,6 +180,7 @@ pub fn evaluate(
                         .map(|(group, name)| {
                             let mut by_status = StatusCounts::default();
                             let mut total = 0;
+                            let mut with_lint_errors = 0;
                             for row in rows
                                 .iter()
                                 .filter(|row| in_group(rule.group_by, &group, row))
@@ -187,6 +193,7 @@ pub fn evaluate(
                                 }
                                 if counted(row.status) {
                                     total += row.count;
+                                    with_lint_errors += row.lint_errors;
                                 }
                             }
                             let collapsed: u64 = aggregates
@@ -209,6 +216,7 @@ pub fn evaluate(
                                 gap: need.saturating_sub(have),
                                 ok: have >= need,
                                 collapsed,
+                                with_lint_errors,
                                 by_status,
                             }
                         })
@@ -299,6 +307,7 @@ mod tests {
             high_risk: false,
             status,
             count,
+            lint_errors: 0,
             last_updated: Some(at),
         }
     }
@@ -430,6 +439,7 @@ mod tests {
             high_risk: true,
             status,
             count,
+            lint_errors: 0,
             last_updated: Some(now),
         };
         let aggregates = Aggregates {

@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
 use super::evaluate::{CoverageReport, GroupReport, RuleReport};
 
 /// Column titles shared by CSV and XLSX.
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 19] = [
     "profile",
     "rule",
     "title",
@@ -21,6 +21,7 @@ const COLUMNS: [&str; 18] = [
     "gap",
     "ok",
     "collapsed",
+    "with_lint_errors",
     "draft",
     "approved",
     "rejected",
@@ -30,7 +31,7 @@ const COLUMNS: [&str; 18] = [
 ];
 
 /// One row per rule group, and one per freshness rule.
-fn rows(report: &CoverageReport) -> Vec<[String; 18]> {
+fn rows(report: &CoverageReport) -> Vec<[String; 19]> {
     let mut rows = Vec::new();
     for rule in &report.rules {
         let head = |group: String, name: String| {
@@ -60,6 +61,7 @@ fn rows(report: &CoverageReport) -> Vec<[String; 18]> {
                 group.gap.to_string(),
                 group.ok.to_string(),
                 group.collapsed.to_string(),
+                group.with_lint_errors.to_string(),
                 group.by_status.draft.to_string(),
                 group.by_status.approved.to_string(),
                 group.by_status.rejected.to_string(),
@@ -82,6 +84,7 @@ fn rows(report: &CoverageReport) -> Vec<[String; 18]> {
                 String::new(),
                 String::new(),
                 fresh.ok.to_string(),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -160,7 +163,7 @@ pub fn xlsx(report: &CoverageReport) -> Result<Vec<u8>, XlsxError> {
     for (row, values) in (1u32..).zip(rows(report)) {
         for (column, value) in (0u16..).zip(values.iter()) {
             match value.parse::<f64>() {
-                Ok(number) if (7..=14).contains(&column) || column >= 16 => {
+                Ok(number) if (7..=15).contains(&column) || column >= 17 => {
                     detail.write_number(row, column, number)?;
                 }
                 _ => {
@@ -264,9 +267,10 @@ fn rule_section(rule: &RuleReport) -> String {
         html.push_str(&bars(&rule.groups));
         let waiting: u64 = rule.groups.iter().map(|g| g.by_status.draft).sum();
         let collapsed: u64 = rule.groups.iter().map(|g| g.collapsed).sum();
+        let linted: u64 = rule.groups.iter().map(|g| g.with_lint_errors).sum();
         let _ = write!(
             html,
-            "<p class=\"note\">待审核（草稿）{waiting} 条；近似重复合并 {collapsed} 条。</p>"
+            "<p class=\"note\">待审核（草稿）{waiting} 条；近似重复合并 {collapsed} 条；计入的条目中有质量错误 {linted} 条。</p>"
         );
     }
     if let Some(fresh) = &rule.freshness {

@@ -67,6 +67,11 @@ pub fn words(profile: &FoldProfile, config: &NearDuplicateConfig, text: &str) ->
         .collect()
 }
 
+/// How many jieba words `letters` (folded, punctuation-free text) has.
+pub fn word_count(letters: &str) -> usize {
+    jieba().cut(letters, false).len()
+}
+
 /// Jaccard similarity of two word sets (0 when both are empty).
 pub fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     let shared = a.intersection(b).count();

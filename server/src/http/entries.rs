@@ -11,16 +11,51 @@ use super::json_body::OptionalJsonBody;
 use super::preconditions::{IfMatch, etag};
 use super::revisions::{RetireRequest, RevisionList};
 use crate::domain::text::Reason;
+use crate::lint::{self, Lint};
+use crate::services::questions;
 use crate::services::revisions::{self, ChangeContext};
 use crate::services::versioned_change::{self, VersionedEntity, VersionedModel};
+use crate::store::entities::{keyword, question};
 
 use super::request_fields::optional;
 
-/// An entry with its `ETag`.
-pub fn entry_response(status: StatusCode, entry: &impl VersionedModel) -> HttpResponse {
+/// An entry as the API shows it: its fields and the lints it carries.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EntryView<M: utoipa::ToSchema> {
+    #[serde(flatten)]
+    pub entry: M,
+    /// Quality lints of the entry (errors block approval; see GET /v1/lint-rules).
+    pub lints: Vec<Lint>,
+}
+
+/// An entry whose lints the API can compute.
+pub trait Linted: VersionedModel + utoipa::ToSchema {
+    fn lints(&self, state: &AppState) -> Vec<Lint>;
+}
+
+impl Linted for keyword::Model {
+    fn lints(&self, state: &AppState) -> Vec<Lint> {
+        lint::keyword(&state.lints, &state.dedup.profile, &self.term, self.kind)
+    }
+}
+
+impl Linted for question::Model {
+    fn lints(&self, state: &AppState) -> Vec<Lint> {
+        lint::question(&state.lints, &state.dedup.profile, questions::facts(self))
+    }
+}
+
+/// `entry` with its lints.
+pub fn view<M: Linted>(state: &AppState, entry: M) -> EntryView<M> {
+    let lints = entry.lints(state);
+    EntryView { entry, lints }
+}
+
+/// An entry with its lints and `ETag`.
+pub fn entry_response<M: Linted>(state: &AppState, status: StatusCode, entry: M) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(header::ETag(etag(entry.version())))
-        .json(entry)
+        .json(view(state, entry))
 }
 
 /// `201 Created` with `Location` and `ETag` of `entry`, and `body`.
@@ -49,15 +84,15 @@ pub fn change_context(
     })
 }
 
-pub async fn get<E: VersionedEntity>(
+pub async fn get<E: VersionedEntity<Model: Linted>>(
     state: web::Data<AppState>,
     id: i64,
 ) -> Result<HttpResponse, ApiError> {
     let entry = versioned_change::get::<E>(&state.db, id).await?;
-    Ok(entry_response(StatusCode::OK, &entry))
+    Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
-pub async fn retire<E: VersionedEntity>(
+pub async fn retire<E: VersionedEntity<Model: Linted>>(
     state: web::Data<AppState>,
     id: i64,
     actor: RequestActor,
@@ -67,7 +102,7 @@ pub async fn retire<E: VersionedEntity>(
     let reason = body.0.and_then(|request| request.reason);
     let context = change_context(actor, reason)?;
     let entry = versioned_change::retire::<E>(&state.db, id, &if_match.0, &context).await?;
-    Ok(entry_response(StatusCode::OK, &entry))
+    Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
 pub async fn revisions<E: VersionedEntity>(
@@ -96,7 +131,7 @@ macro_rules! entry_handlers {
             summary = concat!("Read one ", $noun, "."),
             params(("id" = i64, Path, description = concat!("Id of the ", $noun))),
             responses(
-                (status = 200, description = concat!("The ", $noun), body = $schema,
+                (status = 200, description = concat!("The ", $noun), body = super::entries::EntryView<$schema>,
                     headers(("ETag" = String))),
                 (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
             )
@@ -118,7 +153,7 @@ macro_rules! entry_handlers {
                 ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
             ),
             responses(
-                (status = 200, description = concat!("The retired ", $noun), body = $schema,
+                (status = 200, description = concat!("The retired ", $noun), body = super::entries::EntryView<$schema>,
                     headers(("ETag" = String))),
                 (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
                 (status = 409, description = "Already retired", body = ErrorBody),

@@ -197,6 +197,14 @@ impl From<ServiceError> for ApiError {
                 error.body.existing = Some(existing);
                 error
             }
+            ServiceError::LintFailed { rules } => Self::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "lint_failed",
+                format!(
+                    "approval blocked by lint errors: {}; fix the entry or keep it as a draft (see GET /v1/lint-rules)",
+                    rules.join(", ")
+                ),
+            ),
             ServiceError::Invalid(field_error) => field_error.into(),
             ServiceError::Database(db_error) => Self::internal(&db_error),
         }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
-use super::entries::{self, change_context, created_response, entry_response};
+use super::entries::{self, EntryView, change_context, created_response, entry_response, view};
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
@@ -133,7 +133,7 @@ impl KeywordListQuery {
 /// One page of keywords, in id order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeywordPage {
-    pub items: Vec<Keyword>,
+    pub items: Vec<EntryView<Keyword>>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -144,9 +144,10 @@ pub struct KeywordPage {
     request_body = KeywordCreate,
     params(("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change")),
     responses(
-        (status = 201, description = "Created", body = Keyword,
+        (status = 201, description = "Created, with its lints", body = EntryView<Keyword>,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 409, description = "A live keyword folds to the same key (`duplicate_keyword`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
@@ -158,8 +159,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
-    let keyword = keywords::create(&state.db, &state.dedup.profile, &context, new).await?;
-    Ok(created_response("/v1/keywords", &keyword, &keyword))
+    let keyword =
+        keywords::create(&state.db, &state.dedup.profile, &state.lints, &context, new).await?;
+    Ok(created_response(
+        "/v1/keywords",
+        &keyword,
+        &view(&state, keyword.clone()),
+    ))
 }
 
 /// List keywords, filtered, in pages.
@@ -177,6 +183,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
     let (items, next_cursor) = keywords::list(&state.db, filter, page).await?;
+    let items = items.into_iter().map(|k| view(&state, k)).collect();
     Ok(HttpResponse::Ok().json(KeywordPage { items, next_cursor }))
 }
 
@@ -190,8 +197,9 @@ pub async fn list(
         ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
     ),
     responses(
-        (status = 200, description = "The edited keyword", body = Keyword, headers(("ETag" = String))),
+        (status = 200, description = "The edited keyword", body = EntryView<Keyword>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 404, description = "No such keyword", body = ErrorBody),
         (status = 409, description = "The keyword is retired, or the edit would duplicate a live keyword", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
@@ -210,13 +218,14 @@ pub async fn update(
     let keyword = keywords::update(
         &state.db,
         &state.dedup.profile,
+        &state.lints,
         id.into_inner(),
         &if_match.0,
         &context,
         changes,
     )
     .await?;
-    Ok(entry_response(StatusCode::OK, &keyword))
+    Ok(entry_response(&state, StatusCode::OK, keyword))
 }
 
 entries::entry_handlers!(

@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod json_body;
 pub mod keywords;
+pub mod lints;
 pub mod openapi;
 pub mod preconditions;
 pub mod questions;
@@ -28,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
 use crate::dedup::Dedup;
+use crate::lint::LintConfig;
 use crate::services::builds::{BuildEnvironment, FilterCache};
 use crate::taxonomy::Taxonomy;
 
@@ -37,6 +39,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
     pub dedup: Arc<Dedup>,
+    pub lints: Arc<LintConfig>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
     /// Where build artefacts are published.
@@ -116,6 +119,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/coverage").route(web::get().to(coverage::report)))
         .service(resource("/v1/coverage/profiles").route(web::get().to(coverage::profiles)))
         .service(resource("/coverage").route(web::get().to(coverage::page)))
+        .service(resource("/v1/lint-rules").route(web::get().to(lints::rules)))
+        .service(resource("/v1/reports/lints").route(web::get().to(lints::report)))
         .service(resource("/v1/reports/duplicates").route(web::get().to(reports::duplicates)))
         .service(resource("/v1/reports/collisions").route(web::get().to(reports::collisions)))
         .service(resource("/docs").route(web::get().to(|| async {

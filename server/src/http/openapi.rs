@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{builds, coverage, health, keywords, questions, reports, taxonomy};
+use super::{builds, coverage, health, keywords, lints, questions, reports, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         coverage::report,
         coverage::history,
         coverage::profiles,
+        lints::rules,
+        lints::report,
         reports::duplicates,
         reports::collisions,
     ),
@@ -54,6 +56,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
         (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
+        (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "health", description = "Probes"),
     )

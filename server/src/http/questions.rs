@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
-use super::entries::{self, change_context, created_response, entry_response};
+use super::entries::{self, EntryView, change_context, created_response, entry_response, view};
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
@@ -172,7 +172,7 @@ impl QuestionListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionCreated {
     #[serde(flatten)]
-    pub question: Question,
+    pub question: EntryView<Question>,
     /// Live questions whose words are at least the configured similarity (default 0.8) to
     /// this one's, most similar first; empty when there are none.
     pub possible_duplicates: Vec<PossibleDuplicate>,
@@ -181,7 +181,7 @@ pub struct QuestionCreated {
 /// One page of questions, in id order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionPage {
-    pub items: Vec<Question>,
+    pub items: Vec<EntryView<Question>>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -195,6 +195,7 @@ pub struct QuestionPage {
         (status = 201, description = "Created; `possible_duplicates` lists near duplicates", body = QuestionCreated,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 409, description = "A live question has the same folded text (`duplicate_question`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
@@ -207,12 +208,12 @@ pub async fn create(
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
     let (question, possible_duplicates) =
-        questions::create(&state.db, &state.dedup, &context, new).await?;
+        questions::create(&state.db, &state.dedup, &state.lints, &context, new).await?;
     let body = QuestionCreated {
-        question,
+        question: view(&state, question.clone()),
         possible_duplicates,
     };
-    Ok(created_response("/v1/questions", &body.question, &body))
+    Ok(created_response("/v1/questions", &question, &body))
 }
 
 /// List test questions, filtered, in pages.
@@ -230,6 +231,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
     let (items, next_cursor) = questions::list(&state.db, filter, page).await?;
+    let items = items.into_iter().map(|q| view(&state, q)).collect();
     Ok(HttpResponse::Ok().json(QuestionPage { items, next_cursor }))
 }
 
@@ -243,8 +245,9 @@ pub async fn list(
         ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
     ),
     responses(
-        (status = 200, description = "The edited question", body = Question, headers(("ETag" = String))),
+        (status = 200, description = "The edited question", body = EntryView<Question>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 404, description = "No such question", body = ErrorBody),
         (status = 409, description = "The question is retired, or the edit would duplicate a live question", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
@@ -263,6 +266,7 @@ pub async fn update(
     let question = questions::update(
         &state.db,
         &state.dedup,
+        &state.lints,
         &state.taxonomy,
         id.into_inner(),
         &if_match.0,
@@ -270,7 +274,7 @@ pub async fn update(
         changes,
     )
     .await?;
-    Ok(entry_response(StatusCode::OK, &question))
+    Ok(entry_response(&state, StatusCode::OK, question))
 }
 
 entries::entry_handlers!(

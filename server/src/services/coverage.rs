@@ -1,6 +1,7 @@
 //! Gathering the counts coverage is evaluated from: one grouped query per entry kind, plus one
 //! for collapsed near duplicates, whatever the number of rules or profiles.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,27 @@ struct QuestionGroup {
     status: EntryStatus,
     count: i64,
     last_updated: Option<DateTime<Utc>>,
+}
+
+/// The attributes a question group is keyed by.
+type QuestionKey = (
+    QuestionKind,
+    Option<String>,
+    Option<String>,
+    bool,
+    EntryStatus,
+);
+
+impl QuestionGroup {
+    fn key(&self) -> QuestionKey {
+        (
+            self.kind,
+            self.risk.clone(),
+            self.aspect.clone(),
+            self.high_risk,
+            self.status,
+        )
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -101,9 +123,54 @@ pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
         .into_model::<KeywordGroup>()
         .all(db)
         .await?;
+    // Entries with error lints, per group: two grouped counts that walk the `lint_errors`
+    // indexes (few entries have any).
+    let linted_keywords: HashMap<(String, EntryStatus, KeywordKind), i64> = keyword::Entity::find()
+        .select_only()
+        .column(keyword::Column::Risk)
+        .column(keyword::Column::Status)
+        .column(keyword::Column::Kind)
+        .column_as(Expr::col(keyword::Column::Id).count(), "count")
+        .filter(keyword::Column::LintErrors.gt(0))
+        .group_by(keyword::Column::Risk)
+        .group_by(keyword::Column::Status)
+        .group_by(keyword::Column::Kind)
+        .into_model::<KeywordGroup>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| ((g.risk, g.status, g.kind), g.count))
+        .collect();
+    let linted_questions: HashMap<QuestionKey, i64> = question::Entity::find()
+        .select_only()
+        .columns([
+            question::Column::Kind,
+            question::Column::Risk,
+            question::Column::Aspect,
+            question::Column::HighRisk,
+            question::Column::Status,
+        ])
+        .column_as(Expr::col(question::Column::Id).count(), "count")
+        .column_as(Expr::col(question::Column::UpdatedAt).max(), "last_updated")
+        .filter(question::Column::LintErrors.gt(0))
+        .group_by(question::Column::Kind)
+        .group_by(question::Column::Risk)
+        .group_by(question::Column::Aspect)
+        .group_by(question::Column::HighRisk)
+        .group_by(question::Column::Status)
+        .into_model::<QuestionGroup>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.key(), g.count))
+        .collect();
+    let count_of = |n: Option<&i64>| n.map_or(0, |n| u64::try_from(*n).unwrap_or(0));
     let mut keyword_rows = Vec::with_capacity(keyword_groups.len());
     // Allow-list entries intercept nothing, so they never count toward a quota.
-    for group in keyword_groups.into_iter().filter(|g| g.kind != KeywordKind::Allow) {
+    for group in keyword_groups
+        .into_iter()
+        .filter(|g| g.kind != KeywordKind::Allow)
+    {
         let last_updated: Option<DateTime<Utc>> = keyword::Entity::find()
             .select_only()
             .column_as(Expr::col(keyword::Column::UpdatedAt).max(), "last_updated")
@@ -114,14 +181,20 @@ pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
             .one(db)
             .await?
             .flatten();
+        let risk_code = group.risk;
         keyword_rows.push(CountRow {
             entries: Entries::Keyword,
             kind: None,
-            risk: Some(group.risk),
+            risk: Some(risk_code.clone()),
             aspect: None,
             high_risk: false,
             status: group.status,
             count: u64::try_from(group.count).unwrap_or(0),
+            lint_errors: count_of(linted_keywords.get(&(
+                risk_code.clone(),
+                group.status,
+                group.kind,
+            ))),
             last_updated,
         });
     }
@@ -198,6 +271,7 @@ pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
 
     let mut rows = keyword_rows;
     rows.extend(question_groups.into_iter().map(|g| CountRow {
+        lint_errors: count_of(linted_questions.get(&g.key())),
         entries: Entries::Question,
         kind: Some(g.kind),
         risk: g.risk,
@@ -218,6 +292,7 @@ pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
                 high_risk: g.high_risk,
                 status: g.status,
                 count: u64::try_from(g.count).unwrap_or(0),
+                lint_errors: 0,
                 last_updated: None,
             },
             representative_status: g.representative_status,

@@ -13,6 +13,7 @@ use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::domain::taxonomy_code::RiskCode;
 use crate::fold::FoldProfile;
+use crate::lint::{self, LintConfig};
 use crate::store::entities::keyword::{self, Column, Entity, Model};
 
 versioned_entity!(Entity, Model, Column, EntryKind::Keyword);
@@ -27,13 +28,30 @@ pub struct KeywordFilter {
     pub prefix: Option<String>,
 }
 
+/// The number of error lints of a keyword, refusing approval when there are any.
+fn lint_errors(
+    lints: &LintConfig,
+    profile: &FoldProfile,
+    term: &str,
+    kind: KeywordKind,
+    status: EntryStatus,
+) -> Result<i32, ServiceError> {
+    let errors = lint::errors(&lint::keyword(lints, profile, term, kind));
+    if status == EntryStatus::Approved && !errors.is_empty() {
+        return Err(ServiceError::LintFailed { rules: errors });
+    }
+    Ok(errors.len() as i32)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     profile: &FoldProfile,
+    lints: &LintConfig,
     context: &ChangeContext,
     new: NewKeyword,
 ) -> Result<Model, ServiceError> {
     let key = rule_key(profile, new.kind, new.term.as_str())?;
+    let errors = lint_errors(lints, profile, new.term.as_str(), new.kind, new.status)?;
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
     let saved =
         versioned_change::create::<Entity>(&txn, context, &key, |at| keyword::ActiveModel {
@@ -48,6 +66,7 @@ pub async fn create(
             updated_at: Set(at),
             version: Set(1),
             dedup_key: Set(Some(key.clone())),
+            lint_errors: Set(errors),
             ..Default::default()
         })
         .await?;
@@ -94,6 +113,7 @@ pub fn starts_with(column: impl ColumnTrait, prefix: String) -> Expr {
 pub async fn update(
     db: &DatabaseConnection,
     profile: &FoldProfile,
+    lints: &LintConfig,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
@@ -123,6 +143,7 @@ pub async fn update(
         if next.term != current.term || next.kind != current.kind {
             next.dedup_key = Some(rule_key(profile, next.kind, &next.term)?);
         }
+        next.lint_errors = lint_errors(lints, profile, &next.term, next.kind, next.status)?;
         Ok(next)
     })
     .await?;

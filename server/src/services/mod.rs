@@ -36,6 +36,9 @@ pub enum ServiceError {
         /// The existing entry, as the API shows it.
         existing: serde_json::Value,
     },
+    /// The entry would be approved with error lints.
+    #[error("approval blocked by lint errors: {}", rules.join(", "))]
+    LintFailed { rules: Vec<&'static str> },
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error("database error: {0}")]

@@ -21,6 +21,8 @@ use crate::domain::question::{Classification, NewQuestion, QuestionChanges};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
+use crate::fold::FoldProfile;
+use crate::lint::{self, LintConfig, QuestionFacts};
 use crate::store::entities::question::{self, Column, Entity, Model};
 use crate::store::entities::question_band;
 use crate::taxonomy::Taxonomy;
@@ -39,6 +41,31 @@ pub struct QuestionFilter {
     pub prefix: Option<String>,
 }
 
+/// The number of error lints of a question, refusing approval when there are any.
+fn lint_errors(
+    lints: &LintConfig,
+    profile: &FoldProfile,
+    facts: QuestionFacts<'_>,
+    status: EntryStatus,
+) -> Result<i32, ServiceError> {
+    let errors = lint::errors(&lint::question(lints, profile, facts));
+    if status == EntryStatus::Approved && !errors.is_empty() {
+        return Err(ServiceError::LintFailed { rules: errors });
+    }
+    Ok(errors.len() as i32)
+}
+
+/// What the lints look at in a stored question.
+pub fn facts(question: &Model) -> QuestionFacts<'_> {
+    QuestionFacts {
+        text: &question.text,
+        kind: question.kind,
+        aspect: question.aspect.as_deref(),
+        expected_output: question.expected_output.as_deref(),
+        judgment_criteria: question.judgment_criteria.as_deref(),
+    }
+}
+
 /// A question that may duplicate the one being written.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PossibleDuplicate {
@@ -54,10 +81,19 @@ const MAX_POSSIBLE_DUPLICATES: usize = 20;
 pub async fn create(
     db: &DatabaseConnection,
     dedup: &Dedup,
+    lints: &LintConfig,
     context: &ChangeContext,
     new: NewQuestion,
 ) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
     let key = question_key(&dedup.profile, new.text.as_str())?;
+    let new_facts = QuestionFacts {
+        text: new.text.as_str(),
+        kind: new.classification.kind(),
+        aspect: new.classification.aspect().map(|a| a.as_str()),
+        expected_output: new.expected_output.as_ref().map(|e| e.as_str()),
+        judgment_criteria: new.judgment_criteria.as_ref().map(|j| j.as_str()),
+    };
+    let errors = lint_errors(lints, &dedup.profile, new_facts, new.status)?;
     let words = words(&dedup.profile, &dedup.near_duplicates, new.text.as_str());
     let bands = band_hashes(&words);
     let classification = new.classification;
@@ -80,6 +116,7 @@ pub async fn create(
             version: Set(1),
             dedup_key: Set(Some(key.clone())),
             near_duplicate_of: Set(earliest),
+            lint_errors: Set(errors),
             ..Default::default()
         })
         .await?;
@@ -186,6 +223,7 @@ pub async fn list(
 pub async fn update(
     db: &DatabaseConnection,
     dedup: &Dedup,
+    lints: &LintConfig,
     taxonomy: &Taxonomy,
     id: i64,
     expected_version: &ExpectedVersion,
@@ -253,6 +291,7 @@ pub async fn update(
                 next.near_duplicate_of = link;
             }
         }
+        next.lint_errors = lint_errors(lints, &dedup.profile, facts(&next), next.status)?;
         Ok(next)
     })
     .await?;

@@ -13,13 +13,14 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::questions::replace_bands;
+use super::questions::{facts, replace_bands};
 use super::versioned_change::{VersionedEntity, VersionedModel, lock};
 use crate::dedup::Dedup;
 use crate::dedup::keys::{letters_key, question_letters, rule_key};
 use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
+use crate::lint::{self, LintConfig};
 use crate::store::entities::{keyword, question, store_state};
 use lexset_filter::checksum::sha256_hex;
 
@@ -47,6 +48,7 @@ pub struct RefoldReport {
 
 /// Names the profile and word settings keys are computed with; a change means a refold.
 pub fn dedup_state(dedup: &Dedup) -> String {
+    let lints = &LintConfig::fingerprint()[..16];
     let mut stopwords: Vec<&str> = dedup
         .near_duplicates
         .stopwords
@@ -55,23 +57,32 @@ pub fn dedup_state(dedup: &Dedup) -> String {
         .collect();
     stopwords.sort_unstable();
     let words_hash = sha256_hex(stopwords.join("\n").as_bytes());
-    format!("{}:{}:{words_hash}", dedup.profile.id, dedup.profile.hash)
+    format!(
+        "{}:{}:{words_hash}:{lints}",
+        dedup.profile.id, dedup.profile.hash
+    )
 }
 
 /// Refolds when the stored state differs from the current one; `None` when nothing was due.
 pub async fn refold_if_needed(
     db: &DatabaseConnection,
     dedup: &Dedup,
+    lints: &LintConfig,
 ) -> Result<Option<RefoldReport>, DbErr> {
     let stored = store_state::Entity::find_by_id(STATE_NAME).one(db).await?;
     if stored.map(|row| row.value) == Some(dedup_state(dedup)) {
         return Ok(None);
     }
-    refold(db, dedup).await.map(Some)
+    refold(db, dedup, lints).await.map(Some)
 }
 
-/// Recomputes every key and band in one transaction holding both write locks.
-pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldReport, DbErr> {
+/// Recomputes every key, band, near-duplicate link and lint error count in one transaction
+/// holding both write locks.
+pub async fn refold(
+    db: &DatabaseConnection,
+    dedup: &Dedup,
+    lints: &LintConfig,
+) -> Result<RefoldReport, DbErr> {
     let txn = db.begin().await?;
     lock(&txn, EntryKind::Keyword).await?;
     lock(&txn, EntryKind::Question).await?;
@@ -91,6 +102,31 @@ pub async fn refold(db: &DatabaseConnection, dedup: &Dedup) -> Result<RefoldRepo
     })
     .await?;
     relink_questions(&txn, dedup, &questions.models).await?;
+    for keyword in &keywords.models {
+        let errors = lint::errors(&lint::keyword(
+            lints,
+            &dedup.profile,
+            &keyword.term,
+            keyword.kind,
+        ));
+        if errors.len() as i32 != keyword.lint_errors {
+            keyword::Entity::update_many()
+                .col_expr(keyword::Column::LintErrors, (errors.len() as i32).into())
+                .filter(keyword::Column::Id.eq(keyword.id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    for question in &questions.models {
+        let errors = lint::errors(&lint::question(lints, &dedup.profile, facts(question)));
+        if errors.len() as i32 != question.lint_errors {
+            question::Entity::update_many()
+                .col_expr(question::Column::LintErrors, (errors.len() as i32).into())
+                .filter(question::Column::Id.eq(question.id))
+                .exec(&txn)
+                .await?;
+        }
+    }
     let mut new_collisions = keywords.new_collisions("keyword");
     new_collisions.extend(questions.new_collisions("question"));
 
@@ -287,7 +323,8 @@ mod tests {
     async fn legacy_rows_get_keys_and_their_collisions_are_reported_not_merged() {
         let (_dir, db) = store_with_legacy_rows().await;
         let dedup = dedup();
-        let report = refold_if_needed(&db, &dedup)
+        let lints = LintConfig::shipped(&dedup.profile, &[]).unwrap();
+        let report = refold_if_needed(&db, &dedup, &lints)
             .await
             .unwrap()
             .expect("a refold is due");
@@ -320,8 +357,13 @@ mod tests {
             ]
         );
 
-        assert!(refold_if_needed(&db, &dedup).await.unwrap().is_none());
-        let again = refold(&db, &dedup).await.unwrap();
+        assert!(
+            refold_if_needed(&db, &dedup, &lints)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let again = refold(&db, &dedup, &lints).await.unwrap();
         assert_eq!((again.keywords_rekeyed, again.questions_rekeyed), (0, 0));
         assert!(again.new_collisions.is_empty());
 

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -79,6 +81,24 @@ pub async fn duplicate_questions(
             })
             .collect(),
     )
+}
+
+/// Every live (not retired) keyword, in id order.
+pub async fn live_keywords(db: &DatabaseConnection) -> Result<Vec<keyword::Model>, DbErr> {
+    keyword::Entity::find()
+        .filter(keyword::Column::Status.ne(EntryStatus::Retired))
+        .order_by_asc(keyword::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Every live (not retired) question, in id order.
+pub async fn live_questions(db: &DatabaseConnection) -> Result<Vec<question::Model>, DbErr> {
+    question::Entity::find()
+        .filter(question::Column::Status.ne(EntryStatus::Retired))
+        .order_by_asc(question::Column::Id)
+        .all(db)
+        .await
 }
 
 /// A keyword as a collision row names it.

@@ -29,6 +29,9 @@ pub struct Model {
     /// rows that predate it, until the start-up refold fills it in.
     #[serde(skip)]
     pub dedup_key: Option<String>,
+    /// How many error lints the entry has (see `lint`); kept for coverage to count.
+    #[serde(skip)]
+    pub lint_errors: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -34,6 +34,9 @@ pub struct Model {
     /// rows that predate it, until the start-up refold fills it in.
     #[serde(skip)]
     pub dedup_key: Option<String>,
+    /// How many error lints the entry has (see `lint`); kept for coverage to count.
+    #[serde(skip)]
+    pub lint_errors: i32,
     /// The earlier live question this one nearly duplicates, if any: coverage counts the two
     /// once. Set when the text is written; `lexset refold` recomputes it.
     pub near_duplicate_of: Option<i64>,
