@@ -159,8 +159,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
-    let keyword =
-        keywords::create(&state.db, &state.dedup.profile, &state.lints, &context, new).await?;
+    let keyword = keywords::create(&state.db, state.checks(), &context, new).await?;
     Ok(created_response(
         "/v1/keywords",
         &keyword,
@@ -217,8 +216,7 @@ pub async fn update(
     let changes = body.parse(&state.taxonomy)?;
     let keyword = keywords::update(
         &state.db,
-        &state.dedup.profile,
-        &state.lints,
+        state.checks(),
         id.into_inner(),
         &if_match.0,
         &context,

@@ -30,6 +30,7 @@ use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
 use crate::dedup::Dedup;
 use crate::lint::LintConfig;
+use crate::services::Checks;
 use crate::services::builds::{BuildEnvironment, FilterCache};
 use crate::taxonomy::Taxonomy;
 
@@ -48,6 +49,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What writes check entries against.
+    pub fn checks(&self) -> Checks<'_> {
+        Checks {
+            dedup: &self.dedup,
+            lints: &self.lints,
+            taxonomy: &self.taxonomy,
+        }
+    }
+
     /// What the build service needs.
     pub fn build_environment(&self) -> BuildEnvironment {
         BuildEnvironment {

@@ -208,7 +208,7 @@ pub async fn create(
     let new = body.parse(&state.taxonomy)?;
     let context = change_context(actor, None)?;
     let (question, possible_duplicates) =
-        questions::create(&state.db, &state.dedup, &state.lints, &context, new).await?;
+        questions::create(&state.db, state.checks(), &context, new).await?;
     let body = QuestionCreated {
         question: view(&state, question.clone()),
         possible_duplicates,
@@ -265,9 +265,7 @@ pub async fn update(
     let changes = body.parse(&state.taxonomy)?;
     let question = questions::update(
         &state.db,
-        &state.dedup,
-        &state.lints,
-        &state.taxonomy,
+        state.checks(),
         id.into_inner(),
         &if_match.0,
         &context,

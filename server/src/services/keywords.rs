@@ -3,10 +3,10 @@
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use super::ServiceError;
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
+use super::{Checks, ServiceError};
 use crate::dedup::keys::rule_key;
 use crate::domain::keyword::{KeywordChanges, NewKeyword};
 use crate::domain::revision::EntryKind;
@@ -45,11 +45,11 @@ fn lint_errors(
 
 pub async fn create(
     db: &DatabaseConnection,
-    profile: &FoldProfile,
-    lints: &LintConfig,
+    checks: Checks<'_>,
     context: &ChangeContext,
     new: NewKeyword,
 ) -> Result<Model, ServiceError> {
+    let (profile, lints) = (&*checks.dedup.profile, checks.lints);
     let key = rule_key(profile, new.kind, new.term.as_str())?;
     let errors = lint_errors(lints, profile, new.term.as_str(), new.kind, new.status)?;
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
@@ -112,13 +112,13 @@ pub fn starts_with(column: impl ColumnTrait, prefix: String) -> Expr {
 
 pub async fn update(
     db: &DatabaseConnection,
-    profile: &FoldProfile,
-    lints: &LintConfig,
+    checks: Checks<'_>,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
     changes: KeywordChanges,
 ) -> Result<Model, ServiceError> {
+    let (profile, lints) = (&*checks.dedup.profile, checks.lints);
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
     let saved = versioned_change::edit::<Entity>(&txn, id, expected_version, context, |current| {
         let mut next = current.clone();

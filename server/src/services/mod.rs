@@ -18,6 +18,14 @@ use sea_orm::DbErr;
 use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 
+/// What writes check entries against: dedup settings, lint rules and the taxonomy.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    pub dedup: &'a crate::dedup::Dedup,
+    pub lints: &'a crate::lint::LintConfig,
+    pub taxonomy: &'a crate::taxonomy::Taxonomy,
+}
+
 /// Why a service refused or failed an operation.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -9,11 +9,11 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ServiceError;
 use super::keywords::starts_with;
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
+use super::{Checks, ServiceError};
 use crate::dedup::Dedup;
 use crate::dedup::keys::question_key;
 use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
@@ -25,7 +25,6 @@ use crate::fold::FoldProfile;
 use crate::lint::{self, LintConfig, QuestionFacts};
 use crate::store::entities::question::{self, Column, Entity, Model};
 use crate::store::entities::question_band;
-use crate::taxonomy::Taxonomy;
 
 versioned_entity!(Entity, Model, Column, EntryKind::Question);
 
@@ -80,11 +79,11 @@ const MAX_POSSIBLE_DUPLICATES: usize = 20;
 /// Stores a new question; returns it with the live questions it nearly duplicates.
 pub async fn create(
     db: &DatabaseConnection,
-    dedup: &Dedup,
-    lints: &LintConfig,
+    checks: Checks<'_>,
     context: &ChangeContext,
     new: NewQuestion,
 ) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
+    let (dedup, lints) = (checks.dedup, checks.lints);
     let key = question_key(&dedup.profile, new.text.as_str())?;
     let new_facts = QuestionFacts {
         text: new.text.as_str(),
@@ -222,14 +221,13 @@ pub async fn list(
 
 pub async fn update(
     db: &DatabaseConnection,
-    dedup: &Dedup,
-    lints: &LintConfig,
-    taxonomy: &Taxonomy,
+    checks: Checks<'_>,
     id: i64,
     expected_version: &ExpectedVersion,
     context: &ChangeContext,
     changes: QuestionChanges,
 ) -> Result<Model, ServiceError> {
+    let (dedup, lints, taxonomy) = (checks.dedup, checks.lints, checks.taxonomy);
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
     // A new text may nearly duplicate another earlier question.
     let new_link = match &changes.text {
