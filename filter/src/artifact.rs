@@ -459,15 +459,34 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
 
     let mut reader = Reader::new(sections[1], "RISK section");
     let risk_count = reader.u32()? as usize;
+    if risk_count > 64 {
+        return Err(ArtifactError::Malformed(format!(
+            "{risk_count} risks; at most 64"
+        )));
+    }
     let risks = (0..risk_count)
         .map(|_| reader.string())
         .collect::<Result<Vec<_>, _>>()?;
     reader.finish()?;
+    let known_bits = if risk_count == 64 {
+        u64::MAX
+    } else {
+        (1u64 << risk_count) - 1
+    };
 
     let mut reader = Reader::new(sections[2], "PATS section");
     let set_count = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
     let risk_sets = (0..set_count)
-        .map(|_| reader.u64())
+        .map(|_| {
+            let bits = reader.u64()?;
+            if bits & !known_bits == 0 {
+                Ok(bits)
+            } else {
+                Err(ArtifactError::Malformed(
+                    "a risk set names risks past the RISK table".to_owned(),
+                ))
+            }
+        })
         .collect::<Result<Vec<u64>, _>>()?;
     let pattern_count = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
     if pattern_count != header.patterns as usize {
@@ -475,7 +494,8 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             "pattern count differs from the header".to_owned(),
         ));
     }
-    let mut patterns = Vec::with_capacity(pattern_count);
+    // Each record takes at least two bytes: never reserve more than the section could hold.
+    let mut patterns = Vec::with_capacity(pattern_count.min(sections[2].len() / 2));
     for _ in 0..pattern_count {
         let flags = reader.u8()?;
         let set = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
@@ -505,14 +525,29 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             "TERM section size differs from PATS".to_owned(),
         ));
     }
-    let mut stream = terms.stream();
-    use fst::Streamer;
-    while let Some((key, id)) = stream.next() {
+    // fst checks only its header when opened; traversing crafted bytes may panic. The
+    // checksum rules out accidental corruption; a panic here still becomes an error.
+    let keys = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        use fst::Streamer;
+        let mut keys = Vec::with_capacity(pattern_count.min(sections[3].len()));
+        let mut stream = terms.stream();
+        while let Some((key, id)) = stream.next() {
+            if keys.len() == pattern_count {
+                return None;
+            }
+            keys.push((key.to_vec(), id));
+        }
+        Some(keys)
+    }))
+    .ok()
+    .flatten()
+    .ok_or_else(|| ArtifactError::Malformed("TERM section cannot be traversed".to_owned()))?;
+    for (key, id) in keys {
         let pattern = usize::try_from(id)
             .ok()
             .and_then(|id| patterns.get_mut(id))
             .ok_or_else(|| ArtifactError::Malformed("TERM section points past PATS".to_owned()))?;
-        pattern.text = String::from_utf8(key.to_vec())
+        pattern.text = String::from_utf8(key)
             .map_err(|_| ArtifactError::Malformed("TERM section holds invalid UTF-8".to_owned()))?;
         if pattern.term.is_empty() {
             pattern.term = pattern.text.clone();
@@ -543,7 +578,17 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
     let mut and_rules = Vec::with_capacity(and_count.min(1 << 20));
     for _ in 0..and_count {
         let risk_bits = reader.u64()?;
+        if risk_bits & !known_bits != 0 {
+            return Err(ArtifactError::Malformed(
+                "an AND rule names risks past the RISK table".to_owned(),
+            ));
+        }
         let part_count = reader.u32()? as usize;
+        if part_count < 2 {
+            return Err(ArtifactError::Malformed(format!(
+                "an AND rule with {part_count} parts"
+            )));
+        }
         let parts = (0..part_count)
             .map(|_| {
                 let id = reader.u32()?;
@@ -564,6 +609,11 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
         });
     }
     reader.finish()?;
+    if and_rules.len() != header.and_rules as usize {
+        return Err(ArtifactError::Malformed(
+            "AND rule count differs from the header".to_owned(),
+        ));
+    }
 
     Ok(Sections {
         header,

@@ -191,14 +191,16 @@ impl Filter {
         // allow span may end after the hit: buffer only when the artefact has any.
         if self.has_allow {
             let buffered: Vec<(usize, usize, usize)> = occurrences.collect();
-            let allowed: Vec<(usize, usize)> = buffered
-                .iter()
-                .filter(|(id, _, _)| self.patterns[*id].allow)
-                .map(|&(_, start, end)| (start, end))
-                .collect();
+            let allowed = AllowSpans::new(
+                buffered
+                    .iter()
+                    .filter(|(id, _, _)| self.patterns[*id].allow)
+                    .map(|&(_, start, end)| (start, end))
+                    .collect(),
+            );
             self.hits(text, &folded, buffered.into_iter(), &allowed)
         } else {
-            self.hits(text, &folded, occurrences, &[])
+            self.hits(text, &folded, occurrences, &AllowSpans::new(Vec::new()))
         }
     }
 
@@ -208,13 +210,9 @@ impl Filter {
         text: &str,
         folded: &FoldedText,
         occurrences: impl Iterator<Item = (usize, usize, usize)>,
-        allowed: &[(usize, usize)],
+        allowed: &AllowSpans,
     ) -> Vec<Hit<'a>> {
-        let suppressed = |start: usize, end: usize| {
-            allowed.iter().any(|&(a_start, a_end)| {
-                a_start <= start && end <= a_end && (a_start, a_end) != (start, end)
-            })
-        };
+        let suppressed = |start: usize, end: usize| allowed.strictly_contain(start, end);
         let mut sources = folded.cursor();
         let mut chars = CharOffsets::new(text);
         let mut span_of = |start: usize, end: usize| {
@@ -264,6 +262,37 @@ impl Filter {
             }
         }
         hits
+    }
+}
+
+/// Allow-listed spans of one text, answering "does one strictly contain this span?" with two
+/// binary searches (sorted by start, with the running maximum of their ends).
+struct AllowSpans {
+    spans: Vec<(usize, usize)>,
+    max_end: Vec<usize>,
+}
+
+impl AllowSpans {
+    fn new(mut spans: Vec<(usize, usize)>) -> Self {
+        spans.sort_unstable();
+        let max_end = spans
+            .iter()
+            .scan(0, |max, &(_, end)| {
+                *max = (*max).max(end);
+                Some(*max)
+            })
+            .collect();
+        Self { spans, max_end }
+    }
+
+    /// Whether a span `[a, b)` with `a <= start`, `end <= b` and `(a, b) != (start, end)` exists.
+    fn strictly_contain(&self, start: usize, end: usize) -> bool {
+        let before = self.spans.partition_point(|&(s, _)| s < start);
+        if before > 0 && self.max_end[before - 1] >= end {
+            return true;
+        }
+        let through = self.spans.partition_point(|&(s, _)| s <= start);
+        through > before && self.max_end[through - 1] > end
     }
 }
 
@@ -392,6 +421,18 @@ mod tests {
         let filter = Filter::load(&sample()).unwrap();
         assert!(filter.find("真是大麻烦").is_empty());
         assert_eq!(filter.find("大麻和大麻烦").len(), 1);
+    }
+
+    #[test]
+    fn a_text_full_of_allowed_terms_matches_nothing() {
+        let filter = Filter::load(&sample()).unwrap();
+        assert!(filter.find(&"大麻烦".repeat(20_000)).is_empty());
+        let spans = AllowSpans::new(vec![(0, 9), (3, 6), (12, 15)]);
+        assert!(spans.strictly_contain(3, 6), "inside (0, 9)");
+        assert!(spans.strictly_contain(0, 6));
+        assert!(!spans.strictly_contain(0, 9), "equal spans do not count");
+        assert!(!spans.strictly_contain(12, 15));
+        assert!(!spans.strictly_contain(9, 12));
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub enum StartupError {
     NearDuplicates(String),
     #[error(transparent)]
     Lints(#[from] LintConfigError),
+    #[error("cannot recover interrupted builds: {0}")]
+    Builds(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -99,6 +101,10 @@ impl Application {
         let taxonomy = Taxonomy::shipped()?;
         services::taxonomy::load(&db, &taxonomy).await?;
         let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+        let builds_dir = settings.data_dir.join("builds");
+        crate::services::builds::recover(&db, &builds_dir)
+            .await
+            .map_err(|e| StartupError::Builds(e.to_string()))?;
         if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
             log_refold(&report);
         }
@@ -108,7 +114,7 @@ impl Application {
             dedup: Arc::new(dedup),
             lints: Arc::new(lints),
             rule_profiles_dir: settings.rule_profiles_dir(),
-            builds_dir: settings.data_dir.join("builds"),
+            builds_dir,
             filters: Arc::new(FilterCache::default()),
         });
         let bind_error = |source| StartupError::Bind {

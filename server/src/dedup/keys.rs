@@ -11,10 +11,23 @@ use crate::domain::status::KeywordKind;
 use crate::fold::FoldProfile;
 use lexset_filter::checksum::sha256_hex;
 
+/// The longest folded key stored (the column holds 1024 characters; PostgreSQL indexes keep
+/// entries under 2 704 bytes, 4 bytes a character at most).
+pub const MAX_KEY_CHARS: usize = 512;
+
 /// The dedup key of a keyword term; refused when nothing is left after folding (a term made
 /// only of separators or invisible characters).
 pub fn keyword_key(profile: &FoldProfile, term: &str) -> Result<String, FieldError> {
     let key = profile.fold(term);
+    let length = key.chars().count();
+    if length > MAX_KEY_CHARS {
+        return Err(FieldError::new(
+            "term",
+            format!(
+                "`term` folds to {length} characters (NFKC expands some characters); at most {MAX_KEY_CHARS} are allowed"
+            ),
+        ));
+    }
     if key.is_empty() {
         return Err(FieldError::new(
             "term",
@@ -102,6 +115,13 @@ mod tests {
 
     fn profile() -> std::sync::Arc<FoldProfile> {
         FoldProfile::shipped().unwrap()
+    }
+
+    #[test]
+    fn keys_that_expand_past_the_limit_are_refused() {
+        // U+FDFA folds to an 18-character phrase.
+        let err = keyword_key(&profile(), &"\u{FDFA}".repeat(40)).unwrap_err();
+        assert!(err.message.contains("at most 512"), "{}", err.message);
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::store::entities::{build, keyword};
 use crate::taxonomy::Taxonomy;
 
 /// The stages a build task reports, in order.
-const STAGES: [&str; 4] = ["snapshot", "coverage", "compile", "publish"];
+const STAGES: [&str; 3] = ["snapshot", "compile", "publish"];
 
 /// What building needs beyond the database.
 #[derive(Clone)]
@@ -44,9 +44,14 @@ pub struct BuildEnvironment {
     pub rule_profiles_dir: PathBuf,
 }
 
-/// Loaded artefacts by build number (artefacts never change once published).
+/// Loaded artefacts by build number (artefacts never change once published); keeps the
+/// newest [`FilterCache::CAPACITY`] builds.
 #[derive(Default)]
 pub struct FilterCache(Mutex<HashMap<i64, Arc<Filter>>>);
+
+impl FilterCache {
+    pub const CAPACITY: usize = 8;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -97,8 +102,8 @@ pub async fn start(
     Ok((build, task))
 }
 
-/// Compiles and publishes build `number`, reporting progress on `task_id`; on failure marks
-/// both failed (and leaves no file under the number).
+/// Compiles and publishes build `number`, reporting progress on `task_id`. On failure marks
+/// both failed; no file stays under the number, and a build once published stays published.
 pub async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
     let outcome = compile_and_publish(&env, number, task_id).await;
     if let Err(error) = outcome {
@@ -109,6 +114,7 @@ pub async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
                 .col_expr(build::Column::Status, "failed".into())
                 .col_expr(build::Column::Error, message.clone().into())
                 .filter(build::Column::Number.eq(number))
+                .filter(build::Column::Status.eq("compiling"))
                 .exec(&env.db)
                 .await?;
             tasks::fail(&env.db, task_id, &message).await
@@ -125,6 +131,10 @@ async fn compile_and_publish(
     task_id: i64,
 ) -> Result<(), BuildError> {
     tasks::progress(&env.db, task_id, STAGES[0], 0).await?;
+    // The lexicon and its coverage report are read in one transaction, so the report
+    // describes exactly the entries compiled. Nothing else may use the database meanwhile:
+    // the embedded SQLite store has a single connection.
+    let snapshot = env.db.begin().await?;
     let keywords: Vec<(String, KeywordKind, String)> = keyword::Entity::find()
         .select_only()
         .columns([
@@ -135,12 +145,11 @@ async fn compile_and_publish(
         .filter(keyword::Column::Status.eq(EntryStatus::Approved))
         .order_by_asc(keyword::Column::Id)
         .into_tuple()
-        .all(&env.db)
+        .all(&snapshot)
         .await?;
 
-    tasks::progress(&env.db, task_id, STAGES[1], 1).await?;
     let (report, _) = coverage::report(
-        &env.db,
+        &snapshot,
         &env.taxonomy,
         &env.rule_profiles_dir,
         DEFAULT_PROFILE,
@@ -148,10 +157,11 @@ async fn compile_and_publish(
     )
     .await
     .map_err(|e| BuildError::Other(format!("coverage: {e}")))?;
+    snapshot.commit().await?;
     let coverage_json =
         serde_json::to_string(&report).map_err(|e| BuildError::Other(e.to_string()))?;
 
-    tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
+    tasks::progress(&env.db, task_id, STAGES[1], 1).await?;
     let mut by_risk: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     for (_, kind, risk) in &keywords {
@@ -169,25 +179,52 @@ async fn compile_and_publish(
             .await
             .map_err(|e| BuildError::Other(format!("compile task: {e}")))??;
 
-    tasks::progress(&env.db, task_id, STAGES[3], 3).await?;
+    tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
     let sha256 = sha256_hex(&bytes);
     write_atomically(&env.builds_dir, number, &bytes)?;
+    let published = async {
+        let txn = env.db.begin().await?;
+        build::Entity::update_many()
+            .col_expr(build::Column::Status, "published".into())
+            .col_expr(build::Column::PublishedAt, Utc::now().into())
+            .col_expr(build::Column::Sha256, sha256.clone().into())
+            .col_expr(build::Column::Size, (bytes.len() as i64).into())
+            .col_expr(build::Column::Counts, counts.to_string().into())
+            .col_expr(build::Column::Coverage, coverage_json.into())
+            .filter(build::Column::Number.eq(number))
+            .exec(&txn)
+            .await?;
+        let result = serde_json::json!({ "build": number, "sha256": sha256, "size": bytes.len() });
+        tasks::succeed(&txn, task_id, &result).await?;
+        txn.commit().await
+    };
+    if let Err(error) = published.await {
+        // Not published: no file may stay under the number.
+        let _ = std::fs::remove_file(artifact_path(&env.builds_dir, number));
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// After a restart: builds and tasks that were running can never finish; mark them failed
+/// and remove half-written temporary files. (A single-process service: with several replicas
+/// sharing a database this belongs to a lease, see issue on replicas.)
+pub async fn recover(db: &DatabaseConnection, builds_dir: &Path) -> Result<(), BuildError> {
+    let interrupted = "interrupted by a restart of the service";
     build::Entity::update_many()
-        .col_expr(build::Column::Status, "published".into())
-        .col_expr(build::Column::PublishedAt, Utc::now().into())
-        .col_expr(build::Column::Sha256, sha256.clone().into())
-        .col_expr(build::Column::Size, (bytes.len() as i64).into())
-        .col_expr(build::Column::Counts, counts.to_string().into())
-        .col_expr(build::Column::Coverage, coverage_json.into())
-        .filter(build::Column::Number.eq(number))
-        .exec(&env.db)
+        .col_expr(build::Column::Status, "failed".into())
+        .col_expr(build::Column::Error, interrupted.into())
+        .filter(build::Column::Status.eq("compiling"))
+        .exec(db)
         .await?;
-    tasks::succeed(
-        &env.db,
-        task_id,
-        &serde_json::json!({ "build": number, "sha256": sha256, "size": bytes.len() }),
-    )
-    .await?;
+    tasks::fail_unfinished(db, interrupted).await?;
+    if let Ok(entries) = std::fs::read_dir(builds_dir) {
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|ext| ext == "tmp") {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -290,13 +327,23 @@ pub async fn filter(
     {
         return Ok(filter.clone());
     }
-    let bytes = std::fs::read(artifact_path(&env.builds_dir, number))?;
-    let filter = Arc::new(Filter::load(&bytes)?);
-    cache
+    // Reading and validating takes tens of milliseconds: keep it off the async workers.
+    let path = artifact_path(&env.builds_dir, number);
+    let filter = actix_web::rt::task::spawn_blocking(move || -> Result<Filter, BuildError> {
+        Ok(Filter::load(&std::fs::read(path)?)?)
+    })
+    .await
+    .map_err(|e| BuildError::Other(format!("artefact loading: {e}")))??;
+    let filter = Arc::new(filter);
+    let mut cached = cache
         .0
         .lock()
-        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?
-        .insert(number, filter.clone());
+        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?;
+    cached.insert(number, filter.clone());
+    while cached.len() > FilterCache::CAPACITY {
+        let oldest = cached.keys().copied().min().unwrap_or(number);
+        cached.remove(&oldest);
+    }
     Ok(filter)
 }
 
@@ -391,5 +438,51 @@ pub fn diff(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
                 })
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::connect_and_migrate;
+    use crate::store::entities::task;
+
+    #[tokio::test]
+    async fn a_restart_fails_interrupted_builds_and_removes_half_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        let db = connect_and_migrate(&url).await.unwrap();
+        let task = tasks::create(&db, "build", "tester", 3).await.unwrap();
+        tasks::progress(&db, task.id, "compile", 1).await.unwrap();
+        build::ActiveModel {
+            status: Set("compiling".to_owned()),
+            task_id: Set(task.id),
+            created_by: Set("tester".to_owned()),
+            created_at: Set(Utc::now()),
+            published_at: Set(None),
+            fold_profile_id: Set("p".to_owned()),
+            fold_profile_hash: Set("h".to_owned()),
+            sha256: Set(None),
+            size: Set(None),
+            counts: Set(None),
+            coverage: Set(None),
+            error: Set(None),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let builds_dir = dir.path().join("builds");
+        std::fs::create_dir_all(&builds_dir).unwrap();
+        std::fs::write(builds_dir.join(".build-1.lexset.tmp"), b"half").unwrap();
+
+        recover(&db, &builds_dir).await.unwrap();
+
+        let build = get(&db, 1).await.unwrap();
+        assert_eq!(build.status, "failed");
+        assert!(build.error.unwrap().contains("restart"));
+        let task: task::Model = tasks::get(&db, task.id).await.unwrap().unwrap();
+        assert_eq!(task.status, "failed");
+        assert!(!builds_dir.join(".build-1.lexset.tmp").exists());
     }
 }

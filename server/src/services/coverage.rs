@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
 use crate::coverage::evaluate::{Aggregates, CollapsedRow, CountRow, CoverageReport, evaluate};
@@ -81,7 +81,7 @@ pub enum CoverageError {
 /// The report of profile `profile_id` (from the shipped profiles and `profiles_dir`) over the
 /// entries whose status is in `statuses`; also returns every available profile.
 pub async fn report(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     taxonomy: &Taxonomy,
     profiles_dir: &Path,
     profile_id: &str,
@@ -110,7 +110,7 @@ pub async fn report(
 /// newest change of each (risk, status, kind) group is then one index seek, cheaper than carrying
 /// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
 /// index in one grouped query, collapsed near duplicates in one join over their own index.
-pub async fn aggregates(db: &DatabaseConnection) -> Result<Aggregates, DbErr> {
+pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> {
     let keyword_groups = keyword::Entity::find()
         .select_only()
         .column(keyword::Column::Risk)

@@ -102,7 +102,8 @@ pub async fn list(
 /// `column` starts with `prefix`, compared character by character. Portable (`substr` counts
 /// characters on SQLite and PostgreSQL alike) and free of `LIKE` wildcard escaping.
 pub fn starts_with(column: impl ColumnTrait, prefix: String) -> Expr {
-    let length = prefix.chars().count() as i64;
+    // `integer`, not `bigint`: PostgreSQL has substr(text, integer, integer) only.
+    let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
     let head = Func::cust(Alias::new("substr"))
         .arg(Expr::col(column.as_column_ref()))
         .arg(1)

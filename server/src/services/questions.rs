@@ -148,11 +148,17 @@ async fn possible_duplicates(
     if candidate_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let candidates = Entity::find()
-        .filter(Column::Id.is_in(candidate_ids))
-        .filter(Column::Status.ne(EntryStatus::Retired))
-        .all(txn)
-        .await?;
+    let mut candidates = Vec::new();
+    // Bounded IN lists: a common band can name more ids than a statement takes parameters.
+    for chunk in candidate_ids.chunks(500) {
+        candidates.extend(
+            Entity::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .filter(Column::Status.ne(EntryStatus::Retired))
+                .all(txn)
+                .await?,
+        );
+    }
     let mut found: Vec<PossibleDuplicate> = candidates
         .into_iter()
         .map(|candidate| PossibleDuplicate {

@@ -89,6 +89,19 @@ async fn update<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Marks every task still enqueued or processing as failed with `error`.
+pub async fn fail_unfinished<C: ConnectionTrait>(db: &C, error: &str) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, "failed".into())
+        .col_expr(task::Column::Error, error.into())
+        .col_expr(task::Column::UpdatedAt, Utc::now().into())
+        .filter(task::Column::Status.is_in(["enqueued", "processing"]))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Reads one task.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<task::Model>, DbErr> {
     task::Entity::find_by_id(id).one(db).await
