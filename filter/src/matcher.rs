@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::artifact::{self, AndRule, ArtifactError, ArtifactHeader, Pattern};
 use crate::fold_table::{FoldTable, FoldedText};
 
 /// A span of the original text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub byte_start: usize,
     pub byte_end: usize,

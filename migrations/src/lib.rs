@@ -10,6 +10,7 @@ mod m0001_foundation;
 mod m0002_dedup;
 mod m0003_coverage;
 mod m0004_builds;
+mod m0005_evaluations;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_dedup::Migration),
             Box::new(m0003_coverage::Migration),
             Box::new(m0004_builds::Migration),
+            Box::new(m0005_evaluations::Migration),
         ]
     }
 }

@@ -7,67 +7,16 @@
 //! Each figure is the median of several runs on one thread.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod support;
+use support::{data_dir, flames_prompts, lexicon_lines, mb_per_s, median};
 
 use lexset::dedup::collisions::{KeyedKeyword, collisions};
 use lexset::dedup::keys::{keyword_key, question_key};
 use lexset::dedup::near_duplicates::{NearDuplicateConfig, clusters, words};
 use lexset::fold::FoldProfile;
 use opencc_rust::{DefaultConfig, OpenCC};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("LEXSET_BENCH_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
-}
-
-/// Runs `work` `runs` times; returns the median duration and the last result.
-fn median<T>(runs: usize, mut work: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        last = Some(work());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[runs / 2], last.expect("at least one run"))
-}
-
-fn megabytes_per_second(bytes: usize, time: Duration) -> f64 {
-    bytes as f64 / 1e6 / time.as_secs_f64()
-}
-
-fn lexicon_terms(data: &Path) -> Vec<String> {
-    let folder = data.join("konsheng-sensitive-lexicon/Vocabulary");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|path| {
-            std::fs::read_to_string(path)
-                .unwrap_or_default()
-                .lines()
-                .map(|line| line.trim().to_owned())
-                .filter(|line| !line.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn flames_prompts(data: &Path) -> Vec<String> {
-    let path = data.join("flames-1k/Flames_1k_Chinese.jsonl");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter_map(|value| value["prompt"].as_str().map(str::to_owned))
-        .collect()
-}
 
 fn main() {
     let data = data_dir();
@@ -90,27 +39,27 @@ fn main() {
     let (fold_time, folded) = median(7, || profile.fold(&corpus));
     println!(
         "fold table, Chinese text: {:.0} MB/s ({} MB in {:.1} ms)",
-        megabytes_per_second(corpus.len(), fold_time),
+        mb_per_s(corpus.len(), fold_time),
         corpus.len() / 1_000_000,
         fold_time.as_secs_f64() * 1e3
     );
     let (offsets_time, _) = median(7, || profile.table.fold_with_offsets(&corpus));
     println!(
         "fold table with offsets: {:.0} MB/s",
-        megabytes_per_second(corpus.len(), offsets_time)
+        mb_per_s(corpus.len(), offsets_time)
     );
     let opencc = OpenCC::new(DefaultConfig::T2S).expect("OpenCC t2s");
     let sample = &corpus_once;
     let (opencc_time, _) = median(5, || opencc.convert(sample));
     println!(
         "OpenCC t2s whole-text conversion, same text: {:.1} MB/s",
-        megabytes_per_second(sample.len(), opencc_time)
+        mb_per_s(sample.len(), opencc_time)
     );
     assert!(!folded.is_empty());
 
     // 100 000 keywords: the lexicon's 87k lines plus separator / full-width variants of its
     // first terms, as evasive spellings arrive in practice.
-    let mut terms = lexicon_terms(&data);
+    let mut terms = lexicon_lines(&data);
     let base = terms.len();
     let mut i = 0;
     while terms.len() < 100_000 {

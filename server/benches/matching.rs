@@ -11,73 +11,15 @@
 //!
 //! Run from the workspace root: `cargo bench -p lexset --bench matching`.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+mod support;
+use support::{data_dir, flames_prompts, lexicon_lines, mb_per_s, median, numbered_keywords};
 
 use lexset::dedup::Dedup;
 use lexset::dedup::near_duplicates::NearDuplicateConfig;
-use lexset::domain::status::KeywordKind;
 use lexset::fold::FoldProfile;
 use lexset::services::builds::compile;
 use lexset::taxonomy::Taxonomy;
 use lexset_filter::Filter;
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("LEXSET_BENCH_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
-}
-
-fn median<T>(runs: usize, mut work: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        last = Some(work());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[runs / 2], last.expect("at least one run"))
-}
-
-fn mb_per_s(bytes: usize, time: Duration) -> f64 {
-    bytes as f64 / 1e6 / time.as_secs_f64()
-}
-
-fn lexicon(data: &Path) -> Vec<String> {
-    let folder = data.join("konsheng-sensitive-lexicon/Vocabulary");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|path| {
-            std::fs::read_to_string(path)
-                .unwrap_or_default()
-                .lines()
-                .map(|line| line.trim().to_owned())
-                .filter(|line| !line.is_empty() && !line.contains('+'))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// `count` distinct keywords: the lexicon, then numbered variants of it.
-fn keywords(base: &[String], count: usize, risks: &[String]) -> Vec<(String, KeywordKind, String)> {
-    (0..count)
-        .map(|i| {
-            let term = &base[i % base.len()];
-            let term = if i < base.len() {
-                term.clone()
-            } else {
-                format!("{term}{}", i / base.len())
-            };
-            (term, KeywordKind::Block, risks[i % 17].clone())
-        })
-        .collect()
-}
 
 fn main() {
     let data = data_dir();
@@ -91,10 +33,13 @@ fn main() {
         .iter()
         .map(|r| r.code.clone())
         .collect();
-    let base = lexicon(&data);
+    let base: Vec<String> = lexicon_lines(&data)
+        .into_iter()
+        .filter(|line| !line.contains('+'))
+        .collect();
 
     for count in [100_000usize, 1_000_000] {
-        let entries = keywords(&base, count, &risks);
+        let entries = numbered_keywords(&base, count, &risks);
         let raw: usize = entries.iter().map(|(term, _, _)| term.len()).sum();
         let (time, bytes) = median(3, || compile(&dedup, &risks, 1, &entries).expect("compile"));
         let table = dedup.profile.table.canonical_bytes().len();
@@ -109,7 +54,7 @@ fn main() {
         );
     }
 
-    let entries = keywords(&base, 100_000, &risks);
+    let entries = numbered_keywords(&base, 100_000, &risks);
     let bytes = compile(&dedup, &risks, 1, &entries).expect("compile");
     if let Ok(path) = std::env::var("LEXSET_BENCH_DUMP") {
         std::fs::write(path, &bytes).expect("dump");
@@ -120,13 +65,7 @@ fn main() {
         load_time.as_secs_f64() * 1e3
     );
 
-    let prompts_path = data.join("flames-1k/Flames_1k_Chinese.jsonl");
-    let prompts: Vec<String> = std::fs::read_to_string(&prompts_path)
-        .unwrap_or_else(|e| panic!("{}: {e}", prompts_path.display()))
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter_map(|v| v["prompt"].as_str().map(str::to_owned))
-        .collect();
+    let prompts = flames_prompts(&data);
     let once = prompts.join("\n");
     let text = once.repeat(10_000_000 / once.len() + 1);
     let folded = dedup.profile.fold(&text);

@@ -10,6 +10,7 @@ pub mod config;
 pub mod coverage;
 pub mod dedup;
 pub mod domain;
+pub mod evaluation;
 pub mod fold;
 pub mod http;
 pub mod lint;

@@ -40,6 +40,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
         format: CoverageFormat,
     },
+    /// Evaluate a published build against the question sets (and a benign corpus) and print
+    /// the report as JSON.
+    Evaluate {
+        #[command(flatten)]
+        settings: Settings,
+        /// Build number.
+        #[arg(long)]
+        build: i64,
+        /// Question statuses evaluated, comma-separated.
+        #[arg(long, default_value = "approved")]
+        status: String,
+        /// A benign corpus file.
+        #[arg(long)]
+        corpus: Option<std::path::PathBuf>,
+        /// `text` (one text a line) or `jsonl`.
+        #[arg(long, default_value = "text")]
+        corpus_format: String,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -60,6 +78,15 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
+        Command::Evaluate {
+            settings,
+            build,
+            status,
+            corpus,
+            corpus_format,
+        } => {
+            exit_code(evaluate(&settings, build, &status, corpus.as_deref(), &corpus_format).await)
+        }
         Command::Coverage {
             settings,
             profile,
@@ -120,6 +147,35 @@ async fn coverage(
         }
     }
     Ok(report.passed)
+}
+
+async fn evaluate(
+    settings: &Settings,
+    build: i64,
+    status: &str,
+    corpus: Option<&std::path::Path>,
+    corpus_format: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use lexset::services::{builds, evaluations};
+    let (db, _) = startup::open_store(settings).await?;
+    let statuses = lexset::http::coverage::parse_statuses(Some(status))?;
+    let corpus = match corpus {
+        Some(path) => Some(lexset::http::evaluations::corpus_lines(
+            &std::fs::read_to_string(path)?,
+            Some(corpus_format),
+        )?),
+        None => None,
+    };
+    builds::published(&db, build).await?;
+    let bytes = std::fs::read(builds::artifact_path(
+        &settings.data_dir.join("builds"),
+        build,
+    ))?;
+    let filter = lexset_filter::Filter::load(&bytes)?;
+    let questions = evaluations::questions(&db, &statuses).await?;
+    let report = lexset::evaluation::evaluate(build, &filter, &questions, corpus.as_deref());
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }
 
 async fn refold(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {

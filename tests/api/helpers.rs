@@ -104,17 +104,22 @@ impl TestApp {
             .expect("POST");
         let location = started.headers()["location"].to_str().unwrap().to_owned();
         let started = expect_json(started, StatusCode::ACCEPTED).await;
-        let number = started["build"]["number"].as_i64().unwrap();
-        // Bounded poll: a build of a test lexicon takes well under a second.
+        self.wait_for_task(&location).await;
+        started["build"]["number"].as_i64().unwrap()
+    }
+
+    /// Polls the task at `location` until it succeeds; returns it.
+    pub async fn wait_for_task(&self, location: &str) -> Value {
+        // Bounded poll: tasks on test data take well under a second.
         for _ in 0..400 {
-            let task = expect_json(self.get(&location).await, StatusCode::OK).await;
+            let task = expect_json(self.get(location).await, StatusCode::OK).await;
             match task["status"].as_str() {
-                Some("succeeded") => return number,
-                Some("failed") => panic!("build {number} failed: {task}"),
+                Some("succeeded") => return task,
+                Some("failed") => panic!("task failed: {task}"),
                 _ => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
             }
         }
-        panic!("build {number} did not finish");
+        panic!("task {location} did not finish");
     }
 
     /// Creates a keyword and returns its JSON.

@@ -7,6 +7,7 @@ mod builds;
 mod coverage;
 mod dedup;
 mod errors;
+mod evaluations;
 mod health_and_docs;
 mod keywords;
 mod lints;

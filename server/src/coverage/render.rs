@@ -289,8 +289,51 @@ fn rule_section(rule: &RuleReport) -> String {
     html
 }
 
+/// A published build and its evaluations (id, status), for the page's links.
+#[derive(Debug, Clone)]
+pub struct BuildLinks {
+    pub number: i64,
+    pub evaluations: Vec<(i64, String)>,
+}
+
+fn build_section(builds: &[BuildLinks]) -> String {
+    if builds.is_empty() {
+        return String::new();
+    }
+    let rows: String = builds
+        .iter()
+        .map(|build| {
+            let evaluations: Vec<String> = build
+                .evaluations
+                .iter()
+                .map(|(id, status)| {
+                    format!(
+                        "<a href=\"/v1/builds/{n}/evaluations/{id}\">评估 {id}</a>（{status}，<a href=\"/v1/builds/{n}/evaluations/{id}?format=xlsx\">XLSX</a>）",
+                        n = build.number,
+                        status = escape(status)
+                    )
+                })
+                .collect();
+            let evaluations = if evaluations.is_empty() {
+                "尚未评估".to_owned()
+            } else {
+                evaluations.join(" · ")
+            };
+            format!(
+                "<li><a href=\"/v1/builds/{n}\">构建 {n}</a>：{evaluations}</li>",
+                n = build.number
+            )
+        })
+        .collect();
+    format!("<section><h2>构建与评估</h2><ul>{rows}</ul></section>")
+}
+
 /// A self-contained HTML page: no script, no external asset.
-pub fn html(report: &CoverageReport, profiles: &[(String, String)]) -> String {
+pub fn html(
+    report: &CoverageReport,
+    profiles: &[(String, String)],
+    builds: &[BuildLinks],
+) -> String {
     let verdict = if report.passed {
         r#"<span class="ok">通过</span>"#
     } else {
@@ -310,7 +353,8 @@ pub fn html(report: &CoverageReport, profiles: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" · ");
-    let sections: String = report.rules.iter().map(rule_section).collect();
+    let sections: String =
+        report.rules.iter().map(rule_section).collect::<String>() + &build_section(builds);
     format!(
         r#"<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>覆盖率 {profile}</title>
@@ -430,7 +474,12 @@ mod tests {
 
     #[test]
     fn the_page_has_red_bars_and_no_script() {
-        let page = html(&report(), &[("tc260-003-2024".into(), "t".into())]);
+        let builds = [BuildLinks {
+            number: 4,
+            evaluations: vec![(2, "succeeded".into())],
+        }];
+        let page = html(&report(), &[("tc260-003-2024".into(), "t".into())], &builds);
+        assert!(page.contains("/v1/builds/4/evaluations/2"));
         assert!(page.contains("<svg"));
         assert!(page.contains(SHORT_COLOUR));
         assert!(!page.contains("<script"));

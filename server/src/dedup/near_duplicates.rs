@@ -72,6 +72,40 @@ pub fn word_count(letters: &str) -> usize {
     jieba().cut(letters, false).len()
 }
 
+/// The jieba words of a line, as byte ranges of the line itself: the line is folded first
+/// (jieba segments traditional text badly) and each word mapped back through the fold.
+pub struct WordBoundaries {
+    /// Source byte ranges of the words, in order.
+    words: Vec<std::ops::Range<usize>>,
+}
+
+impl WordBoundaries {
+    /// When a span `[start, end)` starts or ends inside a word, the range of all the words it
+    /// touches (大麻 in 大|麻烦 → 大麻烦); `None` when it lies on word boundaries.
+    pub fn collision(&self, start: usize, end: usize) -> Option<std::ops::Range<usize>> {
+        let cuts = |at: usize| self.words.iter().any(|w| w.start < at && at < w.end);
+        if !cuts(start) && !cuts(end) {
+            return None;
+        }
+        let touched = self.words.iter().filter(|w| w.start < end && start < w.end);
+        let from = touched.clone().map(|w| w.start).min()?;
+        let to = touched.map(|w| w.end).max()?;
+        Some(from..to)
+    }
+}
+
+/// Segments `line` into words with the fold table `table`.
+pub fn word_boundaries(table: &lexset_filter::fold_table::FoldTable, line: &str) -> WordBoundaries {
+    let folded = table.fold_with_offsets(line);
+    let mut cursor = folded.cursor();
+    let words = jieba()
+        .cut(&folded.text, false)
+        .into_iter()
+        .map(|token| cursor.source_range(token.byte_start..token.byte_end))
+        .collect();
+    WordBoundaries { words }
+}
+
 /// Jaccard similarity of two word sets (0 when both are empty).
 pub fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     let shared = a.intersection(b).count();

@@ -178,9 +178,25 @@ pub async fn page(
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (report, profiles) = build_report(&state, &query).await?;
+    let mut builds = Vec::new();
+    for build in crate::services::builds::list(&state.db)
+        .await?
+        .into_iter()
+        .take(10)
+    {
+        let evaluations = crate::services::evaluations::list(&state.db, build.number)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.status))
+            .collect();
+        builds.push(render::BuildLinks {
+            number: build.number,
+            evaluations,
+        });
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(render::html(&report, &profiles)))
+        .body(render::html(&report, &profiles, &builds)))
 }
 
 /// How the gaps of one build's coverage report stood.

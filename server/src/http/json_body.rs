@@ -85,7 +85,9 @@ fn payload_error(error: actix_web::Error) -> ApiError {
         ApiError::invalid(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the body is larger than {MAX_JSON_BYTES} bytes"),
+            format!(
+                "the body is larger than this route accepts ({MAX_JSON_BYTES} bytes for entries)"
+            ),
         )
     } else {
         ApiError::invalid(

@@ -5,6 +5,7 @@ pub mod builds;
 pub mod coverage;
 pub mod entries;
 pub mod error;
+pub mod evaluations;
 pub mod health;
 pub mod json_body;
 pub mod keywords;
@@ -124,6 +125,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/builds/{number}/artifact").route(web::get().to(builds::artifact)))
         .service(resource("/v1/builds/{from}/diff/{to}").route(web::get().to(builds::diff)))
         .service(resource("/v1/builds/{number}/match").route(web::post().to(builds::match_text)))
+        .service(
+            resource("/v1/builds/{number}/evaluate")
+                .app_data(web::PayloadConfig::new(evaluations::MAX_CORPUS_BYTES))
+                .route(web::post().to(evaluations::evaluate)),
+        )
+        .service(
+            resource("/v1/builds/{number}/evaluations").route(web::get().to(evaluations::list)),
+        )
+        .service(
+            resource("/v1/builds/{number}/evaluations/{id}").route(web::get().to(evaluations::get)),
+        )
         .service(resource("/v1/tasks/{id}").route(web::get().to(builds::task)))
         .service(resource("/v1/coverage/history").route(web::get().to(coverage::history)))
         .service(resource("/v1/coverage").route(web::get().to(coverage::report)))

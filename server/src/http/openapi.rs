@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{builds, coverage, health, keywords, lints, questions, reports, taxonomy};
+use super::{builds, coverage, evaluations, health, keywords, lints, questions, reports, taxonomy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,9 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         builds::diff,
         builds::match_text,
         builds::task,
+        evaluations::evaluate,
+        evaluations::list,
+        evaluations::get,
         coverage::report,
         coverage::history,
         coverage::profiles,

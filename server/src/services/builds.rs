@@ -218,6 +218,18 @@ pub async fn recover(db: &DatabaseConnection, builds_dir: &Path) -> Result<(), B
         .exec(db)
         .await?;
     tasks::fail_unfinished(db, interrupted).await?;
+    crate::store::entities::evaluation::Entity::update_many()
+        .col_expr(
+            crate::store::entities::evaluation::Column::Status,
+            "failed".into(),
+        )
+        .col_expr(
+            crate::store::entities::evaluation::Column::Error,
+            interrupted.into(),
+        )
+        .filter(crate::store::entities::evaluation::Column::Status.eq("running"))
+        .exec(db)
+        .await?;
     if let Ok(entries) = std::fs::read_dir(builds_dir) {
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
             if path.extension().is_some_and(|ext| ext == "tmp") {

@@ -3,6 +3,7 @@
 
 pub mod builds;
 pub mod coverage;
+pub mod evaluations;
 pub mod keywords;
 pub mod page;
 pub mod questions;

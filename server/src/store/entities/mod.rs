@@ -3,6 +3,7 @@
 
 pub mod aspect;
 pub mod build;
+pub mod evaluation;
 pub mod keyword;
 pub mod question;
 pub mod question_band;

@@ -1,0 +1,147 @@
+//! Evaluations as tasks: load the build's artefact, run `evaluation::evaluate` off the async
+//! workers, store the report with the build.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+
+use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
+use super::tasks;
+use crate::domain::status::EntryStatus;
+use crate::evaluation::{QuestionInput, evaluate};
+use crate::store::entities::{evaluation, question, task};
+
+/// Records an evaluation of published build `number` and its task; [`run`] does the work.
+pub async fn start(
+    env: &BuildEnvironment,
+    number: i64,
+    actor: &str,
+    statuses: &[EntryStatus],
+) -> Result<(evaluation::Model, task::Model), BuildError> {
+    builds::published(&env.db, number).await?;
+    let txn = env.db.begin().await?;
+    let task = tasks::create(&txn, "evaluation", actor, 3).await?;
+    let evaluation = evaluation::ActiveModel {
+        build_number: Set(number),
+        task_id: Set(task.id),
+        status: Set("running".to_owned()),
+        statuses: Set(statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")),
+        created_by: Set(actor.to_owned()),
+        created_at: Set(Utc::now()),
+        finished_at: Set(None),
+        result: Set(None),
+        error: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((evaluation, task))
+}
+
+/// The questions with one of `statuses`, as evaluation reads them.
+pub async fn questions(
+    db: &DatabaseConnection,
+    statuses: &[EntryStatus],
+) -> Result<Vec<QuestionInput>, DbErr> {
+    Ok(question::Entity::find()
+        .filter(question::Column::Status.is_in(statuses.iter().copied()))
+        .order_by_asc(question::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| QuestionInput {
+            id: q.id,
+            text: q.text,
+            kind: q.kind,
+            risk: q.risk,
+            aspect: q.aspect,
+        })
+        .collect())
+}
+
+/// Runs evaluation `id` (task `task_id`) of build `number`; stores the report or the error.
+pub async fn run(
+    env: BuildEnvironment,
+    cache: Arc<FilterCache>,
+    id: i64,
+    task_id: i64,
+    number: i64,
+    statuses: Vec<EntryStatus>,
+    corpus: Option<Vec<String>>,
+) {
+    let outcome = async {
+        tasks::progress(&env.db, task_id, "load", 0).await?;
+        let filter = builds::filter(&env, &cache, number).await?;
+        let questions = questions(&env.db, &statuses).await?;
+        tasks::progress(&env.db, task_id, "evaluate", 1).await?;
+        let report = actix_web::rt::task::spawn_blocking(move || {
+            evaluate(number, &filter, &questions, corpus.as_deref())
+        })
+        .await
+        .map_err(|e| BuildError::Other(format!("evaluation task: {e}")))?;
+        tasks::progress(&env.db, task_id, "store", 2).await?;
+        let json = serde_json::to_string(&report).map_err(|e| BuildError::Other(e.to_string()))?;
+        let txn = env.db.begin().await?;
+        evaluation::Entity::update_many()
+            .col_expr(evaluation::Column::Status, "succeeded".into())
+            .col_expr(evaluation::Column::FinishedAt, Utc::now().into())
+            .col_expr(evaluation::Column::Result, json.into())
+            .filter(evaluation::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        tasks::succeed(
+            &txn,
+            task_id,
+            &serde_json::json!({ "build": number, "evaluation": id }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<(), BuildError>(())
+    };
+    if let Err(error) = outcome.await {
+        tracing::error!(evaluation = id, %error, "evaluation failed");
+        let message = error.to_string();
+        let marked = async {
+            evaluation::Entity::update_many()
+                .col_expr(evaluation::Column::Status, "failed".into())
+                .col_expr(evaluation::Column::Error, message.clone().into())
+                .filter(evaluation::Column::Id.eq(id))
+                .exec(&env.db)
+                .await?;
+            tasks::fail(&env.db, task_id, &message).await
+        };
+        if let Err(db_error) = marked.await {
+            tracing::error!(evaluation = id, %db_error, "cannot record the failure");
+        }
+    }
+}
+
+/// Evaluations of build `number`, newest first.
+pub async fn list(db: &DatabaseConnection, number: i64) -> Result<Vec<evaluation::Model>, DbErr> {
+    evaluation::Entity::find()
+        .filter(evaluation::Column::BuildNumber.eq(number))
+        .order_by_desc(evaluation::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Evaluation `id` of build `number`.
+pub async fn get(
+    db: &DatabaseConnection,
+    number: i64,
+    id: i64,
+) -> Result<Option<evaluation::Model>, DbErr> {
+    evaluation::Entity::find_by_id(id)
+        .filter(evaluation::Column::BuildNumber.eq(number))
+        .one(db)
+        .await
+}
