@@ -1,7 +1,6 @@
 //! Coverage: each question may point at the earlier live question it nearly duplicates (so
-//! coverage counts the pair once), and covering indexes for the grouped question counts
-//! coverage runs (see `services::coverage` and docs/benchmarks.md; the keyword index follows
-//! in m0004, once keywords have a kind).
+//! coverage counts the pair once), indexed for the collapsed-duplicates join. The covering
+//! indexes of the grouped counts follow in m0004, once entries have a kind and lint counts.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,7 +16,6 @@ enum Questions {
     Aspect,
     HighRisk,
     Status,
-    UpdatedAt,
 }
 
 #[async_trait::async_trait]
@@ -42,20 +40,6 @@ impl MigrationTrait for Migration {
                     .col(Questions::Aspect)
                     .col(Questions::HighRisk)
                     .col(Questions::Status)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_questions_coverage")
-                    .table(Questions::Table)
-                    .col(Questions::Kind)
-                    .col(Questions::Risk)
-                    .col(Questions::Aspect)
-                    .col(Questions::HighRisk)
-                    .col(Questions::Status)
-                    .col(Questions::UpdatedAt)
                     .to_owned(),
             )
             .await

@@ -25,6 +25,7 @@ enum Questions {
     Aspect,
     HighRisk,
     Status,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -88,33 +89,37 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Covering indexes of coverage's grouped counts (see services::coverage): keywords by
+        // (risk, status, kind) counting flagged entries in the same scan, questions likewise
+        // with their newest change.
         manager
             .create_index(
                 Index::create()
-                    .name("idx_keywords_lint_errors")
+                    .name("idx_keywords_counts")
                     .table(Keywords::Table)
-                    .col(Keywords::LintErrors)
                     .col(Keywords::Risk)
                     .col(Keywords::Status)
                     .col(Keywords::Kind)
+                    .col(Keywords::LintErrors)
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
                 Index::create()
-                    .name("idx_questions_lint_errors")
+                    .name("idx_questions_coverage")
                     .table(Questions::Table)
-                    .col(Questions::LintErrors)
                     .col(Questions::Kind)
                     .col(Questions::Risk)
                     .col(Questions::Aspect)
                     .col(Questions::HighRisk)
                     .col(Questions::Status)
+                    .col(Questions::LintErrors)
+                    .col(Questions::UpdatedAt)
                     .to_owned(),
             )
             .await?;
-        // Covers coverage's grouped keyword count and its per-group MAX(updated_at) seeks.
+        // Covers coverage's per-group MAX(updated_at) seeks on keywords.
         manager
             .create_index(
                 Index::create()

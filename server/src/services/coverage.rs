@@ -1,7 +1,6 @@
 //! Gathering the counts coverage is evaluated from: one grouped query per entry kind, plus one
 //! for collapsed near duplicates, whatever the number of rules or profiles.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +21,8 @@ struct KeywordGroup {
     status: EntryStatus,
     kind: KeywordKind,
     count: i64,
+    /// How many carry error lints.
+    linted: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -32,28 +33,9 @@ struct QuestionGroup {
     high_risk: bool,
     status: EntryStatus,
     count: i64,
+    /// How many carry error lints.
+    linted: i64,
     last_updated: Option<DateTime<Utc>>,
-}
-
-/// The attributes a question group is keyed by.
-type QuestionKey = (
-    QuestionKind,
-    Option<String>,
-    Option<String>,
-    bool,
-    EntryStatus,
-);
-
-impl QuestionGroup {
-    fn key(&self) -> QuestionKey {
-        (
-            self.kind,
-            self.risk.clone(),
-            self.aspect.clone(),
-            self.high_risk,
-            self.status,
-        )
-    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -104,44 +86,34 @@ pub async fn report(
     Ok((report, profiles))
 }
 
-/// Every count a rule profile can ask for.
-///
-/// Cost: the keyword count scans the covering index (risk, status, kind, updated_at) once; the
-/// newest change of each (risk, status, kind) group is then one index seek, cheaper than carrying
-/// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
-/// index in one grouped query, collapsed near duplicates in one join over their own index.
-pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> {
-    let keyword_groups = keyword::Entity::find()
+/// `SUM(CASE WHEN lint_errors > 0 THEN 1 ELSE 0 END)`: entries with error lints, counted in
+/// the same scan as the entries themselves.
+fn linted(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
+    Func::sum(Expr::case(Expr::col(column).gt(0), 1).finally(0)).into()
+}
+
+/// Keywords counted by (risk, status, kind), over the covering index of those columns and
+/// `lint_errors`.
+async fn count_keywords(db: &impl ConnectionTrait) -> Result<Vec<KeywordGroup>, DbErr> {
+    keyword::Entity::find()
         .select_only()
         .column(keyword::Column::Risk)
         .column(keyword::Column::Status)
         .column(keyword::Column::Kind)
         .column_as(Expr::col(keyword::Column::Id).count(), "count")
+        .column_as(linted(keyword::Column::LintErrors), "linted")
         .group_by(keyword::Column::Risk)
         .group_by(keyword::Column::Status)
         .group_by(keyword::Column::Kind)
         .into_model::<KeywordGroup>()
         .all(db)
-        .await?;
-    // Entries with error lints, per group: two grouped counts that walk the `lint_errors`
-    // indexes (few entries have any).
-    let linted_keywords: HashMap<(String, EntryStatus, KeywordKind), i64> = keyword::Entity::find()
-        .select_only()
-        .column(keyword::Column::Risk)
-        .column(keyword::Column::Status)
-        .column(keyword::Column::Kind)
-        .column_as(Expr::col(keyword::Column::Id).count(), "count")
-        .filter(keyword::Column::LintErrors.gt(0))
-        .group_by(keyword::Column::Risk)
-        .group_by(keyword::Column::Status)
-        .group_by(keyword::Column::Kind)
-        .into_model::<KeywordGroup>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| ((g.risk, g.status, g.kind), g.count))
-        .collect();
-    let linted_questions: HashMap<QuestionKey, i64> = question::Entity::find()
+        .await
+}
+
+/// Questions counted by (kind, risk, aspect, high_risk, status) with their newest change, over
+/// their covering index.
+async fn count_questions(db: &impl ConnectionTrait) -> Result<Vec<QuestionGroup>, DbErr> {
+    question::Entity::find()
         .select_only()
         .columns([
             question::Column::Kind,
@@ -151,8 +123,8 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
             question::Column::Status,
         ])
         .column_as(Expr::col(question::Column::Id).count(), "count")
+        .column_as(linted(question::Column::LintErrors), "linted")
         .column_as(Expr::col(question::Column::UpdatedAt).max(), "last_updated")
-        .filter(question::Column::LintErrors.gt(0))
         .group_by(question::Column::Kind)
         .group_by(question::Column::Risk)
         .group_by(question::Column::Aspect)
@@ -160,11 +132,18 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
         .group_by(question::Column::Status)
         .into_model::<QuestionGroup>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.key(), g.count))
-        .collect();
-    let count_of = |n: Option<&i64>| n.map_or(0, |n| u64::try_from(*n).unwrap_or(0));
+        .await
+}
+
+/// Every count a rule profile can ask for.
+///
+/// Cost: the keyword count scans the covering index (risk, status, kind, updated_at) once; the
+/// newest change of each (risk, status, kind) group is then one index seek, cheaper than carrying
+/// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
+/// index in one grouped query, collapsed near duplicates in one join over their own index.
+pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> {
+    let keyword_groups = count_keywords(db).await?;
+    let count_of = |n: i64| u64::try_from(n).unwrap_or(0);
     let mut keyword_rows = Vec::with_capacity(keyword_groups.len());
     // Allow-list entries intercept nothing, so they never count toward a quota.
     for group in keyword_groups
@@ -181,42 +160,20 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
             .one(db)
             .await?
             .flatten();
-        let risk_code = group.risk;
         keyword_rows.push(CountRow {
             entries: Entries::Keyword,
             kind: None,
-            risk: Some(risk_code.clone()),
+            risk: Some(group.risk),
             aspect: None,
             high_risk: false,
             status: group.status,
             count: u64::try_from(group.count).unwrap_or(0),
-            lint_errors: count_of(linted_keywords.get(&(
-                risk_code.clone(),
-                group.status,
-                group.kind,
-            ))),
+            lint_errors: count_of(group.linted),
+
             last_updated,
         });
     }
-    let question_groups = question::Entity::find()
-        .select_only()
-        .columns([
-            question::Column::Kind,
-            question::Column::Risk,
-            question::Column::Aspect,
-            question::Column::HighRisk,
-            question::Column::Status,
-        ])
-        .column_as(Expr::col(question::Column::Id).count(), "count")
-        .column_as(Expr::col(question::Column::UpdatedAt).max(), "last_updated")
-        .group_by(question::Column::Kind)
-        .group_by(question::Column::Risk)
-        .group_by(question::Column::Aspect)
-        .group_by(question::Column::HighRisk)
-        .group_by(question::Column::Status)
-        .into_model::<QuestionGroup>()
-        .all(db)
-        .await?;
+    let question_groups = count_questions(db).await?;
 
     // Questions joined to the earlier question they nearly duplicate.
     let (q, p) = (Alias::new("q"), Alias::new("p"));
@@ -271,7 +228,7 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
 
     let mut rows = keyword_rows;
     rows.extend(question_groups.into_iter().map(|g| CountRow {
-        lint_errors: count_of(linted_questions.get(&g.key())),
+        lint_errors: count_of(g.linted),
         entries: Entries::Question,
         kind: Some(g.kind),
         risk: g.risk,
