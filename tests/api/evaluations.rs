@@ -196,20 +196,17 @@ async fn the_cli_evaluates_a_build_with_a_corpus_file() {
         "{\"prompt\": \"真是大麻烦啊\"}\n\"今天天气很好\"\n",
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"))
-        .args([
-            "evaluate",
-            "--build",
-            &number.to_string(),
-            "--corpus-format",
-            "jsonl",
-            "--corpus",
-        ])
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
+    command
+        .args(["evaluate", "--build", &number.to_string()])
+        .args(["--corpus-format", "jsonl", "--corpus"])
         .arg(&corpus)
         .arg("--data-dir")
-        .arg(app.data_dir())
-        .output()
-        .expect("lexset runs");
+        .arg(app.data_dir());
+    if let Some(url) = &app.database_url {
+        command.args(["--database-url", url]);
+    }
+    let output = command.output().expect("lexset runs");
     assert!(
         output.status.success(),
         "{}",
@@ -219,10 +216,13 @@ async fn the_cli_evaluates_a_build_with_a_corpus_file() {
     assert_eq!(report["build"], number);
     assert_eq!(report["corpus"]["lines"], 2);
     assert_eq!(report["corpus"]["keywords"][0]["suggested_allow"], "大麻烦");
-    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"))
+    let mut missing = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
+    missing
         .args(["evaluate", "--build", "99", "--data-dir"])
-        .arg(app.data_dir())
-        .output()
-        .unwrap();
+        .arg(app.data_dir());
+    if let Some(url) = &app.database_url {
+        missing.args(["--database-url", url]);
+    }
+    let missing = missing.output().unwrap();
     assert!(!missing.status.success());
 }

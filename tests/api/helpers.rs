@@ -9,11 +9,14 @@ use serde_json::Value;
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The database URL when it is not the data directory's SQLite file.
+    pub database_url: Option<String>,
     data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
-    /// Starts a server on port 0 with a fresh SQLite database in a temporary directory.
+    /// Starts a server on port 0 with a fresh database: SQLite in a temporary directory, or a
+    /// new database on the PostgreSQL server `LEXSET_TEST_DATABASE_URL` names.
     pub async fn spawn() -> TestApp {
         Self::spawn_in(tempfile::tempdir().expect("temporary directory")).await
     }
@@ -32,11 +35,12 @@ impl TestApp {
         let mut settings = Settings {
             bind: "127.0.0.1:0".to_owned(),
             data_dir: data_dir.path().to_path_buf(),
-            database_url: None,
+            database_url: fresh_database().await,
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
         };
         configure(&mut settings);
+        let database_url = settings.database_url.clone();
         let application = Application::build(&settings)
             .await
             .expect("the application builds");
@@ -45,6 +49,7 @@ impl TestApp {
         TestApp {
             address,
             client: reqwest::Client::new(),
+            database_url,
             data_dir,
         }
     }
@@ -54,9 +59,9 @@ impl TestApp {
         self.data_dir.path()
     }
 
-    /// Hands over the data directory, e.g. to start another server on it.
-    pub fn into_data_dir(self) -> tempfile::TempDir {
-        self.data_dir
+    /// Hands over the data directory and database, e.g. to start another server on them.
+    pub fn into_parts(self) -> (tempfile::TempDir, Option<String>) {
+        (self.data_dir, self.database_url)
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -172,4 +177,31 @@ pub async fn expect_error(
         "message {message:?} lacks {needle:?}"
     );
     body
+}
+
+/// A new, empty database on the PostgreSQL server of `LEXSET_TEST_DATABASE_URL` (its URL
+/// without a database name, e.g. `postgres://postgres@127.0.0.1:55432`); `None` without it.
+async fn fresh_database() -> Option<String> {
+    use sea_orm::ConnectionTrait;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = std::env::var("LEXSET_TEST_DATABASE_URL").ok()?;
+    let server = server.trim_end_matches('/');
+    let name = format!(
+        "lexset_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    );
+    let admin = sea_orm::Database::connect(format!("{server}/postgres"))
+        .await
+        .expect("the PostgreSQL test server answers");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a test database can be created");
+    admin.close().await.ok();
+    Some(format!("{server}/{name}"))
 }

@@ -54,8 +54,11 @@ async fn aspects_are_the_13_of_section_8_3() {
 async fn a_restart_reloads_the_seeds_without_touching_entries() {
     let app = TestApp::spawn().await;
     let keyword = app.create_keyword("词", "A.1.a").await;
-    let data_dir = app.into_data_dir();
-    let restarted = TestApp::spawn_in(data_dir).await;
+    let (data_dir, database_url) = app.into_parts();
+    let restarted = TestApp::spawn_configured(data_dir, |settings| {
+        settings.database_url = database_url;
+    })
+    .await;
     let risks = expect_json(restarted.get("/v1/risks").await, StatusCode::OK).await;
     assert_eq!(risks["items"].as_array().map(Vec::len), Some(31));
     let path = format!("/v1/keywords/{}", keyword["id"]);
