@@ -1,0 +1,449 @@
+//! Files to rows of cells, with the header row (if any) mapped to columns.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+
+use crate::columns::{Column, recognise};
+use crate::decode::{DecodeError, decode};
+
+/// A file format lexset reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    /// One entry a line.
+    Txt,
+    /// JSON Lines: objects with recognised keys, or strings.
+    Jsonl,
+    Xlsx,
+}
+
+impl Format {
+    /// The format a file name's extension names.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        let extension = name.rsplit('.').next()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" | "tsv" => Some(Self::Csv),
+            "txt" => Some(Self::Txt),
+            "jsonl" | "ndjson" => Some(Self::Jsonl),
+            "xlsx" | "xlsm" => Some(Self::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+/// One input row: its line (or sheet row) number, its cells, and why it is unreadable if it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub line: usize,
+    pub cells: Vec<String>,
+    pub malformed: Option<String>,
+}
+
+/// A file read into rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The column of each cell position, when the file has a recognised header row.
+    pub columns: Vec<Option<Column>>,
+    pub rows: Vec<Row>,
+    /// The text encoding detected (`xlsx` for workbooks).
+    pub encoding: &'static str,
+}
+
+impl Table {
+    /// The cell of `row` in `column`, trimmed; without a header, the first cell stands for
+    /// the term or question column.
+    pub fn cell<'a>(&self, row: &'a Row, column: Column) -> Option<&'a str> {
+        let index = if self.columns.is_empty() {
+            matches!(column, Column::Term | Column::Question).then_some(0)?
+        } else {
+            self.columns.iter().position(|c| *c == Some(column))?
+        };
+        row.cells
+            .get(index)
+            .map(|cell| cell.trim())
+            .filter(|cell| !cell.is_empty())
+    }
+}
+
+/// Why a file cannot be read at all (single rows that cannot are reported as malformed).
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("the workbook cannot be read: {0}")]
+    Workbook(String),
+    #[error("the workbook has no sheet `{0}`")]
+    NoSheet(String),
+}
+
+/// Reads `bytes` as `format`; `sheet` picks an XLSX sheet by name (default: the first).
+pub fn read(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, TableError> {
+    match format {
+        Format::Xlsx => read_xlsx(bytes, sheet),
+        Format::Csv => {
+            let (text, encoding) = decode(bytes)?;
+            Ok(with_header(read_csv(&text), encoding))
+        }
+        Format::Txt => {
+            let (text, encoding) = decode(bytes)?;
+            let rows = text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty())
+                .map(|(i, line)| Row {
+                    line: i + 1,
+                    cells: vec![line.trim().to_owned()],
+                    malformed: None,
+                })
+                .collect();
+            Ok(Table {
+                columns: Vec::new(),
+                rows,
+                encoding,
+            })
+        }
+        Format::Jsonl => {
+            let (text, encoding) = decode(bytes)?;
+            Ok(read_jsonl(&text, encoding))
+        }
+    }
+}
+
+/// The delimiter that splits the first lines most consistently (`,` `\t` `;` `|`).
+fn sniff_delimiter(text: &str) -> u8 {
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    [b',', b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|&delimiter| {
+            let counts: Vec<usize> = sample
+                .iter()
+                .map(|line| line.bytes().filter(|b| *b == delimiter).count())
+                .collect();
+            let lines_with = counts.iter().filter(|c| **c > 0).count();
+            let consistent = counts.windows(2).filter(|w| w[0] == w[1]).count();
+            (lines_with, consistent)
+        })
+        .unwrap_or(b',')
+}
+
+/// Line numbers from byte offsets, for offsets that only grow.
+struct LineCounter<'a> {
+    text: &'a str,
+    byte: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, byte: usize) -> usize {
+        let byte = byte.min(self.text.len());
+        if byte > self.byte {
+            self.line += self.text.as_bytes()[self.byte..byte]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.byte = byte;
+        }
+        self.line
+    }
+}
+
+fn read_csv(text: &str) -> Vec<Row> {
+    // csv reports record positions inconsistently after CRLF; LF-only text numbers lines right.
+    let normalized = text.replace("\r\n", "\n");
+    let text = normalized.as_str();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(text))
+        .from_reader(text.as_bytes());
+    let mut lines = LineCounter {
+        text,
+        byte: 0,
+        line: 1,
+    };
+    reader
+        .records()
+        .filter_map(|record| match record {
+            Ok(record) => {
+                // Counting through the byte after the position covers a position at the
+                // preceding newline as well as one at the record's first byte.
+                let line = record
+                    .position()
+                    .map_or(0, |p| lines.line_at(p.byte() as usize + 1));
+                let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
+                (!cells.iter().all(String::is_empty)).then_some(Row {
+                    line,
+                    cells,
+                    malformed: None,
+                })
+            }
+            Err(error) => Some(Row {
+                line: error
+                    .position()
+                    .map_or(0, |p| lines.line_at(p.byte() as usize + 1)),
+                cells: Vec::new(),
+                malformed: Some(error.to_string()),
+            }),
+        })
+        .collect()
+}
+
+/// Takes the first row as the header when it names at least one known column.
+fn with_header(mut rows: Vec<Row>, encoding: &'static str) -> Table {
+    let header = rows.first().map(|row| {
+        row.cells
+            .iter()
+            .map(|cell| recognise(cell))
+            .collect::<Vec<_>>()
+    });
+    let columns = match header {
+        Some(columns) if columns.iter().any(Option::is_some) => {
+            rows.remove(0);
+            columns
+        }
+        _ => Vec::new(),
+    };
+    Table {
+        columns,
+        rows,
+        encoding,
+    }
+}
+
+fn read_jsonl(text: &str, encoding: &'static str) -> Table {
+    let mut columns: BTreeMap<String, usize> = BTreeMap::new();
+    let mut parsed = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(object)) => {
+                for key in object.keys() {
+                    let next = columns.len();
+                    columns.entry(key.clone()).or_insert(next);
+                }
+                parsed.push((i + 1, Ok(object)));
+            }
+            Ok(serde_json::Value::String(text)) => {
+                let mut object = serde_json::Map::new();
+                object.insert("term".to_owned(), serde_json::Value::String(text));
+                let next = columns.len();
+                columns.entry("term".to_owned()).or_insert(next);
+                parsed.push((i + 1, Ok(object)));
+            }
+            Ok(_) => parsed.push((i + 1, Err("neither an object nor a string".to_owned()))),
+            Err(error) => parsed.push((i + 1, Err(format!("not JSON: {error}")))),
+        }
+    }
+    let mut names: Vec<(&String, &usize)> = columns.iter().collect();
+    names.sort_by_key(|(_, index)| **index);
+    let rows = parsed
+        .into_iter()
+        .map(|(line, object)| match object {
+            Ok(object) => Row {
+                line,
+                cells: names
+                    .iter()
+                    .map(|(name, _)| match object.get(name.as_str()) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect(),
+                malformed: None,
+            },
+            Err(problem) => Row {
+                line,
+                cells: Vec::new(),
+                malformed: Some(problem),
+            },
+        })
+        .collect();
+    Table {
+        columns: names.iter().map(|(name, _)| recognise(name)).collect(),
+        rows,
+        encoding,
+    }
+}
+
+fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| TableError::Workbook(e.to_string()))?;
+    let name = match sheet {
+        Some(name) => name.to_owned(),
+        None => workbook
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| TableError::Workbook("it has no sheet".to_owned()))?,
+    };
+    if !workbook.sheet_names().contains(&name) {
+        return Err(TableError::NoSheet(name));
+    }
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|e| TableError::Workbook(e.to_string()))?;
+    let rows = range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| Row {
+            line: i + 1,
+            cells: cells.iter().map(cell_text).collect(),
+            malformed: None,
+        })
+        .filter(|row| !row.cells.iter().all(|c| c.trim().is_empty()))
+        .collect();
+    Ok(with_header(rows, "xlsx"))
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_bom_crlf_and_a_chinese_header() {
+        let bytes =
+            "\u{FEFF}序号,关键词,风险类别,备注\r\n1, 法轮功 ,A.1.a,\r\n\r\n2,台独,A.1.c,见报道\r\n";
+        let table = read(bytes.as_bytes(), Format::Csv, None).unwrap();
+        assert_eq!(
+            table.columns,
+            [
+                None,
+                Some(Column::Term),
+                Some(Column::Risk),
+                Some(Column::Note)
+            ]
+        );
+        assert_eq!(table.rows.len(), 2);
+        let row = &table.rows[0];
+        assert_eq!(row.line, 2);
+        assert_eq!(table.cell(row, Column::Term), Some("法轮功"));
+        assert_eq!(table.cell(row, Column::Note), None);
+        assert_eq!(table.cell(&table.rows[1], Column::Note), Some("见报道"));
+        assert_eq!(table.rows[1].line, 4);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_in_lf_and_crlf_files() {
+        for text in ["a,b\n1,2\n\n3,4\n", "a,b\r\n1,2\r\n\r\n3,4\r\n"] {
+            let lines: Vec<usize> = read_csv(text).iter().map(|r| r.line).collect();
+            assert_eq!(lines, [1, 2, 4], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn gbk_tab_separated_without_header() {
+        let (bytes, _, _) = encoding_rs::GBK.encode("法轮功\tA.1.a\n台独\tA.1.c\n");
+        let table = read(&bytes, Format::Csv, None).unwrap();
+        assert_eq!(table.encoding, "gb18030");
+        assert!(table.columns.is_empty());
+        assert_eq!(table.rows[1].cells, ["台独", "A.1.c"]);
+        assert_eq!(table.cell(&table.rows[0], Column::Term), Some("法轮功"));
+    }
+
+    #[test]
+    fn utf16_text_one_entry_a_line() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "法轮功\r\n\r\n 台独 \r\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let table = read(&bytes, Format::Txt, None).unwrap();
+        let terms: Vec<(usize, &str)> = table
+            .rows
+            .iter()
+            .map(|r| (r.line, r.cells[0].as_str()))
+            .collect();
+        assert_eq!(terms, [(1, "法轮功"), (3, "台独")]);
+    }
+
+    #[test]
+    fn jsonl_objects_strings_and_junk() {
+        let text = "{\"term\": \"法轮功\", \"risk\": \"A.1.a\"}\n\"台独\"\n[1, 2]\n{oops\n";
+        let table = read(text.as_bytes(), Format::Jsonl, None).unwrap();
+        assert_eq!(table.rows.len(), 4);
+        assert_eq!(table.cell(&table.rows[0], Column::Risk), Some("A.1.a"));
+        assert_eq!(table.cell(&table.rows[1], Column::Term), Some("台独"));
+        assert!(
+            table.rows[2]
+                .malformed
+                .as_deref()
+                .unwrap()
+                .contains("neither")
+        );
+        assert!(
+            table.rows[3]
+                .malformed
+                .as_deref()
+                .unwrap()
+                .starts_with("not JSON")
+        );
+    }
+
+    #[test]
+    fn xlsx_with_chinese_headers_by_sheet_name() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook
+            .add_worksheet()
+            .set_name("说明")
+            .unwrap()
+            .write_string(0, 0, "见下一页")
+            .unwrap();
+        let sheet = workbook.add_worksheet().set_name("关键词").unwrap();
+        for (column, title) in ["序号", "关键词", "一级分类", "二级分类"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, column as u16, *title).unwrap();
+        }
+        sheet.write_number(1, 0, 1.0).unwrap();
+        sheet.write_string(1, 1, "法轮功").unwrap();
+        sheet
+            .write_string(1, 2, "A.1 包含违反社会主义核心价值观的内容")
+            .unwrap();
+        sheet
+            .write_string(1, 3, "煽动颠覆国家政权、推翻社会主义制度")
+            .unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let table = read(&bytes, Format::Xlsx, Some("关键词")).unwrap();
+        assert_eq!(table.rows.len(), 1);
+        let row = &table.rows[0];
+        assert_eq!(row.cells[0], "1");
+        assert_eq!(
+            table.cell(row, Column::Subgroup),
+            Some("煽动颠覆国家政权、推翻社会主义制度")
+        );
+        assert!(matches!(
+            read(&bytes, Format::Xlsx, Some("没有")),
+            Err(TableError::NoSheet(_))
+        ));
+        let first = read(&bytes, Format::Xlsx, None).unwrap();
+        assert_eq!(first.rows[0].cells, ["见下一页"]);
+    }
+
+    #[test]
+    fn formats_come_from_file_names() {
+        assert_eq!(
+            Format::from_file_name("附件（4）拦截关键词列表.XLSX"),
+            Some(Format::Xlsx)
+        );
+        assert_eq!(Format::from_file_name("色情词库.txt"), Some(Format::Txt));
+        assert_eq!(Format::from_file_name("words.doc"), None);
+    }
+}
