@@ -58,6 +58,40 @@ enum Command {
         #[arg(long, default_value = "text")]
         corpus_format: String,
     },
+    /// Import a keyword or question file (CSV, XLSX, TXT, JSONL): prints a row-by-row report
+    /// summary; nothing is written with --dry-run, and a failure writes nothing at all.
+    Import {
+        #[command(flatten)]
+        settings: Settings,
+        /// The file; its extension names the format unless --format does.
+        file: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t = ImportKindArg::Keyword)]
+        kind: ImportKindArg,
+        /// csv, txt, jsonl or xlsx.
+        #[arg(long)]
+        format: Option<String>,
+        /// The XLSX sheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// The risk of rows that name none (any spelling: A.1.f, 宣扬暴力、淫秽色情 …).
+        #[arg(long)]
+        risk: Option<String>,
+        /// A TOML file of labels to risk codes, e.g. `"色情词库" = "A.1.f"`; applies to cells
+        /// and to the file name.
+        #[arg(long)]
+        map: Option<std::path::PathBuf>,
+        /// The kind of question rows that do not say.
+        #[arg(long, default_value = "generation")]
+        question_kind: String,
+        /// Status of the imported entries: draft or approved.
+        #[arg(long, default_value = "draft")]
+        status: String,
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the full row-by-row report (JSON) here.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -78,6 +112,33 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
+        Command::Import {
+            settings,
+            file,
+            kind,
+            format,
+            sheet,
+            risk,
+            map,
+            question_kind,
+            status,
+            dry_run,
+            report,
+        } => {
+            let request = ImportRequest {
+                file,
+                kind,
+                format,
+                sheet,
+                risk,
+                map,
+                question_kind,
+                status,
+                dry_run,
+                report,
+            };
+            exit_code(import(&settings, request).await)
+        }
         Command::Evaluate {
             settings,
             build,
@@ -114,6 +175,12 @@ fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::Ex
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportKindArg {
+    Keyword,
+    Question,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
 enum CoverageFormat {
     Table,
     Json,
@@ -147,6 +214,95 @@ async fn coverage(
         }
     }
     Ok(report.passed)
+}
+
+/// The `import` subcommand's arguments.
+struct ImportRequest {
+    file: std::path::PathBuf,
+    kind: ImportKindArg,
+    format: Option<String>,
+    sheet: Option<String>,
+    risk: Option<String>,
+    map: Option<std::path::PathBuf>,
+    question_kind: String,
+    status: String,
+    dry_run: bool,
+    report: Option<std::path::PathBuf>,
+}
+
+async fn import(
+    settings: &Settings,
+    request: ImportRequest,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use lexset::services::imports::{self, ImportKind, ImportOptions};
+    let (db, dedup) = startup::open_store(settings).await?;
+    let taxonomy = lexset::taxonomy::Taxonomy::shipped()?;
+    lexset::services::taxonomy::load(&db, &taxonomy).await?;
+    let lints = lexset::lint::LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+    let file_name = request
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let options = ImportOptions {
+        kind: match request.kind {
+            ImportKindArg::Keyword => ImportKind::Keyword,
+            ImportKindArg::Question => ImportKind::Question,
+        },
+        format: lexset::http::imports::parse_format(
+            request.format.as_deref(),
+            file_name.as_deref(),
+        )?,
+        sheet: request.sheet,
+        default_risk: request.risk,
+        mapping: match request.map {
+            Some(path) => toml::from_str(&std::fs::read_to_string(path)?)?,
+            None => Default::default(),
+        },
+        file_name,
+        question_kind: lexset::domain::status::QuestionKind::parse(&request.question_kind)?,
+        status: lexset::domain::status::EntryStatus::parse_settable(&request.status)?,
+        dry_run: request.dry_run,
+    };
+    let bytes = std::fs::read(&request.file)?;
+    let context = lexset::services::revisions::ChangeContext {
+        actor: lexset::domain::text::Actor::parse("lexset-import")?,
+        reason: None,
+    };
+    let checks = lexset::services::Checks {
+        dedup: &dedup,
+        lints: &lints,
+        taxonomy: &taxonomy,
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} rows {elapsed}",
+    )?);
+    let report = imports::import(&db, checks, &context, &bytes, &options, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "{} rows ({}): {} accepted, {} duplicates, {} invalid{}",
+        report.rows,
+        report.encoding,
+        report.accepted,
+        report.duplicates,
+        report.invalid,
+        if report.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
+    for (reason, count) in &report.reasons {
+        println!("  invalid, {reason}: {count}");
+    }
+    if let Some(path) = request.report {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+    }
+    Ok(())
 }
 
 async fn evaluate(

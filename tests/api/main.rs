@@ -9,6 +9,7 @@ mod dedup;
 mod errors;
 mod evaluations;
 mod health_and_docs;
+mod imports;
 mod keywords;
 mod lints;
 mod questions;

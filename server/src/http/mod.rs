@@ -7,6 +7,7 @@ pub mod entries;
 pub mod error;
 pub mod evaluations;
 pub mod health;
+pub mod imports;
 pub mod json_body;
 pub mod keywords;
 pub mod lints;
@@ -34,6 +35,9 @@ use crate::lint::LintConfig;
 use crate::services::Checks;
 use crate::services::builds::{BuildEnvironment, FilterCache};
 use crate::taxonomy::Taxonomy;
+
+/// The largest file `POST /v1/imports` accepts.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -135,6 +139,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource("/v1/builds/{number}/evaluations/{id}").route(web::get().to(evaluations::get)),
+        )
+        .service(
+            resource("/v1/imports")
+                .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
+                .route(web::post().to(imports::create)),
         )
         .service(resource("/v1/tasks/{id}").route(web::get().to(builds::task)))
         .service(resource("/v1/coverage/history").route(web::get().to(coverage::history)))

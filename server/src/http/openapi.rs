@@ -4,7 +4,9 @@
 
 use utoipa::OpenApi;
 
-use super::{builds, coverage, evaluations, health, keywords, lints, questions, reports, taxonomy};
+use super::{
+    builds, coverage, evaluations, health, imports, keywords, lints, questions, reports, taxonomy,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +47,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         evaluations::evaluate,
         evaluations::list,
         evaluations::get,
+        imports::create,
         coverage::report,
         coverage::history,
         coverage::profiles,
@@ -58,6 +61,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "questions", description = "The evaluation test sets"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
+        (name = "imports", description = "Files as people have them: CSV (UTF-8, BOM, UTF-16, GBK), XLSX, TXT, JSONL"),
         (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
