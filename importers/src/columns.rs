@@ -25,10 +25,12 @@ pub enum Column {
     Note,
     /// 来源 / source.
     Source,
+    /// 处置: what a keyword does (拦截 block, 放行 allow, 组合拦截 all_of).
+    Disposition,
 }
 
 /// Header spellings per column, compared after trimming and lower-casing.
-const ALIASES: [(Column, &[&str]); 11] = [
+const ALIASES: [(Column, &[&str]); 12] = [
     (
         Column::Term,
         &["关键词", "词条", "敏感词", "拦截关键词", "term", "keyword"],
@@ -85,6 +87,7 @@ const ALIASES: [(Column, &[&str]); 11] = [
     (Column::Aspect, &["方面", "aspect"]),
     (Column::Note, &["备注", "说明", "note", "notes"]),
     (Column::Source, &["来源", "source"]),
+    (Column::Disposition, &["处置", "处置方式", "disposition"]),
 ];
 
 /// The column a header names, if lexset knows it.

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod dedup;
 pub mod domain;
 pub mod evaluation;
+pub mod export;
 pub mod fold;
 pub mod http;
 pub mod lint;

@@ -92,6 +92,22 @@ enum Command {
         #[arg(long)]
         report: Option<std::path::PathBuf>,
     },
+    /// Write an export: keywords.xlsx, keywords.csv, questions.xlsx or questions.csv.
+    Export {
+        #[command(flatten)]
+        settings: Settings,
+        /// Which export.
+        file: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Statuses exported, comma-separated.
+        #[arg(long, default_value = "approved")]
+        status: String,
+        /// Keywords only: those compiled into this build.
+        #[arg(long)]
+        build: Option<i64>,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -139,6 +155,13 @@ async fn main() -> std::process::ExitCode {
             };
             exit_code(import(&settings, request).await)
         }
+        Command::Export {
+            settings,
+            file,
+            out,
+            status,
+            build,
+        } => exit_code(export(&settings, &file, &out, status, build).await),
         Command::Evaluate {
             settings,
             build,
@@ -302,6 +325,24 @@ async fn import(
     if let Some(path) = request.report {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
     }
+    Ok(())
+}
+
+async fn export(
+    settings: &Settings,
+    file: &str,
+    out: &std::path::Path,
+    status: String,
+    build: Option<i64>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let state = startup::app_state(settings).await?;
+    let query = lexset::http::exports::ExportQuery {
+        status: Some(status),
+        build: build.map(|n| n.to_string()),
+    };
+    let produced = lexset::http::exports::produce(&state, file, query).await?;
+    std::fs::write(out, &produced.bytes)?;
+    println!("wrote {} ({} bytes)", out.display(), produced.bytes.len());
     Ok(())
 }
 

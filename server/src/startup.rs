@@ -88,6 +88,27 @@ pub fn log_refold(report: &RefoldReport) {
     }
 }
 
+/// Everything the service (or a CLI command) works with: the migrated store with its seeds,
+/// dedup keys brought up to the current fold profile, lint rules and directories.
+pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
+    let (db, dedup) = open_store(settings).await?;
+    let taxonomy = Taxonomy::shipped()?;
+    services::taxonomy::load(&db, &taxonomy).await?;
+    let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+    if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
+        log_refold(&report);
+    }
+    Ok(AppState {
+        db,
+        taxonomy: Arc::new(taxonomy),
+        dedup: Arc::new(dedup),
+        lints: Arc::new(lints),
+        rule_profiles_dir: settings.rule_profiles_dir(),
+        builds_dir: settings.data_dir.join("builds"),
+        filters: Arc::new(FilterCache::default()),
+    })
+}
+
 /// A built, not yet running, lexset server.
 pub struct Application {
     port: u16,
@@ -97,26 +118,11 @@ pub struct Application {
 impl Application {
     /// Opens (and migrates) the database, loads the seeds and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let (db, dedup) = open_store(settings).await?;
-        let taxonomy = Taxonomy::shipped()?;
-        services::taxonomy::load(&db, &taxonomy).await?;
-        let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
-        let builds_dir = settings.data_dir.join("builds");
-        crate::services::builds::recover(&db, &builds_dir)
+        let state = app_state(settings).await?;
+        crate::services::builds::recover(&state.db, &state.builds_dir)
             .await
             .map_err(|e| StartupError::Builds(e.to_string()))?;
-        if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
-            log_refold(&report);
-        }
-        let state = web::Data::new(AppState {
-            db,
-            taxonomy: Arc::new(taxonomy),
-            dedup: Arc::new(dedup),
-            lints: Arc::new(lints),
-            rule_profiles_dir: settings.rule_profiles_dir(),
-            builds_dir,
-            filters: Arc::new(FilterCache::default()),
-        });
+        let state = web::Data::new(state);
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),
             source,

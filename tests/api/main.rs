@@ -8,6 +8,7 @@ mod coverage;
 mod dedup;
 mod errors;
 mod evaluations;
+mod exports;
 mod health_and_docs;
 mod imports;
 mod keywords;

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod entries;
 pub mod error;
 pub mod evaluations;
+pub mod exports;
 pub mod health;
 pub mod imports;
 pub mod json_body;
@@ -145,6 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
                 .route(web::post().to(imports::create)),
         )
+        .service(resource("/v1/exports/{file}").route(web::get().to(exports::export_file)))
         .service(resource("/v1/tasks/{id}").route(web::get().to(builds::task)))
         .service(resource("/v1/coverage/history").route(web::get().to(coverage::history)))
         .service(resource("/v1/coverage").route(web::get().to(coverage::report)))

@@ -5,7 +5,8 @@
 use utoipa::OpenApi;
 
 use super::{
-    builds, coverage, evaluations, health, imports, keywords, lints, questions, reports, taxonomy,
+    builds, coverage, evaluations, exports, health, imports, keywords, lints, questions, reports,
+    taxonomy,
 };
 
 #[derive(OpenApi)]
@@ -48,6 +49,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         evaluations::list,
         evaluations::get,
         imports::create,
+        exports::export_file,
         coverage::report,
         coverage::history,
         coverage::profiles,

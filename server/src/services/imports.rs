@@ -23,6 +23,7 @@ use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
+use crate::domain::text::{Note, Source};
 use crate::lint;
 use crate::store::entities::{keyword, question};
 
@@ -133,6 +134,8 @@ enum Pending {
         term: String,
         kind: KeywordKind,
         risk: String,
+        note: Option<String>,
+        source: Option<String>,
         key: String,
         lint_errors: i32,
     },
@@ -387,10 +390,36 @@ fn check_keyword(
         }
         Err(message) => return Err(invalid(row.line, raw, "unknown_risk", message)),
     };
-    let kind = if term.as_str().contains('+') {
-        KeywordKind::AllOf
+    let invalid_field = |e: FieldError| invalid(row.line, raw, reason_of(&e), e.message);
+    let kind = match table.cell(row, Column::Disposition) {
+        Some("放行" | "白名单" | "allow") => KeywordKind::Allow,
+        Some("组合拦截" | "all_of") => KeywordKind::AllOf,
+        Some("拦截" | "block") | None if !term.as_str().contains('+') => KeywordKind::Block,
+        Some("拦截" | "block") | None => KeywordKind::AllOf,
+        Some(other) => {
+            return Err(invalid(
+                row.line,
+                raw,
+                "invalid",
+                format!("unknown 处置 `{other}`; expected 拦截, 放行 or 组合拦截"),
+            ));
+        }
+    };
+    let note = table
+        .cell(row, Column::Note)
+        .map(Note::parse)
+        .transpose()
+        .map_err(invalid_field)?;
+    // A file with a 来源 column says where each row came from; otherwise the file itself is.
+    let source = if table.columns.contains(&Some(Column::Source)) {
+        table
+            .cell(row, Column::Source)
+            .map(Source::parse)
+            .transpose()
+            .map_err(invalid_field)?
+            .map(Source::into_inner)
     } else {
-        KeywordKind::Block
+        options.file_name.clone()
     };
     let profile = &checks.dedup.profile;
     let key = rule_key(profile, kind, term.as_str())
@@ -411,6 +440,8 @@ fn check_keyword(
             term: term.into_inner(),
             kind,
             risk,
+            note: note.map(Note::into_inner),
+            source,
             key,
             lint_errors: errors.len() as i32,
         },
@@ -571,6 +602,8 @@ async fn write(
                 term,
                 kind,
                 risk,
+                note,
+                source,
                 key,
                 lint_errors,
             } => {
@@ -579,8 +612,8 @@ async fn write(
                         term: Set(term.clone()),
                         kind: Set(*kind),
                         risk: Set(risk.clone()),
-                        note: Set(None),
-                        source: Set(options.file_name.clone()),
+                        note: Set(note.clone()),
+                        source: Set(source.clone()),
                         status: Set(options.status),
                         created_by: Set(context.actor.as_str().to_owned()),
                         created_at: Set(at),

@@ -4,6 +4,7 @@
 pub mod builds;
 pub mod coverage;
 pub mod evaluations;
+pub mod exports;
 pub mod imports;
 pub mod keywords;
 pub mod page;

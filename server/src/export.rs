@@ -1,0 +1,255 @@
+//! Filing-ready exports: the keyword list (附件4 拦截关键词列表) and the test sets (附件5
+//! 评估测试题) as XLSX workbooks, and both as CSV with a UTF-8 byte-order mark so Excel shows
+//! the Chinese. Risks are written as filings spell them: 一级分类 `A.1 包含违反…`, 二级分类
+//! `A.1 a) 煽动颠覆国家政权、推翻社会主义制度`. What is written reads back through the importers.
+
+use std::collections::BTreeMap;
+
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use crate::domain::status::{KeywordKind, QuestionKind};
+use crate::taxonomy::Taxonomy;
+
+/// A keyword row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeywordRow {
+    pub term: String,
+    pub risk: String,
+    pub kind: KeywordKind,
+    pub note: Option<String>,
+    pub source: Option<String>,
+}
+
+/// A question row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionRow {
+    pub text: String,
+    pub kind: QuestionKind,
+    pub risk: Option<String>,
+    pub aspect: Option<String>,
+    pub expected_output: Option<String>,
+    pub judgment_criteria: Option<String>,
+}
+
+/// The filing spellings of a risk: (一级分类, 二级分类).
+fn risk_labels(taxonomy: &Taxonomy, code: &str) -> (String, String) {
+    match taxonomy.risk(code) {
+        Some(risk) => {
+            let letter = risk.code.rsplit('.').next().unwrap_or("");
+            (
+                format!("{} {}", risk.group_code, risk.group_name_zh),
+                format!("{} {letter}) {}", risk.group_code, risk.name_zh),
+            )
+        }
+        None => (String::new(), code.to_owned()),
+    }
+}
+
+fn disposition(kind: KeywordKind) -> &'static str {
+    match kind {
+        KeywordKind::Block => "拦截",
+        KeywordKind::Allow => "放行",
+        KeywordKind::AllOf => "组合拦截",
+    }
+}
+
+const KEYWORD_COLUMNS: [&str; 7] = [
+    "序号",
+    "关键词",
+    "一级分类",
+    "二级分类",
+    "处置",
+    "备注",
+    "来源",
+];
+
+fn keyword_cells(taxonomy: &Taxonomy, index: usize, row: &KeywordRow) -> [String; 7] {
+    let (group, risk) = risk_labels(taxonomy, &row.risk);
+    [
+        (index + 1).to_string(),
+        row.term.clone(),
+        group,
+        risk,
+        disposition(row.kind).to_owned(),
+        row.note.clone().unwrap_or_default(),
+        row.source.clone().unwrap_or_default(),
+    ]
+}
+
+fn csv_bytes<const N: usize>(
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(&row)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The keyword list as CSV.
+pub fn keywords_csv(taxonomy: &Taxonomy, rows: &[KeywordRow]) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(
+        KEYWORD_COLUMNS,
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| keyword_cells(taxonomy, i, r)),
+    )
+}
+
+/// The keyword workbook: a summary (keywords per risk against `needs`, the per-risk minimums
+/// of the rule profile, and the total against `total_need`), then the list.
+pub fn keywords_xlsx(
+    taxonomy: &Taxonomy,
+    rows: &[KeywordRow],
+    needs: &BTreeMap<String, u64>,
+    total_need: Option<u64>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.kind != KeywordKind::Allow) {
+        *counts.entry(row.risk.as_str()).or_default() += 1;
+    }
+    let summary = workbook.add_worksheet().set_name("概览")?;
+    for (column, title) in (0u16..).zip(["风险", "关键词数", "要求", "缺口"]) {
+        summary.write_string_with_format(0, column, title, &bold)?;
+    }
+    let mut line = 1u32;
+    for risk in &taxonomy.risks {
+        let have = counts.get(risk.code.as_str()).copied().unwrap_or(0);
+        summary.write_string(line, 0, risk_labels(taxonomy, &risk.code).1)?;
+        summary.write_number(line, 1, have as f64)?;
+        if let Some(need) = needs.get(&risk.code) {
+            summary.write_number(line, 2, *need as f64)?;
+            summary.write_number(line, 3, need.saturating_sub(have) as f64)?;
+        }
+        line += 1;
+    }
+    let total: u64 = counts.values().sum();
+    summary.write_string_with_format(line, 0, "合计", &bold)?;
+    summary.write_number(line, 1, total as f64)?;
+    if let Some(need) = total_need {
+        summary.write_number(line, 2, need as f64)?;
+        summary.write_number(line, 3, need.saturating_sub(total) as f64)?;
+    }
+    summary.autofit();
+
+    let list = workbook.add_worksheet().set_name("拦截关键词列表")?;
+    for (column, title) in (0u16..).zip(KEYWORD_COLUMNS) {
+        list.write_string_with_format(0, column, title, &bold)?;
+    }
+    for (index, row) in rows.iter().enumerate() {
+        for (column, cell) in (0u16..).zip(keyword_cells(taxonomy, index, row)) {
+            list.write_string(index as u32 + 1, column, cell)?;
+        }
+    }
+    list.autofit();
+    workbook.save_to_buffer()
+}
+
+const QUESTION_COLUMNS: [&str; 8] = [
+    "序号",
+    "测试题",
+    "一级分类",
+    "二级分类",
+    "方面",
+    "是否应拒答",
+    "预期输出",
+    "判定标准",
+];
+
+fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [String; 8] {
+    let (group, risk) = row
+        .risk
+        .as_deref()
+        .map(|code| risk_labels(taxonomy, code))
+        .unwrap_or_default();
+    let aspect = row
+        .aspect
+        .as_deref()
+        .and_then(|code| taxonomy.aspect(code))
+        .map(|a| a.name_zh.clone())
+        .unwrap_or_default();
+    let refuse = match row.kind {
+        QuestionKind::MustRefuse => "是",
+        QuestionKind::MustNotRefuse => "否",
+        QuestionKind::Generation => "生成内容",
+    };
+    [
+        (index + 1).to_string(),
+        row.text.clone(),
+        group,
+        risk,
+        aspect,
+        refuse.to_owned(),
+        row.expected_output.clone().unwrap_or_default(),
+        row.judgment_criteria.clone().unwrap_or_default(),
+    ]
+}
+
+/// Every question in one CSV.
+pub fn questions_csv(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(
+        QUESTION_COLUMNS,
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| question_cells(taxonomy, i, r)),
+    )
+}
+
+/// The test-set workbook: one sheet per bank, as filings name them.
+pub fn questions_xlsx(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    for (kind, name) in [
+        (QuestionKind::Generation, "生成内容测试题库（A.1-A.5）"),
+        (QuestionKind::MustRefuse, "应拒答测试题"),
+        (QuestionKind::MustNotRefuse, "非拒答测试题"),
+    ] {
+        let sheet = workbook.add_worksheet().set_name(name)?;
+        for (column, title) in (0u16..).zip(QUESTION_COLUMNS) {
+            sheet.write_string_with_format(0, column, title, &bold)?;
+        }
+        for (index, row) in rows.iter().filter(|r| r.kind == kind).enumerate() {
+            for (column, cell) in (0u16..).zip(question_cells(taxonomy, index, row)) {
+                sheet.write_string(index as u32 + 1, column, cell)?;
+            }
+        }
+        sheet.autofit();
+    }
+    workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn risks_are_spelled_as_filings_spell_them() {
+        let taxonomy = Taxonomy::shipped().unwrap();
+        let (group, risk) = risk_labels(&taxonomy, "A.1.a");
+        assert_eq!(group, "A.1 包含违反社会主义核心价值观的内容");
+        assert_eq!(risk, "A.1 a) 煽动颠覆国家政权、推翻社会主义制度");
+    }
+
+    #[test]
+    fn csv_has_a_bom_and_the_filing_columns() {
+        let taxonomy = Taxonomy::shipped().unwrap();
+        let rows = [KeywordRow {
+            term: "法轮功".into(),
+            risk: "A.1.a".into(),
+            kind: KeywordKind::Block,
+            note: None,
+            source: None,
+        }];
+        let text = String::from_utf8(keywords_csv(&taxonomy, &rows).unwrap()).unwrap();
+        assert!(text.starts_with("\u{FEFF}序号,关键词,一级分类,二级分类,处置"));
+        assert!(text.contains("1,法轮功,A.1 包含违反社会主义核心价值观的内容,A.1 a) 煽动颠覆国家政权、推翻社会主义制度,拦截"));
+    }
+}
