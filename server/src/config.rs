@@ -18,6 +18,9 @@ pub struct Settings {
     /// `seeds/near-duplicates.toml` (0.8).
     #[arg(long, env = "LEXSET_NEAR_DUPLICATE_THRESHOLD")]
     pub near_duplicate_threshold: Option<f64>,
+    /// The largest file `POST /v1/imports` accepts, in bytes.
+    #[arg(long, env = "LEXSET_MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
     /// Warning lint rules to switch off, comma-separated (error rules cannot be).
     #[arg(
         long = "disable-lint",
@@ -56,6 +59,7 @@ mod tests {
             database_url: None,
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
+            max_upload_bytes: 1024,
         };
         assert_eq!(
             settings.database_url(),

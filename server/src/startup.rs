@@ -106,6 +106,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         rule_profiles_dir: settings.rule_profiles_dir(),
         builds_dir: settings.data_dir.join("builds"),
         filters: Arc::new(FilterCache::default()),
+        max_upload_bytes: settings.max_upload_bytes,
     })
 }
 

@@ -38,6 +38,7 @@ impl TestApp {
             database_url: fresh_database().await,
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
+            max_upload_bytes: 64 * 1024 * 1024,
         };
         configure(&mut settings);
         let database_url = settings.database_url.clone();

@@ -259,3 +259,52 @@ fn the_cli_imports_with_a_report_and_dry_run() {
     let again = run(false);
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 accepted, 3 duplicates"));
 }
+
+#[tokio::test]
+async fn a_multipart_upload_names_its_file_and_the_size_limit_answers_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_configured(dir, |settings| settings.max_upload_bytes = 64).await;
+    let part = reqwest::multipart::Part::bytes("法轮功\n台独\n".as_bytes().to_vec())
+        .file_name("反动词库.txt");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let started = app
+        .request(Method::POST, "/v1/imports?mapping=反动词库:A.1.a")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    expect_json(started, StatusCode::ACCEPTED).await;
+    let report = app.wait_for_task(&location).await["result"].clone();
+    assert_eq!(report["accepted"], 2, "{report}");
+    let listed = expect_json(app.get("/v1/keywords?risk=A.1.a").await, StatusCode::OK).await;
+    assert_eq!(listed["items"][0]["source"], "反动词库.txt");
+
+    let too_big = app
+        .request(Method::POST, "/v1/imports?format=txt&risk=A.1.a")
+        .body("词\n".repeat(40))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        too_big,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "64 bytes",
+    )
+    .await;
+    let no_file = reqwest::multipart::Form::new().text("other", "x");
+    let response = app
+        .request(Method::POST, "/v1/imports?format=txt")
+        .multipart(no_file)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_file",
+        "no `file` part",
+    )
+    .await;
+}

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use lexset_importers::table::Format;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -109,10 +110,71 @@ fn options(query: ImportQuery) -> Result<ImportOptions, FieldError> {
     })
 }
 
-/// Import a file sent as the request body; poll the task, whose result is the row report.
+/// Reads the upload: the `file` part of a `multipart/form-data` body (its file name, when
+/// given, names the format and may map a risk), or the whole body otherwise; at most `limit`
+/// bytes.
+async fn read_upload(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    let too_large = || {
+        ApiError::invalid(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the file is larger than the {limit} bytes this service accepts (LEXSET_MAX_UPLOAD_BYTES)"
+            ),
+        )
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ApiError::invalid(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the upload could not be read: {e}"),
+        )
+    };
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut bytes = Vec::new();
+    if !is_multipart {
+        while let Some(chunk) = payload.next().await {
+            bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
+            if bytes.len() > limit {
+                return Err(too_large());
+            }
+        }
+        return Ok((bytes, None));
+    }
+    let mut multipart = actix_multipart::Multipart::new(request.headers(), payload);
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| unreadable(&e))?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        while let Some(chunk) = field.next().await {
+            bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
+            if bytes.len() > limit {
+                return Err(too_large());
+            }
+        }
+        return Ok((bytes, file_name));
+    }
+    Err(FieldError::new("file", "the multipart body has no `file` part").into())
+}
+
+/// Import a file, sent as the `file` part of a multipart form or as the whole request body;
+/// poll the task, whose result is the row report.
 #[utoipa::path(post, path = "/v1/imports", tag = "imports",
     params(ImportQuery, ("X-Lexset-Actor" = Option<String>, Header, description = "Who imports")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "The file: a `file` part, or the whole body"),
     responses(
         (status = 202, description = "Started; `Location` is the task, whose result is the row report", body = TaskView),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -122,9 +184,15 @@ pub async fn create(
     state: web::Data<AppState>,
     actor: RequestActor,
     query: web::Query<ImportQuery>,
-    body: web::Bytes,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let options = options(query.into_inner())?;
+    let mut query = query.into_inner();
+    let (body, uploaded_name) = read_upload(&request, payload, state.max_upload_bytes).await?;
+    if query.file_name.is_none() {
+        query.file_name = uploaded_name;
+    }
+    let options = options(query)?;
     if body.is_empty() {
         return Err(FieldError::new("file", "the request body (the file) is empty").into());
     }

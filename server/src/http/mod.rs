@@ -37,9 +37,6 @@ use crate::services::Checks;
 use crate::services::builds::{BuildEnvironment, FilterCache};
 use crate::taxonomy::Taxonomy;
 
-/// The largest file `POST /v1/imports` accepts.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -52,6 +49,8 @@ pub struct AppState {
     /// Where build artefacts are published.
     pub builds_dir: PathBuf,
     pub filters: Arc<FilterCache>,
+    /// The largest file `POST /v1/imports` accepts.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
@@ -141,11 +140,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/builds/{number}/evaluations/{id}").route(web::get().to(evaluations::get)),
         )
-        .service(
-            resource("/v1/imports")
-                .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
-                .route(web::post().to(imports::create)),
-        )
+        .service(resource("/v1/imports").route(web::post().to(imports::create)))
         .service(resource("/v1/exports/{file}").route(web::get().to(exports::export_file)))
         .service(resource("/v1/tasks/{id}").route(web::get().to(builds::task)))
         .service(resource("/v1/coverage/history").route(web::get().to(coverage::history)))
