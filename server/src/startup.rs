@@ -107,6 +107,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         builds_dir: settings.data_dir.join("builds"),
         filters: Arc::new(FilterCache::default()),
         max_upload_bytes: settings.max_upload_bytes,
+        live_progress: Arc::default(),
     })
 }
 

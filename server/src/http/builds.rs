@@ -328,6 +328,16 @@ pub async fn task(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    // A task running in this process answers from memory: its transaction may hold the store.
+    if let Some((stage, done, total)) = state.live_progress.get(id) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "id": id,
+            "status": "processing",
+            "stage": stage,
+            "done": done,
+            "total": total,
+        })));
+    }
     let task = tasks::get(&state.db, id).await?.ok_or_else(|| {
         ApiError::invalid(
             StatusCode::NOT_FOUND,

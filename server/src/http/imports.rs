@@ -196,7 +196,8 @@ pub async fn create(
     if body.is_empty() {
         return Err(FieldError::new("file", "the request body (the file) is empty").into());
     }
-    let task = tasks::create(&state.db, "import", actor.0.as_str(), body.len() as i32).await?;
+    // The number of rows is known once the file is read; the task's total follows then.
+    let task = tasks::create(&state.db, "import", actor.0.as_str(), 0).await?;
     let task_id = task.id;
     let state = state.clone();
     let actor: Actor = actor.0;
@@ -206,24 +207,33 @@ pub async fn create(
             reason: None,
         };
         let db = state.db.clone();
-        // The embedded store has one connection, held by the import's transaction: the task
-        // reports its result when done rather than progress on the way (the CLI shows a bar).
+        // The embedded store has one connection, held by the import's transaction: progress
+        // goes to the in-process registry that GET /v1/tasks/{id} reads first.
+        let live = state.live_progress.clone();
         let report = imports::import(
             &state.db,
             state.checks(),
             &context,
             &body,
             &options,
-            |_, _| {},
+            |done, total| live.set(task_id, "import", done, total),
         )
         .await;
         let outcome = match report {
             Ok(report) => match serde_json::to_value(&report) {
-                Ok(value) => tasks::succeed(&db, task_id, &value).await,
+                Ok(value) => {
+                    let rows = i32::try_from(report.rows).unwrap_or(i32::MAX);
+                    match tasks::set_total(&db, task_id, rows).await {
+                        Ok(()) => tasks::succeed(&db, task_id, &value).await,
+                        Err(error) => Err(error),
+                    }
+                }
                 Err(error) => tasks::fail(&db, task_id, &error.to_string()).await,
             },
             Err(error) => tasks::fail(&db, task_id, &ApiError::from(error).to_string()).await,
         };
+        state.live_progress.finish(task_id);
+        state.live_progress.finish(task_id);
         if let Err(error) = outcome {
             tracing::error!(task = task_id, %error, "cannot record the import");
         }

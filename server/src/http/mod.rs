@@ -35,6 +35,7 @@ use crate::dedup::Dedup;
 use crate::lint::LintConfig;
 use crate::services::Checks;
 use crate::services::builds::{BuildEnvironment, FilterCache};
+use crate::services::tasks::LiveProgress;
 use crate::taxonomy::Taxonomy;
 
 /// What every handler can reach.
@@ -51,6 +52,7 @@ pub struct AppState {
     pub filters: Arc<FilterCache>,
     /// The largest file `POST /v1/imports` accepts.
     pub max_upload_bytes: usize,
+    pub live_progress: Arc<LiveProgress>,
 }
 
 impl AppState {

@@ -45,6 +45,11 @@ pub async fn progress<C: ConnectionTrait>(
     .await
 }
 
+/// Sets how many steps task `id` has (when only the work itself tells).
+pub async fn set_total<C: ConnectionTrait>(db: &C, id: i64, total: i32) -> Result<(), DbErr> {
+    update(db, id, |task| task.total = Set(total)).await
+}
+
 /// Marks task `id` succeeded with `result`.
 pub async fn succeed<C: ConnectionTrait>(
     db: &C,
@@ -100,6 +105,30 @@ pub async fn fail_unfinished<C: ConnectionTrait>(db: &C, error: &str) -> Result<
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Progress of tasks running in this process, readable while their transaction holds the
+/// embedded store's only connection: (stage, done, total) by task id.
+#[derive(Debug, Default)]
+pub struct LiveProgress(std::sync::Mutex<std::collections::HashMap<i64, (&'static str, i32, i32)>>);
+
+impl LiveProgress {
+    pub fn set(&self, id: i64, stage: &'static str, done: usize, total: usize) {
+        if let Ok(mut live) = self.0.lock() {
+            let clamp = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+            live.insert(id, (stage, clamp(done), clamp(total)));
+        }
+    }
+
+    pub fn get(&self, id: i64) -> Option<(&'static str, i32, i32)> {
+        self.0.lock().ok().and_then(|live| live.get(&id).copied())
+    }
+
+    pub fn finish(&self, id: i64) {
+        if let Ok(mut live) = self.0.lock() {
+            live.remove(&id);
+        }
+    }
 }
 
 /// Reads one task.
