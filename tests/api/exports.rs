@@ -1,21 +1,9 @@
 //! Filing exports, and export → import round trips.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_error, expect_json};
-
-async fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
-    let started = app
-        .request(Method::POST, &format!("/v1/imports?{query}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    expect_json(started, StatusCode::ACCEPTED).await;
-    app.wait_for_task(&location).await["result"].clone()
-}
 
 async fn download(app: &TestApp, path: &str) -> Vec<u8> {
     let response = app.get(path).await;
@@ -53,7 +41,9 @@ async fn keywords_survive_an_export_and_an_import_into_a_fresh_store() {
     let csv = download(&source, "/v1/exports/keywords.csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"));
     let target = TestApp::spawn().await;
-    let report = import(&target, "file_name=keywords.csv&status=approved", csv).await;
+    let report = target
+        .import("file_name=keywords.csv&status=approved", csv)
+        .await;
     assert_eq!(
         (&report["accepted"], &report["invalid"]),
         (&json!(4), &json!(0)),
@@ -88,7 +78,9 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
     }
     let csv = download(&source, "/v1/exports/questions.csv").await;
     let target = TestApp::spawn().await;
-    let report = import(&target, "kind=question&format=csv&status=approved", csv).await;
+    let report = target
+        .import("kind=question&format=csv&status=approved", csv)
+        .await;
     assert_eq!(report["accepted"], 3, "{report}");
     let fields = [
         "text",

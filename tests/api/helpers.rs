@@ -114,6 +114,21 @@ impl TestApp {
         started["build"]["number"].as_i64().unwrap()
     }
 
+    /// `POST /v1/imports?{query}` with `body` as the file; waits for the task and returns its
+    /// result, the row report.
+    pub async fn import(&self, query: &str, body: Vec<u8>) -> Value {
+        let started = self
+            .request(Method::POST, &format!("/v1/imports?{query}"))
+            .header("Content-Type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .expect("POST import");
+        let location = started.headers()["location"].to_str().unwrap().to_owned();
+        expect_json(started, StatusCode::ACCEPTED).await;
+        self.wait_for_task(&location).await["result"].clone()
+    }
+
     /// Polls the task at `location` until it succeeds; returns it.
     pub async fn wait_for_task(&self, location: &str) -> Value {
         // Bounded poll: tasks on test data take well under a second.

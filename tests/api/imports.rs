@@ -5,19 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_error, expect_json};
 
-async fn import(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
-    let started = app
-        .request(Method::POST, &format!("/v1/imports?{query}"))
-        .header("Content-Type", "application/octet-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    expect_json(started, StatusCode::ACCEPTED).await;
-    app.wait_for_task(&location).await["result"].clone()
-}
-
 /// A text file with every kind of row a real lexicon has.
 fn messy_txt() -> Vec<u8> {
     "法轮功\r\n\r\n 台独 \r\n法輪功\r\n枪+出售\r\n枪支，弹药\r\n*·_\r\n有\u{7}控制符\r\n"
@@ -29,12 +16,9 @@ fn messy_txt() -> Vec<u8> {
 async fn a_messy_text_file_imports_with_a_truthful_report() {
     let app = TestApp::spawn().await;
     app.create_keyword("台独", "A.1.c").await;
-    let report = import(
-        &app,
-        "file_name=色情词库.txt&mapping=色情词库:A.1.f",
-        messy_txt(),
-    )
-    .await;
+    let report = app
+        .import("file_name=色情词库.txt&mapping=色情词库:A.1.f", messy_txt())
+        .await;
     assert_eq!(report["rows"], 7);
     assert_eq!(
         (
@@ -70,12 +54,9 @@ async fn a_messy_text_file_imports_with_a_truthful_report() {
     assert_eq!(listed["items"][0]["source"], "色情词库.txt");
     assert_eq!(listed["items"][0]["status"], "draft");
 
-    let again = import(
-        &app,
-        "file_name=色情词库.txt&mapping=色情词库:A.1.f",
-        messy_txt(),
-    )
-    .await;
+    let again = app
+        .import("file_name=色情词库.txt&mapping=色情词库:A.1.f", messy_txt())
+        .await;
     assert_eq!(
         (&again["accepted"], &again["duplicates"]),
         (&json!(0), &json!(4)),
@@ -86,12 +67,12 @@ async fn a_messy_text_file_imports_with_a_truthful_report() {
 #[tokio::test]
 async fn a_dry_run_writes_nothing() {
     let app = TestApp::spawn().await;
-    let report = import(
-        &app,
-        "format=txt&risk=A.1.a&dry_run=true",
-        "法轮功\n".as_bytes().to_vec(),
-    )
-    .await;
+    let report = app
+        .import(
+            "format=txt&risk=A.1.a&dry_run=true",
+            "法轮功\n".as_bytes().to_vec(),
+        )
+        .await;
     assert_eq!(
         (&report["dry_run"], &report["accepted"]),
         (&json!(true), &json!(1))
@@ -104,7 +85,7 @@ async fn a_dry_run_writes_nothing() {
 async fn a_gbk_csv_and_an_xlsx_with_chinese_headers_resolve_their_risks() {
     let app = TestApp::spawn().await;
     let (gbk, _, _) = encoding_rs::GBK.encode("关键词,风险类别\r\n法轮功,A.1 a) 煽动颠覆国家政权、推翻社会主义制度\r\n黄片,宣扬暴力、淫秽色情\r\n赌博,A.9.z\r\n");
-    let report = import(&app, "file_name=list.csv", gbk.into_owned()).await;
+    let report = app.import("file_name=list.csv", gbk.into_owned()).await;
     assert_eq!(report["encoding"], "gb18030");
     assert_eq!(
         (&report["accepted"], &report["invalid"]),
@@ -125,7 +106,7 @@ async fn a_gbk_csv_and_an_xlsx_with_chinese_headers_resolve_their_risks() {
     sheet.write_string(1, 2, "A.2 包含歧视性内容").unwrap();
     sheet.write_string(1, 3, "性别歧视内容").unwrap();
     let bytes = workbook.save_to_buffer().unwrap();
-    let report = import(&app, "file_name=附件4.xlsx&sheet=关键词", bytes).await;
+    let report = app.import("file_name=附件4.xlsx&sheet=关键词", bytes).await;
     assert_eq!(report["accepted"], 1);
     let listed = expect_json(app.get("/v1/keywords?risk=A.2.e").await, StatusCode::OK).await;
     assert_eq!(listed["items"][0]["term"], "性别歧视词");
@@ -139,7 +120,7 @@ async fn questions_import_from_a_utf16_csv() {
     for unit in text.encode_utf16() {
         bytes.extend_from_slice(&unit.to_le_bytes());
     }
-    let report = import(&app, "kind=question&format=csv", bytes).await;
+    let report = app.import("kind=question&format=csv", bytes).await;
     assert_eq!(
         (&report["encoding"], &report["accepted"]),
         (&json!("UTF-16LE"), &json!(2))

@@ -195,6 +195,14 @@ pub async fn import(
         None => None,
     };
     let existing = live_keys(db, options.kind).await?;
+    let checker = RowChecker {
+        table: &table,
+        checks,
+        options,
+        resolver: &resolver,
+        file_risk: file_risk.as_deref(),
+        default_risk: default_risk.as_deref(),
+    };
     let total = table.rows.len();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut items = Vec::with_capacity(total);
@@ -204,24 +212,8 @@ pub async fn import(
             progress(done, total);
         }
         let checked = match options.kind {
-            ImportKind::Keyword => check_keyword(
-                &table,
-                row,
-                checks,
-                options,
-                &resolver,
-                file_risk.as_deref(),
-                default_risk.as_deref(),
-            ),
-            ImportKind::Question => check_question(
-                &table,
-                row,
-                checks,
-                options,
-                &resolver,
-                file_risk.as_deref(),
-                default_risk.as_deref(),
-            ),
+            ImportKind::Keyword => check_keyword(&checker, row),
+            ImportKind::Question => check_question(&checker, row),
         };
         let (report, row_pending) = match checked {
             Err(report) => (*report, None),
@@ -355,19 +347,74 @@ fn row_risk<'a>(
 /// A row ready to write (its text, keyword kind and content), or its invalid report.
 type Checked = Result<(String, Option<KeywordKind>, Pending), Box<RowReport>>;
 
-fn check_keyword(
-    table: &Table,
-    row: &Row,
-    checks: Checks<'_>,
-    options: &ImportOptions,
-    resolver: &RiskResolver,
-    file_risk: Option<&str>,
-    default_risk: Option<&str>,
-) -> Checked {
-    let raw = table.cell(row, Column::Term).unwrap_or("");
-    if let Some(problem) = &row.malformed {
-        return Err(invalid(row.line, raw, "malformed", problem.clone()));
+/// What checking a row needs besides the row.
+struct RowChecker<'a> {
+    table: &'a Table,
+    checks: Checks<'a>,
+    options: &'a ImportOptions,
+    resolver: &'a RiskResolver,
+    file_risk: Option<&'a str>,
+    default_risk: Option<&'a str>,
+}
+
+impl RowChecker<'_> {
+    /// The row's cell in `column` (empty when missing), refusing unreadable rows.
+    fn text<'r>(&self, row: &'r Row, column: Column) -> Result<&'r str, Box<RowReport>> {
+        let raw = self.table.cell(row, column).unwrap_or("");
+        match &row.malformed {
+            Some(problem) => Err(invalid(row.line, raw, "malformed", problem.clone())),
+            None => Ok(raw),
+        }
     }
+
+    /// The risk the row names, or why it names none.
+    fn risk(&self, row: &Row, raw: &str) -> Result<String, Box<RowReport>> {
+        match row_risk(
+            self.table,
+            row,
+            self.resolver,
+            self.file_risk,
+            self.default_risk,
+        ) {
+            Ok(Some(risk)) => Ok(risk),
+            Ok(None) => Err(invalid(
+                row.line,
+                raw,
+                "unknown_risk",
+                "the row names no risk; give a risk column, a mapping or --risk",
+            )),
+            Err(message) => Err(invalid(row.line, raw, "unknown_risk", message)),
+        }
+    }
+
+    /// The number of error `lints`, refusing rows to be approved with any.
+    fn lint_errors(
+        &self,
+        row: &Row,
+        raw: &str,
+        lints: &[lint::Lint],
+    ) -> Result<i32, Box<RowReport>> {
+        let errors = lint::errors(lints);
+        if self.options.status == EntryStatus::Approved && !errors.is_empty() {
+            return Err(invalid(
+                row.line,
+                raw,
+                "lint_errors",
+                format!("cannot be approved: {}", errors.join(", ")),
+            ));
+        }
+        Ok(errors.len() as i32)
+    }
+}
+
+fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
+    let RowChecker {
+        table,
+        checks,
+        options,
+        ..
+    } = *checker;
+    let raw = checker.text(row, Column::Term)?;
     let term =
         KeywordTerm::parse(raw).map_err(|e| invalid(row.line, raw, reason_of(&e), e.message))?;
     if term.as_str().contains([',', '，', '、']) {
@@ -378,18 +425,7 @@ fn check_keyword(
             "the line holds several terms; split it into one term a line",
         ));
     }
-    let risk = match row_risk(table, row, resolver, file_risk, default_risk) {
-        Ok(Some(risk)) => risk,
-        Ok(None) => {
-            return Err(invalid(
-                row.line,
-                raw,
-                "unknown_risk",
-                "the row names no risk; give a risk column, a mapping or --risk",
-            ));
-        }
-        Err(message) => return Err(invalid(row.line, raw, "unknown_risk", message)),
-    };
+    let risk = checker.risk(row, raw)?;
     let invalid_field = |e: FieldError| invalid(row.line, raw, reason_of(&e), e.message);
     let kind = match table.cell(row, Column::Disposition) {
         Some("放行" | "白名单" | "allow") => KeywordKind::Allow,
@@ -424,15 +460,11 @@ fn check_keyword(
     let profile = &checks.dedup.profile;
     let key = rule_key(profile, kind, term.as_str())
         .map_err(|e| invalid(row.line, raw, reason_of(&e), e.message))?;
-    let errors = lint::errors(&lint::keyword(checks.lints, profile, term.as_str(), kind));
-    if options.status == EntryStatus::Approved && !errors.is_empty() {
-        return Err(invalid(
-            row.line,
-            raw,
-            "lint_errors",
-            format!("cannot be approved: {}", errors.join(", ")),
-        ));
-    }
+    let lint_errors = checker.lint_errors(
+        row,
+        raw,
+        &lint::keyword(checks.lints, profile, term.as_str(), kind),
+    )?;
     Ok((
         term.as_str().to_owned(),
         Some(kind),
@@ -443,24 +475,19 @@ fn check_keyword(
             note: note.map(Note::into_inner),
             source,
             key,
-            lint_errors: errors.len() as i32,
+            lint_errors,
         },
     ))
 }
 
-fn check_question(
-    table: &Table,
-    row: &Row,
-    checks: Checks<'_>,
-    options: &ImportOptions,
-    resolver: &RiskResolver,
-    file_risk: Option<&str>,
-    default_risk: Option<&str>,
-) -> Checked {
-    let raw = table.cell(row, Column::Question).unwrap_or("");
-    if let Some(problem) = &row.malformed {
-        return Err(invalid(row.line, raw, "malformed", problem.clone()));
-    }
+fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
+    let RowChecker {
+        table,
+        checks,
+        options,
+        ..
+    } = *checker;
+    let raw = checker.text(row, Column::Question)?;
     let parse_error = |e: FieldError| {
         invalid(
             row.line,
@@ -509,18 +536,7 @@ fn check_question(
             }
         }
     } else {
-        match row_risk(table, row, resolver, file_risk, default_risk) {
-            Ok(Some(risk)) => (Some(risk), None),
-            Ok(None) => {
-                return Err(invalid(
-                    row.line,
-                    raw,
-                    "unknown_risk",
-                    "the row names no risk; give a risk column, a mapping or --risk",
-                ));
-            }
-            Err(message) => return Err(invalid(row.line, raw, "unknown_risk", message)),
-        }
+        (Some(checker.risk(row, raw)?), None)
     };
     let expected_output = table
         .cell(row, Column::ExpectedOutput)
@@ -541,15 +557,8 @@ fn check_question(
         expected_output: expected_output.as_ref().map(|e| e.as_str()),
         judgment_criteria: judgment_criteria.as_ref().map(|j| j.as_str()),
     };
-    let errors = lint::errors(&lint::question(checks.lints, profile, facts));
-    if options.status == EntryStatus::Approved && !errors.is_empty() {
-        return Err(invalid(
-            row.line,
-            raw,
-            "lint_errors",
-            format!("cannot be approved: {}", errors.join(", ")),
-        ));
-    }
+    let lint_errors =
+        checker.lint_errors(row, raw, &lint::question(checks.lints, profile, facts))?;
     Ok((
         text.as_str().to_owned(),
         None,
@@ -561,7 +570,7 @@ fn check_question(
             expected_output: expected_output.map(|e| e.into_inner()),
             judgment_criteria: judgment_criteria.map(|j| j.into_inner()),
             key,
-            lint_errors: errors.len() as i32,
+            lint_errors,
         },
     ))
 }
