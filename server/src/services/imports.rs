@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::questions::replace_bands;
+use super::questions::{possible_duplicates, replace_bands};
 use super::revisions::ChangeContext;
 use super::versioned_change;
 use super::{Checks, ServiceError};
@@ -646,6 +646,16 @@ async fn write(
                 key,
                 lint_errors,
             } => {
+                // Linked to the earliest live near duplicate, as a question created through the
+                // API is; rows written earlier in this import count too (their bands are in).
+                let dedup = checks.dedup;
+                let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
+                let bands = band_hashes(&question_words);
+                let earliest = possible_duplicates(&txn, dedup, None, &question_words, &bands)
+                    .await?
+                    .iter()
+                    .map(|p| p.id)
+                    .min();
                 let id = versioned_change::create::<question::Entity>(&txn, context, key, |at| {
                     question::ActiveModel {
                         text: Set(text.clone()),
@@ -661,16 +671,14 @@ async fn write(
                         updated_at: Set(at),
                         version: Set(1),
                         dedup_key: Set(Some(key.clone())),
-                        near_duplicate_of: Set(None),
+                        near_duplicate_of: Set(earliest),
                         lint_errors: Set(*lint_errors),
                         ..Default::default()
                     }
                 })
                 .await?
                 .id;
-                let dedup = checks.dedup;
-                let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
-                replace_bands(&txn, id, &band_hashes(&question_words)).await?;
+                replace_bands(&txn, id, &bands).await?;
                 id
             }
         };

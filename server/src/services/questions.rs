@@ -126,7 +126,7 @@ pub async fn create(
 
 /// Live questions (other than `except`) whose words are at least the threshold similar to
 /// `words_of_new`, most similar first.
-async fn possible_duplicates(
+pub(crate) async fn possible_duplicates(
     txn: &DatabaseTransaction,
     dedup: &Dedup,
     except: Option<i64>,
