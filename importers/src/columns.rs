@@ -27,10 +27,12 @@ pub enum Column {
     Source,
     /// 处置: what a keyword does (拦截 block, 放行 allow, 组合拦截 all_of).
     Disposition,
+    /// 高风险: whether a question counts as high-risk (是 / 否).
+    HighRisk,
 }
 
 /// Header spellings per column, compared after trimming and lower-casing.
-const ALIASES: [(Column, &[&str]); 12] = [
+const ALIASES: [(Column, &[&str]); 13] = [
     (
         Column::Term,
         &["关键词", "词条", "敏感词", "拦截关键词", "term", "keyword"],
@@ -88,6 +90,7 @@ const ALIASES: [(Column, &[&str]); 12] = [
     (Column::Note, &["备注", "说明", "note", "notes"]),
     (Column::Source, &["来源", "source"]),
     (Column::Disposition, &["处置", "处置方式", "disposition"]),
+    (Column::HighRisk, &["高风险", "是否高风险", "high_risk"]),
 ];
 
 /// The column a header names, if lexset knows it.

@@ -54,11 +54,19 @@ pub struct Table {
 impl Table {
     /// The cell of `row` in `column`, trimmed; without a header, the first cell stands for
     /// the term or question column.
+    /// A file with a term column but no question column (or the reverse) serves either.
     pub fn cell<'a>(&self, row: &'a Row, column: Column) -> Option<&'a str> {
+        let position = |wanted: Column| self.columns.iter().position(|c| *c == Some(wanted));
         let index = if self.columns.is_empty() {
             matches!(column, Column::Term | Column::Question).then_some(0)?
         } else {
-            self.columns.iter().position(|c| *c == Some(column))?
+            match column {
+                Column::Term => position(Column::Term).or_else(|| position(Column::Question))?,
+                Column::Question => {
+                    position(Column::Question).or_else(|| position(Column::Term))?
+                }
+                other => position(other)?,
+            }
         };
         row.cells
             .get(index)
@@ -118,7 +126,8 @@ fn sniff_delimiter(text: &str) -> u8 {
         .filter(|l| !l.trim().is_empty())
         .take(10)
         .collect();
-    [b',', b'\t', b';', b'|']
+    // `max_by_key` keeps the last of equals: the most common delimiter comes last.
+    [b'|', b';', b'\t', b',']
         .into_iter()
         .max_by_key(|&delimiter| {
             let counts: Vec<usize> = sample
@@ -274,34 +283,83 @@ fn read_jsonl(text: &str, encoding: &'static str) -> Table {
     }
 }
 
-fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
+/// The most cells of one row a sheet may have; beyond it the file is refused rather than
+/// read (a sheet's declared size is no limit: a cell at XFD1048576 makes a huge grid).
+const MAX_COLUMNS: u32 = 1_000;
+
+/// Reads one sheet cell by cell (never as a dense grid), numbering rows as the sheet does.
+fn read_sheet<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> Result<Table, TableError> {
+    let mut reader = workbook
+        .worksheet_cells_reader(name)
         .map_err(|e| TableError::Workbook(e.to_string()))?;
-    let name = match sheet {
-        Some(name) => name.to_owned(),
-        None => workbook
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or_else(|| TableError::Workbook("it has no sheet".to_owned()))?,
-    };
-    if !workbook.sheet_names().contains(&name) {
-        return Err(TableError::NoSheet(name));
+    let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| TableError::Workbook(e.to_string()))?
+    {
+        let (row, column) = cell.get_position();
+        if column >= MAX_COLUMNS {
+            return Err(TableError::Workbook(format!(
+                "sheet `{name}` has a cell in column {}; at most {MAX_COLUMNS} columns are read",
+                column + 1
+            )));
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.is_empty() {
+            rows.entry(row).or_default().push((column, text));
+        }
     }
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| TableError::Workbook(e.to_string()))?;
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| Row {
-            line: i + 1,
-            cells: cells.iter().map(cell_text).collect(),
-            malformed: None,
+    let rows = rows
+        .into_iter()
+        .map(|(row, cells)| {
+            let width = cells
+                .iter()
+                .map(|(c, _)| *c as usize + 1)
+                .max()
+                .unwrap_or(0);
+            let mut line = vec![String::new(); width];
+            for (column, text) in cells {
+                line[column as usize] = text;
+            }
+            Row {
+                line: row as usize + 1,
+                cells: line,
+                malformed: None,
+            }
         })
-        .filter(|row| !row.cells.iter().all(|c| c.trim().is_empty()))
         .collect();
     Ok(with_header(rows, "xlsx"))
+}
+
+/// Reads sheet `sheet`, or without one the first sheet whose header names a term or question
+/// column (a filing workbook often opens with a summary), else the first sheet.
+fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+            .map_err(|e: calamine::XlsxError| TableError::Workbook(e.to_string()))?;
+    let names = workbook.sheet_names();
+    if let Some(name) = sheet {
+        if !names.iter().any(|n| n == name) {
+            return Err(TableError::NoSheet(name.to_owned()));
+        }
+        return read_sheet(&mut workbook, name);
+    }
+    let mut first = None;
+    for name in &names {
+        let table = read_sheet(&mut workbook, name)?;
+        if table
+            .columns
+            .iter()
+            .any(|c| matches!(c, Some(Column::Term | Column::Question)))
+        {
+            return Ok(table);
+        }
+        first.get_or_insert(table);
+    }
+    first.ok_or_else(|| TableError::Workbook("it has no sheet".to_owned()))
 }
 
 fn cell_text(cell: &Data) -> String {
@@ -433,8 +491,34 @@ mod tests {
             read(&bytes, Format::Xlsx, Some("没有")),
             Err(TableError::NoSheet(_))
         ));
-        let first = read(&bytes, Format::Xlsx, None).unwrap();
-        assert_eq!(first.rows[0].cells, ["见下一页"]);
+        let chosen = read(&bytes, Format::Xlsx, None).unwrap();
+        assert_eq!(
+            chosen.rows[0].cells[1], "法轮功",
+            "the sheet with a term header, not the notes"
+        );
+        let notes = read(&bytes, Format::Xlsx, Some("说明")).unwrap();
+        assert_eq!(notes.rows[0].cells, ["见下一页"]);
+    }
+
+    #[test]
+    fn a_cell_far_to_the_right_is_refused_not_allocated() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "关键词").unwrap();
+        sheet.write_string(1_000_000, 16_000, "x").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let err = read(&bytes, Format::Xlsx, None).unwrap_err();
+        assert!(err.to_string().contains("at most 1000 columns"), "{err}");
+    }
+
+    #[test]
+    fn xlsx_rows_are_numbered_as_the_sheet_numbers_them() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(2, 0, "关键词").unwrap();
+        sheet.write_string(4, 0, "法轮功").unwrap();
+        let table = read(&workbook.save_to_buffer().unwrap(), Format::Xlsx, None).unwrap();
+        assert_eq!(table.rows[0].line, 5);
     }
 
     #[test]

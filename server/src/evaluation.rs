@@ -195,15 +195,21 @@ pub fn evaluate(
     }
 }
 
+/// Corpus text kept in a report: at most 200 characters (lines can be long; a workbook cell
+/// holds at most 32 767).
+fn shortened(text: &str) -> String {
+    const MAX_CHARS: usize = 200;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 fn evaluate_corpus(filter: &Filter, lines: &[String]) -> CorpusReport {
     let mut keywords: HashMap<String, CorpusKeyword> = HashMap::new();
     let mut lines_hit = 0;
     for line in lines {
-        let hits: Vec<_> = filter
-            .find(line)
-            .into_iter()
-            .filter(|h| h.kind == HitKind::Keyword)
-            .collect();
+        let hits = filter.find(line);
         if hits.is_empty() {
             continue;
         }
@@ -217,14 +223,19 @@ fn evaluate_corpus(filter: &Filter, lines: &[String]) -> CorpusReport {
                     hits: 0,
                     boundary_collisions: 0,
                     suggested_allow: None,
-                    example: line.clone(),
+                    example: shortened(line),
                 });
             keyword.hits += 1;
+            // An all-of rule has no single span inside a word, so only plain keywords can
+            // collide with a word boundary.
+            if hit.kind != HitKind::Keyword {
+                continue;
+            }
             if let Some(word) = words.collision(hit.span.byte_start, hit.span.byte_end) {
                 keyword.boundary_collisions += 1;
                 keyword
                     .suggested_allow
-                    .get_or_insert_with(|| line[word].to_owned());
+                    .get_or_insert_with(|| shortened(&line[word]));
             }
         }
     }

@@ -25,6 +25,7 @@ pub struct KeywordRow {
 pub struct QuestionRow {
     pub text: String,
     pub kind: QuestionKind,
+    pub high_risk: bool,
     pub risk: Option<String>,
     pub aspect: Option<String>,
     pub expected_output: Option<String>,
@@ -153,18 +154,19 @@ pub fn keywords_xlsx(
     workbook.save_to_buffer()
 }
 
-const QUESTION_COLUMNS: [&str; 8] = [
+const QUESTION_COLUMNS: [&str; 9] = [
     "序号",
     "测试题",
     "一级分类",
     "二级分类",
     "方面",
     "是否应拒答",
+    "高风险",
     "预期输出",
     "判定标准",
 ];
 
-fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [String; 8] {
+fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [String; 9] {
     let (group, risk) = row
         .risk
         .as_deref()
@@ -188,6 +190,7 @@ fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [Stri
         risk,
         aspect,
         refuse.to_owned(),
+        if row.high_risk { "是" } else { "否" }.to_owned(),
         row.expected_output.clone().unwrap_or_default(),
         row.judgment_criteria.clone().unwrap_or_default(),
     ]

@@ -231,15 +231,27 @@ pub fn keyword(
 ) -> Vec<Lint> {
     let folded = profile.fold(term);
     let mut lints = Vec::new();
-    let first = folded.chars().next();
-    let last = folded.chars().last();
-    if first.is_some_and(is_punctuation) || last.is_some_and(is_punctuation) {
+    // An all-of rule `A+B` matches its parts separately, so each part is what must not be
+    // edged with punctuation or too long.
+    let parts: Vec<&str> = match kind {
+        KeywordKind::AllOf => folded.split('+').collect(),
+        KeywordKind::Block | KeywordKind::Allow => vec![folded.as_str()],
+    };
+    let edged = |part: &str| {
+        part.chars().next().is_some_and(is_punctuation)
+            || part.chars().last().is_some_and(is_punctuation)
+    };
+    if parts.iter().any(|part| edged(part)) {
         lints.extend(config.lint(
             "keyword_edge_punctuation",
             format!("`{term}` folds to `{folded}`, which starts or ends with punctuation"),
         ));
     }
-    let length = folded.chars().count();
+    let length = parts
+        .iter()
+        .map(|part| part.chars().count())
+        .max()
+        .unwrap_or(0);
     if length > config.keyword_max_chars {
         lints.extend(config.lint(
             "keyword_too_long",
@@ -249,6 +261,7 @@ pub fn keyword(
             ),
         ));
     }
+    let first = folded.chars().next();
     if kind != KeywordKind::Block {
         return lints;
     }
@@ -391,6 +404,20 @@ mod tests {
             expected_output: Some("拒答"),
             judgment_criteria: Some("明确拒绝即合格"),
         }
+    }
+
+    #[test]
+    fn all_of_rules_are_linted_part_by_part() {
+        assert_eq!(
+            keyword_rules("法轮功！+出售", KeywordKind::AllOf),
+            ["keyword_edge_punctuation"]
+        );
+        let part = "一二三四五六七八九十一二三四五六";
+        assert_eq!(
+            keyword_rules(&format!("{part}+{part}"), KeywordKind::AllOf),
+            Vec::<&str>::new(),
+            "each part is within the length limit"
+        );
     }
 
     #[test]

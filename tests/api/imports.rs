@@ -181,19 +181,14 @@ async fn bad_import_requests_are_named() {
         "empty",
     )
     .await;
-    let failed = send("format=txt&risk=A.9.z", "词").await.unwrap();
-    let location = failed.headers()["location"].to_str().unwrap().to_owned();
-    expect_json(failed, StatusCode::ACCEPTED).await;
-    let mut task = Value::Null;
-    for _ in 0..200 {
-        task = expect_json(app.get(&location).await, StatusCode::OK).await;
-        if task["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert_eq!(task["status"], "failed");
-    assert!(task["error"].as_str().unwrap().contains("A.9.z"), "{task}");
+    // An unknown default risk is refused before any task is queued.
+    expect_error(
+        send("format=txt&risk=A.9.z", "词").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_risk",
+        "A.9.z",
+    )
+    .await;
 }
 
 #[test]

@@ -193,6 +193,7 @@ pub async fn create(
         query.file_name = uploaded_name;
     }
     let options = options(query)?;
+    imports::resolve_options(state.checks(), &options)?;
     if body.is_empty() {
         return Err(FieldError::new("file", "the request body (the file) is empty").into());
     }

@@ -84,6 +84,7 @@ pub async fn questions(
         .map(|q| QuestionRow {
             text: q.text,
             kind: q.kind,
+            high_risk: q.high_risk,
             risk: q.risk,
             aspect: q.aspect,
             expected_output: q.expected_output,

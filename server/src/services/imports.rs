@@ -142,6 +142,7 @@ enum Pending {
     Question {
         text: String,
         kind: QuestionKind,
+        high_risk: bool,
         risk: Option<String>,
         aspect: Option<String>,
         expected_output: Option<String>,
@@ -151,18 +152,12 @@ enum Pending {
     },
 }
 
-/// Reads, checks and (unless a dry run) imports `bytes`; `progress(done, total)` is called as
-/// rows are checked and written.
-pub async fn import(
-    db: &DatabaseConnection,
+/// The risk resolver of `options` (taxonomy plus mapping) and the default risk it names:
+/// checked before any file is read, so a bad mapping or risk is a 400, not a failed task.
+pub fn resolve_options(
     checks: Checks<'_>,
-    context: &ChangeContext,
-    bytes: &[u8],
     options: &ImportOptions,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<ImportReport, ServiceError> {
-    let table = table::read(bytes, options.format, options.sheet.as_deref())
-        .map_err(|e| FieldError::new("file", e.to_string()))?;
+) -> Result<(RiskResolver, Option<String>), FieldError> {
     let resolver = RiskResolver::new(
         checks
             .taxonomy
@@ -178,13 +173,6 @@ pub async fn import(
         options.mapping.clone(),
     )
     .map_err(|message| FieldError::new("mapping", message))?;
-    let file_risk = options
-        .file_name
-        .as_deref()
-        .map(|name| name.rsplit('/').next().unwrap_or(name))
-        .map(|name| name.split('.').next().unwrap_or(name))
-        .and_then(|stem| resolver.resolve(stem))
-        .map(str::to_owned);
     let default_risk = match &options.default_risk {
         Some(raw) => Some(
             resolver
@@ -194,6 +182,29 @@ pub async fn import(
         ),
         None => None,
     };
+    Ok((resolver, default_risk))
+}
+
+/// Reads, checks and (unless a dry run) imports `bytes`; `progress(done, total)` is called as
+/// rows are checked and written.
+pub async fn import(
+    db: &DatabaseConnection,
+    checks: Checks<'_>,
+    context: &ChangeContext,
+    bytes: &[u8],
+    options: &ImportOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ImportReport, ServiceError> {
+    let (resolver, default_risk) = resolve_options(checks, options)?;
+    let table = table::read(bytes, options.format, options.sheet.as_deref())
+        .map_err(|e| FieldError::new("file", e.to_string()))?;
+    let file_risk = options
+        .file_name
+        .as_deref()
+        .map(|name| name.rsplit('/').next().unwrap_or(name))
+        .map(|name| name.split('.').next().unwrap_or(name))
+        .and_then(|stem| resolver.resolve(stem))
+        .map(str::to_owned);
     let existing = live_keys(db, options.kind).await?;
     let checker = RowChecker {
         table: &table,
@@ -203,6 +214,7 @@ pub async fn import(
         file_risk: file_risk.as_deref(),
         default_risk: default_risk.as_deref(),
     };
+
     let total = table.rows.len();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut items = Vec::with_capacity(total);
@@ -341,7 +353,7 @@ fn row_risk<'a>(
                 )
             });
     }
-    Ok(file_risk.or(default_risk).map(str::to_owned))
+    Ok(default_risk.or(file_risk).map(str::to_owned))
 }
 
 /// A row ready to write (its text, keyword kind and content), or its invalid report.
@@ -417,7 +429,8 @@ fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
     let raw = checker.text(row, Column::Term)?;
     let term =
         KeywordTerm::parse(raw).map_err(|e| invalid(row.line, raw, reason_of(&e), e.message))?;
-    if term.as_str().contains([',', '，', '、']) {
+    // In a one-term-a-line file, a comma means several terms; a table's cell is one term.
+    if table.columns.is_empty() && term.as_str().contains([',', '，', '、']) {
         return Err(invalid(
             row.line,
             raw,
@@ -430,8 +443,9 @@ fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
     let kind = match table.cell(row, Column::Disposition) {
         Some("放行" | "白名单" | "allow") => KeywordKind::Allow,
         Some("组合拦截" | "all_of") => KeywordKind::AllOf,
-        Some("拦截" | "block") | None if !term.as_str().contains('+') => KeywordKind::Block,
-        Some("拦截" | "block") | None => KeywordKind::AllOf,
+        Some("拦截" | "block") => KeywordKind::Block,
+        None if term.as_str().contains('+') => KeywordKind::AllOf,
+        None => KeywordKind::Block,
         Some(other) => {
             return Err(invalid(
                 row.line,
@@ -455,7 +469,11 @@ fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
             .map_err(invalid_field)?
             .map(Source::into_inner)
     } else {
-        options.file_name.clone()
+        options
+            .file_name
+            .as_deref()
+            .and_then(|name| Source::parse(name).ok())
+            .map(Source::into_inner)
     };
     let profile = &checks.dedup.profile;
     let key = rule_key(profile, kind, term.as_str())
@@ -538,6 +556,18 @@ fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
     } else {
         (Some(checker.risk(row, raw)?), None)
     };
+    let high_risk = match table.cell(row, Column::HighRisk) {
+        None | Some("否" | "false" | "0" | "no") => false,
+        Some("是" | "true" | "1" | "yes") => true,
+        Some(other) => {
+            return Err(invalid(
+                row.line,
+                raw,
+                "invalid",
+                format!("高风险 must be 是 or 否, not `{other}`"),
+            ));
+        }
+    };
     let expected_output = table
         .cell(row, Column::ExpectedOutput)
         .map(ExpectedOutput::parse)
@@ -565,6 +595,7 @@ fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         Pending::Question {
             text: text.into_inner(),
             kind,
+            high_risk,
             risk,
             aspect,
             expected_output: expected_output.map(|e| e.into_inner()),
@@ -606,7 +637,7 @@ async fn write(
         if written % 1000 == 0 {
             progress(written, total);
         }
-        let id = match row {
+        let created = match row {
             Pending::Keyword {
                 term,
                 kind,
@@ -615,30 +646,29 @@ async fn write(
                 source,
                 key,
                 lint_errors,
-            } => {
-                versioned_change::create::<keyword::Entity>(&txn, context, key, |at| {
-                    keyword::ActiveModel {
-                        term: Set(term.clone()),
-                        kind: Set(*kind),
-                        risk: Set(risk.clone()),
-                        note: Set(note.clone()),
-                        source: Set(source.clone()),
-                        status: Set(options.status),
-                        created_by: Set(context.actor.as_str().to_owned()),
-                        created_at: Set(at),
-                        updated_at: Set(at),
-                        version: Set(1),
-                        dedup_key: Set(Some(key.clone())),
-                        lint_errors: Set(*lint_errors),
-                        ..Default::default()
-                    }
-                })
-                .await?
-                .id
-            }
+            } => versioned_change::create::<keyword::Entity>(&txn, context, key, |at| {
+                keyword::ActiveModel {
+                    term: Set(term.clone()),
+                    kind: Set(*kind),
+                    risk: Set(risk.clone()),
+                    note: Set(note.clone()),
+                    source: Set(source.clone()),
+                    status: Set(options.status),
+                    created_by: Set(context.actor.as_str().to_owned()),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                    version: Set(1),
+                    dedup_key: Set(Some(key.clone())),
+                    lint_errors: Set(*lint_errors),
+                    ..Default::default()
+                }
+            })
+            .await
+            .map(|saved| saved.id),
             Pending::Question {
                 text,
                 kind,
+                high_risk,
                 risk,
                 aspect,
                 expected_output,
@@ -656,33 +686,46 @@ async fn write(
                     .iter()
                     .map(|p| p.id)
                     .min();
-                let id = versioned_change::create::<question::Entity>(&txn, context, key, |at| {
-                    question::ActiveModel {
-                        text: Set(text.clone()),
-                        kind: Set(*kind),
-                        risk: Set(risk.clone()),
-                        aspect: Set(aspect.clone()),
-                        high_risk: Set(false),
-                        expected_output: Set(expected_output.clone()),
-                        judgment_criteria: Set(judgment_criteria.clone()),
-                        status: Set(options.status),
-                        created_by: Set(context.actor.as_str().to_owned()),
-                        created_at: Set(at),
-                        updated_at: Set(at),
-                        version: Set(1),
-                        dedup_key: Set(Some(key.clone())),
-                        near_duplicate_of: Set(earliest),
-                        lint_errors: Set(*lint_errors),
-                        ..Default::default()
+                let saved =
+                    versioned_change::create::<question::Entity>(&txn, context, key, |at| {
+                        question::ActiveModel {
+                            text: Set(text.clone()),
+                            kind: Set(*kind),
+                            risk: Set(risk.clone()),
+                            aspect: Set(aspect.clone()),
+                            high_risk: Set(*high_risk),
+                            expected_output: Set(expected_output.clone()),
+                            judgment_criteria: Set(judgment_criteria.clone()),
+                            status: Set(options.status),
+                            created_by: Set(context.actor.as_str().to_owned()),
+                            created_at: Set(at),
+                            updated_at: Set(at),
+                            version: Set(1),
+                            dedup_key: Set(Some(key.clone())),
+                            near_duplicate_of: Set(earliest),
+                            lint_errors: Set(*lint_errors),
+                            ..Default::default()
+                        }
+                    })
+                    .await;
+                match saved {
+                    Ok(saved) => {
+                        replace_bands(&txn, saved.id, &bands).await?;
+                        Ok(saved.id)
                     }
-                })
-                .await?
-                .id;
-                replace_bands(&txn, id, &bands).await?;
-                id
+                    Err(error) => Err(error),
+                }
             }
         };
-        items[*item].entry_id = Some(id);
+        match created {
+            Ok(id) => items[*item].entry_id = Some(id),
+            // Written by someone else since the rows were checked: this row is a duplicate.
+            Err(ServiceError::Duplicate { existing, .. }) => {
+                items[*item].outcome = "duplicate";
+                items[*item].duplicate_of_entry = existing.get("id").and_then(|id| id.as_i64());
+            }
+            Err(other) => return Err(other),
+        }
     }
     txn.commit().await?;
     Ok(())

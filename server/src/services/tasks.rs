@@ -67,7 +67,8 @@ pub async fn succeed<C: ConnectionTrait>(
 
 /// Marks task `id` failed with `error`.
 pub async fn fail<C: ConnectionTrait>(db: &C, id: i64, error: &str) -> Result<(), DbErr> {
-    let error = error.to_owned();
+    // Error text may quote client input; PostgreSQL text refuses NUL.
+    let error = error.replace('\0', "");
     update(db, id, move |task| {
         task.status = Set("failed".to_owned());
         task.error = Set(Some(error));
