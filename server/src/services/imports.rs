@@ -8,16 +8,16 @@ use std::collections::HashMap;
 use lexset_importers::columns::Column;
 use lexset_importers::risk::{RiskInfo, RiskResolver};
 use lexset_importers::table::{self, Format, Row, Table};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::questions::{possible_duplicates, replace_bands};
+use super::keywords::{self, NewKeywordRow};
+use super::questions::{self, NewQuestionRow};
 use super::revisions::ChangeContext;
 use super::versioned_change;
 use super::{Checks, ServiceError};
 use crate::dedup::keys::{question_key, rule_key};
-use crate::dedup::near_duplicates::{band_hashes, words};
 use crate::domain::field_error::FieldError;
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
@@ -130,26 +130,8 @@ fn reason_of(error: &FieldError) -> &'static str {
 
 /// A row ready to be written.
 enum Pending {
-    Keyword {
-        term: String,
-        kind: KeywordKind,
-        risk: String,
-        note: Option<String>,
-        source: Option<String>,
-        key: String,
-        lint_errors: i32,
-    },
-    Question {
-        text: String,
-        kind: QuestionKind,
-        high_risk: bool,
-        risk: Option<String>,
-        aspect: Option<String>,
-        expected_output: Option<String>,
-        judgment_criteria: Option<String>,
-        key: String,
-        lint_errors: i32,
-    },
+    Keyword { row: NewKeywordRow, key: String },
+    Question { row: NewQuestionRow, key: String },
 }
 
 /// The risk resolver of `options` (taxonomy plus mapping) and the default risk it names:
@@ -270,7 +252,7 @@ pub async fn import(
             options,
             total,
         };
-        write(db, &batch, &pending, &mut items, &mut progress).await?;
+        write(db, &batch, pending, &mut items, &mut progress).await?;
     }
     progress(total, total);
     let mut reasons = std::collections::BTreeMap::new();
@@ -487,13 +469,16 @@ fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
         term.as_str().to_owned(),
         Some(kind),
         Pending::Keyword {
-            term: term.into_inner(),
-            kind,
-            risk,
-            note: note.map(Note::into_inner),
-            source,
+            row: NewKeywordRow {
+                term: term.into_inner(),
+                kind,
+                risk,
+                note: note.map(Note::into_inner),
+                source,
+                status: options.status,
+                lint_errors,
+            },
             key,
-            lint_errors,
         },
     ))
 }
@@ -593,15 +578,18 @@ fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         text.as_str().to_owned(),
         None,
         Pending::Question {
-            text: text.into_inner(),
-            kind,
-            high_risk,
-            risk,
-            aspect,
-            expected_output: expected_output.map(|e| e.into_inner()),
-            judgment_criteria: judgment_criteria.map(|j| j.into_inner()),
+            row: NewQuestionRow {
+                text: text.into_inner(),
+                kind,
+                risk,
+                aspect,
+                high_risk,
+                expected_output: expected_output.map(|e| e.into_inner()),
+                judgment_criteria: judgment_criteria.map(|j| j.into_inner()),
+                status: options.status,
+                lint_errors,
+            },
             key,
-            lint_errors,
         },
     ))
 }
@@ -618,7 +606,7 @@ struct Batch<'a> {
 async fn write(
     db: &DatabaseConnection,
     batch: &Batch<'_>,
-    pending: &[(usize, Pending)],
+    pending: Vec<(usize, Pending)>,
     items: &mut [RowReport],
     progress: &mut impl FnMut(usize, usize),
 ) -> Result<(), ServiceError> {
@@ -633,96 +621,26 @@ async fn write(
         ImportKind::Question => EntryKind::Question,
     };
     let txn = versioned_change::begin_write(db, kind).await?;
-    for (written, (item, row)) in pending.iter().enumerate() {
+    for (written, (item, row)) in pending.into_iter().enumerate() {
         if written % 1000 == 0 {
             progress(written, total);
         }
         let created = match row {
-            Pending::Keyword {
-                term,
-                kind,
-                risk,
-                note,
-                source,
-                key,
-                lint_errors,
-            } => versioned_change::create::<keyword::Entity>(&txn, context, key, |at| {
-                keyword::ActiveModel {
-                    term: Set(term.clone()),
-                    kind: Set(*kind),
-                    risk: Set(risk.clone()),
-                    note: Set(note.clone()),
-                    source: Set(source.clone()),
-                    status: Set(options.status),
-                    created_by: Set(context.actor.as_str().to_owned()),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    version: Set(1),
-                    dedup_key: Set(Some(key.clone())),
-                    lint_errors: Set(*lint_errors),
-                    ..Default::default()
-                }
-            })
-            .await
-            .map(|saved| saved.id),
-            Pending::Question {
-                text,
-                kind,
-                high_risk,
-                risk,
-                aspect,
-                expected_output,
-                judgment_criteria,
-                key,
-                lint_errors,
-            } => {
-                // Linked to the earliest live near duplicate, as a question created through the
-                // API is; rows written earlier in this import count too (their bands are in).
-                let dedup = checks.dedup;
-                let question_words = words(&dedup.profile, &dedup.near_duplicates, text);
-                let bands = band_hashes(&question_words);
-                let earliest = possible_duplicates(&txn, dedup, None, &question_words, &bands)
-                    .await?
-                    .iter()
-                    .map(|p| p.id)
-                    .min();
-                let saved =
-                    versioned_change::create::<question::Entity>(&txn, context, key, |at| {
-                        question::ActiveModel {
-                            text: Set(text.clone()),
-                            kind: Set(*kind),
-                            risk: Set(risk.clone()),
-                            aspect: Set(aspect.clone()),
-                            high_risk: Set(*high_risk),
-                            expected_output: Set(expected_output.clone()),
-                            judgment_criteria: Set(judgment_criteria.clone()),
-                            status: Set(options.status),
-                            created_by: Set(context.actor.as_str().to_owned()),
-                            created_at: Set(at),
-                            updated_at: Set(at),
-                            version: Set(1),
-                            dedup_key: Set(Some(key.clone())),
-                            near_duplicate_of: Set(earliest),
-                            lint_errors: Set(*lint_errors),
-                            ..Default::default()
-                        }
-                    })
-                    .await;
-                match saved {
-                    Ok(saved) => {
-                        replace_bands(&txn, saved.id, &bands).await?;
-                        Ok(saved.id)
-                    }
-                    Err(error) => Err(error),
-                }
+            Pending::Keyword { row, key } => keywords::insert(&txn, context, &key, row)
+                .await
+                .map(|saved| saved.id),
+            Pending::Question { row, key } => {
+                questions::insert(&txn, checks.dedup, context, &key, row)
+                    .await
+                    .map(|(saved, _)| saved.id)
             }
         };
         match created {
-            Ok(id) => items[*item].entry_id = Some(id),
+            Ok(id) => items[item].entry_id = Some(id),
             // Written by someone else since the rows were checked: this row is a duplicate.
             Err(ServiceError::Duplicate { existing, .. }) => {
-                items[*item].outcome = "duplicate";
-                items[*item].duplicate_of_entry = existing.get("id").and_then(|id| id.as_i64());
+                items[item].outcome = "duplicate";
+                items[item].duplicate_of_entry = existing.get("id").and_then(|id| id.as_i64());
             }
             Err(other) => return Err(other),
         }

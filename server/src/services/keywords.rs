@@ -1,7 +1,9 @@
 //! Keyword operations.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+};
 
 use super::page::PageRequest;
 use super::revisions::ChangeContext;
@@ -52,26 +54,56 @@ pub async fn create(
     let (profile, lints) = (&*checks.dedup.profile, checks.lints);
     let key = rule_key(profile, new.kind, new.term.as_str())?;
     let errors = lint_errors(lints, profile, new.term.as_str(), new.kind, new.status)?;
+    let row = NewKeywordRow {
+        term: new.term.into_inner(),
+        kind: new.kind,
+        risk: new.risk.into_inner(),
+        note: new.note.map(|n| n.into_inner()),
+        source: new.source.map(|s| s.into_inner()),
+        status: new.status,
+        lint_errors: errors,
+    };
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
-    let saved =
-        versioned_change::create::<Entity>(&txn, context, &key, |at| keyword::ActiveModel {
-            term: Set(new.term.into_inner()),
-            kind: Set(new.kind),
-            risk: Set(new.risk.into_inner()),
-            note: Set(new.note.map(|n| n.into_inner())),
-            source: Set(new.source.map(|s| s.into_inner())),
-            status: Set(new.status),
-            created_by: Set(context.actor.as_str().to_owned()),
-            created_at: Set(at),
-            updated_at: Set(at),
-            version: Set(1),
-            dedup_key: Set(Some(key.clone())),
-            lint_errors: Set(errors),
-            ..Default::default()
-        })
-        .await?;
+    let saved = insert(&txn, context, &key, row).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// The stored columns of a keyword written for the first time, already checked.
+pub(crate) struct NewKeywordRow {
+    pub term: String,
+    pub kind: KeywordKind,
+    pub risk: String,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub status: EntryStatus,
+    pub lint_errors: i32,
+}
+
+/// Writes a new keyword and its first revision inside `txn`, which holds the keyword write
+/// lock.
+pub(crate) async fn insert(
+    txn: &DatabaseTransaction,
+    context: &ChangeContext,
+    key: &str,
+    row: NewKeywordRow,
+) -> Result<Model, ServiceError> {
+    versioned_change::create::<Entity>(txn, context, key, |at| keyword::ActiveModel {
+        term: Set(row.term),
+        kind: Set(row.kind),
+        risk: Set(row.risk),
+        note: Set(row.note),
+        source: Set(row.source),
+        status: Set(row.status),
+        created_by: Set(context.actor.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        dedup_key: Set(Some(key.to_owned())),
+        lint_errors: Set(row.lint_errors),
+        ..Default::default()
+    })
+    .await
 }
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {

@@ -93,34 +93,71 @@ pub async fn create(
         judgment_criteria: new.judgment_criteria.as_ref().map(|j| j.as_str()),
     };
     let errors = lint_errors(lints, &dedup.profile, new_facts, new.status)?;
-    let words = words(&dedup.profile, &dedup.near_duplicates, new.text.as_str());
-    let bands = band_hashes(&words);
     let classification = new.classification;
+    let row = NewQuestionRow {
+        text: new.text.into_inner(),
+        kind: classification.kind(),
+        risk: classification.risk().map(|r| r.as_str().to_owned()),
+        aspect: classification.aspect().map(|a| a.as_str().to_owned()),
+        high_risk: new.high_risk,
+        expected_output: new.expected_output.map(|e| e.into_inner()),
+        judgment_criteria: new.judgment_criteria.map(|j| j.into_inner()),
+        status: new.status,
+        lint_errors: errors,
+    };
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
-    let possible = possible_duplicates(&txn, dedup, None, &words, &bands).await?;
-    let earliest = possible.iter().map(|p| p.id).min();
-    let saved =
-        versioned_change::create::<Entity>(&txn, context, &key, |at| question::ActiveModel {
-            text: Set(new.text.into_inner()),
-            kind: Set(classification.kind()),
-            risk: Set(classification.risk().map(|r| r.as_str().to_owned())),
-            aspect: Set(classification.aspect().map(|a| a.as_str().to_owned())),
-            high_risk: Set(new.high_risk),
-            expected_output: Set(new.expected_output.map(|e| e.into_inner())),
-            judgment_criteria: Set(new.judgment_criteria.map(|j| j.into_inner())),
-            status: Set(new.status),
-            created_by: Set(context.actor.as_str().to_owned()),
-            created_at: Set(at),
-            updated_at: Set(at),
-            version: Set(1),
-            dedup_key: Set(Some(key.clone())),
-            near_duplicate_of: Set(earliest),
-            lint_errors: Set(errors),
-            ..Default::default()
-        })
-        .await?;
-    replace_bands(&txn, saved.id, &bands).await?;
+    let created = insert(&txn, dedup, context, &key, row).await?;
     txn.commit().await?;
+    Ok(created)
+}
+
+/// The stored columns of a question written for the first time, already checked.
+pub(crate) struct NewQuestionRow {
+    pub text: String,
+    pub kind: QuestionKind,
+    pub risk: Option<String>,
+    pub aspect: Option<String>,
+    pub high_risk: bool,
+    pub expected_output: Option<String>,
+    pub judgment_criteria: Option<String>,
+    pub status: EntryStatus,
+    pub lint_errors: i32,
+}
+
+/// Writes a new question inside `txn`, which holds the question write lock: with its first
+/// revision and near-duplicate bands, linked to the earliest live near duplicate (questions
+/// written earlier in the same transaction count). Returns it and its possible duplicates.
+pub(crate) async fn insert(
+    txn: &DatabaseTransaction,
+    dedup: &Dedup,
+    context: &ChangeContext,
+    key: &str,
+    row: NewQuestionRow,
+) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
+    let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
+    let bands = band_hashes(&words);
+    let possible = possible_duplicates(txn, dedup, None, &words, &bands).await?;
+    let earliest = possible.iter().map(|p| p.id).min();
+    let saved = versioned_change::create::<Entity>(txn, context, key, |at| question::ActiveModel {
+        text: Set(row.text),
+        kind: Set(row.kind),
+        risk: Set(row.risk),
+        aspect: Set(row.aspect),
+        high_risk: Set(row.high_risk),
+        expected_output: Set(row.expected_output),
+        judgment_criteria: Set(row.judgment_criteria),
+        status: Set(row.status),
+        created_by: Set(context.actor.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        dedup_key: Set(Some(key.to_owned())),
+        near_duplicate_of: Set(earliest),
+        lint_errors: Set(row.lint_errors),
+        ..Default::default()
+    })
+    .await?;
+    replace_bands(txn, saved.id, &bands).await?;
     Ok((saved, possible))
 }
 
