@@ -234,7 +234,6 @@ pub async fn create(
             Err(error) => tasks::fail(&db, task_id, &ApiError::from(error).to_string()).await,
         };
         state.live_progress.finish(task_id);
-        state.live_progress.finish(task_id);
         if let Err(error) = outcome {
             tracing::error!(task = task_id, %error, "cannot record the import");
         }
