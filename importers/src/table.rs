@@ -86,7 +86,7 @@ pub enum TableError {
     NoSheet(String),
 }
 
-/// Reads `bytes` as `format`; `sheet` picks an XLSX sheet by name (default: the first).
+/// Reads `bytes` as `format`; `sheet` picks an XLSX sheet by name (default: the first whose header names a term or question column).
 pub fn read(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, TableError> {
     match format {
         Format::Xlsx => read_xlsx(bytes, sheet),

@@ -70,7 +70,7 @@ enum Command {
         /// csv, txt, jsonl or xlsx.
         #[arg(long)]
         format: Option<String>,
-        /// The XLSX sheet (default: the first).
+        /// The XLSX sheet (default: the first whose header names a term or question column).
         #[arg(long)]
         sheet: Option<String>,
         /// The risk of rows that name none (any spelling: A.1.f, 宣扬暴力、淫秽色情 …).

@@ -31,7 +31,7 @@ pub struct ImportQuery {
     pub format: Option<String>,
     /// The original file name: names the format, and a mapped file name stem names the risk.
     pub file_name: Option<String>,
-    /// XLSX sheet name (default: the first).
+    /// XLSX sheet name (default: the first whose header names a term or question column).
     pub sheet: Option<String>,
     /// The risk of rows that name none.
     pub risk: Option<String>,

@@ -39,7 +39,7 @@ pub enum ImportKind {
 pub struct ImportOptions {
     pub kind: ImportKind,
     pub format: Format,
-    /// XLSX sheet by name (default: the first).
+    /// XLSX sheet by name (default: the first whose header names a term or question column).
     pub sheet: Option<String>,
     /// The risk of rows that name none.
     pub default_risk: Option<String>,
