@@ -13,7 +13,7 @@ use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
 use super::tasks;
 use crate::domain::status::EntryStatus;
 use crate::evaluation::{QuestionInput, evaluate};
-use crate::store::entities::{evaluation, question, task};
+use crate::store::entities::{evaluation, task};
 
 /// Records an evaluation of published build `number` and its task; [`run`] does the work.
 pub async fn start(
@@ -52,10 +52,7 @@ pub async fn questions(
     db: &DatabaseConnection,
     statuses: &[EntryStatus],
 ) -> Result<Vec<QuestionInput>, DbErr> {
-    Ok(question::Entity::find()
-        .filter(question::Column::Status.is_in(statuses.iter().copied()))
-        .order_by_asc(question::Column::Id)
-        .all(db)
+    Ok(super::questions::with_status(db, statuses)
         .await?
         .into_iter()
         .map(|q| QuestionInput {

@@ -10,7 +10,7 @@ use crate::coverage::rules::{
 };
 use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::export::{KeywordRow, QuestionRow};
-use crate::store::entities::{keyword, question};
+use crate::store::entities::keyword;
 use crate::taxonomy::Taxonomy;
 
 /// Keywords whose status is in `statuses`, in id order.
@@ -75,10 +75,7 @@ pub async fn questions(
     db: &DatabaseConnection,
     statuses: &[EntryStatus],
 ) -> Result<Vec<QuestionRow>, DbErr> {
-    Ok(question::Entity::find()
-        .filter(question::Column::Status.is_in(statuses.iter().copied()))
-        .order_by_asc(question::Column::Id)
-        .all(db)
+    Ok(super::questions::with_status(db, statuses)
         .await?
         .into_iter()
         .map(|q| QuestionRow {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -159,6 +159,18 @@ pub(crate) async fn insert(
     .await?;
     replace_bands(txn, saved.id, &bands).await?;
     Ok((saved, possible))
+}
+
+/// Questions whose status is in `statuses`, in id order: what exports and evaluations read.
+pub async fn with_status(
+    db: &DatabaseConnection,
+    statuses: &[EntryStatus],
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Status.is_in(statuses.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
 }
 
 /// Live questions (other than `except`) whose words are at least the threshold similar to
