@@ -63,34 +63,8 @@ enum Command {
     Import {
         #[command(flatten)]
         settings: Settings,
-        /// The file; its extension names the format unless --format does.
-        file: std::path::PathBuf,
-        #[arg(long, value_enum, default_value_t = ImportKindArg::Keyword)]
-        kind: ImportKindArg,
-        /// csv, txt, jsonl or xlsx.
-        #[arg(long)]
-        format: Option<String>,
-        /// The XLSX sheet (default: the first whose header names a term or question column).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// The risk of rows that name none (any spelling: A.1.f, 宣扬暴力、淫秽色情 …).
-        #[arg(long)]
-        risk: Option<String>,
-        /// A TOML file of labels to risk codes, e.g. `"色情词库" = "A.1.f"`; applies to cells
-        /// and to the file name.
-        #[arg(long)]
-        map: Option<std::path::PathBuf>,
-        /// The kind of question rows that do not say.
-        #[arg(long, default_value = "generation")]
-        question_kind: String,
-        /// Status of the imported entries: draft or approved.
-        #[arg(long, default_value = "draft")]
-        status: String,
-        #[arg(long)]
-        dry_run: bool,
-        /// Write the full row-by-row report (JSON) here.
-        #[arg(long)]
-        report: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        request: ImportRequest,
     },
     /// Write an export: keywords.xlsx, keywords.csv, questions.xlsx or questions.csv.
     Export {
@@ -128,33 +102,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
-        Command::Import {
-            settings,
-            file,
-            kind,
-            format,
-            sheet,
-            risk,
-            map,
-            question_kind,
-            status,
-            dry_run,
-            report,
-        } => {
-            let request = ImportRequest {
-                file,
-                kind,
-                format,
-                sheet,
-                risk,
-                map,
-                question_kind,
-                status,
-                dry_run,
-                report,
-            };
-            exit_code(import(&settings, request).await)
-        }
+        Command::Import { settings, request } => exit_code(import(&settings, request).await),
         Command::Export {
             settings,
             file,
@@ -240,16 +188,35 @@ async fn coverage(
 }
 
 /// The `import` subcommand's arguments.
+#[derive(clap::Args)]
 struct ImportRequest {
+    /// The file; its extension names the format unless --format does.
     file: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = ImportKindArg::Keyword)]
     kind: ImportKindArg,
+    /// csv, txt, jsonl or xlsx.
+    #[arg(long)]
     format: Option<String>,
+    /// The XLSX sheet (default: the first whose header names a term or question column).
+    #[arg(long)]
     sheet: Option<String>,
+    /// The risk of rows that name none (any spelling: A.1.f, 宣扬暴力、淫秽色情 …).
+    #[arg(long)]
     risk: Option<String>,
+    /// A TOML file of labels to risk codes, e.g. `"色情词库" = "A.1.f"`; applies to cells
+    /// and to the file name.
+    #[arg(long)]
     map: Option<std::path::PathBuf>,
+    /// The kind of question rows that do not say.
+    #[arg(long, default_value = "generation")]
     question_kind: String,
+    /// Status of the imported entries: draft or approved.
+    #[arg(long, default_value = "draft")]
     status: String,
+    #[arg(long)]
     dry_run: bool,
+    /// Write the full row-by-row report (JSON) here.
+    #[arg(long)]
     report: Option<std::path::PathBuf>,
 }
 
