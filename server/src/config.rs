@@ -36,6 +36,11 @@ impl Settings {
         self.data_dir.join("rule-profiles")
     }
 
+    /// The search index: a cache of the database, rebuilt when missing.
+    pub fn search_index_dir(&self) -> PathBuf {
+        self.data_dir.join("search-index")
+    }
+
     /// The database URL in force: the configured one, or `<data_dir>/lexset.db`.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {

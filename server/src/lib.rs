@@ -15,6 +15,8 @@ pub mod export;
 pub mod fold;
 pub mod http;
 pub mod lint;
+pub mod search;
+pub mod segmentation;
 pub mod services;
 pub mod startup;
 pub mod store;

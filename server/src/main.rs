@@ -82,6 +82,10 @@ enum Command {
         #[arg(long)]
         build: Option<i64>,
     },
+    /// Rebuild the search index from the database (stop `lexset serve` on this data directory
+    /// first: the index has one writer). The server also checks the index at start and
+    /// rebuilds it when stale, so this is rarely needed.
+    Reindex(Settings),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -102,6 +106,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
+        Command::Reindex(settings) => exit_code(reindex(&settings).await),
         Command::Import { settings, request } => exit_code(import(&settings, request).await),
         Command::Export {
             settings,
@@ -143,6 +148,20 @@ fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::Ex
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn reindex(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let (db, dedup) = startup::open_store(settings).await?;
+    let started = std::time::Instant::now();
+    let directory = settings.search_index_dir();
+    let entries =
+        lexset::services::search::Indexer::reindex(&db, &directory, dedup.profile).await?;
+    println!(
+        "indexed {entries} entries into {} in {:.2} s",
+        directory.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
 
@@ -19,6 +19,7 @@ use crate::lint::{LintConfig, LintConfigError};
 use crate::services;
 use crate::services::builds::FilterCache;
 use crate::services::refold::{self, RefoldReport};
+use crate::services::search::{self as search_sync, Indexer, KeepingInStep, StartCheck, SyncError};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
 
@@ -40,6 +41,8 @@ pub enum StartupError {
     NearDuplicates(String),
     #[error(transparent)]
     Lints(#[from] LintConfigError),
+    #[error("cannot bring the search index in step: {0}")]
+    Search(#[from] SyncError),
     #[error("cannot recover interrupted builds: {0}")]
     Builds(String),
     #[error("cannot listen on {bind}: {source}")]
@@ -111,10 +114,32 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     })
 }
 
+/// Opens the search index in the data directory and brings it in step with the database.
+pub async fn open_search_index(
+    settings: &Settings,
+    state: &AppState,
+) -> Result<Indexer, StartupError> {
+    let started = std::time::Instant::now();
+    let directory = settings.search_index_dir();
+    let (indexer, check) =
+        Indexer::open(&state.db, &directory, state.dedup.profile.clone()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    match check {
+        StartCheck::InStep { replayed } => {
+            tracing::info!(replayed, seconds, "search index in step with the database");
+        }
+        StartCheck::Rebuilt { reason, entries } => {
+            tracing::info!(%reason, entries, seconds, "search index rebuilt");
+        }
+    }
+    Ok(indexer)
+}
+
 /// A built, not yet running, lexset server.
 pub struct Application {
     port: u16,
     server: Server,
+    indexing: KeepingInStep,
 }
 
 impl Application {
@@ -124,6 +149,9 @@ impl Application {
         crate::services::builds::recover(&state.db, &state.builds_dir)
             .await
             .map_err(|e| StartupError::Builds(e.to_string()))?;
+        let indexer = open_search_index(settings, &state).await?;
+        let search = web::Data::from(indexer.index());
+        let indexing = search_sync::keep_in_step(indexer, state.db.clone());
         let state = web::Data::new(state);
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -135,12 +163,17 @@ impl Application {
             App::new()
                 .wrap(Logger::default())
                 .app_data(state.clone())
+                .app_data(search.clone())
                 .configure(http::configure)
         })
         .listen(listener)
         .map_err(bind_error)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            indexing,
+        })
     }
 
     /// The port the server listens on (useful with port 0).
@@ -148,7 +181,15 @@ impl Application {
         self.port
     }
 
+    /// Stops the server when asked (e.g. `handle().stop(true)`); `run_until_stopped` then
+    /// returns once the search indexer has released the index.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.indexing.stop().await;
+        result
     }
 }

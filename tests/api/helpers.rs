@@ -12,6 +12,8 @@ pub struct TestApp {
     /// The database URL when it is not the data directory's SQLite file.
     pub database_url: Option<String>,
     data_dir: tempfile::TempDir,
+    server: actix_web::dev::ServerHandle,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestApp {
@@ -46,12 +48,15 @@ impl TestApp {
             .await
             .expect("the application builds");
         let address = format!("http://127.0.0.1:{}", application.port());
-        tokio::spawn(application.run_until_stopped());
+        let server = application.handle();
+        let running = tokio::spawn(application.run_until_stopped());
         TestApp {
             address,
             client: reqwest::Client::new(),
             database_url,
             data_dir,
+            server,
+            running,
         }
     }
 
@@ -60,8 +65,14 @@ impl TestApp {
         self.data_dir.path()
     }
 
-    /// Hands over the data directory and database, e.g. to start another server on them.
-    pub fn into_parts(self) -> (tempfile::TempDir, Option<String>) {
+    /// Stops the server (and its search indexer) and hands over the data directory and
+    /// database, e.g. to start another server on them.
+    pub async fn stop(self) -> (tempfile::TempDir, Option<String>) {
+        self.server.stop(true).await;
+        self.running
+            .await
+            .expect("the server task ends")
+            .expect("the server stops cleanly");
         (self.data_dir, self.database_url)
     }
 

@@ -14,4 +14,5 @@ mod imports;
 mod keywords;
 mod lints;
 mod questions;
+mod search;
 mod taxonomy;

@@ -54,7 +54,7 @@ async fn aspects_are_the_13_of_section_8_3() {
 async fn a_restart_reloads_the_seeds_without_touching_entries() {
     let app = TestApp::spawn().await;
     let keyword = app.create_keyword("词", "A.1.a").await;
-    let (data_dir, database_url) = app.into_parts();
+    let (data_dir, database_url) = app.stop().await;
     let restarted = TestApp::spawn_configured(data_dir, |settings| {
         settings.database_url = database_url;
     })

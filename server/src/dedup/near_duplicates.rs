@@ -8,14 +8,13 @@
 //! question, so a new question finds its candidates with one indexed query.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
 
-use jieba_rs::Jieba;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::keys::question_letters;
 use crate::fold::FoldProfile;
+use crate::segmentation::jieba;
 
 const CONFIG_TOML: &str = include_str!("../../../seeds/near-duplicates.toml");
 const HASHES: usize = 100;
@@ -49,11 +48,6 @@ pub fn check_threshold(threshold: f64) -> Result<f64, String> {
             "a similarity threshold must be above 0 and at most 1, not {threshold}"
         ))
     }
-}
-
-fn jieba() -> &'static Jieba {
-    static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
 }
 
 /// The set of words a question is compared by.

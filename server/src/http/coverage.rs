@@ -33,18 +33,12 @@ pub fn parse_statuses(raw: Option<&str>) -> Result<Vec<EntryStatus>, FieldError>
     let Some(raw) = raw else {
         return Ok(vec![EntryStatus::Approved]);
     };
-    let mut statuses = Vec::new();
-    for name in raw.split(',').map(str::trim) {
-        let status = EntryStatus::parse(name)?;
-        if status == EntryStatus::Retired {
-            return Err(FieldError::new(
-                "status",
-                "retired entries never count toward coverage",
-            ));
-        }
-        if !statuses.contains(&status) {
-            statuses.push(status);
-        }
+    let statuses = super::request_fields::statuses(raw)?;
+    if statuses.contains(&EntryStatus::Retired) {
+        return Err(FieldError::new(
+            "status",
+            "retired entries never count toward coverage",
+        ));
     }
     Ok(statuses)
 }

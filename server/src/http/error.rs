@@ -209,6 +209,7 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::Invalid(field_error) => field_error.into(),
             ServiceError::Database(db_error) => Self::internal(&db_error),
+            ServiceError::Search(search_error) => Self::internal(&search_error),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod questions;
 pub mod reports;
 pub mod request_fields;
 pub mod revisions;
+pub mod search;
 pub mod taxonomy;
 
 use std::path::PathBuf;
@@ -121,6 +122,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )
+        .service(resource("/v1/questions/{id}/similar").route(web::get().to(search::similar)))
+        .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")
                 .route(web::get().to(builds::list))

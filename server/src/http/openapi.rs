@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use super::{
     builds, coverage, evaluations, exports, health, imports, keywords, lints, questions, reports,
-    taxonomy,
+    search, taxonomy,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::update,
         questions::retire,
         questions::revisions,
+        search::search,
+        search::similar,
         builds::create,
         builds::list,
         builds::latest,
@@ -61,6 +63,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
     tags(
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
+        (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
         (name = "imports", description = "Files as people have them: CSV (UTF-8, BOM, UTF-16, GBK), XLSX, TXT, JSONL"),

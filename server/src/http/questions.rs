@@ -11,7 +11,7 @@ use super::entries::{self, EntryView, change_context, created_response, entry_re
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
-use super::request_fields::{edit_optional, edit_required, nullable, optional, required};
+use super::request_fields::{edit_optional, edit_required, flag, nullable, optional, required};
 use super::revisions::{RetireRequest, RevisionList};
 use crate::domain::field_error::FieldError;
 use crate::domain::question::{
@@ -140,17 +140,6 @@ pub struct QuestionListQuery {
     pub cursor: Option<String>,
 }
 
-fn parse_flag(field: &'static str, raw: &str) -> Result<bool, FieldError> {
-    match raw {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(FieldError::new(
-            field,
-            format!("`{field}` must be `true` or `false`, not `{raw}`"),
-        )),
-    }
-}
-
 impl QuestionListQuery {
     fn parse(self, taxonomy: &Taxonomy) -> Result<(QuestionFilter, PageRequest), FieldError> {
         let filter = QuestionFilter {
@@ -158,7 +147,7 @@ impl QuestionListQuery {
             risk: optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             aspect: optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?,
             status: optional(self.status, EntryStatus::parse)?,
-            high_risk: optional(self.high_risk, |raw| parse_flag("high_risk", raw))?,
+            high_risk: optional(self.high_risk, |raw| flag("high_risk", raw))?,
             prefix: optional(self.prefix, |raw| {
                 parse_bounded("prefix", raw, QuestionText::MAX_CHARS, Lines::Multi)
             })?,

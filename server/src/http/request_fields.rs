@@ -6,6 +6,7 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::field_error::FieldError;
+use crate::domain::status::EntryStatus;
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -31,6 +32,30 @@ pub fn optional<T>(
     parse: impl FnOnce(&str) -> Result<T, FieldError>,
 ) -> Result<Option<T>, FieldError> {
     raw.as_deref().map(parse).transpose()
+}
+
+/// Parses a comma-separated list of statuses, each once, in the order given.
+pub fn statuses(raw: &str) -> Result<Vec<EntryStatus>, FieldError> {
+    let mut statuses = Vec::new();
+    for name in raw.split(',').map(str::trim) {
+        let status = EntryStatus::parse(name)?;
+        if !statuses.contains(&status) {
+            statuses.push(status);
+        }
+    }
+    Ok(statuses)
+}
+
+/// Parses a `true` / `false` parameter.
+pub fn flag(field: &'static str, raw: &str) -> Result<bool, FieldError> {
+    match raw {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(FieldError::new(
+            field,
+            format!("`{field}` must be `true` or `false`, not `{raw}`"),
+        )),
+    }
 }
 
 /// Parses an edit of a required field: absent leaves it alone, `null` is refused.

@@ -12,6 +12,7 @@ pub mod questions;
 pub mod refold;
 pub mod reports;
 pub mod revisions;
+pub mod search;
 pub mod tasks;
 pub mod taxonomy;
 pub mod versioned_change;
@@ -54,4 +55,6 @@ pub enum ServiceError {
     Invalid(#[from] FieldError),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
 }
