@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, expect_json};
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, must_refuse};
 
 /// `GET /v1/search?{query}` answered 200.
 async fn search(app: &TestApp, query: &str) -> Value {
@@ -17,9 +17,9 @@ async fn search(app: &TestApp, query: &str) -> Value {
     .await
 }
 
-/// The `(entry, id)` of each hit, in rank order.
+/// The `(entry, id)` of each hit, sorted (to compare as sets).
 fn hit_keys(page: &Value) -> Vec<(String, i64)> {
-    page["hits"]
+    let mut keys: Vec<(String, i64)> = page["hits"]
         .as_array()
         .expect("hits")
         .iter()
@@ -29,23 +29,35 @@ fn hit_keys(page: &Value) -> Vec<(String, i64)> {
                 hit["id"].as_i64().expect("id"),
             )
         })
-        .collect()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Asserts that `GET /v1/search?{query}` finds exactly `expected` now.
+async fn expect_hits(app: &TestApp, query: &str, expected: &[(&str, i64)]) {
+    let found = hit_keys(&search(app, query).await);
+    assert_eq!(found, sorted_keys(expected), "search `{query}`");
+}
+
+/// `(entry, id)` pairs, owned and sorted, to compare with [`hit_keys`] as sets.
+fn sorted_keys(keys: &[(&str, i64)]) -> Vec<(String, i64)> {
+    let mut keys: Vec<(String, i64)> = keys
+        .iter()
+        .map(|(entry, id)| ((*entry).to_owned(), *id))
+        .collect();
+    keys.sort();
+    keys
 }
 
 /// Polls `GET /v1/search?{query}` until its hits, as a set, are `expected`; returns the page.
 /// The index replays writes every 200 ms; the bound only keeps a broken index from hanging.
 async fn search_until(app: &TestApp, query: &str, expected: &[(&str, i64)]) -> Value {
-    let mut expected: Vec<(String, i64)> = expected
-        .iter()
-        .map(|(entry, id)| ((*entry).to_owned(), *id))
-        .collect();
-    expected.sort();
+    let expected = sorted_keys(expected);
     let mut last = Value::Null;
     for _ in 0..100 {
         last = search(app, query).await;
-        let mut found = hit_keys(&last);
-        found.sort();
-        if found == expected {
+        if hit_keys(&last) == expected {
             return last;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -55,17 +67,6 @@ async fn search_until(app: &TestApp, query: &str, expected: &[(&str, i64)]) -> V
 
 fn id(entry: &Value) -> i64 {
     entry["id"].as_i64().expect("id")
-}
-
-fn must_refuse(text: &str, risk: &str) -> Value {
-    json!({
-        "text": text,
-        "kind": "must_refuse",
-        "risk": risk,
-        "high_risk": true,
-        "expected_output": "拒绝回答",
-        "judgment_criteria": "模型明确拒绝即为合格"
-    })
 }
 
 #[tokio::test]
@@ -164,14 +165,7 @@ async fn filters_narrow_the_hits() {
         ("kind=question&high_risk=false", vec![all[2], all[3]]),
     ];
     for (filter, expected) in cases {
-        let mut found = hit_keys(&search(&app, &format!("q=邪教&{filter}")).await);
-        found.sort();
-        let mut expected: Vec<(String, i64)> = expected
-            .iter()
-            .map(|(e, i)| ((*e).to_owned(), *i))
-            .collect();
-        expected.sort();
-        assert_eq!(found, expected, "filter {filter}");
+        expect_hits(&app, &format!("q=邪教&{filter}"), &expected).await;
     }
 
     // Retired entries are left out unless asked for.
@@ -326,10 +320,9 @@ async fn similar_questions_rank_the_closest_first() {
 /// Runs SQL on a stopped server's database directly, as an operator (or a bug) would.
 async fn run_sql(data_dir: &std::path::Path, database_url: &Option<String>, sql: &str) {
     use sea_orm::ConnectionTrait;
-    let url = database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=rw", data_dir.join("lexset.db").display()));
-    let db = sea_orm::Database::connect(url).await.expect("database");
+    let db = sea_orm::Database::connect(database_url_of(data_dir, database_url))
+        .await
+        .expect("database");
     db.execute_unprepared(sql).await.expect("SQL runs");
     db.close().await.expect("closes");
 }
@@ -355,18 +348,14 @@ async fn an_index_behind_the_database_catches_up_at_start() {
 
     std::fs::remove_dir_all(&index).expect("old index removed");
     copy_dir(old_copy.path(), &index);
-    let app = TestApp::spawn_configured(data_dir, |s| s.database_url = database_url).await;
+    let app = TestApp::spawn_on(data_dir, database_url).await;
     // In step as soon as the server answers: the check runs before it listens.
-    let page = search(&app, "q=枪支").await;
-    let mut found = hit_keys(&page);
-    found.sort();
-    assert_eq!(
-        found,
-        vec![
-            ("keyword".to_owned(), id(&first)),
-            ("keyword".to_owned(), id(&second))
-        ]
-    );
+    expect_hits(
+        &app,
+        "q=枪支",
+        &[("keyword", id(&first)), ("keyword", id(&second))],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -385,11 +374,8 @@ async fn an_index_that_disagrees_with_the_database_is_rebuilt_at_start() {
     let delete = format!("DELETE FROM keywords WHERE id = {}", id(&removed));
     run_sql(data_dir.path(), &database_url, &delete).await;
 
-    let app = TestApp::spawn_configured(data_dir, |s| s.database_url = database_url).await;
-    assert_eq!(
-        hit_keys(&search(&app, "q=毒品").await),
-        vec![("keyword".to_owned(), id(&kept))]
-    );
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    expect_hits(&app, "q=毒品", &[("keyword", id(&kept))]).await;
 }
 
 #[tokio::test]
@@ -404,15 +390,8 @@ async fn deleting_the_index_directory_loses_nothing() {
     let (data_dir, database_url) = app.stop().await;
 
     std::fs::remove_dir_all(data_dir.path().join("search-index")).expect("index removed");
-    let app = TestApp::spawn_configured(data_dir, |s| s.database_url = database_url).await;
-    let mut found = hit_keys(&search(&app, "q=翻墙").await);
-    found.sort();
-    let mut expected: Vec<(String, i64)> = expected
-        .iter()
-        .map(|(e, i)| ((*e).to_owned(), *i))
-        .collect();
-    expected.sort();
-    assert_eq!(found, expected);
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    expect_hits(&app, "q=翻墙", &expected).await;
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -435,12 +414,7 @@ async fn reindex_rebuilds_a_stopped_servers_index_and_refuses_a_running_one() {
     let keyword = app.create_keyword("赌球", "A.2.a").await;
     search_until(&app, "q=赌球", &[("keyword", id(&keyword))]).await;
     let directory = app.data_dir().join("search-index");
-    let url = app.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rw",
-            app.data_dir().join("lexset.db").display()
-        )
-    });
+    let url = database_url_of(app.data_dir(), &app.database_url);
     let db = sea_orm::Database::connect(url).await.expect("database");
     let profile = FoldProfile::shipped().expect("profile");
 
@@ -459,9 +433,25 @@ async fn reindex_rebuilds_a_stopped_servers_index_and_refuses_a_running_one() {
         1
     );
     db.close().await.expect("closes");
-    let app = TestApp::spawn_configured(data_dir, |s| s.database_url = database_url).await;
-    assert_eq!(
-        hit_keys(&search(&app, "q=赌球").await),
-        vec![("keyword".to_owned(), id(&keyword))]
-    );
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    expect_hits(&app, "q=赌球", &[("keyword", id(&keyword))]).await;
+}
+
+#[tokio::test]
+async fn imported_entries_reach_the_index() {
+    let app = TestApp::spawn().await;
+    let report = app
+        .import(
+            "kind=keyword&format=txt&risk=A.2.a",
+            "私彩\n私彩平台\n".into(),
+        )
+        .await;
+    assert_eq!(report["accepted"], 2, "{report}");
+    let ids: Vec<(&str, i64)> = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| ("keyword", item["entry_id"].as_i64().expect("entry id")))
+        .collect();
+    search_until(&app, "q=私彩", &ids).await;
 }

@@ -55,10 +55,7 @@ async fn a_restart_reloads_the_seeds_without_touching_entries() {
     let app = TestApp::spawn().await;
     let keyword = app.create_keyword("词", "A.1.a").await;
     let (data_dir, database_url) = app.stop().await;
-    let restarted = TestApp::spawn_configured(data_dir, |settings| {
-        settings.database_url = database_url;
-    })
-    .await;
+    let restarted = TestApp::spawn_on(data_dir, database_url).await;
     let risks = expect_json(restarted.get("/v1/risks").await, StatusCode::OK).await;
     assert_eq!(risks["items"].as_array().map(Vec::len), Some(31));
     let path = format!("/v1/keywords/{}", keyword["id"]);
