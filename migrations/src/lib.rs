@@ -11,6 +11,7 @@ mod m0002_dedup;
 mod m0003_coverage;
 mod m0004_builds;
 mod m0005_evaluations;
+mod m0006_replicas;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_coverage::Migration),
             Box::new(m0004_builds::Migration),
             Box::new(m0005_evaluations::Migration),
+            Box::new(m0006_replicas::Migration),
         ]
     }
 }

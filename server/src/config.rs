@@ -28,6 +28,10 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub disabled_lints: Vec<String>,
+    /// This replica's name in task leases; default `<host name>:<data dir>`. Replicas sharing
+    /// a database need distinct, stable names.
+    #[arg(long, env = "LEXSET_REPLICA_ID")]
+    pub replica_id: Option<String>,
 }
 
 impl Settings {
@@ -65,6 +69,7 @@ mod tests {
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
             max_upload_bytes: 1024,
+            replica_id: None,
         };
         assert_eq!(
             settings.database_url(),

@@ -349,11 +349,7 @@ async fn evaluate(
         )?),
         None => None,
     };
-    builds::published(&db, build).await?;
-    let bytes = std::fs::read(builds::artifact_path(
-        &settings.data_dir.join("builds"),
-        build,
-    ))?;
+    let bytes = builds::artifact(&db, build).await?;
     let filter = lexset_filter::Filter::load(&bytes)?;
     let questions = evaluations::questions(&db, &statuses).await?;
     let report = lexset::evaluation::evaluate(build, &filter, &questions, corpus.as_deref());

@@ -17,9 +17,11 @@ use crate::fold::profile::ProfileError;
 use crate::http::{self, AppState};
 use crate::lint::{LintConfig, LintConfigError};
 use crate::services;
-use crate::services::builds::FilterCache;
+use crate::services::builds::{self, FilterCache};
+use crate::services::leases::{self, Replica};
+use crate::services::periodic::Periodic;
 use crate::services::refold::{self, RefoldReport};
-use crate::services::search::{self as search_sync, Indexer, KeepingInStep, StartCheck, SyncError};
+use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
 
@@ -43,8 +45,10 @@ pub enum StartupError {
     Lints(#[from] LintConfigError),
     #[error("cannot bring the search index in step: {0}")]
     Search(#[from] SyncError),
-    #[error("cannot recover interrupted builds: {0}")]
+    #[error("cannot recover tasks and builds: {0}")]
     Builds(String),
+    #[error("{0}")]
+    Replica(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -107,7 +111,8 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         dedup: Arc::new(dedup),
         lints: Arc::new(lints),
         rule_profiles_dir: settings.rule_profiles_dir(),
-        builds_dir: settings.data_dir.join("builds"),
+        replica: Replica::new(settings.replica_id.as_deref(), &settings.data_dir)
+            .map_err(|e| StartupError::Replica(format!("--replica-id: {e}")))?,
         filters: Arc::new(FilterCache::default()),
         max_upload_bytes: settings.max_upload_bytes,
         live_progress: Arc::default(),
@@ -135,20 +140,37 @@ pub async fn open_search_index(
     Ok(indexer)
 }
 
+/// Fails the tasks (with their builds and evaluations) that died with this replica's previous
+/// process or with another replica, and moves artefact files of older versions into the
+/// database.
+async fn recover(settings: &Settings, state: &AppState) -> Result<(), StartupError> {
+    let failed = leases::recover_at_start(&state.db, &state.replica).await?;
+    if failed > 0 {
+        tracing::warn!(failed, "failed tasks that a stopped process was running");
+    }
+    let adopted = builds::adopt_artifact_files(&state.db, &settings.data_dir.join("builds"))
+        .await
+        .map_err(|e| StartupError::Builds(e.to_string()))?;
+    if adopted > 0 {
+        tracing::info!(adopted, "moved build artefact files into the database");
+    }
+    Ok(())
+}
+
 /// A built, not yet running, lexset server.
 pub struct Application {
     port: u16,
     server: Server,
-    indexing: KeepingInStep,
+    indexing: Periodic,
+    leasing: Periodic,
 }
 
 impl Application {
     /// Opens (and migrates) the database, loads the seeds and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let state = app_state(settings).await?;
-        crate::services::builds::recover(&state.db, &state.builds_dir)
-            .await
-            .map_err(|e| StartupError::Builds(e.to_string()))?;
+        recover(settings, &state).await?;
+        let leasing = leases::keep_leases(state.db.clone(), state.replica.clone());
         let indexer = open_search_index(settings, &state).await?;
         let search = web::Data::from(indexer.index());
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
@@ -173,6 +195,7 @@ impl Application {
             port,
             server,
             indexing,
+            leasing,
         })
     }
 
@@ -190,6 +213,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.indexing.stop().await;
+        self.leasing.stop().await;
         result
     }
 }

@@ -41,6 +41,7 @@ impl TestApp {
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
             max_upload_bytes: 64 * 1024 * 1024,
+            replica_id: None,
         };
         configure(&mut settings);
         let database_url = settings.database_url.clone();

@@ -14,5 +14,6 @@ mod imports;
 mod keywords;
 mod lints;
 mod questions;
+mod replicas;
 mod search;
 mod taxonomy;

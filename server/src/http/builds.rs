@@ -240,8 +240,7 @@ pub async fn artifact(
             .insert_header(cache)
             .finish());
     }
-    let bytes = std::fs::read(builds::artifact_path(&state.builds_dir, build.number))
-        .map_err(BuildError::from)?;
+    let bytes = builds::artifact(&state.db, build.number).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header(header::ETag(etag))

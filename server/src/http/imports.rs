@@ -198,7 +198,7 @@ pub async fn create(
         return Err(FieldError::new("file", "the request body (the file) is empty").into());
     }
     // The number of rows is known once the file is read; the task's total follows then.
-    let task = tasks::create(&state.db, "import", actor.0.as_str(), 0).await?;
+    let task = tasks::create(&state.db, "import", actor.0.as_str(), 0, &state.replica).await?;
     let task_id = task.id;
     let state = state.clone();
     let actor: Actor = actor.0;

@@ -36,6 +36,7 @@ use crate::dedup::Dedup;
 use crate::lint::LintConfig;
 use crate::services::Checks;
 use crate::services::builds::{BuildEnvironment, FilterCache};
+use crate::services::leases::Replica;
 use crate::services::tasks::LiveProgress;
 use crate::taxonomy::Taxonomy;
 
@@ -48,8 +49,8 @@ pub struct AppState {
     pub lints: Arc<LintConfig>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
-    /// Where build artefacts are published.
-    pub builds_dir: PathBuf,
+    /// The name this process runs tasks under.
+    pub replica: Replica,
     pub filters: Arc<FilterCache>,
     /// The largest file `POST /v1/imports` accepts.
     pub max_upload_bytes: usize,
@@ -72,7 +73,7 @@ impl AppState {
             db: self.db.clone(),
             dedup: self.dedup.clone(),
             taxonomy: self.taxonomy.clone(),
-            builds_dir: self.builds_dir.clone(),
+            replica: self.replica.clone(),
             rule_profiles_dir: self.rule_profiles_dir.clone(),
         }
     }

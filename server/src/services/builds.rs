@@ -1,13 +1,13 @@
 //! Builds: snapshot the approved lexicon, compile it into an artefact (see `lexset-filter`),
 //! publish it under the next number.
 //!
-//! The number comes from the `builds` table's auto-increment key, so concurrent requests get
-//! distinct, increasing numbers. A build runs as a task: its row is `compiling` until the
-//! artefact has been written to a temporary file, synced and renamed into place, and only then
-//! `published` — a crash never leaves a half artefact under a published number.
+//! The number comes from the `builds` table's auto-increment key, so concurrent requests — on
+//! any replica — get distinct, increasing numbers. A build runs as a task: its row is
+//! `compiling` until one transaction stores the artefact bytes in `build_artifacts` and marks
+//! it `published`, so a crash never leaves a half artefact under a published number, and every
+//! replica serves every build.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -23,12 +23,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::coverage;
+use super::leases::Replica;
 use super::tasks;
 use crate::coverage::rules::DEFAULT_PROFILE;
 use crate::dedup::Dedup;
 use crate::dedup::keys::all_of_parts;
 use crate::domain::status::{EntryStatus, KeywordKind};
-use crate::store::entities::{build, keyword};
+use crate::store::entities::{build, build_artifact, keyword};
 use crate::taxonomy::Taxonomy;
 
 /// The stages a build task reports, in order.
@@ -40,8 +41,9 @@ pub struct BuildEnvironment {
     pub db: DatabaseConnection,
     pub dedup: Arc<Dedup>,
     pub taxonomy: Arc<Taxonomy>,
-    pub builds_dir: PathBuf,
     pub rule_profiles_dir: PathBuf,
+    /// Who runs the build tasks.
+    pub replica: Replica,
 }
 
 /// Loaded artefacts by build number (artefacts never change once published); keeps the
@@ -65,13 +67,10 @@ pub enum BuildError {
     Artifact(#[from] ArtifactError),
     #[error("artefact file: {0}")]
     Io(#[from] std::io::Error),
+    #[error("build {0} is published but its artefact is missing")]
+    ArtifactMissing(i64),
     #[error("{0}")]
     Other(String),
-}
-
-/// The file of build `number`.
-pub fn artifact_path(dir: &Path, number: i64) -> PathBuf {
-    dir.join(format!("build-{number}.lexset"))
 }
 
 /// Records a new build and its task; [`run`] then does the work.
@@ -80,7 +79,7 @@ pub async fn start(
     actor: &str,
 ) -> Result<(build::Model, crate::store::entities::task::Model), DbErr> {
     let txn = env.db.begin().await?;
-    let task = tasks::create(&txn, "build", actor, STAGES.len() as i32).await?;
+    let task = tasks::create(&txn, "build", actor, STAGES.len() as i32, &env.replica).await?;
     let build = build::ActiveModel {
         status: Set("compiling".to_owned()),
         task_id: Set(task.id),
@@ -103,7 +102,7 @@ pub async fn start(
 }
 
 /// Compiles and publishes build `number`, reporting progress on `task_id`. On failure marks
-/// both failed; no file stays under the number, and a build once published stays published.
+/// both failed; a build once published stays published.
 pub async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
     let outcome = compile_and_publish(&env, number, task_id).await;
     if let Err(error) = outcome {
@@ -181,63 +180,70 @@ async fn compile_and_publish(
 
     tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
     let sha256 = sha256_hex(&bytes);
-    write_atomically(&env.builds_dir, number, &bytes)?;
+    let size = bytes.len();
     let published = async {
         let txn = env.db.begin().await?;
+        build_artifact::ActiveModel {
+            build_number: Set(number),
+            bytes: Set(bytes),
+        }
+        .insert(&txn)
+        .await?;
         build::Entity::update_many()
             .col_expr(build::Column::Status, "published".into())
             .col_expr(build::Column::PublishedAt, Utc::now().into())
             .col_expr(build::Column::Sha256, sha256.clone().into())
-            .col_expr(build::Column::Size, (bytes.len() as i64).into())
+            .col_expr(build::Column::Size, (size as i64).into())
             .col_expr(build::Column::Counts, counts.to_string().into())
             .col_expr(build::Column::Coverage, coverage_json.into())
             .filter(build::Column::Number.eq(number))
             .exec(&txn)
             .await?;
-        let result = serde_json::json!({ "build": number, "sha256": sha256, "size": bytes.len() });
+        let result = serde_json::json!({ "build": number, "sha256": sha256, "size": size });
         tasks::succeed(&txn, task_id, &result).await?;
         txn.commit().await
     };
-    if let Err(error) = published.await {
-        // Not published: no file may stay under the number.
-        let _ = std::fs::remove_file(artifact_path(&env.builds_dir, number));
-        return Err(error.into());
-    }
-    Ok(())
+    Ok(published.await?)
 }
 
-/// After a restart: builds and tasks that were running can never finish; mark them failed
-/// and remove half-written temporary files. (A single-process service: with several replicas
-/// sharing a database this belongs to a lease, see issue on replicas.)
-pub async fn recover(db: &DatabaseConnection, builds_dir: &Path) -> Result<(), BuildError> {
-    let interrupted = "interrupted by a restart of the service";
-    build::Entity::update_many()
-        .col_expr(build::Column::Status, "failed".into())
-        .col_expr(build::Column::Error, interrupted.into())
-        .filter(build::Column::Status.eq("compiling"))
-        .exec(db)
-        .await?;
-    tasks::fail_unfinished(db, interrupted).await?;
-    crate::store::entities::evaluation::Entity::update_many()
-        .col_expr(
-            crate::store::entities::evaluation::Column::Status,
-            "failed".into(),
-        )
-        .col_expr(
-            crate::store::entities::evaluation::Column::Error,
-            interrupted.into(),
-        )
-        .filter(crate::store::entities::evaluation::Column::Status.eq("running"))
-        .exec(db)
-        .await?;
-    if let Ok(entries) = std::fs::read_dir(builds_dir) {
-        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-            if path.extension().is_some_and(|ext| ext == "tmp") {
-                std::fs::remove_file(&path)?;
-            }
-        }
+/// Moves the artefact files of builds published before artefacts lived in the database
+/// (`<data dir>/builds/build-<n>.lexset`) into `build_artifacts`, checking each against its
+/// recorded SHA-256; a file that does not match is left where it is and reported. Returns how
+/// many were adopted.
+pub async fn adopt_artifact_files(
+    db: &DatabaseConnection,
+    old_dir: &Path,
+) -> Result<usize, BuildError> {
+    if !old_dir.is_dir() {
+        return Ok(0);
     }
-    Ok(())
+    let stored: Vec<i64> = build_artifact::Entity::find()
+        .select_only()
+        .column(build_artifact::Column::BuildNumber)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut adopted = 0;
+    for build in list(db).await? {
+        let path = old_dir.join(format!("build-{}.lexset", build.number));
+        if stored.contains(&build.number) || !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        if build.sha256.as_deref() != Some(sha256_hex(&bytes).as_str()) {
+            tracing::error!(path = %path.display(), "artefact file does not match its build's SHA-256; left alone");
+            continue;
+        }
+        build_artifact::ActiveModel {
+            build_number: Set(build.number),
+            bytes: Set(bytes),
+        }
+        .insert(db)
+        .await?;
+        std::fs::remove_file(&path)?;
+        adopted += 1;
+    }
+    Ok(adopted)
 }
 
 /// Compiles approved keywords (term, kind, risk) into artefact bytes.
@@ -283,17 +289,6 @@ pub fn compile(
     })?)
 }
 
-/// Writes `bytes` to a temporary file, syncs it and renames it into place.
-fn write_atomically(dir: &Path, number: i64, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let final_path = artifact_path(dir, number);
-    let temporary = dir.join(format!(".build-{number}.lexset.tmp"));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, &final_path)
-}
-
 /// Published builds, newest first.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
     build::Entity::find()
@@ -324,13 +319,23 @@ pub async fn published(db: &DatabaseConnection, number: i64) -> Result<build::Mo
     }
 }
 
-/// The loaded artefact of published build `number`, from the cache or the file.
+/// The artefact bytes of published build `number`.
+pub async fn artifact(db: &DatabaseConnection, number: i64) -> Result<Vec<u8>, BuildError> {
+    published(db, number).await?;
+    build_artifact::Entity::find_by_id(number)
+        .one(db)
+        .await?
+        .map(|artifact| artifact.bytes)
+        .ok_or(BuildError::ArtifactMissing(number))
+}
+
+/// The loaded artefact of published build `number`, from this replica's cache or the
+/// database.
 pub async fn filter(
     env: &BuildEnvironment,
     cache: &FilterCache,
     number: i64,
 ) -> Result<Arc<Filter>, BuildError> {
-    published(&env.db, number).await?;
     if let Some(filter) = cache
         .0
         .lock()
@@ -339,10 +344,11 @@ pub async fn filter(
     {
         return Ok(filter.clone());
     }
-    // Reading and validating takes tens of milliseconds: keep it off the async workers.
-    let path = artifact_path(&env.builds_dir, number);
+    let bytes = artifact(&env.db, number).await?;
+    // Validating and building the automaton takes tens of milliseconds: keep it off the async
+    // workers.
     let filter = actix_web::rt::task::spawn_blocking(move || -> Result<Filter, BuildError> {
-        Ok(Filter::load(&std::fs::read(path)?)?)
+        Ok(Filter::load(&bytes)?)
     })
     .await
     .map_err(|e| BuildError::Other(format!("artefact loading: {e}")))??;
@@ -457,44 +463,54 @@ pub fn diff(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
 mod tests {
     use super::*;
     use crate::store::connect_and_migrate;
-    use crate::store::entities::task;
 
-    #[tokio::test]
-    async fn a_restart_fails_interrupted_builds_and_removes_half_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
-        let db = connect_and_migrate(&url).await.unwrap();
-        let task = tasks::create(&db, "build", "tester", 3).await.unwrap();
-        tasks::progress(&db, task.id, "compile", 1).await.unwrap();
+    async fn published_build(db: &DatabaseConnection, sha256: &str) -> build::Model {
+        let replica = Replica::new(Some("tester"), Path::new(".")).unwrap();
+        let task = tasks::create(db, "build", "tester", 3, &replica)
+            .await
+            .unwrap();
         build::ActiveModel {
-            status: Set("compiling".to_owned()),
+            status: Set("published".to_owned()),
             task_id: Set(task.id),
             created_by: Set("tester".to_owned()),
             created_at: Set(Utc::now()),
-            published_at: Set(None),
+            published_at: Set(Some(Utc::now())),
             fold_profile_id: Set("p".to_owned()),
             fold_profile_hash: Set("h".to_owned()),
-            sha256: Set(None),
-            size: Set(None),
+            sha256: Set(Some(sha256.to_owned())),
+            size: Set(Some(4)),
             counts: Set(None),
             coverage: Set(None),
             error: Set(None),
             ..Default::default()
         }
-        .insert(&db)
+        .insert(db)
         .await
-        .unwrap();
-        let builds_dir = dir.path().join("builds");
-        std::fs::create_dir_all(&builds_dir).unwrap();
-        std::fs::write(builds_dir.join(".build-1.lexset.tmp"), b"half").unwrap();
+        .unwrap()
+    }
 
-        recover(&db, &builds_dir).await.unwrap();
+    #[tokio::test]
+    async fn artefact_files_of_older_versions_move_into_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        let db = connect_and_migrate(&url).await.unwrap();
+        let good = published_build(&db, &sha256_hex(b"good")).await;
+        let tampered = published_build(&db, &sha256_hex(b"original")).await;
+        let old_dir = dir.path().join("builds");
+        std::fs::create_dir_all(&old_dir).unwrap();
+        let file = |number: i64| old_dir.join(format!("build-{number}.lexset"));
+        std::fs::write(file(good.number), b"good").unwrap();
+        std::fs::write(file(tampered.number), b"changed").unwrap();
 
-        let build = get(&db, 1).await.unwrap();
-        assert_eq!(build.status, "failed");
-        assert!(build.error.unwrap().contains("restart"));
-        let task: task::Model = tasks::get(&db, task.id).await.unwrap().unwrap();
-        assert_eq!(task.status, "failed");
-        assert!(!builds_dir.join(".build-1.lexset.tmp").exists());
+        assert_eq!(adopt_artifact_files(&db, &old_dir).await.unwrap(), 1);
+        assert_eq!(artifact(&db, good.number).await.unwrap(), b"good");
+        assert!(!file(good.number).exists());
+        assert!(matches!(
+            artifact(&db, tampered.number).await,
+            Err(BuildError::ArtifactMissing(_))
+        ));
+        assert!(file(tampered.number).exists(), "a mismatch is left alone");
+        // Running it again adopts nothing new.
+        assert_eq!(adopt_artifact_files(&db, &old_dir).await.unwrap(), 0);
     }
 }

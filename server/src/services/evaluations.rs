@@ -24,7 +24,7 @@ pub async fn start(
 ) -> Result<(evaluation::Model, task::Model), BuildError> {
     builds::published(&env.db, number).await?;
     let txn = env.db.begin().await?;
-    let task = tasks::create(&txn, "evaluation", actor, 3).await?;
+    let task = tasks::create(&txn, "evaluation", actor, 3, &env.replica).await?;
     let evaluation = evaluation::ActiveModel {
         build_number: Set(number),
         task_id: Set(task.id),

@@ -24,11 +24,10 @@ use sea_orm::{
     QuerySelect,
 };
 use serde::Serialize;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
 use super::ServiceError;
+use super::periodic::{self, Periodic};
 use super::versioned_change::VersionedEntity;
 use crate::dedup::Dedup;
 use crate::dedup::near_duplicates::{jaccard, words};
@@ -302,38 +301,19 @@ async fn count(db: &DatabaseConnection, kind: EntryKind) -> Result<usize, DbErr>
     Ok(usize::try_from(stored).unwrap_or(usize::MAX))
 }
 
-/// The indexer running in the background; [`KeepingInStep::stop`] ends it and releases the
-/// index writer.
-pub struct KeepingInStep {
-    stop: Arc<Notify>,
-    task: JoinHandle<()>,
-}
-
-/// Replays new revisions into the index every [`POLL_INTERVAL`] until stopped. Errors are
-/// logged and retried at the next poll: search lags, writes never fail because of it.
-pub fn keep_in_step(mut indexer: Indexer, db: DatabaseConnection) -> KeepingInStep {
-    let stop = Arc::new(Notify::new());
-    let stopped = stop.clone();
-    let task = tokio::spawn(async move {
-        while tokio::time::timeout(POLL_INTERVAL, stopped.notified())
-            .await
-            .is_err()
-        {
+/// Replays new revisions into the index every [`POLL_INTERVAL`] until stopped (stopping
+/// releases the index writer). Errors are logged and retried at the next poll: search lags,
+/// writes never fail because of it.
+pub fn keep_in_step(indexer: Indexer, db: DatabaseConnection) -> Periodic {
+    periodic::every(POLL_INTERVAL, indexer, move |mut indexer| {
+        let db = db.clone();
+        async move {
             if let Err(error) = indexer.catch_up(&db).await {
                 tracing::warn!(%error, "the search index could not catch up; retrying");
             }
+            indexer
         }
-    });
-    KeepingInStep { stop, task }
-}
-
-impl KeepingInStep {
-    pub async fn stop(self) {
-        self.stop.notify_one();
-        if let Err(error) = self.task.await {
-            tracing::error!(%error, "the search indexer ended abnormally");
-        }
-    }
+    })
 }
 
 /// One search result as the API shows it.

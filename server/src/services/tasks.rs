@@ -3,14 +3,16 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
+use super::leases::Replica;
 use crate::store::entities::task;
 
-/// Records a new task of `kind` with `total` steps.
+/// Records a new task of `kind` with `total` steps, run (and leased) by `owner`.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     kind: &str,
     created_by: &str,
     total: i32,
+    owner: &Replica,
 ) -> Result<task::Model, DbErr> {
     let now = Utc::now();
     task::ActiveModel {
@@ -24,6 +26,8 @@ pub async fn create<C: ConnectionTrait>(
         created_by: Set(created_by.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        owner: Set(Some(owner.id().to_owned())),
+        heartbeat_at: Set(Some(now)),
         ..Default::default()
     }
     .insert(db)
@@ -92,19 +96,6 @@ async fn update<C: ConnectionTrait>(
     }
     active.updated_at = Set(Utc::now());
     active.update(db).await?;
-    Ok(())
-}
-
-/// Marks every task still enqueued or processing as failed with `error`.
-pub async fn fail_unfinished<C: ConnectionTrait>(db: &C, error: &str) -> Result<(), DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    task::Entity::update_many()
-        .col_expr(task::Column::Status, "failed".into())
-        .col_expr(task::Column::Error, error.into())
-        .col_expr(task::Column::UpdatedAt, Utc::now().into())
-        .filter(task::Column::Status.is_in(["enqueued", "processing"]))
-        .exec(db)
-        .await?;
     Ok(())
 }
 

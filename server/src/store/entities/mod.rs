@@ -3,6 +3,7 @@
 
 pub mod aspect;
 pub mod build;
+pub mod build_artifact;
 pub mod evaluation;
 pub mod keyword;
 pub mod question;

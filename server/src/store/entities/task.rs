@@ -21,6 +21,10 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The replica running the task (`LEXSET_REPLICA_ID`).
+    pub owner: Option<String>,
+    /// When the owner last said it is still running the task.
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
