@@ -14,6 +14,14 @@ pub struct Settings {
     /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data dir.
     #[arg(long, env = "LEXSET_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Connections of a PostgreSQL pool (default 10); SQLite always uses one.
+    #[arg(long, env = "LEXSET_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<u32>,
+    /// A read replica of the database (`postgres://…`) that filter-service pulls (build list,
+    /// latest, metadata, artefact) read from; a build the replica does not have yet is read
+    /// from the primary.
+    #[arg(long, env = "LEXSET_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
     /// Similarity (0–1] from which questions count as near duplicates; default from
     /// `seeds/near-duplicates.toml` (0.8).
     #[arg(long, env = "LEXSET_NEAR_DUPLICATE_THRESHOLD")]
@@ -66,6 +74,8 @@ mod tests {
             bind: "127.0.0.1:0".into(),
             data_dir: PathBuf::from("/tmp/lexset"),
             database_url: None,
+            database_max_connections: None,
+            read_database_url: None,
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
             max_upload_bytes: 1024,

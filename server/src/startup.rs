@@ -62,7 +62,8 @@ pub async fn open_store(settings: &Settings) -> Result<(DatabaseConnection, Dedu
         path: settings.data_dir.display().to_string(),
         source,
     })?;
-    let db = store::connect_and_migrate(&settings.database_url()).await?;
+    let db = store::connect(&settings.database_url(), settings.database_max_connections).await?;
+    store::migrate(&db).await?;
     let mut near_duplicates =
         NearDuplicateConfig::shipped().map_err(StartupError::NearDuplicates)?;
     if let Some(threshold) = settings.near_duplicate_threshold {
@@ -113,6 +114,10 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         rule_profiles_dir: settings.rule_profiles_dir(),
         replica: Replica::new(settings.replica_id.as_deref(), &settings.data_dir)
             .map_err(|e| StartupError::Replica(format!("--replica-id: {e}")))?,
+        pulls: match &settings.read_database_url {
+            Some(url) => Some(store::connect(url, settings.database_max_connections).await?),
+            None => None,
+        },
         filters: Arc::new(FilterCache::default()),
         max_upload_bytes: settings.max_upload_bytes,
         live_progress: Arc::default(),

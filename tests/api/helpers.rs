@@ -38,6 +38,8 @@ impl TestApp {
             bind: "127.0.0.1:0".to_owned(),
             data_dir: data_dir.path().to_path_buf(),
             database_url: fresh_database().await,
+            database_max_connections: None,
+            read_database_url: None,
             near_duplicate_threshold: None,
             disabled_lints: Vec::new(),
             max_upload_bytes: 64 * 1024 * 1024,
@@ -234,7 +236,7 @@ pub async fn expect_error(
 
 /// A new, empty database on the PostgreSQL server of `LEXSET_TEST_DATABASE_URL` (its URL
 /// without a database name, e.g. `postgres://postgres@127.0.0.1:55432`); `None` without it.
-async fn fresh_database() -> Option<String> {
+pub async fn fresh_database() -> Option<String> {
     use sea_orm::ConnectionTrait;
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);

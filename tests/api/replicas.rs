@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, database_url_of, expect_error, expect_json};
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, fresh_database};
 
 /// A second replica: its own data directory (search index), `first`'s database.
 async fn replica_of(first: &TestApp) -> TestApp {
@@ -146,4 +146,55 @@ async fn a_build_left_by_a_stopped_replica_is_marked_failed() {
     )
     .await;
     assert_eq!(failed["status"], "failed");
+}
+
+#[tokio::test]
+async fn filter_service_pulls_read_the_replica_and_fall_back_to_the_primary() {
+    // A read replica that has not caught up at all: a migrated, empty database.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let lagging = match fresh_database().await {
+        Some(url) => url,
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("replica.db").display()
+        ),
+    };
+    lexset::store::connect_and_migrate(&lagging)
+        .await
+        .expect("replica schema")
+        .close()
+        .await
+        .expect("closes");
+    let app = TestApp::spawn_configured(tempfile::tempdir().expect("temporary directory"), |s| {
+        s.read_database_url = Some(lagging)
+    })
+    .await;
+    let body = json!({"term": "法轮功", "risk": "A.1.a", "status": "approved"});
+    expect_json(
+        app.post_json("/v1/keywords", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let number = app.build().await;
+
+    // The list is the replica's view: nothing replicated yet.
+    let listed = expect_json(app.get("/v1/builds").await, StatusCode::OK).await;
+    assert_eq!(listed["items"], json!([]));
+    // What the replica lacks comes from the primary.
+    let latest = expect_json(app.get("/v1/builds/latest").await, StatusCode::OK).await;
+    assert_eq!(latest["number"], number);
+    expect_json(
+        app.get(&format!("/v1/builds/{number}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let artifact = app.get(&format!("/v1/builds/{number}/artifact")).await;
+    assert_eq!(artifact.status(), StatusCode::OK);
+    expect_error(
+        app.get("/v1/builds/99/artifact").await,
+        StatusCode::NOT_FOUND,
+        "build_not_found",
+        "99",
+    )
+    .await;
 }

@@ -4,6 +4,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lexset_filter::Hit;
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,6 +25,9 @@ impl From<BuildError> for ApiError {
                 "build_not_found",
                 format!("no build has number {number}"),
             ),
+            BuildError::NoneYet => {
+                ApiError::invalid(StatusCode::NOT_FOUND, "build_not_found", error.to_string())
+            }
             BuildError::NotPublished { .. } => ApiError::invalid(
                 StatusCode::CONFLICT,
                 "build_not_published",
@@ -148,6 +152,27 @@ pub async fn create(
         }))
 }
 
+/// Reads what filter services pull from the read replica when one is configured; a build the
+/// replica does not have yet (replication lag) is read from the primary.
+async fn pull<T, Read, Fut>(state: &AppState, read: Read) -> Result<T, BuildError>
+where
+    Read: Fn(DatabaseConnection) -> Fut,
+    Fut: Future<Output = Result<T, BuildError>>,
+{
+    let Some(replica) = &state.pulls else {
+        return read(state.db.clone()).await;
+    };
+    match read(replica.clone()).await {
+        Err(
+            BuildError::NotFound(_)
+            | BuildError::NoneYet
+            | BuildError::NotPublished { .. }
+            | BuildError::ArtifactMissing(_),
+        ) => read(state.db.clone()).await,
+        other => other,
+    }
+}
+
 /// Published builds, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BuildList {
@@ -158,7 +183,7 @@ pub struct BuildList {
 #[utoipa::path(get, path = "/v1/builds", tag = "builds",
     responses((status = 200, description = "The builds", body = BuildList)))]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = builds::list(&state.db)
+    let items = pull(&state, |db| async move { Ok(builds::list(&db).await?) })
         .await?
         .into_iter()
         .map(|b| BuildView::new(b, false))
@@ -173,17 +198,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         (status = 404, description = "No build published yet", body = ErrorBody),
     ))]
 pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let newest = builds::list(&state.db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            ApiError::invalid(
-                StatusCode::NOT_FOUND,
-                "build_not_found",
-                "no build has been published yet",
-            )
-        })?;
+    let newest = pull(&state, |db| async move { builds::latest(&db).await }).await?;
     Ok(HttpResponse::Ok().json(BuildView::new(newest, true)))
 }
 
@@ -198,7 +213,8 @@ pub async fn get(
     state: web::Data<AppState>,
     number: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let build = builds::get(&state.db, number.into_inner()).await?;
+    let number = number.into_inner();
+    let build = pull(&state, |db| async move { builds::get(&db, number).await }).await?;
     Ok(HttpResponse::Ok().json(BuildView::new(build, true)))
 }
 
@@ -220,7 +236,12 @@ pub async fn artifact(
     number: web::Path<i64>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let build = builds::published(&state.db, number.into_inner()).await?;
+    let number = number.into_inner();
+    let build = pull(
+        &state,
+        |db| async move { builds::published(&db, number).await },
+    )
+    .await?;
     let sha256 = build.sha256.unwrap_or_default();
     let etag = header::EntityTag::new_strong(sha256.clone());
     let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
@@ -240,7 +261,11 @@ pub async fn artifact(
             .insert_header(cache)
             .finish());
     }
-    let bytes = builds::artifact(&state.db, build.number).await?;
+    let bytes = pull(
+        &state,
+        |db| async move { builds::artifact(&db, number).await },
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header(header::ETag(etag))

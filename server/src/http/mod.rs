@@ -51,6 +51,8 @@ pub struct AppState {
     pub rule_profiles_dir: PathBuf,
     /// The name this process runs tasks under.
     pub replica: Replica,
+    /// The read replica filter-service pulls read from, if one is configured.
+    pub pulls: Option<DatabaseConnection>,
     pub filters: Arc<FilterCache>,
     /// The largest file `POST /v1/imports` accepts.
     pub max_upload_bytes: usize,

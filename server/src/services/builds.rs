@@ -67,6 +67,8 @@ pub enum BuildError {
     Artifact(#[from] ArtifactError),
     #[error("artefact file: {0}")]
     Io(#[from] std::io::Error),
+    #[error("no build has been published yet")]
+    NoneYet,
     #[error("build {0} is published but its artefact is missing")]
     ArtifactMissing(i64),
     #[error("{0}")]
@@ -296,6 +298,16 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
         .order_by_desc(build::Column::Number)
         .all(db)
         .await
+}
+
+/// The newest published build.
+pub async fn latest(db: &DatabaseConnection) -> Result<build::Model, BuildError> {
+    build::Entity::find()
+        .filter(build::Column::Status.eq("published"))
+        .order_by_desc(build::Column::Number)
+        .one(db)
+        .await?
+        .ok_or(BuildError::NoneYet)
 }
 
 /// One build, whatever its status.

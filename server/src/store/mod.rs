@@ -5,18 +5,33 @@ pub mod entities;
 use lexset_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-/// Connects to `url`, prepares the connection and brings the schema up to date.
+/// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
+/// SQLite keeps sea-orm's single connection, since its writers serialize anyway.
 ///
 /// SQLite gets write-ahead logging (a property of the database file, so setting it once is
 /// enough); concurrent writers then wait for each other within sqlx's busy timeout. Every
 /// other statement is portable SQL.
-pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options.sqlx_logging(false);
+    if let Some(max) = max_connections.filter(|_| url.starts_with("postgres")) {
+        options.max_connections(max);
+    }
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
     }
-    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Brings the schema up to date.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// [`connect`] with the default pool size, then [`migrate`].
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url, None).await?;
+    migrate(&db).await?;
     Ok(db)
 }
