@@ -5,20 +5,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_error, expect_json};
 
-async fn approved(app: &TestApp, term: &str, risk: &str, kind: &str) -> Value {
-    let body = json!({"term": term, "risk": risk, "kind": kind, "status": "approved"});
-    expect_json(
-        app.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await
-}
-
 async fn seed(app: &TestApp) {
-    approved(app, "法轮功", "A.1.a", "block").await;
-    approved(app, "大麻", "A.1.f", "block").await;
-    approved(app, "大麻烦", "A.1.f", "allow").await;
-    approved(app, "枪+出售", "A.1.f", "all_of").await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
+    app.approved_keyword("大麻", "A.1.f", "block").await;
+    app.approved_keyword("大麻烦", "A.1.f", "allow").await;
+    app.approved_keyword("枪+出售", "A.1.f", "all_of").await;
     app.create_keyword("台独", "A.1.c").await; // a draft: not in the build
 }
 
@@ -122,12 +113,12 @@ async fn the_artefact_downloads_once_and_loads_in_the_embedded_library() {
 #[tokio::test]
 async fn a_diff_lists_added_removed_and_recategorised_rules() {
     let app = TestApp::spawn().await;
-    let dropped = approved(&app, "黄片", "A.1.f", "block").await;
-    let moved = approved(&app, "台独", "A.1.a", "block").await;
-    approved(&app, "法轮功", "A.1.a", "block").await;
+    let dropped = app.approved_keyword("黄片", "A.1.f", "block").await;
+    let moved = app.approved_keyword("台独", "A.1.a", "block").await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
     let first = app.build().await;
 
-    approved(&app, "藏独", "A.1.c", "block").await;
+    app.approved_keyword("藏独", "A.1.c", "block").await;
     expect_json(
         app.retire(&format!("/v1/keywords/{}", dropped["id"]), 1)
             .await,
@@ -168,7 +159,7 @@ async fn a_diff_lists_added_removed_and_recategorised_rules() {
 #[tokio::test]
 async fn concurrent_build_requests_get_distinct_numbers() {
     let app = TestApp::spawn().await;
-    approved(&app, "法轮功", "A.1.a", "block").await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
     let (a, b, c) = tokio::join!(app.build(), app.build(), app.build());
     let mut numbers = vec![a, b, c];
     numbers.sort();

@@ -103,12 +103,7 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
 async fn the_workbooks_have_the_filing_sheets_and_columns() {
     use lexset_importers::table::{Format, read};
     let app = TestApp::spawn().await;
-    let body = json!({"term": "法轮功", "risk": "A.1.a", "status": "approved"});
-    expect_json(
-        app.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
     let keywords = download(&app, "/v1/exports/keywords.xlsx").await;
     let summary = read(&keywords, Format::Xlsx, Some("概览")).unwrap();
     assert_eq!(
@@ -146,19 +141,9 @@ async fn the_workbooks_have_the_filing_sheets_and_columns() {
 #[tokio::test]
 async fn a_build_pins_the_keyword_export_and_bad_requests_are_named() {
     let app = TestApp::spawn().await;
-    let body = json!({"term": "法轮功", "risk": "A.1.a", "status": "approved"});
-    expect_json(
-        app.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
     let number = app.build().await;
-    let body = json!({"term": "台独", "risk": "A.1.c", "status": "approved"});
-    expect_json(
-        app.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.approved_keyword("台独", "A.1.c", "block").await;
     let pinned = String::from_utf8(
         download(&app, &format!("/v1/exports/keywords.csv?build={number}")).await,
     )

@@ -173,6 +173,17 @@ impl TestApp {
         expect_json(response, StatusCode::CREATED).await
     }
 
+    /// Creates an approved keyword of `kind` (`block`, `allow`, `all_of`) and returns its JSON.
+    pub async fn approved_keyword(&self, term: &str, risk: &str, kind: &str) -> Value {
+        let body =
+            serde_json::json!({"term": term, "risk": risk, "kind": kind, "status": "approved"});
+        expect_json(
+            self.post_json("/v1/keywords", &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
     /// Creates a question and returns its JSON.
     pub async fn create_question(&self, body: &Value) -> Value {
         expect_json(

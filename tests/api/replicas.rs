@@ -19,12 +19,7 @@ async fn replica_of(first: &TestApp) -> TestApp {
 async fn an_entry_written_through_one_replica_is_seen_searched_and_built_through_another() {
     let a = TestApp::spawn().await;
     let b = replica_of(&a).await;
-    let body = json!({"term": "法輪功", "risk": "A.1.a", "status": "approved"});
-    let created = expect_json(
-        a.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let created = a.approved_keyword("法輪功", "A.1.a", "block").await;
     let id = created["id"].as_i64().expect("id");
 
     let seen = expect_json(b.get(&format!("/v1/keywords/{id}")).await, StatusCode::OK).await;
@@ -80,12 +75,7 @@ async fn an_entry_written_through_one_replica_is_seen_searched_and_built_through
 async fn concurrent_builds_on_two_replicas_get_distinct_numbers() {
     let a = TestApp::spawn().await;
     let b = replica_of(&a).await;
-    let body = json!({"term": "法轮功", "risk": "A.1.a", "status": "approved"});
-    expect_json(
-        a.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    a.approved_keyword("法轮功", "A.1.a", "block").await;
     let (one, two, three, four) = tokio::join!(a.build(), b.build(), a.build(), b.build());
     let mut numbers = vec![one, two, three, four];
     numbers.sort();
@@ -169,12 +159,7 @@ async fn filter_service_pulls_read_the_replica_and_fall_back_to_the_primary() {
         s.read_database_url = Some(lagging)
     })
     .await;
-    let body = json!({"term": "法轮功", "risk": "A.1.a", "status": "approved"});
-    expect_json(
-        app.post_json("/v1/keywords", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.approved_keyword("法轮功", "A.1.a", "block").await;
     let number = app.build().await;
 
     // The list is the replica's view: nothing replicated yet.
