@@ -12,6 +12,7 @@ mod m0003_coverage;
 mod m0004_builds;
 mod m0005_evaluations;
 mod m0006_replicas;
+mod m0007_tokens;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_builds::Migration),
             Box::new(m0005_evaluations::Migration),
             Box::new(m0006_replicas::Migration),
+            Box::new(m0007_tokens::Migration),
         ]
     }
 }

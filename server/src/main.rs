@@ -86,6 +86,12 @@ enum Command {
     /// first: the index has one writer). The server also checks the index at start and
     /// rebuilds it when stale, so this is rarely needed.
     Reindex(Settings),
+    /// Manage API tokens on the server's machine; works before any token exists (how the
+    /// first admin token is made).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -107,6 +113,15 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(settings) => exit_code(serve(&settings).await),
         Command::Refold(settings) => exit_code(refold(&settings).await),
         Command::Reindex(settings) => exit_code(reindex(&settings).await),
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    settings,
+                    name,
+                    role,
+                    expires_at,
+                },
+        } => exit_code(create_token(&settings, &name, &role, expires_at.as_deref()).await),
         Command::Import { settings, request } => exit_code(import(&settings, request).await),
         Command::Export {
             settings,
@@ -148,6 +163,51 @@ fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::Ex
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print its secret (shown only now).
+    Create {
+        #[command(flatten)]
+        settings: Settings,
+        /// Who holds it; recorded as the actor of its changes.
+        #[arg(long)]
+        name: String,
+        /// reader, annotator, reviewer or admin.
+        #[arg(long)]
+        role: String,
+        /// When it stops working (RFC 3339); default never.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+}
+
+async fn create_token(
+    settings: &Settings,
+    name: &str,
+    role: &str,
+    expires_at: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use lexset::services::tokens::{self, NewToken};
+    let now = chrono::Utc::now();
+    let new = NewToken {
+        name: lexset::domain::text::TokenName::parse(name)?,
+        role: lexset::domain::role::Role::parse(role)?,
+        expires_at: expires_at
+            .map(|raw| lexset::http::tokens::parse_expiry(raw, now))
+            .transpose()?,
+    };
+    let (db, _) = startup::open_store(settings).await?;
+    let (token, secret) = tokens::create(&db, new, "cli").await?;
+    eprintln!(
+        "token {} `{}` ({}) created; its secret, shown only now:",
+        token.id,
+        token.name,
+        token.role.as_str()
+    );
+    println!("{secret}");
+    Ok(())
 }
 
 async fn reindex(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {

@@ -188,6 +188,7 @@ impl Application {
         let port = listener.local_addr().map_err(bind_error)?.port();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(http::access::authorize))
                 .wrap(Logger::default())
                 .app_data(state.clone())
                 .app_data(search.clone())

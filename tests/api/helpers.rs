@@ -1,6 +1,9 @@
 //! Spawning a server per test and talking to it.
 
+use std::collections::HashMap;
+
 use lexset::config::Settings;
+use lexset::domain::role::Role;
 use lexset::startup::Application;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
@@ -14,6 +17,9 @@ pub struct TestApp {
     data_dir: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// A token secret per role, each token named after its role (`admin`, `reviewer`, …);
+    /// `client` sends the admin's.
+    pub secrets: HashMap<Role, String>,
 }
 
 impl TestApp {
@@ -47,6 +53,7 @@ impl TestApp {
         };
         configure(&mut settings);
         let database_url = settings.database_url.clone();
+        let secrets = role_tokens(&settings).await;
         let application = Application::build(&settings)
             .await
             .expect("the application builds");
@@ -55,11 +62,12 @@ impl TestApp {
         let running = tokio::spawn(application.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: client_with(Some(&secrets[&Role::Admin])),
             database_url,
             data_dir,
             server,
             running,
+            secrets,
         }
     }
 
@@ -87,6 +95,17 @@ impl TestApp {
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{}", self.address, path))
+    }
+
+    /// A request with the token of `role` (`None`: without any token).
+    pub fn request_as(&self, role: Option<Role>, method: Method, path: &str) -> RequestBuilder {
+        let secret = role.map(|role| self.secrets[&role].as_str());
+        self.request_with(secret, method, path)
+    }
+
+    /// A request with `secret` as its bearer token (`None`: without any).
+    pub fn request_with(&self, secret: Option<&str>, method: Method, path: &str) -> RequestBuilder {
+        client_with(secret).request(method, format!("{}{}", self.address, path))
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -214,6 +233,41 @@ pub fn database_url_of(data_dir: &std::path::Path, database_url: &Option<String>
         .unwrap_or_else(|| format!("sqlite://{}?mode=rw", data_dir.join("lexset.db").display()))
 }
 
+/// A client sending `secret` as its bearer token on every request.
+fn client_with(secret: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(secret) = secret {
+        let value = format!("Bearer {secret}").parse().expect("a header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
+}
+
+/// Creates a token of each role (named after it) in the store `settings` name, as an operator
+/// does with `lexset token create`; returns their secrets.
+async fn role_tokens(settings: &Settings) -> HashMap<Role, String> {
+    use lexset::domain::text::TokenName;
+    use lexset::services::tokens::{self, NewToken};
+    let (db, _) = lexset::startup::open_store(settings)
+        .await
+        .expect("the store opens");
+    let mut secrets = HashMap::new();
+    for role in Role::ALL {
+        let new = NewToken {
+            name: TokenName::parse(role.as_str()).expect("a name"),
+            role,
+            expires_at: None,
+        };
+        let (_, secret) = tokens::create(&db, new, "test").await.expect("a token");
+        secrets.insert(role, secret);
+    }
+    db.close().await.expect("closes");
+    secrets
+}
+
 /// Asserts the status and returns the JSON body.
 pub async fn expect_json(response: Response, status: StatusCode) -> Value {
     let actual = response.status();
@@ -233,6 +287,8 @@ pub async fn expect_error(
     assert_eq!(body["code"], code, "{body}");
     let expected_type = if status.is_server_error() {
         "internal"
+    } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        "auth"
     } else {
         "invalid_request"
     };

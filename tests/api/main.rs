@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod builds;
 mod coverage;
 mod dedup;

@@ -7,6 +7,7 @@ pub mod field_error;
 pub mod keyword;
 pub mod question;
 pub mod revision;
+pub mod role;
 pub mod status;
 pub mod taxonomy_code;
 pub mod text;

@@ -90,8 +90,13 @@ macro_rules! bounded_text {
 pub(crate) use bounded_text;
 
 bounded_text!(
-    /// Who made a change, as recorded in revisions (`X-Lexset-Actor` until tokens arrive).
+    /// Who made a change, as recorded in revisions and the audit log: the name of the API
+    /// token used (or `cli` for local commands).
     Actor, field = "actor", max = 64, lines = Single
+);
+bounded_text!(
+    /// The name of an API token: the person or service holding it.
+    TokenName, field = "name", max = 64, lines = Single
 );
 bounded_text!(
     /// Why a change was made, kept in the revision.

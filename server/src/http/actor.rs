@@ -1,31 +1,38 @@
-//! Who is making a request. Until API tokens arrive, clients name themselves in the
-//! `X-Lexset-Actor` header (UTF-8, e.g. a login or 张三); without it the actor is `anonymous`.
+//! Who is making a request: the name and role of its bearer token, as checked by
+//! [`super::access::authorize`]. The name is what revisions and the audit log record.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
 
+use super::access::principal;
 use super::error::ApiError;
+use crate::domain::role::Role;
 use crate::domain::text::Actor;
 
-pub const ACTOR_HEADER: &str = "X-Lexset-Actor";
-
-/// The request's actor, parsed from [`ACTOR_HEADER`].
+/// The request's actor (its token's name) and role.
 #[derive(Debug, Clone)]
-pub struct RequestActor(pub Actor);
+pub struct RequestActor(pub Actor, pub Role);
 
 impl FromRequest for RequestActor {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = match req.headers().get(ACTOR_HEADER) {
-            None => Actor::parse("anonymous").map_err(ApiError::from),
-            Some(value) => std::str::from_utf8(value.as_bytes())
-                .map_err(|_| ApiError::field("actor", format!("`{ACTOR_HEADER}` must be UTF-8")))
-                .and_then(|text| Actor::parse(text).map_err(ApiError::from)),
-        };
-        ready(parsed.map(RequestActor))
+        let actor = principal(req)
+            .ok_or_else(|| {
+                ApiError::auth(
+                    StatusCode::UNAUTHORIZED,
+                    "missing_token",
+                    "this needs `Authorization: Bearer <token>`",
+                )
+            })
+            .and_then(|principal| {
+                let name = Actor::parse(&principal.name).map_err(ApiError::from)?;
+                Ok(RequestActor(name, principal.role))
+            });
+        ready(actor)
     }
 }

@@ -134,7 +134,6 @@ pub struct BuildStarted {
 /// Start a build of the approved keywords; poll the task until it succeeds.
 #[utoipa::path(
     post, path = "/v1/builds", tag = "builds",
-    params(("X-Lexset-Actor" = Option<String>, Header, description = "Who builds")),
     responses((status = 202, description = "Started; `Location` is the task", body = BuildStarted))
 )]
 pub async fn create(

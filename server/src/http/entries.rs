@@ -150,7 +150,6 @@ macro_rules! entry_handlers {
             params(
                 ("id" = i64, Path, description = concat!("Id of the ", $noun)),
                 ("If-Match" = String, Header, description = "ETag of the version retired"),
-                ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
             ),
             responses(
                 (status = 200, description = concat!("The retired ", $noun), body = super::entries::EntryView<$schema>,

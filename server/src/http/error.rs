@@ -24,7 +24,7 @@ pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `invalid_term`, `precondition_failed`.
     #[schema(value_type = String)]
     pub code: Cow<'static, str>,
-    /// `invalid_request`, `internal` or `system`.
+    /// `invalid_request`, `auth` (401 / 403), `internal` or `system`.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub error_type: &'static str,
@@ -46,6 +46,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A missing or refused credential: `401` (no valid token) or `403` (a valid token without
+    /// the right), `type: auth`.
+    pub fn auth(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: Box::new(ErrorBody {
+                message: message.into(),
+                code: code.into(),
+                error_type: "auth",
+                field: None,
+                existing: None,
+            }),
+        }
+    }
+
     /// A client error (`type: invalid_request`).
     pub fn invalid(
         status: StatusCode,
@@ -140,7 +155,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(&self.body)
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(&self.body)
     }
 }
 

@@ -173,7 +173,7 @@ async fn read_upload(
 /// Import a file, sent as the `file` part of a multipart form or as the whole request body;
 /// poll the task, whose result is the row report.
 #[utoipa::path(post, path = "/v1/imports", tag = "imports",
-    params(ImportQuery, ("X-Lexset-Actor" = Option<String>, Header, description = "Who imports")),
+    params(ImportQuery),
     request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "The file: a `file` part, or the whole body"),
     responses(
         (status = 202, description = "Started; `Location` is the task, whose result is the row report", body = TaskView),

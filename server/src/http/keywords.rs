@@ -142,7 +142,6 @@ pub struct KeywordPage {
 #[utoipa::path(
     post, path = "/v1/keywords", tag = "keywords",
     request_body = KeywordCreate,
-    params(("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change")),
     responses(
         (status = 201, description = "Created, with its lints", body = EntryView<Keyword>,
             headers(("ETag" = String), ("Location" = String))),
@@ -193,7 +192,6 @@ pub async fn list(
     params(
         ("id" = i64, Path, description = "Id of the keyword"),
         ("If-Match" = String, Header, description = "ETag of the version edited, e.g. \"3\""),
-        ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
     ),
     responses(
         (status = 200, description = "The edited keyword", body = EntryView<Keyword>, headers(("ETag" = String))),

@@ -1,5 +1,6 @@
 //! The REST API: routes grouped by resource, thin handlers, one error type.
 
+pub mod access;
 pub mod actor;
 pub mod builds;
 pub mod coverage;
@@ -20,6 +21,7 @@ pub mod request_fields;
 pub mod revisions;
 pub mod search;
 pub mod taxonomy;
+pub mod tokens;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -159,6 +161,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/reports/lints").route(web::get().to(lints::report)))
         .service(resource("/v1/reports/duplicates").route(web::get().to(reports::duplicates)))
         .service(resource("/v1/reports/collisions").route(web::get().to(reports::collisions)))
+        .service(
+            resource("/v1/tokens")
+                .route(web::get().to(tokens::list))
+                .route(web::post().to(tokens::create)),
+        )
+        .service(resource("/v1/tokens/{id}/revoke").route(web::post().to(tokens::revoke)))
         .service(resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header((actix_web::http::header::LOCATION, "/docs/"))

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use super::{
     builds, coverage, evaluations, exports, health, imports, keywords, lints, questions, reports,
-    search, taxonomy,
+    search, taxonomy, tokens,
 };
 
 #[derive(OpenApi)]
@@ -59,7 +59,12 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         lints::report,
         reports::duplicates,
         reports::collisions,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
     ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
@@ -70,10 +75,25 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
+        (name = "tokens", description = "API tokens (admin): every route but the probes and the docs needs `Authorization: Bearer <token>`"),
         (name = "health", description = "Probes"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme every protected route uses.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The OpenAPI document as pretty JSON with a trailing newline, as committed.
 pub fn spec_json() -> String {

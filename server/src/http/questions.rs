@@ -179,7 +179,6 @@ pub struct QuestionPage {
 #[utoipa::path(
     post, path = "/v1/questions", tag = "questions",
     request_body = QuestionCreate,
-    params(("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change")),
     responses(
         (status = 201, description = "Created; `possible_duplicates` lists near duplicates", body = QuestionCreated,
             headers(("ETag" = String), ("Location" = String))),
@@ -231,7 +230,6 @@ pub async fn list(
     params(
         ("id" = i64, Path, description = "Id of the question"),
         ("If-Match" = String, Header, description = "ETag of the version edited, e.g. \"3\""),
-        ("X-Lexset-Actor" = Option<String>, Header, description = "Who makes the change"),
     ),
     responses(
         (status = 200, description = "The edited question", body = EntryView<Question>, headers(("ETag" = String))),

@@ -17,6 +17,7 @@ pub mod revisions;
 pub mod search;
 pub mod tasks;
 pub mod taxonomy;
+pub mod tokens;
 pub mod versioned_change;
 
 use sea_orm::DbErr;

@@ -1,6 +1,7 @@
 //! One module per table. Models serialize to the API's JSON shape, so a revision's snapshot
 //! is exactly what `GET` returned at that version.
 
+pub mod api_token;
 pub mod aspect;
 pub mod build;
 pub mod build_artifact;

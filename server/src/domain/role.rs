@@ -1,0 +1,80 @@
+//! What a token may do. Roles are ordered: each may do everything the ones below it may.
+
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::field_error::FieldError;
+
+/// `reader` < `annotator` < `reviewer` < `admin`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads entries, reports and coverage; pulls builds (what filter services get).
+    #[sea_orm(string_value = "reader")]
+    Reader,
+    /// Creates and edits entries (drafts) and imports files of drafts.
+    #[sea_orm(string_value = "annotator")]
+    Annotator,
+    /// Approves, rejects, reopens and retires entries; evaluates builds.
+    #[sea_orm(string_value = "reviewer")]
+    Reviewer,
+    /// Manages tokens, publishes builds, reads the audit log, imports approved lexicons.
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Self::Reader, Self::Annotator, Self::Reviewer, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Annotator => "annotator",
+            Self::Reviewer => "reviewer",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == raw)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "role",
+                    format!("unknown role `{raw}`; expected reader, annotator, reviewer or admin"),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_and_round_trip() {
+        assert!(Role::Reader < Role::Annotator && Role::Reviewer < Role::Admin);
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert_eq!(Role::parse("root").unwrap_err().field, "role");
+    }
+}

@@ -1,0 +1,188 @@
+//! Who may call what. [`RULES`] gives every route (method + path pattern) the role it needs;
+//! [`authorize`] enforces it before any handler runs: `401` without a valid bearer token,
+//! `403` for a token whose role is too low. A route without a rule is refused (fail closed),
+//! and the authorization matrix test walks the OpenAPI document so a new route without a rule
+//! fails it.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, ResponseError, web};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::role::Role;
+use crate::services::tokens::{self, Principal, Rejection};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: probes and the API documentation.
+    Public,
+    /// A valid token of at least this role.
+    AtLeast(Role),
+}
+
+/// The access rule of one route.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub method: &'static str,
+    /// The route pattern as registered (and as in the OpenAPI document).
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{AtLeast, Public};
+use Role::{Admin, Annotator, Reader, Reviewer};
+
+/// Every route and what it needs.
+pub const RULES: &[Rule] = &[
+    rule("GET", "/health", Public),
+    rule("GET", "/ready", Public),
+    rule("GET", "/docs", Public),
+    rule("GET", "/docs/{_:.*}", Public),
+    rule("GET", "/openapi.json", Public),
+    rule("GET", "/v1/risks", AtLeast(Reader)),
+    rule("GET", "/v1/aspects", AtLeast(Reader)),
+    rule("GET", "/v1/keywords", AtLeast(Reader)),
+    rule("POST", "/v1/keywords", AtLeast(Annotator)),
+    rule("GET", "/v1/keywords/{id}", AtLeast(Reader)),
+    rule("PATCH", "/v1/keywords/{id}", AtLeast(Annotator)),
+    rule("POST", "/v1/keywords/{id}/retire", AtLeast(Reviewer)),
+    rule("GET", "/v1/keywords/{id}/revisions", AtLeast(Reader)),
+    rule("GET", "/v1/questions", AtLeast(Reader)),
+    rule("POST", "/v1/questions", AtLeast(Annotator)),
+    rule("GET", "/v1/questions/{id}", AtLeast(Reader)),
+    rule("PATCH", "/v1/questions/{id}", AtLeast(Annotator)),
+    rule("POST", "/v1/questions/{id}/retire", AtLeast(Reviewer)),
+    rule("GET", "/v1/questions/{id}/revisions", AtLeast(Reader)),
+    rule("GET", "/v1/questions/{id}/similar", AtLeast(Reader)),
+    rule("GET", "/v1/search", AtLeast(Reader)),
+    rule("GET", "/v1/builds", AtLeast(Reader)),
+    rule("POST", "/v1/builds", AtLeast(Admin)),
+    rule("GET", "/v1/builds/latest", AtLeast(Reader)),
+    rule("GET", "/v1/builds/{number}", AtLeast(Reader)),
+    rule("GET", "/v1/builds/{number}/artifact", AtLeast(Reader)),
+    rule("GET", "/v1/builds/{from}/diff/{to}", AtLeast(Reader)),
+    rule("POST", "/v1/builds/{number}/match", AtLeast(Reader)),
+    rule("POST", "/v1/builds/{number}/evaluate", AtLeast(Reviewer)),
+    rule("GET", "/v1/builds/{number}/evaluations", AtLeast(Reader)),
+    rule(
+        "GET",
+        "/v1/builds/{number}/evaluations/{id}",
+        AtLeast(Reader),
+    ),
+    rule("POST", "/v1/imports", AtLeast(Annotator)),
+    rule("GET", "/v1/exports/{file}", AtLeast(Reader)),
+    rule("GET", "/v1/tasks/{id}", AtLeast(Reader)),
+    rule("GET", "/v1/coverage", AtLeast(Reader)),
+    rule("GET", "/v1/coverage/history", AtLeast(Reader)),
+    rule("GET", "/v1/coverage/profiles", AtLeast(Reader)),
+    rule("GET", "/coverage", AtLeast(Reader)),
+    rule("GET", "/v1/lint-rules", AtLeast(Reader)),
+    rule("GET", "/v1/reports/lints", AtLeast(Reader)),
+    rule("GET", "/v1/reports/duplicates", AtLeast(Reader)),
+    rule("GET", "/v1/reports/collisions", AtLeast(Reader)),
+    rule("GET", "/v1/tokens", AtLeast(Admin)),
+    rule("POST", "/v1/tokens", AtLeast(Admin)),
+    rule("POST", "/v1/tokens/{id}/revoke", AtLeast(Admin)),
+];
+
+/// The rule of `method` on route `path`, if there is one.
+pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|rule| rule.path == path && rule.method == method)
+}
+
+/// The principal of an authenticated request, put there by [`authorize`].
+pub fn principal(request: &actix_web::HttpRequest) -> Option<Principal> {
+    request.extensions().get::<Principal>().cloned()
+}
+
+/// Checks the bearer token of every request against the route's rule.
+pub async fn authorize(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(pattern) = request.match_pattern() else {
+        // No such route: the default service answers 404.
+        return Ok(next.call(request).await?.map_into_left_body());
+    };
+    let refused = match rule_for(request.method().as_str(), &pattern) {
+        None => Some(ApiError::invalid(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "{} is not supported on {}",
+                request.method(),
+                request.path()
+            ),
+        )),
+        Some(Rule { access: Public, .. }) => None,
+        Some(Rule {
+            access: AtLeast(needed),
+            ..
+        }) => match authenticate(&request).await {
+            Err(error) => Some(error),
+            Ok(principal) if principal.role < *needed => Some(ApiError::auth(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "{} {pattern} needs the `{}` role; token `{}` has `{}`",
+                    request.method(),
+                    needed.as_str(),
+                    principal.name,
+                    principal.role.as_str()
+                ),
+            )),
+            Ok(principal) => {
+                request.extensions_mut().insert(principal);
+                None
+            }
+        },
+    };
+    match refused {
+        Some(error) => Ok(request
+            .into_response(error.error_response())
+            .map_into_right_body()),
+        None => Ok(next.call(request).await?.map_into_left_body()),
+    }
+}
+
+/// The principal of the request's `Authorization: Bearer …` header.
+async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
+    let unauthorized =
+        |code, message: &str| ApiError::auth(StatusCode::UNAUTHORIZED, code, message.to_owned());
+    let header = request.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthorized(
+            "missing_token",
+            "this needs `Authorization: Bearer <token>`; an admin creates tokens (`lexset token create`)",
+        )
+    })?;
+    let secret = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| unauthorized("invalid_token", "`Authorization` must be `Bearer <token>`"))?;
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::system("no_state", "the application state is missing"))?;
+    match tokens::authenticate(&state.db, secret).await? {
+        Ok(principal) => Ok(principal),
+        Err(Rejection::Unknown) => Err(unauthorized("invalid_token", "the token is not valid")),
+        Err(Rejection::Revoked) => Err(unauthorized("token_revoked", "the token was revoked")),
+        Err(Rejection::Expired) => Err(unauthorized("token_expired", "the token has expired")),
+    }
+}

@@ -1,0 +1,163 @@
+//! `/v1/tokens`: API tokens, managed by admins. A secret is shown once, when created.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::actor::RequestActor;
+use super::error::{ApiError, ErrorBody};
+use super::json_body::JsonBody;
+use super::request_fields::{optional, required};
+use crate::domain::field_error::FieldError;
+use crate::domain::role::Role;
+use crate::domain::text::TokenName;
+use crate::services::tokens::{self, NewToken};
+use crate::store::entities::api_token;
+
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreate {
+    /// Who holds it (a person or a service); recorded as the actor of its changes.
+    #[schema(required = true, example = "张三")]
+    pub name: Option<String>,
+    /// `reader`, `annotator`, `reviewer` or `admin`.
+    #[schema(required = true, example = "annotator")]
+    pub role: Option<String>,
+    /// When it stops working (RFC 3339, in the future); default never (until revoked).
+    #[schema(example = "2027-06-30T00:00:00Z")]
+    pub expires_at: Option<String>,
+}
+
+impl TokenCreate {
+    fn parse(self, now: DateTime<Utc>) -> Result<NewToken, FieldError> {
+        Ok(NewToken {
+            name: required("name", self.name, TokenName::parse)?,
+            role: required("role", self.role, Role::parse)?,
+            expires_at: optional(self.expires_at, |raw| parse_expiry(raw, now))?,
+        })
+    }
+}
+
+/// An RFC 3339 time after `now`.
+pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+    let at = DateTime::parse_from_rfc3339(raw)
+        .map_err(|_| {
+            FieldError::new(
+                "expires_at",
+                format!("`expires_at` must be an RFC 3339 time such as 2027-06-30T00:00:00Z, not `{raw}`"),
+            )
+        })?
+        .with_timezone(&Utc);
+    if at <= now {
+        return Err(FieldError::new(
+            "expires_at",
+            "`expires_at` must be in the future",
+        ));
+    }
+    Ok(at)
+}
+
+/// A token as the API shows it: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_token::Model> for TokenView {
+    fn from(token: api_token::Model) -> Self {
+        TokenView {
+            id: token.id,
+            name: token.name,
+            role: token.role,
+            created_by: token.created_by,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            revoked_at: token.revoked_at,
+        }
+    }
+}
+
+/// A created token and its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenCreated {
+    #[serde(flatten)]
+    pub token: TokenView,
+    /// Send as `Authorization: Bearer <secret>`. Shown only now: only its hash is kept.
+    pub secret: String,
+}
+
+/// Every token (without secrets).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenView>,
+}
+
+/// Create a token; the answer holds its secret, shown this once.
+#[utoipa::path(
+    post, path = "/v1/tokens", tag = "tokens",
+    request_body = TokenCreate,
+    responses(
+        (status = 201, description = "Created; `secret` is shown only now", body = TokenCreated),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    JsonBody(body): JsonBody<TokenCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.parse(Utc::now())?;
+    let (token, secret) = tokens::create(&state.db, new, actor.0.as_str()).await?;
+    Ok(HttpResponse::Created().json(TokenCreated {
+        token: token.into(),
+        secret,
+    }))
+}
+
+/// List tokens, newest first.
+#[utoipa::path(
+    get, path = "/v1/tokens", tag = "tokens",
+    responses((status = 200, description = "The tokens", body = TokenList))
+)]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let items = tokens::list(&state.db)
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(TokenList { items }))
+}
+
+/// Revoke a token: it stops working at once, on every replica.
+#[utoipa::path(
+    post, path = "/v1/tokens/{id}/revoke", tag = "tokens",
+    params(("id" = i64, Path, description = "Id of the token")),
+    responses(
+        (status = 200, description = "The revoked token", body = TokenView),
+        (status = 404, description = "No such token", body = ErrorBody),
+    )
+)]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let token = tokens::revoke(&state.db, id).await?.ok_or_else(|| {
+        ApiError::invalid(
+            StatusCode::NOT_FOUND,
+            "token_not_found",
+            format!("no token has id {id}"),
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(TokenView::from(token)))
+}

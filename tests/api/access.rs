@@ -1,0 +1,355 @@
+//! Access control: the authorization matrix over every route, token lifecycle, bootstrap.
+
+use lexset::domain::role::Role;
+use lexset::http::access::{Access, RULES, rule_for};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json};
+
+/// Routes outside the OpenAPI document: the documentation itself and the coverage page.
+const UNDOCUMENTED: [(&str, &str); 4] = [
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/{_:.*}"),
+    ("GET", "/coverage"),
+];
+
+/// Every (method, route) the server has: the served OpenAPI document plus [`UNDOCUMENTED`].
+async fn routes(app: &TestApp) -> Vec<(Method, String)> {
+    let spec = expect_json(
+        app.request_as(None, Method::GET, "/openapi.json")
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    let mut routes: Vec<(Method, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("operations").keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            routes.push((method, path.clone()));
+        }
+    }
+    routes.extend(UNDOCUMENTED.iter().map(|(method, path)| {
+        (
+            Method::from_bytes(method.as_bytes()).expect("method"),
+            (*path).to_owned(),
+        )
+    }));
+    routes
+}
+
+/// A concrete path for a route pattern; ids name nothing, so no request changes a token or an
+/// entry the matrix relies on.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .replace("{_:.*}", "index.html")
+        .replace("{file}", "keywords.csv")
+        .replace("{id}", "999999")
+        .replace("{number}", "999999")
+        .replace("{from}", "1")
+        .replace("{to}", "1")
+}
+
+/// Tokens the matrix needs beyond the four roles: revoked and expired ones (admins both, so
+/// only their state can be why they are refused).
+async fn dead_tokens(app: &TestApp) -> (String, String) {
+    use lexset::domain::text::TokenName;
+    use lexset::services::tokens::{self, NewToken};
+    let db = sea_orm::Database::connect(database_url_of(app.data_dir(), &app.database_url))
+        .await
+        .expect("database");
+    let admin = |name: &str, expires_at| NewToken {
+        name: TokenName::parse(name).expect("name"),
+        role: Role::Admin,
+        expires_at,
+    };
+    let (revoked, revoked_secret) = tokens::create(&db, admin("revoked", None), "test")
+        .await
+        .expect("token");
+    tokens::revoke(&db, revoked.id).await.expect("revoked");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let (_, expired_secret) = tokens::create(&db, admin("expired", Some(past)), "test")
+        .await
+        .expect("token");
+    db.close().await.expect("closes");
+    (revoked_secret, expired_secret)
+}
+
+#[tokio::test]
+async fn every_route_answers_every_credential_as_its_rule_says() {
+    let app = TestApp::spawn().await;
+    let (revoked, expired) = dead_tokens(&app).await;
+    let routes = routes(&app).await;
+    for rule in RULES {
+        assert!(
+            routes
+                .iter()
+                .any(|(method, path)| method.as_str() == rule.method && path == rule.path),
+            "the rule for {} {} names no route",
+            rule.method,
+            rule.path
+        );
+    }
+    for (method, pattern) in &routes {
+        let rule = rule_for(method.as_str(), pattern).unwrap_or_else(|| {
+            panic!("{method} {pattern} has no access rule in http::access::RULES")
+        });
+        let path = concrete(pattern);
+        let send = |secret: Option<String>| {
+            let mut request = app.request_with(secret.as_deref(), method.clone(), &path);
+            if matches!(*method, Method::POST | Method::PATCH) {
+                request = request.json(&json!({})).header("If-Match", "\"1\"");
+            }
+            async move { request.send().await.expect("a response") }
+        };
+        let what = format!("{method} {path}");
+        match rule.access {
+            Access::Public => {
+                let status = send(None).await.status();
+                assert!(
+                    status.is_success() || status.is_redirection(),
+                    "{what} without a token: {status}"
+                );
+            }
+            Access::AtLeast(needed) => {
+                let refusals = [
+                    (None, "missing_token"),
+                    (Some("lexset_nonsense".to_owned()), "invalid_token"),
+                    (Some(revoked.clone()), "token_revoked"),
+                    (Some(expired.clone()), "token_expired"),
+                ];
+                for (secret, code) in refusals {
+                    let response = send(secret).await;
+                    let challenge = response.headers().get("www-authenticate").cloned();
+                    assert_eq!(
+                        challenge.as_ref().map(|v| v.to_str().unwrap_or_default()),
+                        Some("Bearer"),
+                        "{what}: {}",
+                        response.status()
+                    );
+                    let body = expect_json(response, StatusCode::UNAUTHORIZED).await;
+                    assert_eq!(body["code"], code, "{what}: {body}");
+                }
+                for role in Role::ALL {
+                    let response = send(Some(app.secrets[&role].clone())).await;
+                    let status = response.status();
+                    if role < needed {
+                        let body = expect_json(response, StatusCode::FORBIDDEN).await;
+                        assert_eq!(body["code"], "forbidden", "{what} as {role:?}");
+                        assert!(body["message"].as_str().unwrap().contains(needed.as_str()));
+                    } else {
+                        assert!(
+                            status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                            "{what} as {role:?}: {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
+    let app = TestApp::spawn().await;
+    let created = expect_json(
+        app.post_json(
+            "/v1/tokens",
+            &json!({"name": "张三", "role": "annotator", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    assert!(
+        secret.starts_with("lexset_") && secret.len() == 7 + 64,
+        "{secret}"
+    );
+    assert_eq!(created["role"], "annotator");
+    assert_eq!(created["created_by"], "admin");
+
+    // The new token works and names its holder in the revisions it writes.
+    let keyword = expect_json(
+        app.request_with(Some(&secret), Method::POST, "/v1/keywords")
+            .json(&json!({"term": "法轮功", "risk": "A.1.a"}))
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(keyword["created_by"], "张三");
+
+    let listed = expect_json(app.get("/v1/tokens").await, StatusCode::OK).await;
+    let text = listed.to_string();
+    assert!(
+        !text.contains(&secret) && !text.contains("secret"),
+        "{text}"
+    );
+    let id = created["id"].as_i64().expect("id");
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id)
+    );
+
+    let revoked = expect_json(
+        app.request(Method::POST, &format!("/v1/tokens/{id}/revoke"))
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(revoked["revoked_at"].is_string());
+    expect_error(
+        app.request_with(Some(&secret), Method::GET, "/v1/keywords")
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::UNAUTHORIZED,
+        "token_revoked",
+        "revoked",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_token_requests_are_named_and_create_nothing() {
+    let app = TestApp::spawn().await;
+    let cases: [(Value, &str, &str); 6] = [
+        (
+            json!({"role": "reader"}),
+            "invalid_name",
+            "`name` is required",
+        ),
+        (
+            json!({"name": "x".repeat(65), "role": "reader"}),
+            "invalid_name",
+            "at most 64",
+        ),
+        (json!({"name": "ops"}), "invalid_role", "`role` is required"),
+        (
+            json!({"name": "ops", "role": "root"}),
+            "invalid_role",
+            "root",
+        ),
+        (
+            json!({"name": "ops", "role": "reader", "expires_at": "tomorrow"}),
+            "invalid_expires_at",
+            "RFC 3339",
+        ),
+        (
+            json!({"name": "ops", "role": "reader", "expires_at": "2001-01-01T00:00:00Z"}),
+            "invalid_expires_at",
+            "future",
+        ),
+    ];
+    for (body, code, needle) in cases {
+        expect_error(
+            app.post_json("/v1/tokens", &body).await,
+            StatusCode::BAD_REQUEST,
+            code,
+            needle,
+        )
+        .await;
+    }
+    let listed = expect_json(app.get("/v1/tokens").await, StatusCode::OK).await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(Role::ALL.len())
+    );
+    expect_error(
+        app.request(Method::POST, "/v1/tokens/999/revoke")
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::NOT_FOUND,
+        "token_not_found",
+        "999",
+    )
+    .await;
+    let malformed = app
+        .request_with(None, Method::GET, "/v1/keywords")
+        .header("Authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .expect("GET");
+    expect_error(
+        malformed,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Bearer",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_first_admin_token_comes_from_the_cli() {
+    let app = TestApp::spawn().await;
+    let (data_dir, database_url) = app.stop().await;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
+    command
+        .args([
+            "token",
+            "create",
+            "--name",
+            "ops",
+            "--role",
+            "admin",
+            "--data-dir",
+        ])
+        .arg(data_dir.path());
+    if let Some(url) = &database_url {
+        command.args(["--database-url", url]);
+    }
+    let output = command.output().expect("lexset runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let secret = String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned();
+
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    let me = expect_json(
+        app.request_with(Some(&secret), Method::GET, "/v1/tokens")
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        me["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "ops" && t["created_by"] == "cli")
+    );
+
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "ops",
+            "--role",
+            "root",
+            "--data-dir",
+        ])
+        .arg(app.data_dir())
+        .output()
+        .expect("lexset runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("root"));
+}
