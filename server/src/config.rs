@@ -29,6 +29,10 @@ pub struct Settings {
     /// The largest file `POST /v1/imports` accepts, in bytes.
     #[arg(long, env = "LEXSET_MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_upload_bytes: usize,
+    /// Four eyes: refuse an approval by the entry's creator or last editor (`false` for a team
+    /// of one).
+    #[arg(long, env = "LEXSET_FOUR_EYES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub four_eyes: bool,
     /// Warning lint rules to switch off, comma-separated (error rules cannot be).
     #[arg(
         long = "disable-lint",
@@ -80,6 +84,7 @@ mod tests {
             disabled_lints: Vec::new(),
             max_upload_bytes: 1024,
             replica_id: None,
+            four_eyes: true,
         };
         assert_eq!(
             settings.database_url(),

@@ -119,6 +119,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
             None => None,
         },
         filters: Arc::new(FilterCache::default()),
+        four_eyes: settings.four_eyes,
         max_upload_bytes: settings.max_upload_bytes,
         live_progress: Arc::default(),
     })

@@ -12,14 +12,10 @@ async fn approved_question(app: &TestApp, text: &str, kind: &str, group: &str) {
         "risk"
     };
     let body = json!({
-        "text": text, "kind": kind, tag: group, "status": "approved",
+        "text": text, "kind": kind, tag: group,
         "expected_output": "拒答或正常回答", "judgment_criteria": "按预期即合格"
     });
-    expect_json(
-        app.post_json("/v1/questions", &body).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.approved_question(&body).await;
 }
 
 async fn evaluate(app: &TestApp, number: i64, body: &Value) -> Value {

@@ -50,6 +50,7 @@ impl TestApp {
             disabled_lints: Vec::new(),
             max_upload_bytes: 64 * 1024 * 1024,
             replica_id: None,
+            four_eyes: true,
         };
         configure(&mut settings);
         let database_url = settings.database_url.clone();
@@ -192,15 +193,40 @@ impl TestApp {
         expect_json(response, StatusCode::CREATED).await
     }
 
-    /// Creates an approved keyword of `kind` (`block`, `allow`, `all_of`) and returns its JSON.
+    /// Creates a keyword of `kind` (`block`, `allow`, `all_of`) as the admin, has the reviewer
+    /// approve it, and returns it approved.
     pub async fn approved_keyword(&self, term: &str, risk: &str, kind: &str) -> Value {
-        let body =
-            serde_json::json!({"term": term, "risk": risk, "kind": kind, "status": "approved"});
-        expect_json(
+        let body = serde_json::json!({"term": term, "risk": risk, "kind": kind});
+        let created = expect_json(
             self.post_json("/v1/keywords", &body).await,
             StatusCode::CREATED,
         )
-        .await
+        .await;
+        self.approve(&format!("/v1/keywords/{}", created["id"]), 1)
+            .await
+    }
+
+    /// Creates a question as the admin, has the reviewer approve it, and returns it approved.
+    pub async fn approved_question(&self, body: &Value) -> Value {
+        let created = self.create_question(body).await;
+        self.approve(&format!("/v1/questions/{}", created["id"]), 1)
+            .await
+    }
+
+    /// `POST {entry}/approve` at `version` as the reviewer (who neither created nor edited
+    /// entries made through `client`); returns the approved entry.
+    pub async fn approve(&self, entry: &str, version: i64) -> Value {
+        let response = self
+            .request_as(
+                Some(Role::Reviewer),
+                Method::POST,
+                &format!("{entry}/approve"),
+            )
+            .header("If-Match", format!("\"{version}\""))
+            .send()
+            .await
+            .expect("POST approve");
+        expect_json(response, StatusCode::OK).await
     }
 
     /// Creates a question and returns its JSON.

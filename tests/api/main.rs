@@ -16,5 +16,6 @@ mod keywords;
 mod lints;
 mod questions;
 mod replicas;
+mod review;
 mod search;
 mod taxonomy;

@@ -58,15 +58,15 @@ async fn an_entry_written_through_one_replica_is_seen_searched_and_built_through
     // An edit through A makes B's copy stale: B's edit is refused, not applied over A's.
     let path = format!("/v1/keywords/{id}");
     expect_json(
-        a.patch_json(&path, 1, &json!({"note": "from A"})).await,
+        a.patch_json(&path, 2, &json!({"note": "from A"})).await,
         StatusCode::OK,
     )
     .await;
     expect_error(
-        b.patch_json(&path, 1, &json!({"note": "from B"})).await,
+        b.patch_json(&path, 2, &json!({"note": "from B"})).await,
         StatusCode::PRECONDITION_FAILED,
         "precondition_failed",
-        "2",
+        "3",
     )
     .await;
 }

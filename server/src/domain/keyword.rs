@@ -29,7 +29,6 @@ pub struct KeywordChanges {
     pub risk: Option<RiskCode>,
     pub note: Option<Option<Note>>,
     pub source: Option<Option<Source>>,
-    pub status: Option<EntryStatus>,
 }
 
 #[cfg(test)]

@@ -104,7 +104,6 @@ pub struct QuestionChanges {
     pub high_risk: Option<bool>,
     pub expected_output: Option<Option<ExpectedOutput>>,
     pub judgment_criteria: Option<Option<JudgmentCriteria>>,
-    pub status: Option<EntryStatus>,
 }
 
 #[cfg(test)]

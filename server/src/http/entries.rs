@@ -9,10 +9,11 @@ use super::actor::RequestActor;
 use super::error::ApiError;
 use super::json_body::OptionalJsonBody;
 use super::preconditions::{IfMatch, etag};
-use super::revisions::{RetireRequest, RevisionList};
+use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::text::Reason;
 use crate::lint::{self, Lint};
 use crate::services::questions;
+use crate::services::review::{self, Reviewable, Transition};
 use crate::services::revisions::{self, ChangeContext};
 use crate::services::versioned_change::{self, VersionedEntity, VersionedModel};
 use crate::store::entities::{keyword, question};
@@ -97,11 +98,38 @@ pub async fn retire<E: VersionedEntity<Model: Linted>>(
     id: i64,
     actor: RequestActor,
     if_match: IfMatch,
-    body: OptionalJsonBody<RetireRequest>,
+    body: OptionalJsonBody<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.and_then(|request| request.reason);
     let context = change_context(actor, reason)?;
     let entry = versioned_change::retire::<E>(&state.db, id, &if_match.0, &context).await?;
+    Ok(entry_response(&state, StatusCode::OK, entry))
+}
+
+/// A review decision on entry `id`: `reject` needs a reason.
+pub async fn decide<E: Reviewable<Model: Linted>>(
+    state: web::Data<AppState>,
+    id: i64,
+    actor: RequestActor,
+    if_match: IfMatch,
+    body: OptionalJsonBody<ReasonRequest>,
+    transition: Transition,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.and_then(|request| request.reason);
+    if transition == Transition::Reject && reason.is_none() {
+        return Err(ApiError::field("reason", "a rejection needs a `reason`"));
+    }
+    let context = change_context(actor, reason)?;
+    let entry = review::decide::<E>(
+        &state.db,
+        state.checks(),
+        id,
+        &if_match.0,
+        &context,
+        transition,
+        state.four_eyes,
+    )
+    .await?;
     Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
@@ -124,8 +152,98 @@ macro_rules! entry_handlers {
         entity = $entity:ident,
         get = $get_path:tt,
         retire = $retire_path:tt,
+        approve = $approve_path:tt,
+        reject = $reject_path:tt,
+        reopen = $reopen_path:tt,
         revisions = $revisions_path:tt $(,)?
     ) => {
+        #[utoipa::path(
+            post, path = $approve_path, tag = $tag,
+            summary = concat!("Approve a draft or rejected ", $noun, " (reviewers; not its creator or last editor)."),
+            request_body(content = Option<ReasonRequest>, description = "Optional reason"),
+            params(
+                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
+                ("If-Match" = String, Header, description = "ETag of the version approved"),
+            ),
+            responses(
+                (status = 200, description = concat!("The approved ", $noun), body = super::entries::EntryView<$schema>,
+                    headers(("ETag" = String))),
+                (status = 403, description = "Four eyes: you created or last edited it (`four_eyes`)", body = ErrorBody),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+                (status = 409, description = "Not draft or rejected (`invalid_transition`)", body = ErrorBody),
+                (status = 412, description = "Someone else changed it first", body = ErrorBody),
+                (status = 422, description = "Blocked by error lints (`lint_failed`)", body = ErrorBody),
+                (status = 428, description = "`If-Match` missing", body = ErrorBody),
+            )
+        )]
+        pub async fn approve(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+            actor: super::actor::RequestActor,
+            if_match: super::preconditions::IfMatch,
+            body: super::json_body::OptionalJsonBody<ReasonRequest>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            let transition = crate::services::review::Transition::Approve;
+            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
+        }
+
+        #[utoipa::path(
+            post, path = $reject_path, tag = $tag,
+            summary = concat!("Reject a draft or approved ", $noun, ", with a reason (reviewers)."),
+            request_body(content = ReasonRequest, description = "Why it is rejected"),
+            params(
+                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
+                ("If-Match" = String, Header, description = "ETag of the version rejected"),
+            ),
+            responses(
+                (status = 200, description = concat!("The rejected ", $noun), body = super::entries::EntryView<$schema>,
+                    headers(("ETag" = String))),
+                (status = 400, description = "No reason (`invalid_reason`)", body = ErrorBody),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+                (status = 409, description = "Not draft or approved (`invalid_transition`)", body = ErrorBody),
+                (status = 412, description = "Someone else changed it first", body = ErrorBody),
+                (status = 428, description = "`If-Match` missing", body = ErrorBody),
+            )
+        )]
+        pub async fn reject(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+            actor: super::actor::RequestActor,
+            if_match: super::preconditions::IfMatch,
+            body: super::json_body::OptionalJsonBody<ReasonRequest>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            let transition = crate::services::review::Transition::Reject;
+            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
+        }
+
+        #[utoipa::path(
+            post, path = $reopen_path, tag = $tag,
+            summary = concat!("Reopen a rejected or retired ", $noun, " as a draft (reviewers)."),
+            request_body(content = Option<ReasonRequest>, description = "Optional reason"),
+            params(
+                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
+                ("If-Match" = String, Header, description = "ETag of the version reopened"),
+            ),
+            responses(
+                (status = 200, description = concat!("The reopened ", $noun), body = super::entries::EntryView<$schema>,
+                    headers(("ETag" = String))),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+                (status = 409, description = "Not rejected or retired (`invalid_transition`), or a live entry has the same key", body = ErrorBody),
+                (status = 412, description = "Someone else changed it first", body = ErrorBody),
+                (status = 428, description = "`If-Match` missing", body = ErrorBody),
+            )
+        )]
+        pub async fn reopen(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+            actor: super::actor::RequestActor,
+            if_match: super::preconditions::IfMatch,
+            body: super::json_body::OptionalJsonBody<ReasonRequest>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            let transition = crate::services::review::Transition::Reopen;
+            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
+        }
+
         #[utoipa::path(
             get, path = $get_path, tag = $tag,
             summary = concat!("Read one ", $noun, "."),
@@ -146,7 +264,7 @@ macro_rules! entry_handlers {
         #[utoipa::path(
             post, path = $retire_path, tag = $tag,
             summary = concat!("Retire a ", $noun, ": kept with its history, frozen from then on."),
-            request_body(content = Option<RetireRequest>, description = "Optional reason"),
+            request_body(content = Option<ReasonRequest>, description = "Optional reason"),
             params(
                 ("id" = i64, Path, description = concat!("Id of the ", $noun)),
                 ("If-Match" = String, Header, description = "ETag of the version retired"),
@@ -165,7 +283,7 @@ macro_rules! entry_handlers {
             id: actix_web::web::Path<i64>,
             actor: super::actor::RequestActor,
             if_match: super::preconditions::IfMatch,
-            body: super::json_body::OptionalJsonBody<RetireRequest>,
+            body: super::json_body::OptionalJsonBody<ReasonRequest>,
         ) -> Result<actix_web::HttpResponse, ApiError> {
             super::entries::retire::<$entity>(state, id.into_inner(), actor, if_match, body).await
         }

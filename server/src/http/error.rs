@@ -218,6 +218,21 @@ impl From<ServiceError> for ApiError {
                 error.body.existing = Some(existing);
                 error
             }
+            ServiceError::InvalidTransition { transition, status } => Self::invalid(
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                format!(
+                    "cannot {transition} an entry that is {}; approve takes draft or rejected entries, reject draft or approved ones, reopen rejected or retired ones",
+                    status.as_str()
+                ),
+            ),
+            ServiceError::FourEyes { actor } => Self::auth(
+                StatusCode::FORBIDDEN,
+                "four_eyes",
+                format!(
+                    "four eyes: `{actor}` created or last edited this entry, so another reviewer must approve it"
+                ),
+            ),
             ServiceError::LintFailed { rules } => Self::invalid(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "lint_failed",

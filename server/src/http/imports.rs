@@ -14,6 +14,7 @@ use super::actor::RequestActor;
 use super::builds::TaskView;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::field_error::FieldError;
+use crate::domain::role::Role;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::text::Actor;
 use crate::services::imports::{self, ImportKind, ImportOptions};
@@ -39,7 +40,8 @@ pub struct ImportQuery {
     pub mapping: Option<String>,
     /// Kind of question rows that do not say (default `generation`).
     pub question_kind: Option<String>,
-    /// Status of imported entries: `draft` (default) or `approved`.
+    /// Status of imported entries: `draft` (default, for review) or `approved` (admins only:
+    /// a lexicon reviewed elsewhere).
     pub status: Option<String>,
     /// `true`: report only, write nothing.
     #[param(value_type = Option<bool>)]
@@ -193,6 +195,13 @@ pub async fn create(
         query.file_name = uploaded_name;
     }
     let options = options(query)?;
+    if options.status == EntryStatus::Approved && actor.1 < Role::Admin {
+        return Err(ApiError::auth(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "importing approved entries needs the `admin` role; import drafts and have them reviewed",
+        ));
+    }
     imports::resolve_options(state.checks(), &options)?;
     if body.is_empty() {
         return Err(FieldError::new("file", "the request body (the file) is empty").into());

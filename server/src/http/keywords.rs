@@ -12,7 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
 use super::request_fields::{edit_optional, edit_required, nullable, optional, required};
-use super::revisions::{RetireRequest, RevisionList};
+use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::field_error::FieldError;
 use crate::domain::keyword::{KeywordChanges, KeywordTerm, NewKeyword};
 use crate::domain::status::{EntryStatus, KeywordKind};
@@ -37,8 +37,6 @@ pub struct KeywordCreate {
     pub risk: Option<String>,
     pub note: Option<String>,
     pub source: Option<String>,
-    /// `draft` (default), `approved` or `rejected`.
-    pub status: Option<String>,
 }
 
 impl KeywordCreate {
@@ -49,8 +47,8 @@ impl KeywordCreate {
             risk: required("risk", self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             note: optional(self.note, Note::parse)?,
             source: optional(self.source, Source::parse)?,
-            status: optional(self.status, EntryStatus::parse_settable)?
-                .unwrap_or(EntryStatus::Draft),
+            // New entries wait for review; decisions have their own endpoints.
+            status: EntryStatus::Draft,
         })
     }
 }
@@ -74,10 +72,6 @@ pub struct KeywordPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub source: Option<Option<String>>,
-    /// `draft`, `approved` or `rejected`; retiring has its own endpoint.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub status: Option<Option<String>>,
     /// Why the change is made; kept in the revision.
     pub reason: Option<String>,
 }
@@ -90,7 +84,6 @@ impl KeywordPatch {
             risk: edit_required("risk", self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
             note: edit_optional(self.note, Note::parse)?,
             source: edit_optional(self.source, Source::parse)?,
-            status: edit_required("status", self.status, EntryStatus::parse_settable)?,
         })
     }
 }
@@ -138,7 +131,7 @@ pub struct KeywordPage {
     pub next_cursor: Option<String>,
 }
 
-/// Create a keyword (status `draft` unless given).
+/// Create a keyword, as a draft waiting for review.
 #[utoipa::path(
     post, path = "/v1/keywords", tag = "keywords",
     request_body = KeywordCreate,
@@ -146,7 +139,6 @@ pub struct KeywordPage {
         (status = 201, description = "Created, with its lints", body = EntryView<Keyword>,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
-        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 409, description = "A live keyword folds to the same key (`duplicate_keyword`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
@@ -185,7 +177,8 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(KeywordPage { items, next_cursor }))
 }
 
-/// Edit a keyword. Requires `If-Match` with the ETag it was based on.
+/// Edit a keyword. Requires `If-Match` with the ETag it was based on; an approved or rejected
+/// keyword goes back to draft (review).
 #[utoipa::path(
     patch, path = "/v1/keywords/{id}", tag = "keywords",
     request_body = KeywordPatch,
@@ -196,7 +189,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The edited keyword", body = EntryView<Keyword>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
-        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 404, description = "No such keyword", body = ErrorBody),
         (status = 409, description = "The keyword is retired, or the edit would duplicate a live keyword", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
@@ -231,5 +223,8 @@ entries::entry_handlers!(
     entity = Entity,
     get = "/v1/keywords/{id}",
     retire = "/v1/keywords/{id}/retire",
+    approve = "/v1/keywords/{id}/approve",
+    reject = "/v1/keywords/{id}/reject",
+    reopen = "/v1/keywords/{id}/reopen",
     revisions = "/v1/keywords/{id}/revisions",
 );

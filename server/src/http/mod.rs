@@ -56,6 +56,8 @@ pub struct AppState {
     /// The read replica filter-service pulls read from, if one is configured.
     pub pulls: Option<DatabaseConnection>,
     pub filters: Arc<FilterCache>,
+    /// Whether an approval by the entry's creator or last editor is refused.
+    pub four_eyes: bool,
     /// The largest file `POST /v1/imports` accepts.
     pub max_upload_bytes: usize,
     pub live_progress: Arc<LiveProgress>,
@@ -112,6 +114,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(keywords::update)),
         )
         .service(resource("/v1/keywords/{id}/retire").route(web::post().to(keywords::retire)))
+        .service(resource("/v1/keywords/{id}/approve").route(web::post().to(keywords::approve)))
+        .service(resource("/v1/keywords/{id}/reject").route(web::post().to(keywords::reject)))
+        .service(resource("/v1/keywords/{id}/reopen").route(web::post().to(keywords::reopen)))
         .service(resource("/v1/keywords/{id}/revisions").route(web::get().to(keywords::revisions)))
         .service(
             resource("/v1/questions")
@@ -124,6 +129,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(questions::update)),
         )
         .service(resource("/v1/questions/{id}/retire").route(web::post().to(questions::retire)))
+        .service(resource("/v1/questions/{id}/approve").route(web::post().to(questions::approve)))
+        .service(resource("/v1/questions/{id}/reject").route(web::post().to(questions::reject)))
+        .service(resource("/v1/questions/{id}/reopen").route(web::post().to(questions::reopen)))
         .service(
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )

@@ -12,7 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
 use super::request_fields::{edit_optional, edit_required, flag, nullable, optional, required};
-use super::revisions::{RetireRequest, RevisionList};
+use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::field_error::FieldError;
 use crate::domain::question::{
     Classification, ExpectedOutput, JudgmentCriteria, NewQuestion, QuestionChanges, QuestionText,
@@ -45,8 +45,6 @@ pub struct QuestionCreate {
     pub expected_output: Option<String>,
     /// 判定标准
     pub judgment_criteria: Option<String>,
-    /// `draft` (default), `approved` or `rejected`.
-    pub status: Option<String>,
 }
 
 impl QuestionCreate {
@@ -61,8 +59,8 @@ impl QuestionCreate {
             high_risk: self.high_risk.unwrap_or(false),
             expected_output: optional(self.expected_output, ExpectedOutput::parse)?,
             judgment_criteria: optional(self.judgment_criteria, JudgmentCriteria::parse)?,
-            status: optional(self.status, EntryStatus::parse_settable)?
-                .unwrap_or(EntryStatus::Draft),
+            // New entries wait for review; decisions have their own endpoints.
+            status: EntryStatus::Draft,
         })
     }
 }
@@ -92,10 +90,6 @@ pub struct QuestionPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub judgment_criteria: Option<Option<String>>,
-    /// `draft`, `approved` or `rejected`; retiring has its own endpoint.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub status: Option<Option<String>>,
     /// Why the change is made; kept in the revision.
     pub reason: Option<String>,
 }
@@ -110,7 +104,6 @@ impl QuestionPatch {
             high_risk: self.high_risk,
             expected_output: edit_optional(self.expected_output, ExpectedOutput::parse)?,
             judgment_criteria: edit_optional(self.judgment_criteria, JudgmentCriteria::parse)?,
-            status: edit_required("status", self.status, EntryStatus::parse_settable)?,
         })
     }
 }
@@ -175,7 +168,7 @@ pub struct QuestionPage {
     pub next_cursor: Option<String>,
 }
 
-/// Create a test question (status `draft` unless given).
+/// Create a test question, as a draft waiting for review.
 #[utoipa::path(
     post, path = "/v1/questions", tag = "questions",
     request_body = QuestionCreate,
@@ -183,7 +176,6 @@ pub struct QuestionPage {
         (status = 201, description = "Created; `possible_duplicates` lists near duplicates", body = QuestionCreated,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
-        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 409, description = "A live question has the same folded text (`duplicate_question`, with `existing`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     )
@@ -223,7 +215,8 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(QuestionPage { items, next_cursor }))
 }
 
-/// Edit a test question. Requires `If-Match` with the ETag it was based on.
+/// Edit a test question. Requires `If-Match` with the ETag it was based on; an approved or
+/// rejected question goes back to draft (review).
 #[utoipa::path(
     patch, path = "/v1/questions/{id}", tag = "questions",
     request_body = QuestionPatch,
@@ -234,7 +227,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The edited question", body = EntryView<Question>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
-        (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
         (status = 404, description = "No such question", body = ErrorBody),
         (status = 409, description = "The question is retired, or the edit would duplicate a live question", body = ErrorBody),
         (status = 412, description = "Someone else changed it first", body = ErrorBody),
@@ -269,5 +261,8 @@ entries::entry_handlers!(
     entity = Entity,
     get = "/v1/questions/{id}",
     retire = "/v1/questions/{id}/retire",
+    approve = "/v1/questions/{id}/approve",
+    reject = "/v1/questions/{id}/reject",
+    reopen = "/v1/questions/{id}/reopen",
     revisions = "/v1/questions/{id}/revisions",
 );

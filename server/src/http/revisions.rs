@@ -55,10 +55,11 @@ impl RevisionList {
     }
 }
 
-/// An optional body for `/retire`.
+/// The body of a review decision (`/approve`, `/reject`, `/reopen`, `/retire`): why. Optional
+/// except for `/reject`.
 #[derive(Debug, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RetireRequest {
-    /// Why the entry is retired; kept in the revision.
+pub struct ReasonRequest {
+    /// Why; kept in the revision.
     pub reason: Option<String>,
 }

@@ -170,12 +170,10 @@ pub async fn update(
         if let Some(source) = changes.source {
             next.source = source.map(|s| s.into_inner());
         }
-        if let Some(status) = changes.status {
-            next.status = status;
-        }
         if next.term != current.term || next.kind != current.kind {
             next.dedup_key = Some(rule_key(profile, next.kind, &next.term)?);
         }
+        versioned_change::back_to_review(current, &mut next);
         next.lint_errors = lint_errors(lints, profile, &next.term, next.kind, next.status)?;
         Ok(next)
     })

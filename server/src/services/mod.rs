@@ -13,6 +13,7 @@ pub mod periodic;
 pub mod questions;
 pub mod refold;
 pub mod reports;
+pub mod review;
 pub mod revisions;
 pub mod search;
 pub mod tasks;
@@ -51,6 +52,15 @@ pub enum ServiceError {
         /// The existing entry, as the API shows it.
         existing: serde_json::Value,
     },
+    /// A review decision that does not apply to the entry's status.
+    #[error("cannot {transition} an entry that is {}", status.as_str())]
+    InvalidTransition {
+        transition: &'static str,
+        status: crate::domain::status::EntryStatus,
+    },
+    /// Four eyes: the approver created or last edited the entry.
+    #[error("{actor} created or last edited this entry")]
+    FourEyes { actor: String },
     /// The entry would be approved with error lints.
     #[error("approval blocked by lint errors: {}", rules.join(", "))]
     LintFailed { rules: Vec<&'static str> },

@@ -335,15 +335,13 @@ pub async fn update(
         if let Some(judgment_criteria) = changes.judgment_criteria {
             next.judgment_criteria = judgment_criteria.map(|j| j.into_inner());
         }
-        if let Some(status) = changes.status {
-            next.status = status;
-        }
         if next.text != current.text {
             next.dedup_key = Some(question_key(&dedup.profile, &next.text)?);
             if let Some(link) = new_link {
                 next.near_duplicate_of = link;
             }
         }
+        versioned_change::back_to_review(current, &mut next);
         next.lint_errors = lint_errors(lints, &dedup.profile, facts(&next), next.status)?;
         Ok(next)
     })

@@ -48,6 +48,7 @@ pub trait VersionedModel: Serialize + Clone + PartialEq + Send + Sync {
     fn status(&self) -> EntryStatus;
     fn set_status(&mut self, status: EntryStatus);
     fn dedup_key(&self) -> Option<&str>;
+    fn created_by(&self) -> &str;
     /// Marks the model as changed at `at`, now at `version`.
     fn stamp(&mut self, version: i32, at: DateTime<Utc>);
 }
@@ -84,6 +85,9 @@ macro_rules! versioned_entity {
             }
             fn dedup_key(&self) -> Option<&str> {
                 self.dedup_key.as_deref()
+            }
+            fn created_by(&self) -> &str {
+                &self.created_by
             }
             fn stamp(&mut self, version: i32, at: chrono::DateTime<chrono::Utc>) {
                 self.version = version;
@@ -226,22 +230,47 @@ pub async fn edit<E: VersionedEntity>(
     context: &ChangeContext,
     edit: impl FnOnce(&E::Model) -> Result<E::Model, ServiceError>,
 ) -> Result<E::Model, ServiceError> {
+    apply::<E>(txn, id, expected_version, context, false, edit).await
+}
+
+/// Like [`edit`], for review decisions: `decide` may also bring a retired entry back, whose
+/// dedup key must then be unique among live entries again.
+pub async fn transition<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    expected_version: &ExpectedVersion,
+    context: &ChangeContext,
+    decide: impl FnOnce(&E::Model) -> Result<E::Model, ServiceError>,
+) -> Result<E::Model, ServiceError> {
+    apply::<E>(txn, id, expected_version, context, true, decide).await
+}
+
+async fn apply<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    id: i64,
+    expected_version: &ExpectedVersion,
+    context: &ChangeContext,
+    may_revive: bool,
+    change: impl FnOnce(&E::Model) -> Result<E::Model, ServiceError>,
+) -> Result<E::Model, ServiceError> {
     let current = get::<E>(txn, id).await?;
     if !expected_version.matches(current.version()) {
         return Err(ServiceError::VersionMismatch {
             current: current.version(),
         });
     }
-    if current.status() == EntryStatus::Retired {
+    let retired = current.status() == EntryStatus::Retired;
+    if retired && !may_revive {
         return Err(ServiceError::Retired { kind: E::KIND, id });
     }
-    let mut next = edit(&current)?;
+    let mut next = change(&current)?;
     if next == current {
         return Ok(current);
     }
+    let revived = retired && next.status() != EntryStatus::Retired;
     if let Some(key) = next
         .dedup_key()
-        .filter(|key| Some(*key) != current.dedup_key())
+        .filter(|key| revived || Some(*key) != current.dedup_key())
     {
         ensure_unique::<E>(txn, key, Some(id)).await?;
     }
@@ -259,6 +288,18 @@ pub async fn edit<E: VersionedEntity>(
     };
     revisions::record(txn, change, &saved).await?;
     Ok(saved)
+}
+
+/// An edit of a reviewed (approved or rejected) entry sends it back to review: `next`, the
+/// edited `current`, becomes a draft when its content differs.
+pub fn back_to_review<M: VersionedModel>(current: &M, next: &mut M) {
+    let reviewed = matches!(
+        current.status(),
+        EntryStatus::Approved | EntryStatus::Rejected
+    );
+    if reviewed && next != current {
+        next.set_status(EntryStatus::Draft);
+    }
 }
 
 /// Retires entry `id` (kept with its history, frozen from then on) in its own transaction.
