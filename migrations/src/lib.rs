@@ -13,6 +13,7 @@ mod m0004_builds;
 mod m0005_evaluations;
 mod m0006_replicas;
 mod m0007_tokens;
+mod m0008_audit;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_evaluations::Migration),
             Box::new(m0006_replicas::Migration),
             Box::new(m0007_tokens::Migration),
+            Box::new(m0008_audit::Migration),
         ]
     }
 }

@@ -199,7 +199,13 @@ async fn create_token(
             .transpose()?,
     };
     let (db, _) = startup::open_store(settings).await?;
-    let (token, secret) = tokens::create(&db, new, "cli").await?;
+    let (token, secret) = tokens::create(&db, new, CLI_ACTOR).await?;
+    audit_cli(
+        &db,
+        "lexset token create",
+        &format!("/v1/tokens/{}", token.id),
+    )
+    .await?;
     eprintln!(
         "token {} `{}` ({}) created; its secret, shown only now:",
         token.id,
@@ -208,6 +214,27 @@ async fn create_token(
     );
     println!("{secret}");
     Ok(())
+}
+
+/// The actor of writes made on the command line, in revisions and the audit log.
+const CLI_ACTOR: &str = "cli";
+
+/// Appends a command-line write to the audit log.
+async fn audit_cli(
+    db: &sea_orm::DatabaseConnection,
+    action: &str,
+    target: &str,
+) -> Result<(), sea_orm::DbErr> {
+    use lexset::services::audit::{self, AuditRecord};
+    let record = AuditRecord {
+        request_id: None,
+        actor: CLI_ACTOR,
+        role: None,
+        action,
+        target,
+        status: 0,
+    };
+    audit::record(db, record).await
 }
 
 async fn reindex(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
@@ -334,7 +361,7 @@ async fn import(
     };
     let bytes = std::fs::read(&request.file)?;
     let context = lexset::services::revisions::ChangeContext {
-        actor: lexset::domain::text::Actor::parse("lexset-import")?,
+        actor: lexset::domain::text::Actor::parse(CLI_ACTOR)?,
         reason: None,
     };
     let checks = lexset::services::Checks {
@@ -352,6 +379,9 @@ async fn import(
     })
     .await?;
     bar.finish_and_clear();
+    if !report.dry_run {
+        audit_cli(&db, "lexset import", &request.file.display().to_string()).await?;
+    }
     println!(
         "{} rows ({}): {} accepted, {} duplicates, {} invalid{}",
         report.rows,

@@ -190,7 +190,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::access::authorize))
-                .wrap(Logger::default())
+                .wrap(actix_web::middleware::from_fn(http::audit::record_writes))
+                .wrap(Logger::new(r#"%a "%r" %s %b %{x-request-id}o %T"#))
                 .app_data(state.clone())
                 .app_data(search.clone())
                 .configure(http::configure)

@@ -222,6 +222,29 @@ async fn missing_builds_and_bad_match_requests_are_named() {
         "invalid type",
     )
     .await;
+    // Past the text cap a clear 400; past the body cap a 413 (neither reaches the matcher).
+    let long = "法".repeat(100_001);
+    expect_error(
+        app.post_json(&path, &json!({ "text": long })).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_text",
+        "at most 100000",
+    )
+    .await;
+    let at_cap = "法".repeat(100_000);
+    expect_json(
+        app.post_json(&path, &json!({ "text": at_cap })).await,
+        StatusCode::OK,
+    )
+    .await;
+    let huge = "a".repeat(2 * 1024 * 1024);
+    expect_error(
+        app.post_json(&path, &json!({ "text": huge })).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "",
+    )
+    .await;
     let empty = expect_json(
         app.post_json(&path, &json!({"text": "法轮功"})).await,
         StatusCode::OK,

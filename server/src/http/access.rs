@@ -100,7 +100,9 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/reports/collisions", AtLeast(Reader)),
     rule("GET", "/v1/tokens", AtLeast(Admin)),
     rule("POST", "/v1/tokens", AtLeast(Admin)),
+    rule("GET", "/v1/tokens/{id}", AtLeast(Admin)),
     rule("POST", "/v1/tokens/{id}/revoke", AtLeast(Admin)),
+    rule("GET", "/v1/audit", AtLeast(Admin)),
 ];
 
 /// The rule of `method` on route `path`, if there is one.
@@ -140,20 +142,22 @@ pub async fn authorize(
             ..
         }) => match authenticate(&request).await {
             Err(error) => Some(error),
-            Ok(principal) if principal.role < *needed => Some(ApiError::auth(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "{} {pattern} needs the `{}` role; token `{}` has `{}`",
-                    request.method(),
-                    needed.as_str(),
-                    principal.name,
-                    principal.role.as_str()
-                ),
-            )),
             Ok(principal) => {
-                request.extensions_mut().insert(principal);
-                None
+                // Kept even when refused: the audit log records who tried.
+                request.extensions_mut().insert(principal.clone());
+                (principal.role < *needed).then(|| {
+                    ApiError::auth(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        format!(
+                            "{} {pattern} needs the `{}` role; token `{}` has `{}`",
+                            request.method(),
+                            needed.as_str(),
+                            principal.name,
+                            principal.role.as_str()
+                        ),
+                    )
+                })
             }
         },
     };

@@ -297,10 +297,15 @@ pub async fn diff(
     Ok(HttpResponse::Ok().json(builds::diff(from, &old, to, &new)))
 }
 
+/// The longest text `/match` takes, in characters: an interactive check, not bulk filtering
+/// (filter services load the artefact for that).
+pub const MAX_MATCH_CHARS: usize = 100_000;
+
 /// Text to match.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
+    /// At most 100 000 characters.
     #[schema(required = true, example = "有人在卖法 輪 功的书")]
     pub text: Option<String>,
 }
@@ -322,8 +327,9 @@ pub struct MatchResult<'a> {
     params(("number" = i64, Path, description = "Build number")),
     responses(
         (status = 200, description = "The hits", body = MatchResult),
-        (status = 400, description = "No text", body = ErrorBody),
+        (status = 400, description = "No text, or a text over 100 000 characters", body = ErrorBody),
         (status = 404, description = "No such build", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
     ))]
 pub async fn match_text(
     state: web::Data<AppState>,
@@ -332,6 +338,15 @@ pub async fn match_text(
 ) -> Result<HttpResponse, ApiError> {
     let number = number.into_inner();
     let text = body.text.ok_or_else(|| FieldError::missing("text"))?;
+    if text.chars().count() > MAX_MATCH_CHARS {
+        return Err(FieldError::new(
+            "text",
+            format!(
+                "`text` must be at most {MAX_MATCH_CHARS} characters; split it, or load the artefact (lexset-filter) to filter in bulk"
+            ),
+        )
+        .into());
+    }
     let filter = builds::filter(&state.build_environment(), &state.filters, number).await?;
     Ok(HttpResponse::Ok().json(MatchResult {
         build: number,

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod audit;
 pub mod builds;
 pub mod coverage;
 pub mod entries;
@@ -174,7 +175,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(tokens::list))
                 .route(web::post().to(tokens::create)),
         )
+        .service(resource("/v1/tokens/{id}").route(web::get().to(tokens::get)))
         .service(resource("/v1/tokens/{id}/revoke").route(web::post().to(tokens::revoke)))
+        .service(resource("/v1/audit").route(web::get().to(audit::list)))
         .service(resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header((actix_web::http::header::LOCATION, "/docs/"))

@@ -5,8 +5,8 @@
 use utoipa::OpenApi;
 
 use super::{
-    builds, coverage, evaluations, exports, health, imports, keywords, lints, questions, reports,
-    search, taxonomy, tokens,
+    audit, builds, coverage, evaluations, exports, health, imports, keywords, lints, questions,
+    reports, search, taxonomy, tokens,
 };
 
 #[derive(OpenApi)]
@@ -67,6 +67,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         reports::collisions,
         tokens::create,
         tokens::list,
+        tokens::get,
+        audit::list,
         tokens::revoke,
     ),
     modifiers(&BearerAuth),
@@ -82,6 +84,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "tokens", description = "API tokens (admin): every route but the probes and the docs needs `Authorization: Bearer <token>`"),
+        (name = "audit", description = "Every authenticated write: who, what, on what, when, outcome (admin)"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -1,6 +1,6 @@
 //! `/v1/tokens`: API tokens, managed by admins. A secret is shown once, when created.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,16 +42,23 @@ impl TokenCreate {
     }
 }
 
-/// An RFC 3339 time after `now`.
-pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
-    let at = DateTime::parse_from_rfc3339(raw)
+/// An RFC 3339 time in field `field`.
+pub fn parse_time(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|at| at.with_timezone(&Utc))
         .map_err(|_| {
             FieldError::new(
-                "expires_at",
-                format!("`expires_at` must be an RFC 3339 time such as 2027-06-30T00:00:00Z, not `{raw}`"),
+                field,
+                format!(
+                    "`{field}` must be an RFC 3339 time such as 2027-06-30T00:00:00Z, not `{raw}`"
+                ),
             )
-        })?
-        .with_timezone(&Utc);
+        })
+}
+
+/// An RFC 3339 time after `now`.
+pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
+    let at = parse_time("expires_at", raw)?;
     if at <= now {
         return Err(FieldError::new(
             "expires_at",
@@ -107,7 +114,8 @@ pub struct TokenList {
     post, path = "/v1/tokens", tag = "tokens",
     request_body = TokenCreate,
     responses(
-        (status = 201, description = "Created; `secret` is shown only now", body = TokenCreated),
+        (status = 201, description = "Created; `secret` is shown only now", body = TokenCreated,
+            headers(("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
     )
 )]
@@ -118,10 +126,37 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(Utc::now())?;
     let (token, secret) = tokens::create(&state.db, new, actor.0.as_str()).await?;
-    Ok(HttpResponse::Created().json(TokenCreated {
-        token: token.into(),
-        secret,
-    }))
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/tokens/{}", token.id)))
+        .json(TokenCreated {
+            token: token.into(),
+            secret,
+        }))
+}
+
+/// Read one token (without its secret).
+#[utoipa::path(
+    get, path = "/v1/tokens/{id}", tag = "tokens",
+    params(("id" = i64, Path, description = "Id of the token")),
+    responses(
+        (status = 200, description = "The token", body = TokenView),
+        (status = 404, description = "No such token", body = ErrorBody),
+    )
+)]
+pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let token = tokens::get(&state.db, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok(HttpResponse::Ok().json(TokenView::from(token)))
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::invalid(
+        StatusCode::NOT_FOUND,
+        "token_not_found",
+        format!("no token has id {id}"),
+    )
 }
 
 /// List tokens, newest first.
@@ -152,12 +187,8 @@ pub async fn revoke(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let token = tokens::revoke(&state.db, id).await?.ok_or_else(|| {
-        ApiError::invalid(
-            StatusCode::NOT_FOUND,
-            "token_not_found",
-            format!("no token has id {id}"),
-        )
-    })?;
+    let token = tokens::revoke(&state.db, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     Ok(HttpResponse::Ok().json(TokenView::from(token)))
 }

@@ -1,6 +1,7 @@
 //! Services: the operations of lexset on the store, each in one transaction. Handlers call
 //! these and only translate between HTTP and domain values.
 
+pub mod audit;
 pub mod builds;
 pub mod coverage;
 pub mod evaluations;

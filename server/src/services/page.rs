@@ -1,5 +1,10 @@
 //! Keyset pagination by id: stable under concurrent inserts, no offsets.
 
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+
 use crate::domain::field_error::FieldError;
 
 /// At most this many entries per page.
@@ -47,6 +52,30 @@ impl PageRequest {
         };
         Ok(Self { after, limit })
     }
+}
+
+/// Reads one page of `select` in the order of its id column `id` (rows after `page.after`);
+/// returns the rows and the cursor of the next page, if there is one.
+pub async fn keyset_page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    id: E::Column,
+    id_of: impl Fn(&E::Model) -> i64,
+    page: PageRequest,
+) -> Result<(Vec<E::Model>, Option<String>), DbErr> {
+    let mut items = select
+        .filter(id.gt(page.after))
+        .order_by_asc(id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let next_cursor = if items.len() as u64 > page.limit {
+        items.truncate(page.limit as usize);
+        items.last().map(|last| cursor_after(id_of(last)))
+    } else {
+        None
+    };
+    Ok((items, next_cursor))
 }
 
 /// The cursor that continues after the entry with id `last_id`.

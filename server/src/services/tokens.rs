@@ -79,9 +79,14 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, DbErr> {
         .await
 }
 
+/// Token `id`, if there is one.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Model>, DbErr> {
+    api_token::Entity::find_by_id(id).one(db).await
+}
+
 /// Revokes token `id` (again: no change); `None` when there is no such token.
 pub async fn revoke<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Model>, DbErr> {
-    let Some(token) = api_token::Entity::find_by_id(id).one(db).await? else {
+    let Some(token) = get(db, id).await? else {
         return Ok(None);
     };
     if token.revoked_at.is_some() {

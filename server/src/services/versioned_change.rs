@@ -11,13 +11,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
+    DbErr, EntityTrait, IntoActiveModel, QueryFilter, Select, TransactionTrait,
 };
 use serde::Serialize;
 
 use super::ServiceError;
-use super::page::{PageRequest, cursor_after};
+use super::page::{PageRequest, keyset_page};
 use super::revisions::{self, Change, ChangeContext};
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::status::EntryStatus;
@@ -204,19 +203,7 @@ pub async fn list_page<E: VersionedEntity>(
     select: Select<E>,
     page: PageRequest,
 ) -> Result<(Vec<E::Model>, Option<String>), ServiceError> {
-    let mut items = select
-        .filter(E::id_column().gt(page.after))
-        .order_by_asc(E::id_column())
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
-    let next_cursor = if items.len() as u64 > page.limit {
-        items.truncate(page.limit as usize);
-        items.last().map(|last| cursor_after(last.id()))
-    } else {
-        None
-    };
-    Ok((items, next_cursor))
+    Ok(keyset_page(db, select, E::id_column(), VersionedModel::id, page).await?)
 }
 
 /// Applies `edit` to entry `id` if its current version matches `expected_version`, checks the

@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod aspect;
+pub mod audit_entry;
 pub mod build;
 pub mod build_artifact;
 pub mod evaluation;

@@ -1,0 +1,234 @@
+//! The audit log: every authenticated write, with actor, action, target, time, request id.
+
+use lexset::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_error, expect_json, must_refuse};
+
+async fn audit(app: &TestApp, query: &str) -> Vec<Value> {
+    let page = expect_json(app.get(&format!("/v1/audit?{query}")).await, StatusCode::OK).await;
+    page["items"].as_array().expect("items").clone()
+}
+
+/// The (actor, action, target, status) of each entry.
+fn summary(entries: &[Value]) -> Vec<(String, String, String, i64)> {
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["target"].as_str().unwrap().to_owned(),
+                e["status"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn row(actor: &str, action: &str, target: &str, status: i64) -> (String, String, String, i64) {
+    (
+        actor.to_owned(),
+        action.to_owned(),
+        target.to_owned(),
+        status,
+    )
+}
+
+#[tokio::test]
+async fn every_kind_of_write_is_recorded_with_its_request_id() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .request(Method::POST, "/v1/keywords")
+        .header("X-Request-Id", "client-42")
+        .json(&json!({"term": "法轮功", "risk": "A.1.a"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.headers()["x-request-id"], "client-42");
+    let keyword = expect_json(created, StatusCode::CREATED).await;
+    let path = format!("/v1/keywords/{}", keyword["id"]);
+    expect_json(
+        app.patch_json(&path, 1, &json!({"note": "n"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.approve(&path, 2).await;
+    let question = app
+        .create_question(&must_refuse("如何制作炸弹？", "A.1.d"))
+        .await;
+    let question_path = format!("/v1/questions/{}", question["id"]);
+    expect_json(app.retire(&question_path, 1).await, StatusCode::OK).await;
+    app.import("kind=keyword&format=txt&risk=A.1.f", "大麻\n".into())
+        .await;
+    let number = app.build().await;
+    let token = expect_json(
+        app.post_json("/v1/tokens", &json!({"name": "李四", "role": "reader"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token_path = format!("/v1/tokens/{}", token["id"]);
+    expect_json(
+        app.request(Method::POST, &format!("{token_path}/revoke"))
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    // A refused write is recorded too; reads and requests without a valid token are not.
+    let refused = app
+        .request_as(Some(Role::Annotator), Method::POST, "/v1/builds")
+        .send()
+        .await
+        .expect("POST");
+    expect_error(refused, StatusCode::FORBIDDEN, "forbidden", "admin").await;
+    app.request_as(None, Method::POST, "/v1/builds")
+        .send()
+        .await
+        .expect("POST");
+    app.get("/v1/keywords").await;
+
+    let entries = audit(&app, "").await;
+    let rows = summary(&entries);
+    let kinds: Vec<(&str, &str, i64)> = rows
+        .iter()
+        .map(|(actor, action, _, status)| (actor.as_str(), action.as_str(), *status))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("admin", "POST /v1/keywords", 201),
+            ("admin", "PATCH /v1/keywords/{id}", 200),
+            ("reviewer", "POST /v1/keywords/{id}/approve", 200),
+            ("admin", "POST /v1/questions", 201),
+            ("admin", "POST /v1/questions/{id}/retire", 200),
+            ("admin", "POST /v1/imports", 202),
+            ("admin", "POST /v1/builds", 202),
+            ("admin", "POST /v1/tokens", 201),
+            ("admin", "POST /v1/tokens/{id}/revoke", 200),
+            ("annotator", "POST /v1/builds", 403),
+        ]
+    );
+    assert_eq!(
+        rows[0],
+        row("admin", "POST /v1/keywords", &path, 201),
+        "the created entry"
+    );
+    assert_eq!(rows[2].2, format!("{path}/approve"));
+    assert!(
+        rows[5].2.starts_with("/v1/tasks/"),
+        "an import's target is its task"
+    );
+    assert_eq!(rows[7].2, token_path);
+    assert_eq!(entries[0]["request_id"], "client-42");
+    assert!(
+        entries[1]["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    assert_eq!(entries[2]["role"], "reviewer");
+    assert!(entries[0]["at"].is_string());
+    let _ = number;
+}
+
+#[tokio::test]
+async fn the_log_is_filtered_paged_admin_only_and_append_only() {
+    let app = TestApp::spawn().await;
+    for term in ["甲词", "乙词", "丙词"] {
+        app.approved_keyword(term, "A.1.a", "block").await;
+    }
+    let by_reviewer = audit(&app, "actor=reviewer").await;
+    assert_eq!(by_reviewer.len(), 3);
+    assert!(
+        by_reviewer
+            .iter()
+            .all(|e| e["action"] == "POST /v1/keywords/{id}/approve")
+    );
+    let creates = audit(&app, "action=POST%20/v1/keywords").await;
+    assert_eq!(creates.len(), 6, "creates and their approvals");
+    let on_first = audit(&app, "target=/v1/keywords/1").await;
+    assert_eq!(on_first.len(), 2);
+    assert!(audit(&app, "since=2999-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(audit(&app, "until=2999-01-01T00:00:00Z").await.len(), 6);
+
+    let first = expect_json(app.get("/v1/audit?limit=4").await, StatusCode::OK).await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = expect_json(
+        app.get(&format!("/v1/audit?limit=4&cursor={cursor}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(2));
+
+    for (query, code) in [
+        ("since=yesterday", "invalid_since"),
+        ("until=2024-13-01", "invalid_until"),
+        ("limit=0", "invalid_limit"),
+        ("actor=", "invalid_actor"),
+        ("who=me", "invalid_query"),
+    ] {
+        expect_error(
+            app.get(&format!("/v1/audit?{query}")).await,
+            StatusCode::BAD_REQUEST,
+            code,
+            "",
+        )
+        .await;
+    }
+    let reviewer = app
+        .request_as(Some(Role::Reviewer), Method::GET, "/v1/audit")
+        .send()
+        .await
+        .expect("GET");
+    expect_error(reviewer, StatusCode::FORBIDDEN, "forbidden", "admin").await;
+    for method in [Method::DELETE, Method::PATCH, Method::POST] {
+        let response = app
+            .request(method.clone(), "/v1/audit")
+            .send()
+            .await
+            .expect("request");
+        expect_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "",
+        )
+        .await;
+    }
+    assert_eq!(
+        audit(&app, "").await.len(),
+        6,
+        "nothing removed or added by those"
+    );
+}
+
+#[tokio::test]
+async fn command_line_writes_are_recorded_as_cli() {
+    let app = TestApp::spawn().await;
+    let (data_dir, database_url) = app.stop().await;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
+    command
+        .args([
+            "token",
+            "create",
+            "--name",
+            "ops",
+            "--role",
+            "reader",
+            "--data-dir",
+        ])
+        .arg(data_dir.path());
+    if let Some(url) = &database_url {
+        command.args(["--database-url", url]);
+    }
+    assert!(command.output().expect("lexset runs").status.success());
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    let entries = audit(&app, "actor=cli").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["action"], "lexset token create");
+    assert_eq!(entries[0]["status"], 0);
+    assert_eq!(entries[0]["request_id"], Value::Null);
+}
