@@ -14,14 +14,14 @@ pub struct Status {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health", tag = "health",
+#[utoipa::path(get, path = "/health", tag = "health", security(()),
     responses((status = 200, description = "Alive", body = Status)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/ready", tag = "health",
+#[utoipa::path(get, path = "/ready", tag = "health", security(()),
     responses(
         (status = 200, description = "Ready", body = Status),
         (status = 503, description = "The database does not answer", body = ErrorBody),
