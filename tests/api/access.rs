@@ -353,3 +353,29 @@ async fn the_first_admin_token_comes_from_the_cli() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("root"));
 }
+
+#[tokio::test]
+async fn a_percent_encoded_path_does_not_slip_past_the_rules() {
+    let app = TestApp::spawn().await;
+    for (method, path) in [
+        (Method::POST, "/v1/%74okens/1/revoke"),
+        (Method::GET, "/v1/%61udit"),
+        (Method::GET, "/v1/builds/1/%61rtifact"),
+    ] {
+        for secret in [None, Some(app.secrets[&Role::Admin].clone())] {
+            let response = app
+                .request_with(secret.as_deref(), method.clone(), path)
+                .send()
+                .await
+                .expect("request");
+            expect_error(response, StatusCode::NOT_FOUND, "not_found", path).await;
+        }
+    }
+    // Token 1 (the reader's) still works: the revoke never ran.
+    let reader = app
+        .request_as(Some(Role::Reader), Method::GET, "/v1/risks")
+        .send()
+        .await
+        .expect("GET");
+    expect_json(reader, StatusCode::OK).await;
+}

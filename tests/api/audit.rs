@@ -48,8 +48,10 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
     assert_eq!(created.headers()["x-request-id"], "client-42");
     let keyword = expect_json(created, StatusCode::CREATED).await;
     let path = format!("/v1/keywords/{}", keyword["id"]);
+    // Percent-encoded, the id is still recorded as the entry it names.
+    let encoded = format!("/v1/keywords/%3{}", keyword["id"]);
     expect_json(
-        app.patch_json(&path, 1, &json!({"note": "n"})).await,
+        app.patch_json(&encoded, 1, &json!({"note": "n"})).await,
         StatusCode::OK,
     )
     .await;
@@ -116,6 +118,7 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
         row("admin", "POST /v1/keywords", &path, 201),
         "the created entry"
     );
+    assert_eq!(rows[1].2, path, "the path as routed");
     assert_eq!(rows[2].2, format!("{path}/approve"));
     assert!(
         rows[5].2.starts_with("/v1/tasks/"),

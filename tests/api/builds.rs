@@ -80,7 +80,7 @@ async fn the_artefact_downloads_once_and_loads_in_the_embedded_library() {
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(
         response.headers()["cache-control"],
-        "public, max-age=31536000, immutable"
+        "private, max-age=31536000, immutable"
     );
     let bytes = response.bytes().await.unwrap();
     let build = expect_json(

@@ -247,3 +247,35 @@ async fn only_admins_import_approved_entries() {
     .await;
     assert_eq!(listed["items"][0]["term"], "法轮功");
 }
+
+#[tokio::test]
+async fn a_later_trivial_edit_does_not_clear_the_way_for_the_first_editor() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.secrets[&Role::Reviewer].clone();
+    let keyword = app.create_keyword("大麻", "A.1.f").await;
+    let path = format!("/v1/keywords/{}", keyword["id"]);
+    let rewrite = app
+        .request_with(Some(&reviewer), Method::PATCH, &path)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"term": "大麻叶"}))
+        .send()
+        .await
+        .expect("PATCH");
+    expect_json(rewrite, StatusCode::OK).await;
+    let note = app
+        .request_as(Some(Role::Annotator), Method::PATCH, &path)
+        .header("If-Match", "\"2\"")
+        .json(&json!({"note": "typo"}))
+        .send()
+        .await
+        .expect("PATCH");
+    expect_json(note, StatusCode::OK).await;
+    let refused = decide(&app, &reviewer, &path, "approve", 3, None).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "four_eyes", "reviewer").await;
+    let wang = second_reviewer(&app).await;
+    expect_json(
+        decide(&app, &wang, &path, "approve", 3, None).await,
+        StatusCode::OK,
+    )
+    .await;
+}

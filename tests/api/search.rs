@@ -123,6 +123,9 @@ async fn a_word_is_found_inside_longer_words_and_every_word_must_occur() {
     // Full-width and upper-case letters fold like entries do.
     let latin = app.create_keyword("ＶＰＮ翻墙", "A.1.e").await;
     search_until(&app, "q=vpn", &[("keyword", id(&latin))]).await;
+    // Punctuation inside a query word: jieba keeps `gpt-4` whole, the index does not.
+    let model = app.create_keyword("GPT-4越狱", "A.1.e").await;
+    search_until(&app, "q=GPT-4", &[("keyword", id(&model))]).await;
 }
 
 #[tokio::test]

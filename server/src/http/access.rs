@@ -123,8 +123,15 @@ pub async fn authorize(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(pattern) = request.match_pattern() else {
-        // No such route: the default service answers 404.
-        return Ok(next.call(request).await?.map_into_left_body());
+        // No route has this path as sent. The router matches the percent-decoded path, so a
+        // path like /v1/%74okens must not reach it unchecked: answer 404 here.
+        let error = ApiError::not_found(format!(
+            "no resource at {}; see /docs for the API",
+            request.path()
+        ));
+        return Ok(request
+            .into_response(error.error_response())
+            .map_into_right_body());
     };
     let refused = match rule_for(request.method().as_str(), &pattern) {
         None => Some(ApiError::invalid(

@@ -70,7 +70,8 @@ pub async fn record_writes(
     let action = request
         .match_pattern()
         .map(|pattern| format!("{} {pattern}", request.method()));
-    let path = request.path().to_owned();
+    // The path as routed (percent-decoded), so /v1/keywords/%31 is recorded as /v1/keywords/1.
+    let path = request.match_info().as_str().to_owned();
     let state = request.app_data::<web::Data<AppState>>().cloned();
     let mut response = next.call(request).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -168,6 +168,10 @@ where
             | BuildError::NotPublished { .. }
             | BuildError::ArtifactMissing(_),
         ) => read(state.db.clone()).await,
+        Err(BuildError::Database(error)) => {
+            tracing::warn!(%error, "the read replica failed; reading from the primary");
+            read(state.db.clone()).await
+        }
         other => other,
     }
 }
@@ -243,7 +247,12 @@ pub async fn artifact(
     .await?;
     let sha256 = build.sha256.unwrap_or_default();
     let etag = header::EntityTag::new_strong(sha256.clone());
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    // `private`: the request carries a token, so shared caches must not serve the lexicon to
+    // others; the client's own cache may keep it forever.
+    let cache = (
+        header::CACHE_CONTROL,
+        "private, max-age=31536000, immutable",
+    );
     let unchanged = request
         .headers()
         .get(header::IF_NONE_MATCH)

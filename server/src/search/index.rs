@@ -539,6 +539,17 @@ fn snippet(found: &tantivy::snippet::Snippet, text: &str) -> Snippet {
     } else {
         (found.fragment(), merged(found.highlighted()))
     };
+    // Overlapping tokens can make tantivy end a fragment inside an earlier highlight: keep
+    // only what lies within the fragment, on character boundaries.
+    let ranges: Vec<Range<usize>> = ranges
+        .into_iter()
+        .map(|range| range.start..range.end.min(fragment.len()))
+        .filter(|range| {
+            range.start < range.end
+                && fragment.is_char_boundary(range.start)
+                && fragment.is_char_boundary(range.end)
+        })
+        .collect();
     let char_at = |byte: usize| fragment[..byte].chars().count();
     let mut html = String::new();
     let mut shown = 0;

@@ -104,14 +104,16 @@ pub fn index_tokens(profile: &FoldProfile, text: &str) -> Vec<Token> {
         .collect()
 }
 
-/// The words of a query: its folded text cut by jieba, each word once, punctuation dropped.
+/// The words of a query: its folded text cut by jieba and split at punctuation (jieba keeps
+/// `gpt-4` whole, the index has `gpt` and `4` apart), each word once.
 pub fn query_words(profile: &FoldProfile, query: &str) -> Vec<String> {
     let folded = profile.fold(query);
     let mut words: Vec<String> = Vec::new();
-    for word in jieba().cut(&folded, true) {
-        let word: String = word.word.chars().filter(|c| c.is_alphanumeric()).collect();
-        if !word.is_empty() && !words.contains(&word) {
-            words.push(word);
+    for token in jieba().cut(&folded, true) {
+        for word in token.word.split(|c: char| !c.is_alphanumeric()) {
+            if !word.is_empty() && !words.iter().any(|known| known == word) {
+                words.push(word.to_owned());
+            }
         }
     }
     words
@@ -177,5 +179,6 @@ mod tests {
     fn query_words_fold_and_drop_punctuation() {
         assert_eq!(query_words(&profile(), "臺獨！"), vec!["台独".to_owned()]);
         assert!(query_words(&profile(), "？！…").is_empty());
+        assert_eq!(query_words(&profile(), "GPT-4"), ["gpt", "4"]);
     }
 }

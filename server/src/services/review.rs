@@ -3,24 +3,22 @@
 //!
 //! | transition | from | to |
 //! |---|---|---|
-//! | approve | draft, rejected | approved — refused with error lints, and (four eyes) by whoever created or last edited the entry |
+//! | approve | draft, rejected | approved — refused with error lints, and (four eyes) by its creator and by anyone who edited it since its last approval |
 //! | reject (with a reason) | draft, approved | rejected |
 //! | reopen | rejected, retired | draft |
 //!
 //! Content edits of approved or rejected entries send them back to draft
 //! (`versioned_change::back_to_review`).
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
-use super::revisions::ChangeContext;
+use super::revisions::{self, ChangeContext};
 use super::versioned_change::{self, ExpectedVersion, VersionedEntity, VersionedModel};
 use super::{Checks, ServiceError};
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::status::EntryStatus;
 use crate::lint;
-use crate::store::entities::{keyword, question, revision};
+use crate::store::entities::{keyword, question};
 
 /// A review decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,21 +80,29 @@ impl Reviewable for question::Entity {
     }
 }
 
-/// Who wrote the entry's current content: the actor of its last `created` or `updated`
-/// revision.
-pub async fn last_editor<C: ConnectionTrait>(
+/// Who wrote content of the entry that no approval has covered yet: the actors of its
+/// `created` and `updated` revisions since it was last approved (all of them if never). The
+/// last editor is among them, and so is anyone who edited before a trivial later edit.
+pub async fn unreviewed_authors<C: ConnectionTrait>(
     db: &C,
     kind: EntryKind,
     id: i64,
-) -> Result<Option<String>, DbErr> {
-    Ok(revision::Entity::find()
-        .filter(revision::Column::EntryKind.eq(kind))
-        .filter(revision::Column::EntryId.eq(id))
-        .filter(revision::Column::Action.is_in([RevisionAction::Created, RevisionAction::Updated]))
-        .order_by_desc(revision::Column::Number)
-        .one(db)
-        .await?
-        .map(|revision| revision.actor))
+) -> Result<Vec<String>, DbErr> {
+    let mut authors: Vec<String> = Vec::new();
+    for revision in revisions::list(db, kind, id).await? {
+        let approved = serde_json::from_str::<serde_json::Value>(&revision.snapshot)
+            .is_ok_and(|snapshot| snapshot["status"] == EntryStatus::Approved.as_str());
+        if approved {
+            authors.clear();
+        } else if matches!(
+            revision.action,
+            RevisionAction::Created | RevisionAction::Updated
+        ) && !authors.contains(&revision.actor)
+        {
+            authors.push(revision.actor);
+        }
+    }
+    Ok(authors)
 }
 
 /// Applies `transition` to entry `id` if its version matches; `four_eyes` refuses an approval
@@ -111,7 +117,7 @@ pub async fn decide<E: Reviewable>(
     four_eyes: bool,
 ) -> Result<E::Model, ServiceError> {
     let txn = versioned_change::begin_write(db, E::KIND).await?;
-    let editor = last_editor(&txn, E::KIND, id).await?;
+    let authors = unreviewed_authors(&txn, E::KIND, id).await?;
     let actor = context.actor.as_str();
     let decided =
         versioned_change::transition::<E>(&txn, id, expected_version, context, |current| {
@@ -123,8 +129,8 @@ pub async fn decide<E: Reviewable>(
                 });
             }
             if transition == Transition::Approve {
-                if four_eyes && (current.created_by() == actor || editor.as_deref() == Some(actor))
-                {
+                let wrote_it = current.created_by() == actor || authors.iter().any(|a| a == actor);
+                if four_eyes && wrote_it {
                     return Err(ServiceError::FourEyes {
                         actor: actor.to_owned(),
                     });

@@ -88,6 +88,14 @@ async fn update<C: ConnectionTrait>(
     let Some(current) = task::Entity::find_by_id(id).one(db).await? else {
         return Err(DbErr::RecordNotFound(format!("task {id}")));
     };
+    // A finished task is final: one failed by a lease sweep while its replica stalled must not
+    // come back to life (and, e.g., publish a build the client has already started again).
+    if matches!(current.status.as_str(), "succeeded" | "failed") {
+        return Err(DbErr::Custom(format!(
+            "task {id} has already {}",
+            current.status
+        )));
+    }
     let total = current.total;
     let mut active: task::ActiveModel = current.into();
     change(&mut active);
