@@ -104,8 +104,8 @@ pub fn index_tokens(profile: &FoldProfile, text: &str) -> Vec<Token> {
         .collect()
 }
 
-/// The words of a query: its folded text cut by jieba and split at punctuation (jieba keeps
-/// `gpt-4` whole, the index has `gpt` and `4` apart), each word once.
+/// The words of a query: its folded text cut by jieba and split at punctuation (jieba may keep
+/// `c#` or `a+b` whole, while the index has only their letters), each word once.
 pub fn query_words(profile: &FoldProfile, query: &str) -> Vec<String> {
     let folded = profile.fold(query);
     let mut words: Vec<String> = Vec::new();
@@ -179,6 +179,12 @@ mod tests {
     fn query_words_fold_and_drop_punctuation() {
         assert_eq!(query_words(&profile(), "臺獨！"), vec!["台独".to_owned()]);
         assert!(query_words(&profile(), "？！…").is_empty());
-        assert_eq!(query_words(&profile(), "GPT-4"), ["gpt", "4"]);
+        // `-` is a fold separator (gpt4); other punctuation splits words.
+        let words = query_words(&profile(), "GPT-4 c#语言 a+b");
+        assert!(words.contains(&"gpt4".to_owned()), "{words:?}");
+        assert!(
+            words.iter().all(|w| w.chars().all(char::is_alphanumeric)),
+            "{words:?}"
+        );
     }
 }
