@@ -5,7 +5,7 @@ use lexset::http::access::{Access, RULES, rule_for};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, database_url_of, expect_error, expect_json};
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, run_cli};
 
 /// Routes outside the OpenAPI document: the documentation itself and the coverage page.
 const UNDOCUMENTED: [(&str, &str); 4] = [
@@ -294,22 +294,8 @@ async fn bad_token_requests_are_named_and_create_nothing() {
 async fn the_first_admin_token_comes_from_the_cli() {
     let app = TestApp::spawn().await;
     let (data_dir, database_url) = app.stop().await;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
-    command
-        .args([
-            "token",
-            "create",
-            "--name",
-            "ops",
-            "--role",
-            "admin",
-            "--data-dir",
-        ])
-        .arg(data_dir.path());
-    if let Some(url) = &database_url {
-        command.args(["--database-url", url]);
-    }
-    let output = command.output().expect("lexset runs");
+    let args = ["token", "create", "--name", "ops", "--role", "admin"];
+    let output = run_cli(&args, data_dir.path(), &database_url);
     assert!(
         output.status.success(),
         "{}",
@@ -337,19 +323,8 @@ async fn the_first_admin_token_comes_from_the_cli() {
             .any(|t| t["name"] == "ops" && t["created_by"] == "cli")
     );
 
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"))
-        .args([
-            "token",
-            "create",
-            "--name",
-            "ops",
-            "--role",
-            "root",
-            "--data-dir",
-        ])
-        .arg(app.data_dir())
-        .output()
-        .expect("lexset runs");
+    let args = ["token", "create", "--name", "ops", "--role", "root"];
+    let refused = run_cli(&args, app.data_dir(), &app.database_url);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("root"));
 }

@@ -4,7 +4,7 @@ use lexset::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, expect_json, must_refuse};
+use crate::helpers::{TestApp, expect_error, expect_json, must_refuse, run_cli};
 
 async fn audit(app: &TestApp, query: &str) -> Vec<Value> {
     let page = expect_json(app.get(&format!("/v1/audit?{query}")).await, StatusCode::OK).await;
@@ -212,22 +212,9 @@ async fn the_log_is_filtered_paged_admin_only_and_append_only() {
 async fn command_line_writes_are_recorded_as_cli() {
     let app = TestApp::spawn().await;
     let (data_dir, database_url) = app.stop().await;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
-    command
-        .args([
-            "token",
-            "create",
-            "--name",
-            "ops",
-            "--role",
-            "reader",
-            "--data-dir",
-        ])
-        .arg(data_dir.path());
-    if let Some(url) = &database_url {
-        command.args(["--database-url", url]);
-    }
-    assert!(command.output().expect("lexset runs").status.success());
+    let args = ["token", "create", "--name", "ops", "--role", "reader"];
+    let output = run_cli(&args, data_dir.path(), &database_url);
+    assert!(output.status.success());
     let app = TestApp::spawn_on(data_dir, database_url).await;
     let entries = audit(&app, "actor=cli").await;
     assert_eq!(entries.len(), 1);

@@ -259,6 +259,20 @@ pub fn database_url_of(data_dir: &std::path::Path, database_url: &Option<String>
         .unwrap_or_else(|| format!("sqlite://{}?mode=rw", data_dir.join("lexset.db").display()))
 }
 
+/// Runs the `lexset` command with `args` on a stopped server's data directory and database.
+pub fn run_cli(
+    args: &[&str],
+    data_dir: &std::path::Path,
+    database_url: &Option<String>,
+) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lexset"));
+    command.args(args).arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    command.output().expect("lexset runs")
+}
+
 /// A client sending `secret` as its bearer token on every request.
 fn client_with(secret: Option<&str>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
