@@ -458,3 +458,65 @@ async fn imported_entries_reach_the_index() {
         .collect();
     search_until(&app, "q=私彩", &ids).await;
 }
+
+#[tokio::test]
+async fn a_restored_database_whose_revision_ids_were_reused_is_reindexed() {
+    use lexset::domain::revision::{EntryKind, RevisionAction};
+    use lexset::store::entities::{keyword, revision};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+    let app = TestApp::spawn().await;
+    let kept = app.create_keyword("赌场", "A.2.a").await;
+    let replaced = app.create_keyword("赌马", "A.2.a").await;
+    search_until(
+        &app,
+        "q=赌",
+        &[("keyword", id(&kept)), ("keyword", id(&replaced))],
+    )
+    .await;
+    let (data_dir, database_url) = app.stop().await;
+
+    // As after restoring a backup taken before the last write, then writing again: the
+    // revision id the index saw last now names another change, with the same counts.
+    let db = sea_orm::Database::connect(database_url_of(data_dir.path(), &database_url))
+        .await
+        .expect("database");
+    let last = revision::Entity::find()
+        .order_by_desc(revision::Column::Id)
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("a revision");
+    revision::Entity::delete_many()
+        .filter(revision::Column::Id.eq(last.id))
+        .exec(&db)
+        .await
+        .expect("deleted");
+    let row = keyword::Entity::find_by_id(id(&replaced))
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("the keyword");
+    let mut changed: keyword::ActiveModel = row.into();
+    changed.term = Set("彩票".to_owned());
+    changed.update(&db).await.expect("updated");
+    revision::ActiveModel {
+        id: Set(last.id),
+        entry_kind: Set(EntryKind::Keyword),
+        entry_id: Set(id(&replaced)),
+        number: Set(1),
+        action: Set(RevisionAction::Created),
+        actor: Set("restored".to_owned()),
+        snapshot: Set("{}".to_owned()),
+        created_at: Set(last.created_at + chrono::Duration::seconds(1)),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("inserted");
+    db.close().await.expect("closes");
+
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    expect_hits(&app, "q=彩票", &[("keyword", id(&replaced))]).await;
+    expect_hits(&app, "q=赌", &[("keyword", id(&kept))]).await;
+}

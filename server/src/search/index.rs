@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
@@ -26,7 +27,7 @@ use crate::domain::status::EntryStatus;
 use crate::fold::FoldProfile;
 
 /// Bumped whenever the schema or tokenization changes: an index of another format is rebuilt.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// The writer's indexing memory; tantivy flushes a segment when it is used up.
 const WRITER_MEMORY_BYTES: usize = 50_000_000;
 /// Longest snippet, in bytes of the source text.
@@ -47,30 +48,38 @@ pub enum SearchError {
     },
 }
 
+/// The last revision of one entry kind the index reflects: its id, and its time, so a
+/// database restored from a backup (where that id may since name another revision) is told
+/// apart from the one the index followed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionMark {
+    /// 0: none yet.
+    pub id: i64,
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// What the index reflects, stored as the payload of each commit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Watermark {
     pub format: u32,
     /// Content hash of the fold profile the text was tokenized with.
     pub fold_profile: String,
-    /// Id of the last keyword revision applied.
-    pub keyword_revision: i64,
-    /// Id of the last question revision applied.
-    pub question_revision: i64,
+    pub keyword: RevisionMark,
+    pub question: RevisionMark,
 }
 
 impl Watermark {
-    pub fn revision(&self, kind: EntryKind) -> i64 {
+    pub fn mark(&self, kind: EntryKind) -> &RevisionMark {
         match kind {
-            EntryKind::Keyword => self.keyword_revision,
-            EntryKind::Question => self.question_revision,
+            EntryKind::Keyword => &self.keyword,
+            EntryKind::Question => &self.question,
         }
     }
 
-    pub fn set_revision(&mut self, kind: EntryKind, revision: i64) {
+    pub fn set_mark(&mut self, kind: EntryKind, mark: RevisionMark) {
         match kind {
-            EntryKind::Keyword => self.keyword_revision = revision,
-            EntryKind::Question => self.question_revision = revision,
+            EntryKind::Keyword => self.keyword = mark,
+            EntryKind::Question => self.question = mark,
         }
     }
 }

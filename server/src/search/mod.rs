@@ -9,6 +9,6 @@ pub mod index;
 pub mod tokenizer;
 
 pub use index::{
-    EntryFilter, Hit, IndexedEntry, Opened, SearchError, SearchIndex, SearchWriter, Snippet,
-    Watermark,
+    EntryFilter, Hit, IndexedEntry, Opened, RevisionMark, SearchError, SearchIndex, SearchWriter,
+    Snippet, Watermark,
 };

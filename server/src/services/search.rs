@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -34,8 +34,8 @@ use crate::dedup::near_duplicates::{jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::fold::FoldProfile;
 use crate::search::{
-    EntryFilter, Hit, IndexedEntry, Opened, SearchError, SearchIndex, SearchWriter, Snippet,
-    Watermark,
+    EntryFilter, Hit, IndexedEntry, Opened, RevisionMark, SearchError, SearchIndex, SearchWriter,
+    Snippet, Watermark,
 };
 use crate::store::entities::{keyword, question, revision};
 
@@ -165,11 +165,11 @@ impl Indexer {
     /// Why the index cannot be brought in step by replaying revisions, if it cannot.
     async fn check(&mut self, db: &DatabaseConnection) -> Result<Option<String>, SyncError> {
         for kind in KINDS {
-            let latest = latest_revision(db, kind).await?;
-            if self.watermark.revision(kind) > latest {
+            let seen = self.watermark.mark(kind);
+            if seen.id > 0 && revision_mark(db, kind, seen.id).await? != Some(seen.clone()) {
                 return Ok(Some(format!(
-                    "it has seen {kind:?} revision {} but the database ends at {latest} (was the database restored?)",
-                    self.watermark.revision(kind)
+                    "the {kind:?} revision {} it has seen is not in the database as it was (was the database restored?)",
+                    seen.id
                 )));
             }
         }
@@ -191,7 +191,7 @@ impl Indexer {
         let mut watermark = self.writer.index().empty_watermark();
         // Read before the rows: changes made while they are read are replayed afterwards.
         for kind in KINDS {
-            watermark.set_revision(kind, latest_revision(db, kind).await?);
+            watermark.set_mark(kind, latest_mark(db, kind).await?);
         }
         self.writer.clear()?;
         let entries = self.add_all::<keyword::Entity>(db).await?
@@ -244,21 +244,22 @@ impl Indexer {
     ) -> Result<usize, SyncError> {
         let mut changed = 0;
         loop {
-            let revisions: Vec<(i64, i64)> = revision::Entity::find()
+            let revisions: Vec<(i64, i64, DateTime<Utc>)> = revision::Entity::find()
                 .select_only()
                 .column(revision::Column::Id)
                 .column(revision::Column::EntryId)
+                .column(revision::Column::CreatedAt)
                 .filter(revision::Column::EntryKind.eq(E::KIND))
-                .filter(revision::Column::Id.gt(watermark.revision(E::KIND)))
+                .filter(revision::Column::Id.gt(watermark.mark(E::KIND).id))
                 .order_by_asc(revision::Column::Id)
                 .limit(BATCH)
                 .into_tuple()
                 .all(db)
                 .await?;
-            let Some(&(last, _)) = revisions.last() else {
+            let Some(&(last, _, at)) = revisions.last() else {
                 return Ok(changed);
             };
-            let ids: BTreeSet<i64> = revisions.iter().map(|(_, entry)| *entry).collect();
+            let ids: BTreeSet<i64> = revisions.iter().map(|(_, entry, _)| *entry).collect();
             let rows: BTreeMap<i64, IndexedEntry> = E::find()
                 .filter(E::id_column().is_in(ids.iter().copied()))
                 .all(db)
@@ -273,7 +274,13 @@ impl Indexer {
                 }
             }
             changed += ids.len();
-            watermark.set_revision(E::KIND, last);
+            watermark.set_mark(
+                E::KIND,
+                RevisionMark {
+                    id: last,
+                    at: Some(at),
+                },
+            );
             if (revisions.len() as u64) < BATCH {
                 return Ok(changed);
             }
@@ -281,16 +288,34 @@ impl Indexer {
     }
 }
 
-/// The id of the last revision of `kind` (0 without any).
-async fn latest_revision(db: &DatabaseConnection, kind: EntryKind) -> Result<i64, DbErr> {
-    let latest: Option<Option<i64>> = revision::Entity::find()
-        .select_only()
-        .expr(Expr::col(revision::Column::Id).max())
+/// The mark of the last revision of `kind` (id 0 without any).
+async fn latest_mark(db: &DatabaseConnection, kind: EntryKind) -> Result<RevisionMark, DbErr> {
+    Ok(revision::Entity::find()
         .filter(revision::Column::EntryKind.eq(kind))
-        .into_tuple()
+        .order_by_desc(revision::Column::Id)
         .one(db)
-        .await?;
-    Ok(latest.flatten().unwrap_or(0))
+        .await?
+        .map(|revision| RevisionMark {
+            id: revision.id,
+            at: Some(revision.created_at),
+        })
+        .unwrap_or_default())
+}
+
+/// The mark of revision `id` of `kind`, if the database has it.
+async fn revision_mark(
+    db: &DatabaseConnection,
+    kind: EntryKind,
+    id: i64,
+) -> Result<Option<RevisionMark>, DbErr> {
+    Ok(revision::Entity::find_by_id(id)
+        .filter(revision::Column::EntryKind.eq(kind))
+        .one(db)
+        .await?
+        .map(|revision| RevisionMark {
+            id,
+            at: Some(revision.created_at),
+        }))
 }
 
 async fn count(db: &DatabaseConnection, kind: EntryKind) -> Result<usize, DbErr> {
