@@ -64,6 +64,15 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
     app.import("kind=keyword&format=txt&risk=A.1.f", "大麻\n".into())
         .await;
     let number = app.build().await;
+    let evaluation = app
+        .post_json(&format!("/v1/builds/{number}/evaluate"), &json!({}))
+        .await;
+    let location = evaluation.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    expect_json(evaluation, StatusCode::ACCEPTED).await;
+    app.wait_for_task(&location).await;
     let token = expect_json(
         app.post_json("/v1/tokens", &json!({"name": "李四", "role": "reader"}))
             .await,
@@ -108,6 +117,7 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
             ("admin", "POST /v1/questions/{id}/retire", 200),
             ("admin", "POST /v1/imports", 202),
             ("admin", "POST /v1/builds", 202),
+            ("admin", "POST /v1/builds/{number}/evaluate", 202),
             ("admin", "POST /v1/tokens", 201),
             ("admin", "POST /v1/tokens/{id}/revoke", 200),
             ("annotator", "POST /v1/builds", 403),
@@ -124,7 +134,8 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
         rows[5].2.starts_with("/v1/tasks/"),
         "an import's target is its task"
     );
-    assert_eq!(rows[7].2, token_path);
+    assert_eq!(rows[7].2, location, "an evaluation's target is its task");
+    assert_eq!(rows[8].2, token_path);
     assert_eq!(entries[0]["request_id"], "client-42");
     assert!(
         entries[1]["request_id"]
@@ -134,7 +145,6 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
     );
     assert_eq!(entries[2]["role"], "reviewer");
     assert!(entries[0]["at"].is_string());
-    let _ = number;
 }
 
 #[tokio::test]
