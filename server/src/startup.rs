@@ -180,6 +180,10 @@ impl Application {
         let indexer = open_search_index(settings, &state).await?;
         let search = web::Data::from(indexer.index());
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
+        let workers = web::Data::new(http::health::Workers(vec![
+            indexing.health(),
+            leasing.health(),
+        ]));
         let state = web::Data::new(state);
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -194,6 +198,7 @@ impl Application {
                 .wrap(Logger::new(r#"%a "%r" %s %b %{x-request-id}o %T"#))
                 .app_data(state.clone())
                 .app_data(search.clone())
+                .app_data(workers.clone())
                 .configure(http::configure)
         })
         .listen(listener)

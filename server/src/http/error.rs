@@ -90,13 +90,14 @@ impl ApiError {
         Self::invalid(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    /// The database cannot be reached: `503`, so load balancers take the replica out.
-    pub fn unavailable(message: impl Into<String>) -> Self {
+    /// The replica cannot serve (database unreachable, a background worker stopped): `503`,
+    /// so load balancers take it out.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
             body: Box::new(ErrorBody {
                 message: message.into(),
-                code: "database_unavailable".into(),
+                code: code.into(),
                 error_type: "system",
                 field: None,
                 existing: None,

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use crate::services::periodic::WorkerHealth;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
@@ -20,17 +21,34 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
 }
 
-/// The database answers.
+/// The background workers of a running server (search indexer, task leases).
+#[derive(Debug, Clone)]
+pub struct Workers(pub Vec<WorkerHealth>);
+
+/// The database answers and the background workers run.
 #[utoipa::path(get, path = "/ready", tag = "health", security(()),
     responses(
         (status = 200, description = "Ready", body = Status),
-        (status = 503, description = "The database does not answer", body = ErrorBody),
+        (status = 503, description = "The database does not answer (`database_unavailable`), or a background worker stopped (`worker_stopped`)", body = ErrorBody),
     ))]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .ping()
-        .await
-        .map_err(|e| ApiError::unavailable(format!("the database does not answer: {e}")))?;
+pub async fn ready(
+    state: web::Data<AppState>,
+    workers: web::Data<Workers>,
+) -> Result<HttpResponse, ApiError> {
+    state.db.ping().await.map_err(|e| {
+        ApiError::unavailable(
+            "database_unavailable",
+            format!("the database does not answer: {e}"),
+        )
+    })?;
+    if let Some(stopped) = workers.0.iter().find(|worker| !worker.is_alive()) {
+        return Err(ApiError::unavailable(
+            "worker_stopped",
+            format!(
+                "the {} stopped (see the server log); restart this replica",
+                stopped.name
+            ),
+        ));
+    }
     Ok(HttpResponse::Ok().json(Status { status: "ready" }))
 }

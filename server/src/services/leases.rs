@@ -144,7 +144,7 @@ async fn fail_abandoned<C: ConnectionTrait>(db: &C, which: Condition) -> Result<
 /// Renews this replica's leases and fails other replicas' abandoned tasks every
 /// [`HEARTBEAT_INTERVAL`] until stopped. Errors are logged and retried next round.
 pub fn keep_leases(db: DatabaseConnection, replica: Replica) -> Periodic {
-    periodic::every(HEARTBEAT_INTERVAL, (), move |()| {
+    periodic::every("task leases", HEARTBEAT_INTERVAL, (), move |()| {
         let (db, replica) = (db.clone(), replica.clone());
         async move {
             let renewed = heartbeat(&db, &replica).await;

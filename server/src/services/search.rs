@@ -330,15 +330,20 @@ async fn count(db: &DatabaseConnection, kind: EntryKind) -> Result<usize, DbErr>
 /// releases the index writer). Errors are logged and retried at the next poll: search lags,
 /// writes never fail because of it.
 pub fn keep_in_step(indexer: Indexer, db: DatabaseConnection) -> Periodic {
-    periodic::every(POLL_INTERVAL, indexer, move |mut indexer| {
-        let db = db.clone();
-        async move {
-            if let Err(error) = indexer.catch_up(&db).await {
-                tracing::warn!(%error, "the search index could not catch up; retrying");
+    periodic::every(
+        "search indexer",
+        POLL_INTERVAL,
+        indexer,
+        move |mut indexer| {
+            let db = db.clone();
+            async move {
+                if let Err(error) = indexer.catch_up(&db).await {
+                    tracing::warn!(%error, "the search index could not catch up; retrying");
+                }
+                indexer
             }
-            indexer
-        }
-    })
+        },
+    )
 }
 
 /// One search result as the API shows it.
