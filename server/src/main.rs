@@ -6,6 +6,7 @@ use tracing_subscriber::EnvFilter;
 use lexset::config::Settings;
 use lexset::coverage::render;
 use lexset::http::openapi;
+use lexset::services::tokens::CLI_ACTOR;
 use lexset::startup::{self, Application};
 
 #[derive(Parser)]
@@ -192,7 +193,7 @@ async fn create_token(
     use lexset::services::tokens::{self, NewToken};
     let now = chrono::Utc::now();
     let new = NewToken {
-        name: lexset::domain::text::TokenName::parse(name)?,
+        name: tokens::token_name(name)?,
         role: lexset::domain::role::Role::parse(role)?,
         expires_at: expires_at
             .map(|raw| lexset::http::tokens::parse_expiry(raw, now))
@@ -215,9 +216,6 @@ async fn create_token(
     println!("{secret}");
     Ok(())
 }
-
-/// The actor of writes made on the command line, in revisions and the audit log.
-const CLI_ACTOR: &str = "cli";
 
 /// Appends a command-line write to the audit log.
 async fn audit_cli(
@@ -359,6 +357,9 @@ async fn import(
         status: lexset::domain::status::EntryStatus::parse_settable(&request.status)?,
         dry_run: request.dry_run,
     };
+    if options.status == lexset::domain::status::EntryStatus::Approved && settings.four_eyes {
+        return Err("four eyes: imported entries need a second person's review, so import drafts; to bring in a lexicon reviewed elsewhere, run with --four-eyes false (LEXSET_FOUR_EYES=false)".into());
+    }
     let bytes = std::fs::read(&request.file)?;
     let context = lexset::services::revisions::ChangeContext {
         actor: lexset::domain::text::Actor::parse(CLI_ACTOR)?,

@@ -223,7 +223,7 @@ async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
 #[tokio::test]
 async fn bad_token_requests_are_named_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let cases: [(Value, &str, &str); 6] = [
+    let cases: [(Value, &str, &str); 7] = [
         (
             json!({"role": "reader"}),
             "invalid_name",
@@ -233,6 +233,11 @@ async fn bad_token_requests_are_named_and_create_nothing() {
             json!({"name": "x".repeat(65), "role": "reader"}),
             "invalid_name",
             "at most 64",
+        ),
+        (
+            json!({"name": "cli", "role": "reader"}),
+            "invalid_name",
+            "reserved",
         ),
         (json!({"name": "ops"}), "invalid_role", "`role` is required"),
         (
@@ -288,6 +293,17 @@ async fn bad_token_requests_are_named_and_create_nothing() {
         "Bearer",
     )
     .await;
+    // The scheme name is case-insensitive.
+    let lower = app
+        .request_with(None, Method::GET, "/v1/keywords")
+        .header(
+            "Authorization",
+            format!("bearer {}", app.secrets[&Role::Reader]),
+        )
+        .send()
+        .await
+        .expect("GET");
+    expect_json(lower, StatusCode::OK).await;
 }
 
 #[tokio::test]

@@ -153,6 +153,10 @@ async fn the_log_is_filtered_paged_admin_only_and_append_only() {
     for term in ["甲词", "乙词", "丙词"] {
         app.approved_keyword(term, "A.1.a", "block").await;
     }
+    // Drafts up to id 11, so a target filter on keyword 1 must not take in 10 and 11.
+    for n in 4..=11 {
+        app.create_keyword(&format!("草稿{n}"), "A.1.a").await;
+    }
     let by_reviewer = audit(&app, "actor=reviewer").await;
     assert_eq!(by_reviewer.len(), 3);
     assert!(
@@ -161,20 +165,21 @@ async fn the_log_is_filtered_paged_admin_only_and_append_only() {
             .all(|e| e["action"] == "POST /v1/keywords/{id}/approve")
     );
     let creates = audit(&app, "action=POST%20/v1/keywords").await;
-    assert_eq!(creates.len(), 6, "creates and their approvals");
+    assert_eq!(creates.len(), 14, "creates and their approvals");
     let on_first = audit(&app, "target=/v1/keywords/1").await;
     assert_eq!(on_first.len(), 2);
     assert!(audit(&app, "since=2999-01-01T00:00:00Z").await.is_empty());
-    assert_eq!(audit(&app, "until=2999-01-01T00:00:00Z").await.len(), 6);
+    assert_eq!(audit(&app, "until=2999-01-01T00:00:00Z").await.len(), 14);
 
-    let first = expect_json(app.get("/v1/audit?limit=4").await, StatusCode::OK).await;
+    let first = expect_json(app.get("/v1/audit?limit=10").await, StatusCode::OK).await;
     let cursor = first["next_cursor"].as_str().expect("a next page");
     let second = expect_json(
-        app.get(&format!("/v1/audit?limit=4&cursor={cursor}")).await,
+        app.get(&format!("/v1/audit?limit=10&cursor={cursor}"))
+            .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(second["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(4));
 
     for (query, code) in [
         ("since=yesterday", "invalid_since"),
@@ -213,7 +218,7 @@ async fn the_log_is_filtered_paged_admin_only_and_append_only() {
     }
     assert_eq!(
         audit(&app, "").await.len(),
-        6,
+        14,
         "nothing removed or added by those"
     );
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, expect_error, expect_json};
 
 /// `count` keywords `<prefix><n>` of `risk` with `status`, imported in one file (as an admin
-/// brings in a reviewed lexicon).
+/// brings in a reviewed lexicon; approved ones need four eyes off).
 async fn create_keywords(app: &TestApp, prefix: &str, risk: &str, status: &str, count: usize) {
     let lines: String = (0..count).map(|n| format!("{prefix}{n}\n")).collect();
     let report = app
@@ -38,7 +38,7 @@ fn group<'a>(rule: &'a Value, code: &str) -> &'a Value {
 
 #[tokio::test]
 async fn keyword_quotas_are_counted_exactly_at_the_threshold_edge() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_without_four_eyes().await;
     create_keywords(&app, "甲", "A.1.a", "approved", 199).await;
     create_keywords(&app, "乙", "A.1.b", "approved", 200).await;
     create_keywords(&app, "丙", "A.1.c", "draft", 5).await;

@@ -54,7 +54,7 @@ async fn keywords_survive_an_export_and_an_import_into_a_fresh_store() {
     }
     let csv = download(&source, "/v1/exports/keywords.csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"));
-    let target = TestApp::spawn().await;
+    let target = TestApp::spawn_without_four_eyes().await;
     let report = target
         .import("file_name=keywords.csv&status=approved", csv)
         .await;
@@ -87,7 +87,7 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
         source.approved_question(&body).await;
     }
     let csv = download(&source, "/v1/exports/questions.csv").await;
-    let target = TestApp::spawn().await;
+    let target = TestApp::spawn_without_four_eyes().await;
     let report = target
         .import("kind=question&format=csv&status=approved", csv)
         .await;

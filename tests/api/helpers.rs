@@ -72,6 +72,13 @@ impl TestApp {
         }
     }
 
+    /// Starts a server with four eyes off: an admin may import approved entries, as a team
+    /// bringing in a lexicon reviewed elsewhere does.
+    pub async fn spawn_without_four_eyes() -> TestApp {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        Self::spawn_configured(dir, |settings| settings.four_eyes = false).await
+    }
+
     /// Starts a server on the data directory and database of a stopped one.
     pub async fn spawn_on(data_dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
         Self::spawn_configured(data_dir, |settings| settings.database_url = database_url).await

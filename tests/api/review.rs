@@ -218,9 +218,8 @@ async fn a_retired_entry_reopens_unless_a_live_one_took_its_place() {
 }
 
 #[tokio::test]
-async fn only_admins_import_approved_entries() {
-    let app = TestApp::spawn().await;
-    let request = |role: Role| {
+async fn approved_imports_need_four_eyes_off_and_an_admin() {
+    async fn import_approved(app: &TestApp, role: Role) -> reqwest::Response {
         app.request_as(
             Some(role),
             Method::POST,
@@ -229,14 +228,28 @@ async fn only_admins_import_approved_entries() {
         .header("Content-Type", "application/octet-stream")
         .body("法轮功\n")
         .send()
-    };
+        .await
+        .expect("POST")
+    }
+    // With four eyes on, nobody imports approved entries: nobody else would review them.
+    let app = TestApp::spawn().await;
+    let refused = import_approved(&app, Role::Admin).await;
+    expect_error(
+        refused,
+        StatusCode::FORBIDDEN,
+        "four_eyes",
+        "LEXSET_FOUR_EYES",
+    )
+    .await;
+
+    let app = TestApp::spawn_without_four_eyes().await;
     for role in [Role::Annotator, Role::Reviewer] {
-        let refused = request(role).await.expect("POST");
+        let refused = import_approved(&app, role).await;
         expect_error(refused, StatusCode::FORBIDDEN, "forbidden", "admin").await;
     }
     let listed = expect_json(app.get("/v1/keywords").await, StatusCode::OK).await;
     assert_eq!(listed["items"], json!([]));
-    let started = request(Role::Admin).await.expect("POST");
+    let started = import_approved(&app, Role::Admin).await;
     let location = started.headers()["location"].to_str().unwrap().to_owned();
     expect_json(started, StatusCode::ACCEPTED).await;
     app.wait_for_task(&location).await;

@@ -186,11 +186,13 @@ async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
             "this needs `Authorization: Bearer <token>`; an admin creates tokens (`lexset token create`)",
         )
     })?;
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
     let secret = header
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
         .filter(|secret| !secret.is_empty())
         .ok_or_else(|| unauthorized("invalid_token", "`Authorization` must be `Bearer <token>`"))?;
     let state = request

@@ -111,7 +111,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Only actions starting with this, e.g. `POST /v1/keywords` or `POST /v1/tokens`.
     pub action: Option<String>,
-    /// Only targets starting with this, e.g. `/v1/keywords/12`.
+    /// Only this target and those below it, e.g. `/v1/keywords/12` (also its `/approve`).
     pub target: Option<String>,
     /// Only writes at or after this time (RFC 3339).
     pub since: Option<String>,

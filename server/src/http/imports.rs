@@ -40,8 +40,8 @@ pub struct ImportQuery {
     pub mapping: Option<String>,
     /// Kind of question rows that do not say (default `generation`).
     pub question_kind: Option<String>,
-    /// Status of imported entries: `draft` (default, for review) or `approved` (admins only:
-    /// a lexicon reviewed elsewhere).
+    /// Status of imported entries: `draft` (default, for review) or `approved` (admins, with
+    /// four eyes off: a lexicon reviewed elsewhere).
     pub status: Option<String>,
     /// `true`: report only, write nothing.
     #[param(value_type = Option<bool>)]
@@ -195,12 +195,21 @@ pub async fn create(
         query.file_name = uploaded_name;
     }
     let options = options(query)?;
-    if options.status == EntryStatus::Approved && actor.1 < Role::Admin {
-        return Err(ApiError::auth(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "importing approved entries needs the `admin` role; import drafts and have them reviewed",
-        ));
+    if options.status == EntryStatus::Approved {
+        if state.four_eyes {
+            return Err(ApiError::auth(
+                StatusCode::FORBIDDEN,
+                "four_eyes",
+                "four eyes: imported entries need a second person's review, so import drafts; a team bringing in a lexicon reviewed elsewhere runs with LEXSET_FOUR_EYES=false",
+            ));
+        }
+        if actor.1 < Role::Admin {
+            return Err(ApiError::auth(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "importing approved entries needs the `admin` role; import drafts and have them reviewed",
+            ));
+        }
     }
     imports::resolve_options(state.checks(), &options)?;
     if body.is_empty() {

@@ -13,7 +13,6 @@ use super::json_body::JsonBody;
 use super::request_fields::{optional, required};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
-use crate::domain::text::TokenName;
 use crate::services::tokens::{self, NewToken};
 use crate::store::entities::api_token;
 
@@ -35,7 +34,7 @@ pub struct TokenCreate {
 impl TokenCreate {
     fn parse(self, now: DateTime<Utc>) -> Result<NewToken, FieldError> {
         Ok(NewToken {
-            name: required("name", self.name, TokenName::parse)?,
+            name: required("name", self.name, tokens::token_name)?,
             role: required("role", self.role, Role::parse)?,
             expires_at: optional(self.expires_at, |raw| parse_expiry(raw, now))?,
         })

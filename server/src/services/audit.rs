@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, Set,
 };
 
 use super::ServiceError;
@@ -51,7 +51,8 @@ pub struct AuditFilter {
     /// Entries whose action starts with this (`POST /v1/keywords` also matches its
     /// sub-routes).
     pub action: Option<String>,
-    /// Entries whose target starts with this (`/v1/keywords/12`).
+    /// Entries on this target or below it (`/v1/keywords/12` and `/v1/keywords/12/approve`,
+    /// not `/v1/keywords/123`).
     pub target: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -71,7 +72,12 @@ pub async fn list(
         select = select.filter(super::keywords::starts_with(Column::Action, action));
     }
     if let Some(target) = filter.target {
-        select = select.filter(super::keywords::starts_with(Column::Target, target));
+        let below = format!("{}/", target.trim_end_matches('/'));
+        select = select.filter(
+            Condition::any()
+                .add(Column::Target.eq(target))
+                .add(super::keywords::starts_with(Column::Target, below)),
+        );
     }
     if let Some(since) = filter.since {
         select = select.filter(Column::At.gte(since));

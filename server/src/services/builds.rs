@@ -16,8 +16,8 @@ use lexset_filter::artifact::{self, ArtifactInput, RuleInput, RuleKind};
 use lexset_filter::checksum::sha256_hex;
 use lexset_filter::{ArtifactError, Filter};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -135,7 +135,11 @@ async fn compile_and_publish(
     // The lexicon and its coverage report are read in one transaction, so the report
     // describes exactly the entries compiled. Nothing else may use the database meanwhile:
     // the embedded SQLite store has a single connection.
-    let snapshot = env.db.begin().await?;
+    // PostgreSQL's default isolation gives each statement its own view: ask for one view for
+    // the whole snapshot (SQLite's transactions are serializable already).
+    let isolation = (env.db.get_database_backend() == DbBackend::Postgres)
+        .then_some(IsolationLevel::RepeatableRead);
+    let snapshot = env.db.begin_with_config(isolation, None).await?;
     let keywords: Vec<(String, KeywordKind, String)> = keyword::Entity::find()
         .select_only()
         .columns([
@@ -191,7 +195,7 @@ async fn compile_and_publish(
         }
         .insert(&txn)
         .await?;
-        build::Entity::update_many()
+        let marked = build::Entity::update_many()
             .col_expr(build::Column::Status, "published".into())
             .col_expr(build::Column::PublishedAt, Utc::now().into())
             .col_expr(build::Column::Sha256, sha256.clone().into())
@@ -199,8 +203,15 @@ async fn compile_and_publish(
             .col_expr(build::Column::Counts, counts.to_string().into())
             .col_expr(build::Column::Coverage, coverage_json.into())
             .filter(build::Column::Number.eq(number))
+            .filter(build::Column::Status.eq("compiling"))
             .exec(&txn)
             .await?;
+        if marked.rows_affected != 1 {
+            // Failed meanwhile (a lease sweep): the transaction rolls back, nothing publishes.
+            return Err(DbErr::Custom(format!(
+                "build {number} is no longer compiling"
+            )));
+        }
         let result = serde_json::json!({ "build": number, "sha256": sha256, "size": size });
         tasks::succeed(&txn, task_id, &result).await?;
         txn.commit().await

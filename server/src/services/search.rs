@@ -173,13 +173,23 @@ impl Indexer {
                 )));
             }
         }
-        self.catch_up(db).await?;
-        for kind in KINDS {
-            let (indexed, stored) = (self.writer.index().count(kind)?, count(db, kind).await?);
-            if indexed != stored {
-                return Ok(Some(format!(
-                    "it holds {indexed} {kind:?} entries, the database {stored}"
-                )));
+        // Another replica may write between the replay and the count: replay once more before
+        // concluding that the counts really differ.
+        for attempt in 0..2 {
+            self.catch_up(db).await?;
+            let mut differs = None;
+            for kind in KINDS {
+                let (indexed, stored) = (self.writer.index().count(kind)?, count(db, kind).await?);
+                if indexed != stored {
+                    differs = Some(format!(
+                        "it holds {indexed} {kind:?} entries, the database {stored}"
+                    ));
+                }
+            }
+            match differs {
+                None => return Ok(None),
+                Some(reason) if attempt == 1 => return Ok(Some(reason)),
+                Some(_) => {}
             }
         }
         Ok(None)

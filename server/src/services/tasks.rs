@@ -1,7 +1,9 @@
 //! Long work as polled tasks: a row per task with its stage and progress.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 use super::leases::Replica;
 use crate::store::entities::task;
@@ -88,22 +90,28 @@ async fn update<C: ConnectionTrait>(
     let Some(current) = task::Entity::find_by_id(id).one(db).await? else {
         return Err(DbErr::RecordNotFound(format!("task {id}")));
     };
-    // A finished task is final: one failed by a lease sweep while its replica stalled must not
-    // come back to life (and, e.g., publish a build the client has already started again).
-    if matches!(current.status.as_str(), "succeeded" | "failed") {
+    let total = current.total;
+    let mut active = <task::ActiveModel as Default>::default();
+    change(&mut active);
+    if matches!(&active.status, sea_orm::ActiveValue::Set(status) if status == "succeeded") {
+        active.done = Set(total);
+    }
+    active.updated_at = Set(Utc::now());
+    // A finished task is final, checked in the same statement: one failed by a lease sweep
+    // while its replica stalled must not come back to life (and, e.g., publish a build the
+    // client has already started again).
+    let updated = task::Entity::update_many()
+        .set(active)
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Status.is_in(["enqueued", "processing"]))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
         return Err(DbErr::Custom(format!(
             "task {id} has already {}",
             current.status
         )));
     }
-    let total = current.total;
-    let mut active: task::ActiveModel = current.into();
-    change(&mut active);
-    if active.status.as_ref() == "succeeded" {
-        active.done = Set(total);
-    }
-    active.updated_at = Set(Utc::now());
-    active.update(db).await?;
     Ok(())
 }
 

@@ -23,6 +23,22 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// The actor of command-line writes; no token may take its name, so the audit log and the
+/// revisions stay unambiguous.
+pub const CLI_ACTOR: &str = "cli";
+
+/// `name` parsed as a token's name: not the reserved [`CLI_ACTOR`].
+pub fn token_name(name: &str) -> Result<TokenName, crate::domain::field_error::FieldError> {
+    let name = TokenName::parse(name)?;
+    if name.as_str() == CLI_ACTOR {
+        return Err(crate::domain::field_error::FieldError::new(
+            "name",
+            format!("`{CLI_ACTOR}` is reserved for the command line"),
+        ));
+    }
+    Ok(name)
+}
+
 /// A token to create.
 #[derive(Debug, Clone)]
 pub struct NewToken {

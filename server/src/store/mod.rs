@@ -3,7 +3,10 @@
 pub mod entities;
 
 use lexset_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 
 /// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
 /// SQLite keeps sea-orm's single connection, since its writers serialize anyway.
@@ -24,9 +27,18 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     Ok(db)
 }
 
-/// Brings the schema up to date.
+/// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:
+/// replicas starting together would otherwise race on `CREATE TABLE`; the first migrates,
+/// the others wait and then find nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(5394613)")
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// [`connect`] with the default pool size, then [`migrate`].
