@@ -174,6 +174,30 @@ async fn concurrent_build_requests_get_distinct_numbers() {
         .map(|b| b["number"].as_i64().unwrap())
         .collect();
     assert_eq!(listed, [3, 2, 1]);
+    // Newest-first lists are capped like every list.
+    let newest = expect_json(app.get("/v1/builds?limit=1").await, StatusCode::OK).await;
+    assert_eq!(newest["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(newest["items"][0]["number"], 3);
+    let history = expect_json(
+        app.get("/v1/coverage/history?limit=2").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(history["items"].as_array().map(Vec::len), Some(2));
+    for path in [
+        "/v1/builds?limit=0",
+        "/v1/builds/1/evaluations?limit=1001",
+        "/v1/coverage/history?limit=x",
+        "/v1/tokens?limit=0",
+    ] {
+        expect_error(
+            app.get(path).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            "1 to 1000",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
+use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::services::builds::{self, BuildDiff, BuildError};
 use crate::services::tasks;
@@ -184,13 +185,24 @@ pub struct BuildList {
 
 /// Published builds, newest first.
 #[utoipa::path(get, path = "/v1/builds", tag = "builds",
-    responses((status = 200, description = "The builds", body = BuildList)))]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = pull(&state, |db| async move { Ok(builds::list(&db).await?) })
-        .await?
-        .into_iter()
-        .map(|b| BuildView::new(b, false))
-        .collect();
+    params(NewestQuery),
+    responses(
+        (status = 200, description = "The builds", body = BuildList),
+        (status = 400, description = "`limit` is invalid", body = ErrorBody),
+    ))]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<NewestQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit()?;
+    let items = pull(
+        &state,
+        |db| async move { Ok(builds::list(&db, limit).await?) },
+    )
+    .await?
+    .into_iter()
+    .map(|b| BuildView::new(b, false))
+    .collect();
     Ok(HttpResponse::Ok().json(BuildList { items }))
 }
 

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::request_fields::NewestQuery;
 use crate::coverage::evaluate::CoverageReport;
 use crate::coverage::render;
 use crate::coverage::rules::{DEFAULT_PROFILE, load_profiles};
@@ -173,12 +174,8 @@ pub async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let (report, profiles) = build_report(&state, &query).await?;
     let mut builds = Vec::new();
-    for build in crate::services::builds::list(&state.db)
-        .await?
-        .into_iter()
-        .take(10)
-    {
-        let evaluations = crate::services::evaluations::list(&state.db, build.number)
+    for build in crate::services::builds::list(&state.db, 10).await? {
+        let evaluations = crate::services::evaluations::list(&state.db, build.number, 10)
             .await?
             .into_iter()
             .map(|e| (e.id, e.status))
@@ -213,10 +210,17 @@ pub struct CoverageHistory {
 /// How gaps closed over builds: each build's stored coverage report, summarised.
 #[utoipa::path(
     get, path = "/v1/coverage/history", tag = "coverage",
-    responses((status = 200, description = "One point per published build", body = CoverageHistory))
+    params(NewestQuery),
+    responses(
+        (status = 200, description = "One point per published build (the newest `limit`)", body = CoverageHistory),
+        (status = 400, description = "`limit` is invalid", body = ErrorBody),
+    )
 )]
-pub async fn history(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut builds = crate::services::builds::list(&state.db).await?;
+pub async fn history(
+    state: web::Data<AppState>,
+    query: web::Query<NewestQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut builds = crate::services::builds::list(&state.db, query.limit()?).await?;
     builds.reverse();
     let items = builds
         .into_iter()

@@ -13,6 +13,7 @@ use super::builds::TaskView;
 use super::coverage::parse_statuses;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::OptionalJsonBody;
+use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::evaluation::EvaluationReport;
 use crate::services::evaluations;
@@ -177,13 +178,17 @@ pub struct EvaluationList {
 
 /// The evaluations of a build, newest first.
 #[utoipa::path(get, path = "/v1/builds/{number}/evaluations", tag = "builds",
-    params(("number" = i64, Path, description = "Build number")),
-    responses((status = 200, description = "The evaluations", body = EvaluationList)))]
+    params(("number" = i64, Path, description = "Build number"), NewestQuery),
+    responses(
+        (status = 200, description = "The evaluations", body = EvaluationList),
+        (status = 400, description = "`limit` is invalid", body = ErrorBody),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     number: web::Path<i64>,
+    query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = evaluations::list(&state.db, number.into_inner())
+    let items = evaluations::list(&state.db, number.into_inner(), query.limit()?)
         .await?
         .into_iter()
         .map(|e| EvaluationView::new(e, false))

@@ -34,6 +34,24 @@ pub fn optional<T>(
     raw.as_deref().map(parse).transpose()
 }
 
+/// The `limit` of a newest-first list (builds, evaluations, coverage history, tokens): the
+/// newest `limit` items; older ones stay reachable by their number or id.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NewestQuery {
+    /// Items returned, 1–1000 (default 100), newest first.
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+}
+
+impl NewestQuery {
+    /// The limit, checked like every list's.
+    pub fn limit(&self) -> Result<u64, FieldError> {
+        Ok(crate::services::page::PageRequest::parse(self.limit.as_deref(), None)?.limit)
+    }
+}
+
 /// Parses a comma-separated list of statuses, each once, in the order given.
 pub fn statuses(raw: &str) -> Result<Vec<EntryStatus>, FieldError> {
     let mut statuses = Vec::new();

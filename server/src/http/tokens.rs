@@ -10,7 +10,7 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
-use super::request_fields::{optional, required};
+use super::request_fields::{NewestQuery, optional, required};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::services::tokens::{self, NewToken};
@@ -161,10 +161,17 @@ fn not_found(id: i64) -> ApiError {
 /// List tokens, newest first.
 #[utoipa::path(
     get, path = "/v1/tokens", tag = "tokens",
-    responses((status = 200, description = "The tokens", body = TokenList))
+    params(NewestQuery),
+    responses(
+        (status = 200, description = "The tokens", body = TokenList),
+        (status = 400, description = "`limit` is invalid", body = ErrorBody),
+    )
 )]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = tokens::list(&state.db)
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<NewestQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let items = tokens::list(&state.db, query.limit()?)
         .await?
         .into_iter()
         .map(TokenView::from)

@@ -237,7 +237,7 @@ pub async fn adopt_artifact_files(
         .all(db)
         .await?;
     let mut adopted = 0;
-    for build in list(db).await? {
+    for build in list(db, i64::MAX as u64).await? {
         let path = old_dir.join(format!("build-{}.lexset", build.number));
         if stored.contains(&build.number) || !path.is_file() {
             continue;
@@ -302,11 +302,12 @@ pub fn compile(
     })?)
 }
 
-/// Published builds, newest first.
-pub async fn list(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
+/// The newest `limit` published builds, newest first.
+pub async fn list(db: &DatabaseConnection, limit: u64) -> Result<Vec<build::Model>, DbErr> {
     build::Entity::find()
         .filter(build::Column::Status.eq("published"))
         .order_by_desc(build::Column::Number)
+        .limit(limit)
         .all(db)
         .await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
@@ -123,10 +123,15 @@ pub async fn run(
 }
 
 /// Evaluations of build `number`, newest first.
-pub async fn list(db: &DatabaseConnection, number: i64) -> Result<Vec<evaluation::Model>, DbErr> {
+pub async fn list(
+    db: &DatabaseConnection,
+    number: i64,
+    limit: u64,
+) -> Result<Vec<evaluation::Model>, DbErr> {
     evaluation::Entity::find()
         .filter(evaluation::Column::BuildNumber.eq(number))
         .order_by_desc(evaluation::Column::Id)
+        .limit(limit)
         .all(db)
         .await
 }

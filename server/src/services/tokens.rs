@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use lexset_filter::checksum::sha256_hex;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set,
 };
 
 use crate::domain::role::Role;
@@ -87,10 +87,11 @@ pub async fn create<C: ConnectionTrait>(
     Ok((token, secret))
 }
 
-/// Every token, newest first.
-pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, DbErr> {
+/// The newest `limit` tokens, newest first.
+pub async fn list<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<Model>, DbErr> {
     api_token::Entity::find()
         .order_by_desc(api_token::Column::Id)
+        .limit(limit)
         .all(db)
         .await
 }
