@@ -161,7 +161,8 @@ pub async fn search(
     let filter = query.filter(&state.taxonomy)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let offset = parse_offset(query.cursor.as_deref())?;
-    let (hits, total) = web::block(move || index.search(&words, &filter, offset, limit))
+    let search = move || index.search(&words, &filter, offset, limit);
+    let (hits, total) = actix_web::rt::task::spawn_blocking(search)
         .await
         .map_err(|e| ApiError::system("search_failed", e.to_string()))?
         .map_err(crate::services::ServiceError::from)?;
@@ -217,9 +218,15 @@ pub async fn similar(
         ..EntryFilter::default()
     };
     let limit = parse_limit(query.limit.as_deref())?;
-    let similar =
-        search_service::similar_questions(&state.db, &state.dedup, &index, id, filter, limit)
-            .await?;
+    let similar = search_service::similar_questions(
+        &state.db,
+        state.dedup.clone(),
+        index.into_inner(),
+        id,
+        filter,
+        limit,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(SimilarQuestions {
         question: id,
         similar,

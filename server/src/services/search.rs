@@ -412,32 +412,38 @@ pub struct SimilarQuestion {
 
 /// The questions most like question `id`, by BM25 over its words (the near-duplicate
 /// detector's words: folded, segmented, without stopwords), with their Jaccard similarity.
+/// Segmenting and searching run off the async workers (a few milliseconds each).
 pub async fn similar_questions(
     db: &DatabaseConnection,
-    dedup: &Dedup,
-    index: &SearchIndex,
+    dedup: Arc<Dedup>,
+    index: Arc<SearchIndex>,
     id: i64,
     mut filter: EntryFilter,
     limit: usize,
 ) -> Result<Vec<SimilarQuestion>, ServiceError> {
     let question = super::questions::get(db, id).await?;
-    let own_words = words(&dedup.profile, &dedup.near_duplicates, &question.text);
-    let query: Vec<String> = own_words.iter().cloned().collect();
     filter.entry = Some(EntryKind::Question);
     filter.except = Some((EntryKind::Question, id));
-    let hits = index.search_any(&query, &filter, limit)?;
-    Ok(hits
-        .into_iter()
-        .map(|hit| {
-            let similarity = jaccard(
-                &own_words,
-                &words(&dedup.profile, &dedup.near_duplicates, &hit.entry.text),
-            );
-            SimilarQuestion {
-                hit: hit.into(),
-                similarity,
-                near_duplicate: similarity >= dedup.near_duplicates.threshold,
-            }
-        })
-        .collect())
+    let nearest = move || -> Result<Vec<SimilarQuestion>, ServiceError> {
+        let own_words = words(&dedup.profile, &dedup.near_duplicates, &question.text);
+        let query: Vec<String> = own_words.iter().cloned().collect();
+        let hits = index.search_any(&query, &filter, limit)?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| {
+                let similarity = jaccard(
+                    &own_words,
+                    &words(&dedup.profile, &dedup.near_duplicates, &hit.entry.text),
+                );
+                SimilarQuestion {
+                    hit: hit.into(),
+                    similarity,
+                    near_duplicate: similarity >= dedup.near_duplicates.threshold,
+                }
+            })
+            .collect())
+    };
+    actix_web::rt::task::spawn_blocking(nearest)
+        .await
+        .map_err(|e| DbErr::Custom(format!("similar questions: {e}")))?
 }
