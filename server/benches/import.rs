@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 mod support;
-use support::data_dir;
+use support::{data_dir, seeded_store};
 
 use lexset::dedup::Dedup;
 use lexset::dedup::near_duplicates::NearDuplicateConfig;
@@ -20,8 +20,6 @@ use lexset::lint::LintConfig;
 use lexset::services::Checks;
 use lexset::services::imports::{ImportKind, ImportOptions, import};
 use lexset::services::revisions::ChangeContext;
-use lexset::store::connect_and_migrate;
-use lexset::taxonomy::Taxonomy;
 use lexset_importers::table::Format;
 
 /// Which risk each file of the lexicon goes under.
@@ -54,15 +52,7 @@ async fn main() {
         .collect();
     files.sort();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("import.db").display()
-    );
-    let db = connect_and_migrate(&url).await.expect("store");
-    let taxonomy = Taxonomy::shipped().expect("taxonomy");
-    lexset::services::taxonomy::load(&db, &taxonomy)
-        .await
-        .expect("seeds");
+    let (db, taxonomy) = seeded_store(dir.path()).await;
     let dedup = Dedup {
         profile: FoldProfile::shipped().expect("fold profile"),
         near_duplicates: NearDuplicateConfig::shipped().expect("settings"),

@@ -16,26 +16,18 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use lexset::dedup::near_duplicates::NearDuplicateConfig;
 use lexset::domain::revision::{EntryKind, RevisionAction};
-use lexset::domain::status::{EntryStatus, QuestionKind};
+use lexset::domain::status::EntryStatus;
 use lexset::fold::FoldProfile;
 use lexset::search::{EntryFilter, SearchIndex};
 use lexset::services::search::Indexer;
-use lexset::store::connect_and_migrate;
-use lexset::store::entities::{keyword, question, revision};
+use lexset::store::entities::{keyword, revision};
 use opencc_rust::{DefaultConfig, OpenCC};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
-use support::{data_dir, flames_prompts, lexicon_lines};
+use sea_orm::{ActiveModelTrait, Set};
+use support::{data_dir, fill_store, flames_prompts, lexicon_lines, seeded_store};
 
 const KEYWORDS: usize = 100_000;
 const QUESTIONS: usize = 100_000;
 const QUERIES: usize = 2_000;
-const BATCH: usize = 2_000;
-const STATUSES: [EntryStatus; 4] = [
-    EntryStatus::Approved,
-    EntryStatus::Approved,
-    EntryStatus::Draft,
-    EntryStatus::Rejected,
-];
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -59,15 +51,7 @@ async fn main() {
     let lexicon = lexicon_lines(&data);
     let prompts = flames_prompts(&data);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
-    let db = connect_and_migrate(&url).await.expect("store");
-    let taxonomy = lexset::taxonomy::Taxonomy::shipped().expect("taxonomy");
-    lexset::services::taxonomy::load(&db, &taxonomy)
-        .await
-        .expect("seeds");
+    let (db, taxonomy) = seeded_store(dir.path()).await;
     let risks: Vec<String> = taxonomy.risks.iter().map(|r| r.code.clone()).collect();
     let now = Utc::now();
     let term = |n: usize| match lexicon.get(n) {
@@ -81,49 +65,10 @@ async fn main() {
             .collect();
         format!("{}{head}", prompts[n % prompts.len()])
     };
-
-    let fill = Instant::now();
-    let txn = db.begin().await.expect("transaction");
-    for start in (0..KEYWORDS).step_by(BATCH) {
-        let rows = (start..start + BATCH).map(|n| keyword::ActiveModel {
-            term: Set(term(n)),
-            risk: Set(risks[n % 17].clone()),
-            status: Set(STATUSES[n % 4]),
-            created_by: Set("bench".to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            dedup_key: Set(Some(format!("k{n}"))),
-            ..Default::default()
-        });
-        keyword::Entity::insert_many(rows)
-            .exec(&txn)
-            .await
-            .expect("keywords");
-    }
-    for start in (0..QUESTIONS).step_by(BATCH) {
-        let rows = (start..start + BATCH).map(|n| question::ActiveModel {
-            text: Set(text(n)),
-            kind: Set(QuestionKind::MustRefuse),
-            risk: Set(Some(risks[n % risks.len()].clone())),
-            high_risk: Set(n % 2 == 0),
-            status: Set(STATUSES[n % 4]),
-            created_by: Set("bench".to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            dedup_key: Set(Some(format!("q{n}"))),
-            ..Default::default()
-        });
-        question::Entity::insert_many(rows)
-            .exec(&txn)
-            .await
-            .expect("questions");
-    }
-    txn.commit().await.expect("commit");
+    let fill = fill_store(&db, &taxonomy, KEYWORDS, &term, QUESTIONS, &text).await;
     println!(
         "filled {KEYWORDS} keywords and {QUESTIONS} questions in {:.1} s",
-        fill.elapsed().as_secs_f64()
+        fill.as_secs_f64()
     );
 
     let profile = FoldProfile::shipped().expect("profile");

@@ -84,3 +84,89 @@ pub fn numbered_keywords(
         })
         .collect()
 }
+
+/// A migrated SQLite store in `dir` with the shipped taxonomy loaded.
+pub async fn seeded_store(dir: &Path) -> (sea_orm::DatabaseConnection, lexset::taxonomy::Taxonomy) {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    let db = lexset::store::connect_and_migrate(&url)
+        .await
+        .expect("store");
+    let taxonomy = lexset::taxonomy::Taxonomy::shipped().expect("taxonomy");
+    lexset::services::taxonomy::load(&db, &taxonomy)
+        .await
+        .expect("seeds");
+    (db, taxonomy)
+}
+
+/// Statuses given to filled entries in turn: half approved.
+pub const STATUSES: [lexset::domain::status::EntryStatus; 4] = {
+    use lexset::domain::status::EntryStatus::{Approved, Draft, Rejected};
+    [Approved, Approved, Draft, Rejected]
+};
+
+/// Fills `db` in one transaction, in batches of 2 000 rows: `keywords` keywords `term(n)`
+/// over the 17 keyword risks, and `questions` questions `text(n)` over every kind, risk and
+/// aspect, half high-risk, every 50th a near duplicate of the one before; statuses from
+/// [`STATUSES`] in turn. Returns how long it took.
+pub async fn fill_store(
+    db: &sea_orm::DatabaseConnection,
+    taxonomy: &lexset::taxonomy::Taxonomy,
+    keywords: usize,
+    term: impl Fn(usize) -> String,
+    questions: usize,
+    text: impl Fn(usize) -> String,
+) -> Duration {
+    use lexset::domain::status::QuestionKind;
+    use lexset::store::entities::{keyword, question};
+    use sea_orm::{EntityTrait, Set, TransactionTrait};
+    const BATCH: usize = 2_000;
+    let risks: Vec<String> = taxonomy.risks.iter().map(|r| r.code.clone()).collect();
+    let aspects: Vec<String> = taxonomy.aspects.iter().map(|a| a.code.clone()).collect();
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    let txn = db.begin().await.expect("transaction");
+    for start in (0..keywords).step_by(BATCH) {
+        let rows = (start..(start + BATCH).min(keywords)).map(|n| keyword::ActiveModel {
+            term: Set(term(n)),
+            risk: Set(risks[n % 17].clone()),
+            status: Set(STATUSES[n % 4]),
+            created_by: Set("bench".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            dedup_key: Set(Some(format!("k{n}"))),
+            ..Default::default()
+        });
+        keyword::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .expect("keywords");
+    }
+    for start in (0..questions).step_by(BATCH) {
+        let rows = (start..(start + BATCH).min(questions)).map(|n| {
+            let kind = QuestionKind::ALL[n % 3];
+            let must_not_refuse = kind == QuestionKind::MustNotRefuse;
+            question::ActiveModel {
+                text: Set(text(n)),
+                kind: Set(kind),
+                risk: Set((!must_not_refuse).then(|| risks[n % risks.len()].clone())),
+                aspect: Set(must_not_refuse.then(|| aspects[n % aspects.len()].clone())),
+                high_risk: Set(n % 2 == 0),
+                status: Set(STATUSES[n % 4]),
+                created_by: Set("bench".to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+                dedup_key: Set(Some(format!("q{n}"))),
+                near_duplicate_of: Set((n % 50 == 49).then(|| (n - 1) as i64)),
+                ..Default::default()
+            }
+        });
+        question::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .expect("questions");
+    }
+    txn.commit().await.expect("commit");
+    started.elapsed()
+}

@@ -31,3 +31,27 @@ impl FieldError {
         Self::new(field, format!("`{field}` is required"))
     }
 }
+
+/// The value of `all` whose name is `raw`, or an error on `field` listing every name: how the
+/// closed sets (statuses, kinds, roles) parse.
+pub fn one_of<T: Copy>(
+    field: &'static str,
+    what: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    raw: &str,
+) -> Result<T, FieldError> {
+    all.iter()
+        .copied()
+        .find(|value| name(*value) == raw)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|value| name(*value)).collect();
+            FieldError::new(
+                field,
+                format!(
+                    "unknown {what} `{raw}`; expected one of {}",
+                    names.join(", ")
+                ),
+            )
+        })
+}

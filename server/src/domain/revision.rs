@@ -15,6 +15,18 @@ pub enum EntryKind {
     Question,
 }
 
+impl EntryKind {
+    pub const ALL: [EntryKind; 2] = [Self::Keyword, Self::Question];
+
+    /// The name clients and documents use: `keyword` or `question`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Question => "question",
+        }
+    }
+}
+
 /// What a change did to an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]

@@ -5,7 +5,7 @@ use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::field_error::FieldError;
+use super::field_error::{FieldError, one_of};
 
 /// `reader` < `annotator` < `reviewer` < `admin`.
 #[derive(
@@ -53,15 +53,7 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str() == raw)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "role",
-                    format!("unknown role `{raw}`; expected reader, annotator, reviewer or admin"),
-                )
-            })
+        one_of("role", "role", &Self::ALL, Self::as_str, raw)
     }
 }
 

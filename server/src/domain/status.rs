@@ -5,7 +5,7 @@ use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::field_error::FieldError;
+use super::field_error::{FieldError, one_of};
 
 /// Where an entry stands in review. Only `approved` entries count for builds and coverage;
 /// `retired` entries are kept (with their history) but frozen.
@@ -49,17 +49,7 @@ impl EntryStatus {
 
     /// Parses a status named by a client, e.g. in a list filter.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == raw)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "status",
-                    format!(
-                        "unknown status `{raw}`; expected one of draft, approved, rejected, retired"
-                    ),
-                )
-            })
+        one_of("status", "status", &Self::ALL, Self::as_str, raw)
     }
 
     /// Parses a status that a create or edit may set: retiring has its own endpoint, so that a
@@ -115,17 +105,7 @@ impl QuestionKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "kind",
-                    format!(
-                        "unknown kind `{raw}`; expected one of generation, must_refuse, must_not_refuse"
-                    ),
-                )
-            })
+        one_of("kind", "kind", &Self::ALL, Self::as_str, raw)
     }
 }
 
@@ -169,15 +149,7 @@ impl KeywordKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "kind",
-                    format!("unknown keyword kind `{raw}`; expected one of block, allow, all_of"),
-                )
-            })
+        one_of("kind", "keyword kind", &Self::ALL, Self::as_str, raw)
     }
 }
 

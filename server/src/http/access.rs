@@ -125,23 +125,15 @@ pub async fn authorize(
     let Some(pattern) = request.match_pattern() else {
         // No route has this path as sent. The router matches the percent-decoded path, so a
         // path like /v1/%74okens must not reach it unchecked: answer 404 here.
-        let error = ApiError::not_found(format!(
-            "no resource at {}; see /docs for the API",
-            request.path()
-        ));
+        let error = ApiError::no_route(request.path());
         return Ok(request
             .into_response(error.error_response())
             .map_into_right_body());
     };
     let refused = match rule_for(request.method().as_str(), &pattern) {
-        None => Some(ApiError::invalid(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!(
-                "{} is not supported on {}",
-                request.method(),
-                request.path()
-            ),
+        None => Some(ApiError::method_not_allowed(
+            request.method().as_str(),
+            request.path(),
         )),
         Some(Rule { access: Public, .. }) => None,
         Some(Rule {

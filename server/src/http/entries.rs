@@ -142,8 +142,49 @@ pub async fn revisions<E: VersionedEntity>(
     Ok(HttpResponse::Ok().json(RevisionList::from_models(models)?))
 }
 
-/// Declares the `get`, `retire` and `revisions` handlers of one entry kind, with their
-/// OpenAPI annotations, in the calling module. `$schema` names the entry's model there.
+/// Declares one review-decision handler (`approve`, `reject`, `reopen`) of an entry kind with
+/// its OpenAPI annotation; the summary is `$head` + noun + `$tail`.
+macro_rules! decision_handler {
+    (
+        $name:ident, $transition:ident, $path:tt, $tag:tt, $noun:tt, $schema:ident,
+        $entity:ident, $head:tt, $tail:tt
+    ) => {
+        #[utoipa::path(
+            post, path = $path, tag = $tag,
+            summary = concat!($head, $noun, $tail),
+            request_body(content = Option<ReasonRequest>, description = "Why, kept in the revision; required to reject"),
+            params(
+                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
+                ("If-Match" = String, Header, description = "ETag of the version decided on"),
+            ),
+            responses(
+                (status = 200, description = concat!("The ", $noun, " as decided"), body = super::entries::EntryView<$schema>,
+                    headers(("ETag" = String))),
+                (status = 400, description = "A rejection without a reason (`invalid_reason`)", body = ErrorBody),
+                (status = 403, description = "Approval by whoever wrote it since its last approval (`four_eyes`)", body = ErrorBody),
+                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
+                (status = 409, description = "The decision does not apply to its status (`invalid_transition`), or a reopened entry folds like a live one", body = ErrorBody),
+                (status = 412, description = "Someone else changed it first", body = ErrorBody),
+                (status = 422, description = "Approval blocked by error lints (`lint_failed`)", body = ErrorBody),
+                (status = 428, description = "`If-Match` missing", body = ErrorBody),
+            )
+        )]
+        pub async fn $name(
+            state: actix_web::web::Data<super::AppState>,
+            id: actix_web::web::Path<i64>,
+            actor: super::actor::RequestActor,
+            if_match: super::preconditions::IfMatch,
+            body: super::json_body::OptionalJsonBody<ReasonRequest>,
+        ) -> Result<actix_web::HttpResponse, ApiError> {
+            let transition = $crate::services::review::Transition::$transition;
+            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
+        }
+    };
+}
+pub(crate) use decision_handler;
+
+/// Declares the `get`, `retire`, decision and `revisions` handlers of one entry kind, with
+/// their OpenAPI annotations, in the calling module. `$schema` names the entry's model there.
 macro_rules! entry_handlers {
     (
         tag = $tag:tt,
@@ -157,92 +198,18 @@ macro_rules! entry_handlers {
         reopen = $reopen_path:tt,
         revisions = $revisions_path:tt $(,)?
     ) => {
-        #[utoipa::path(
-            post, path = $approve_path, tag = $tag,
-            summary = concat!("Approve a draft or rejected ", $noun, " (reviewers; not its creator or last editor)."),
-            request_body(content = Option<ReasonRequest>, description = "Optional reason"),
-            params(
-                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
-                ("If-Match" = String, Header, description = "ETag of the version approved"),
-            ),
-            responses(
-                (status = 200, description = concat!("The approved ", $noun), body = super::entries::EntryView<$schema>,
-                    headers(("ETag" = String))),
-                (status = 403, description = "Four eyes: you created or last edited it (`four_eyes`)", body = ErrorBody),
-                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
-                (status = 409, description = "Not draft or rejected (`invalid_transition`)", body = ErrorBody),
-                (status = 412, description = "Someone else changed it first", body = ErrorBody),
-                (status = 422, description = "Blocked by error lints (`lint_failed`)", body = ErrorBody),
-                (status = 428, description = "`If-Match` missing", body = ErrorBody),
-            )
-        )]
-        pub async fn approve(
-            state: actix_web::web::Data<super::AppState>,
-            id: actix_web::web::Path<i64>,
-            actor: super::actor::RequestActor,
-            if_match: super::preconditions::IfMatch,
-            body: super::json_body::OptionalJsonBody<ReasonRequest>,
-        ) -> Result<actix_web::HttpResponse, ApiError> {
-            let transition = crate::services::review::Transition::Approve;
-            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
-        }
-
-        #[utoipa::path(
-            post, path = $reject_path, tag = $tag,
-            summary = concat!("Reject a draft or approved ", $noun, ", with a reason (reviewers)."),
-            request_body(content = ReasonRequest, description = "Why it is rejected"),
-            params(
-                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
-                ("If-Match" = String, Header, description = "ETag of the version rejected"),
-            ),
-            responses(
-                (status = 200, description = concat!("The rejected ", $noun), body = super::entries::EntryView<$schema>,
-                    headers(("ETag" = String))),
-                (status = 400, description = "No reason (`invalid_reason`)", body = ErrorBody),
-                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
-                (status = 409, description = "Not draft or approved (`invalid_transition`)", body = ErrorBody),
-                (status = 412, description = "Someone else changed it first", body = ErrorBody),
-                (status = 428, description = "`If-Match` missing", body = ErrorBody),
-            )
-        )]
-        pub async fn reject(
-            state: actix_web::web::Data<super::AppState>,
-            id: actix_web::web::Path<i64>,
-            actor: super::actor::RequestActor,
-            if_match: super::preconditions::IfMatch,
-            body: super::json_body::OptionalJsonBody<ReasonRequest>,
-        ) -> Result<actix_web::HttpResponse, ApiError> {
-            let transition = crate::services::review::Transition::Reject;
-            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
-        }
-
-        #[utoipa::path(
-            post, path = $reopen_path, tag = $tag,
-            summary = concat!("Reopen a rejected or retired ", $noun, " as a draft (reviewers)."),
-            request_body(content = Option<ReasonRequest>, description = "Optional reason"),
-            params(
-                ("id" = i64, Path, description = concat!("Id of the ", $noun)),
-                ("If-Match" = String, Header, description = "ETag of the version reopened"),
-            ),
-            responses(
-                (status = 200, description = concat!("The reopened ", $noun), body = super::entries::EntryView<$schema>,
-                    headers(("ETag" = String))),
-                (status = 404, description = concat!("No such ", $noun), body = ErrorBody),
-                (status = 409, description = "Not rejected or retired (`invalid_transition`), or a live entry has the same key", body = ErrorBody),
-                (status = 412, description = "Someone else changed it first", body = ErrorBody),
-                (status = 428, description = "`If-Match` missing", body = ErrorBody),
-            )
-        )]
-        pub async fn reopen(
-            state: actix_web::web::Data<super::AppState>,
-            id: actix_web::web::Path<i64>,
-            actor: super::actor::RequestActor,
-            if_match: super::preconditions::IfMatch,
-            body: super::json_body::OptionalJsonBody<ReasonRequest>,
-        ) -> Result<actix_web::HttpResponse, ApiError> {
-            let transition = crate::services::review::Transition::Reopen;
-            super::entries::decide::<$entity>(state, id.into_inner(), actor, if_match, body, transition).await
-        }
+        $crate::http::entries::decision_handler!(
+            approve, Approve, $approve_path, $tag, $noun, $schema, $entity,
+            "Approve a draft or rejected ", " (reviewers; not whoever wrote it since its last approval)."
+        );
+        $crate::http::entries::decision_handler!(
+            reject, Reject, $reject_path, $tag, $noun, $schema, $entity,
+            "Reject a draft or approved ", ", with a reason (reviewers)."
+        );
+        $crate::http::entries::decision_handler!(
+            reopen, Reopen, $reopen_path, $tag, $noun, $schema, $entity,
+            "Reopen a rejected or retired ", " as a draft (reviewers)."
+        );
 
         #[utoipa::path(
             get, path = $get_path, tag = $tag,

@@ -12,7 +12,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::field_error::FieldError;
-use crate::domain::revision::EntryKind;
 use crate::services::ServiceError;
 
 /// The body of every error response.
@@ -46,24 +45,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A missing or refused credential: `401` (no valid token) or `403` (a valid token without
-    /// the right), `type: auth`.
-    pub fn auth(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: Box::new(ErrorBody {
-                message: message.into(),
-                code: code.into(),
-                error_type: "auth",
-                field: None,
-                existing: None,
-            }),
-        }
-    }
-
-    /// A client error (`type: invalid_request`).
-    pub fn invalid(
+    /// An answer of `status` with `code`, `type` and `message`.
+    fn new(
         status: StatusCode,
+        error_type: &'static str,
         code: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
@@ -72,11 +57,26 @@ impl ApiError {
             body: Box::new(ErrorBody {
                 message: message.into(),
                 code: code.into(),
-                error_type: "invalid_request",
+                error_type,
                 field: None,
                 existing: None,
             }),
         }
+    }
+
+    /// A missing or refused credential: `401` (no valid token) or `403` (a valid token without
+    /// the right), `type: auth`.
+    pub fn auth(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, "auth", code, message)
+    }
+
+    /// A client error (`type: invalid_request`).
+    pub fn invalid(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(status, "invalid_request", code, message)
     }
 
     /// A field that does not parse: `400 invalid_<field>`.
@@ -90,47 +90,39 @@ impl ApiError {
         Self::invalid(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// No route has `path`: `404`.
+    pub fn no_route(path: &str) -> Self {
+        Self::not_found(format!("no resource at {path}; see /docs for the API"))
+    }
+
+    /// The route at `path` has no `method`: `405`.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::invalid(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{method} is not supported on {path}"),
+        )
+    }
+
     /// The replica cannot serve (database unreachable, a background worker stopped): `503`,
     /// so load balancers take it out.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: Box::new(ErrorBody {
-                message: message.into(),
-                code: code.into(),
-                error_type: "system",
-                field: None,
-                existing: None,
-            }),
-        }
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "system", code, message)
     }
 
     /// A server-side configuration problem the operator must fix: `500`, `type: system`.
     pub fn system(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: Box::new(ErrorBody {
-                message: message.into(),
-                code: code.into(),
-                error_type: "system",
-                field: None,
-                existing: None,
-            }),
-        }
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "system", code, message)
     }
 
     fn internal(detail: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: Box::new(ErrorBody {
-                message: "internal error; the server log has the details".to_owned(),
-                code: "internal".into(),
-                error_type: "internal",
-                field: None,
-                existing: None,
-            }),
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal",
+            "internal error; the server log has the details",
+        )
     }
 
     pub fn body(&self) -> &ErrorBody {
@@ -170,18 +162,11 @@ impl From<FieldError> for ApiError {
     }
 }
 
-fn entry_name(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Keyword => "keyword",
-        EntryKind::Question => "question",
-    }
-}
-
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::NotFound { kind, id } => {
-                let name = entry_name(kind);
+                let name = kind.as_str();
                 Self::invalid(
                     StatusCode::NOT_FOUND,
                     format!("{name}_not_found"),
@@ -202,11 +187,11 @@ impl From<ServiceError> for ApiError {
                 "entry_retired",
                 format!(
                     "{} {id} is retired and can no longer be changed",
-                    entry_name(kind)
+                    kind.as_str()
                 ),
             ),
             ServiceError::Duplicate { kind, existing } => {
-                let name = entry_name(kind);
+                let name = kind.as_str();
                 let id = existing.get("id").cloned().unwrap_or_default();
                 let mut error = Self::invalid(
                     StatusCode::CONFLICT,

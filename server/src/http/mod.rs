@@ -194,21 +194,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource whose unsupported methods answer `405` with the JSON error body.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|request: HttpRequest| async move {
-        Err::<HttpResponse, _>(ApiError::invalid(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!(
-                "{} is not supported on {}",
-                request.method(),
-                request.path()
-            ),
+        Err::<HttpResponse, _>(ApiError::method_not_allowed(
+            request.method().as_str(),
+            request.path(),
         ))
     }))
 }
 
 async fn unknown_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "no resource at {}; see /docs for the API",
-        request.path()
-    )))
+    Err(ApiError::no_route(request.path()))
 }

@@ -62,10 +62,9 @@ pub struct SearchPage {
 
 /// Parses `kind`: an entry kind, or a keyword or question kind (which implies the entry kind).
 fn parse_kind(raw: &str, filter: &mut EntryFilter) -> Result<(), FieldError> {
-    match raw {
-        "keyword" => filter.entry = Some(EntryKind::Keyword),
-        "question" => filter.entry = Some(EntryKind::Question),
-        _ => {
+    match EntryKind::ALL.into_iter().find(|kind| kind.as_str() == raw) {
+        Some(entry) => filter.entry = Some(entry),
+        None => {
             if let Ok(kind) = KeywordKind::parse(raw) {
                 filter.entry = Some(EntryKind::Keyword);
                 filter.kind = Some(kind.as_str().to_owned());
@@ -73,11 +72,15 @@ fn parse_kind(raw: &str, filter: &mut EntryFilter) -> Result<(), FieldError> {
                 filter.entry = Some(EntryKind::Question);
                 filter.kind = Some(kind.as_str().to_owned());
             } else {
+                let kinds: Vec<&str> = EntryKind::ALL
+                    .map(EntryKind::as_str)
+                    .into_iter()
+                    .chain(KeywordKind::ALL.map(KeywordKind::as_str))
+                    .chain(QuestionKind::ALL.map(QuestionKind::as_str))
+                    .collect();
                 return Err(FieldError::new(
                     "kind",
-                    format!(
-                        "`kind` must be keyword, question, block, allow, all_of, generation, must_refuse or must_not_refuse, not `{raw}`"
-                    ),
+                    format!("`kind` must be one of {}, not `{raw}`", kinds.join(", ")),
                 ));
             }
         }

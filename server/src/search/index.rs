@@ -173,15 +173,8 @@ impl Fields {
     }
 }
 
-fn entry_name(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Keyword => "keyword",
-        EntryKind::Question => "question",
-    }
-}
-
 fn key(kind: EntryKind, id: i64) -> String {
-    format!("{}:{id}", entry_name(kind))
+    format!("{}:{id}", kind.as_str())
 }
 
 /// The read side of the index, shared by request handlers.
@@ -310,7 +303,7 @@ impl SearchIndex {
     /// How many live documents of entry kind `kind` the index holds.
     pub fn count(&self, kind: EntryKind) -> Result<usize, SearchError> {
         let query = TermQuery::new(
-            Term::from_field_text(self.fields.entry, entry_name(kind)),
+            Term::from_field_text(self.fields.entry, kind.as_str()),
             IndexRecordOption::Basic,
         );
         Ok(self.reader.searcher().search(&query, &Count)?)
@@ -392,7 +385,7 @@ impl SearchIndex {
             ));
         };
         if let Some(entry) = filter.entry {
-            must_text(fields.entry, entry_name(entry));
+            must_text(fields.entry, entry.as_str());
         }
         if let Some(kind) = &filter.kind {
             must_text(fields.kind, kind);
@@ -484,11 +477,13 @@ impl SearchIndex {
                 "a search document lacks its {what}"
             )))
         };
-        let entry = match text(fields.entry).as_deref() {
-            Some("keyword") => EntryKind::Keyword,
-            Some("question") => EntryKind::Question,
-            _ => return Err(corrupt("entry kind")),
-        };
+        let entry = text(fields.entry)
+            .and_then(|name| {
+                EntryKind::ALL
+                    .into_iter()
+                    .find(|kind| kind.as_str() == name)
+            })
+            .ok_or_else(|| corrupt("entry kind"))?;
         let kind = text(fields.kind).ok_or_else(|| corrupt("kind"))?;
         let status = text(fields.status)
             .and_then(|s| EntryStatus::parse(&s).ok())
@@ -515,7 +510,7 @@ impl SearchIndex {
         let fields = self.fields;
         let mut document = TantivyDocument::default();
         document.add_text(fields.key, key(entry.entry, entry.id));
-        document.add_text(fields.entry, entry_name(entry.entry));
+        document.add_text(fields.entry, entry.entry.as_str());
         document.add_i64(fields.id, entry.id);
         document.add_text(fields.text, &entry.text);
         document.add_text(fields.kind, &entry.kind);

@@ -167,41 +167,34 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
             aspect: None,
             high_risk: false,
             status: group.status,
-            count: u64::try_from(group.count).unwrap_or(0),
+            count: count_of(group.count),
             lint_errors: count_of(group.linted),
-
             last_updated,
         });
     }
     let question_groups = count_questions(db).await?;
 
-    // Questions joined to the earlier question they nearly duplicate.
+    // Questions joined to the earlier question they nearly duplicate, grouped by what counts.
     let (q, p) = (Alias::new("q"), Alias::new("p"));
-    let collapsed_query = Query::select()
-        .expr_as(
-            Expr::col((q.clone(), question::Column::Kind)),
-            Alias::new("kind"),
-        )
-        .expr_as(
-            Expr::col((q.clone(), question::Column::Risk)),
-            Alias::new("risk"),
-        )
-        .expr_as(
-            Expr::col((q.clone(), question::Column::Aspect)),
-            Alias::new("aspect"),
-        )
-        .expr_as(
-            Expr::col((q.clone(), question::Column::HighRisk)),
-            Alias::new("high_risk"),
-        )
-        .expr_as(
-            Expr::col((q.clone(), question::Column::Status)),
-            Alias::new("status"),
-        )
+    let grouped = [
+        (question::Column::Kind, "kind"),
+        (question::Column::Risk, "risk"),
+        (question::Column::Aspect, "aspect"),
+        (question::Column::HighRisk, "high_risk"),
+        (question::Column::Status, "status"),
+    ];
+    let mut collapsed_query = Query::select();
+    for (column, name) in grouped {
+        collapsed_query
+            .expr_as(Expr::col((q.clone(), column)), Alias::new(name))
+            .group_by_col((q.clone(), column));
+    }
+    collapsed_query
         .expr_as(
             Expr::col((p.clone(), question::Column::Status)),
             Alias::new("representative_status"),
         )
+        .group_by_col((p.clone(), question::Column::Status))
         .expr_as(
             Func::count(Expr::col((q.clone(), question::Column::Id))),
             Alias::new("count"),
@@ -215,14 +208,7 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
                 .equals((q.clone(), question::Column::NearDuplicateOf)),
         )
         // `> 0` (not IS NOT NULL) lets SQLite walk the near-duplicate index.
-        .and_where(Expr::col((q.clone(), question::Column::NearDuplicateOf)).gt(0))
-        .group_by_col((q.clone(), question::Column::Kind))
-        .group_by_col((q.clone(), question::Column::Risk))
-        .group_by_col((q.clone(), question::Column::Aspect))
-        .group_by_col((q.clone(), question::Column::HighRisk))
-        .group_by_col((q.clone(), question::Column::Status))
-        .group_by_col((p.clone(), question::Column::Status))
-        .to_owned();
+        .and_where(Expr::col((q.clone(), question::Column::NearDuplicateOf)).gt(0));
     let statement = db.get_database_backend().build(&collapsed_query);
     let collapsed_groups = CollapsedGroup::find_by_statement(statement).all(db).await?;
 
@@ -235,7 +221,7 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
         aspect: g.aspect,
         high_risk: g.high_risk,
         status: g.status,
-        count: u64::try_from(g.count).unwrap_or(0),
+        count: count_of(g.count),
         last_updated: g.last_updated,
     }));
     let collapsed = collapsed_groups
@@ -248,7 +234,7 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
                 aspect: g.aspect,
                 high_risk: g.high_risk,
                 status: g.status,
-                count: u64::try_from(g.count).unwrap_or(0),
+                count: count_of(g.count),
                 lint_errors: 0,
                 last_updated: None,
             },

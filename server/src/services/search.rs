@@ -89,8 +89,6 @@ impl Searchable for question::Entity {
     }
 }
 
-const KINDS: [EntryKind; 2] = [EntryKind::Keyword, EntryKind::Question];
-
 /// What the start-up check found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartCheck {
@@ -164,7 +162,7 @@ impl Indexer {
 
     /// Why the index cannot be brought in step by replaying revisions, if it cannot.
     async fn check(&mut self, db: &DatabaseConnection) -> Result<Option<String>, SyncError> {
-        for kind in KINDS {
+        for kind in EntryKind::ALL {
             let seen = self.watermark.mark(kind);
             if seen.id > 0 && revision_mark(db, kind, seen.id).await? != Some(seen.clone()) {
                 return Ok(Some(format!(
@@ -178,7 +176,7 @@ impl Indexer {
         for attempt in 0..2 {
             self.catch_up(db).await?;
             let mut differs = None;
-            for kind in KINDS {
+            for kind in EntryKind::ALL {
                 let (indexed, stored) = (self.writer.index().count(kind)?, count(db, kind).await?);
                 if indexed != stored {
                     differs = Some(format!(
@@ -200,7 +198,7 @@ impl Indexer {
     pub async fn rebuild(&mut self, db: &DatabaseConnection) -> Result<usize, SyncError> {
         let mut watermark = self.writer.index().empty_watermark();
         // Read before the rows: changes made while they are read are replayed afterwards.
-        for kind in KINDS {
+        for kind in EntryKind::ALL {
             watermark.set_mark(kind, latest_mark(db, kind).await?);
         }
         self.writer.clear()?;
@@ -380,10 +378,7 @@ impl From<Hit> for SearchHit {
     fn from(hit: Hit) -> Self {
         let entry = hit.entry;
         SearchHit {
-            entry: match entry.entry {
-                EntryKind::Keyword => "keyword",
-                EntryKind::Question => "question",
-            },
+            entry: entry.entry.as_str(),
             id: entry.id,
             text: entry.text,
             kind: entry.kind,
