@@ -7,8 +7,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, run_cli};
 
-/// Routes outside the OpenAPI document: the documentation itself and the coverage page.
-const UNDOCUMENTED: [(&str, &str); 4] = [
+/// Routes outside the OpenAPI document: the documentation itself, the coverage page and the
+/// web page with its assets.
+const UNDOCUMENTED: [(&str, &str); 6] = [
+    ("GET", "/"),
+    ("GET", "/ui/{asset}"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/{_:.*}"),
@@ -47,6 +50,7 @@ fn concrete(pattern: &str) -> String {
     pattern
         .replace("{_:.*}", "index.html")
         .replace("{file}", "keywords.csv")
+        .replace("{asset}", "app.js")
         .replace("{id}", "999999")
         .replace("{number}", "999999")
         .replace("{from}", "1")
@@ -369,4 +373,22 @@ async fn a_percent_encoded_path_does_not_slip_past_the_rules() {
         .await
         .expect("GET");
     expect_json(reader, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_token_tells_its_holder_who_they_are() {
+    let app = TestApp::spawn().await;
+    for role in Role::ALL {
+        let me = expect_json(
+            app.request_as(Some(role), Method::GET, "/v1/me")
+                .send()
+                .await
+                .expect("GET"),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(me["name"], role.as_str());
+        assert_eq!(me["role"], role.as_str());
+        assert_eq!(me["four_eyes"], true);
+    }
 }

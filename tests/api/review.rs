@@ -283,6 +283,13 @@ async fn a_later_trivial_edit_does_not_clear_the_way_for_the_first_editor() {
         .await
         .expect("PATCH");
     expect_json(note, StatusCode::OK).await;
+    // The revisions name everyone four eyes will refuse, so a client can say so up front.
+    let unreviewed = |revisions: Value| revisions["unreviewed_authors"].clone();
+    let revisions = expect_json(app.get(&format!("{path}/revisions")).await, StatusCode::OK).await;
+    assert_eq!(
+        unreviewed(revisions),
+        json!(["admin", "reviewer", "annotator"])
+    );
     let refused = decide(&app, &reviewer, &path, "approve", 3, None).await;
     expect_error(refused, StatusCode::FORBIDDEN, "four_eyes", "reviewer").await;
     let wang = second_reviewer(&app).await;
@@ -291,4 +298,10 @@ async fn a_later_trivial_edit_does_not_clear_the_way_for_the_first_editor() {
         StatusCode::OK,
     )
     .await;
+    let revisions = expect_json(app.get(&format!("{path}/revisions")).await, StatusCode::OK).await;
+    assert_eq!(
+        unreviewed(revisions),
+        json!([]),
+        "an approval covers them all"
+    );
 }

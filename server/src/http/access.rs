@@ -51,6 +51,10 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/docs", Public),
     rule("GET", "/docs/{_:.*}", Public),
     rule("GET", "/openapi.json", Public),
+    // The web page's shell and assets: no data, the page signs in to the API with a token.
+    rule("GET", "/", Public),
+    rule("GET", "/ui/{asset}", Public),
+    rule("GET", "/v1/me", AtLeast(Reader)),
     rule("GET", "/v1/risks", AtLeast(Reader)),
     rule("GET", "/v1/aspects", AtLeast(Reader)),
     rule("GET", "/v1/keywords", AtLeast(Reader)),

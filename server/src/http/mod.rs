@@ -23,6 +23,7 @@ pub mod revisions;
 pub mod search;
 pub mod taxonomy;
 pub mod tokens;
+pub mod ui;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -177,7 +178,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/tokens/{id}").route(web::get().to(tokens::get)))
         .service(resource("/v1/tokens/{id}/revoke").route(web::post().to(tokens::revoke)))
+        .service(resource("/v1/me").route(web::get().to(tokens::me)))
         .service(resource("/v1/audit").route(web::get().to(audit::list)))
+        .service(resource("/").route(web::get().to(ui::index)))
+        .service(resource("/ui/{asset}").route(web::get().to(ui::asset)))
         .service(resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header((actix_web::http::header::LOCATION, "/docs/"))

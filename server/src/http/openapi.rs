@@ -65,6 +65,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         lints::report,
         reports::duplicates,
         reports::collisions,
+        tokens::me,
         tokens::create,
         tokens::list,
         tokens::get,

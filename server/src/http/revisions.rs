@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use crate::domain::revision::RevisionAction;
+use crate::services::review;
 use crate::store::entities::revision;
 
 /// One recorded change of an entry.
@@ -28,10 +29,14 @@ pub struct RevisionView {
 #[schema(as = RevisionList)]
 pub struct RevisionList {
     pub items: Vec<RevisionView>,
+    /// Who wrote content that no approval has covered yet; with `four_eyes` on none of them
+    /// may approve the entry.
+    pub unreviewed_authors: Vec<String>,
 }
 
 impl RevisionList {
     pub fn from_models(models: Vec<revision::Model>) -> Result<Self, ApiError> {
+        let unreviewed_authors = review::unreviewed_authors(&models);
         let items = models
             .into_iter()
             .map(|model| {
@@ -51,7 +56,10 @@ impl RevisionList {
                 })
             })
             .collect::<Result<_, ApiError>>()?;
-        Ok(Self { items })
+        Ok(Self {
+            items,
+            unreviewed_authors,
+        })
     }
 }
 

@@ -108,6 +108,31 @@ pub struct TokenList {
     pub items: Vec<TokenView>,
 }
 
+/// Who the caller is: what the web page shows after sign-in and uses to explain a disabled
+/// button (a role too low, or the four-eyes rule).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The token's name: the actor recorded in revisions and the audit log.
+    pub name: String,
+    pub role: Role,
+    /// Whether approvals by an entry's own unreviewed authors are refused.
+    pub four_eyes: bool,
+}
+
+/// The caller's token name and role.
+#[utoipa::path(
+    get, path = "/v1/me", tag = "tokens",
+    responses((status = 200, description = "The caller", body = Me))
+)]
+pub async fn me(state: web::Data<AppState>, actor: RequestActor) -> HttpResponse {
+    let RequestActor(name, role) = actor;
+    HttpResponse::Ok().json(Me {
+        name: name.as_str().to_owned(),
+        role,
+        four_eyes: state.four_eyes,
+    })
+}
+
 /// Create a token; the answer holds its secret, shown this once.
 #[utoipa::path(
     post, path = "/v1/tokens", tag = "tokens",

@@ -10,15 +10,15 @@
 //! Content edits of approved or rejected entries send them back to draft
 //! (`versioned_change::back_to_review`).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 
 use super::revisions::{self, ChangeContext};
 use super::versioned_change::{self, ExpectedVersion, VersionedEntity, VersionedModel};
 use super::{Checks, ServiceError};
-use crate::domain::revision::{EntryKind, RevisionAction};
+use crate::domain::revision::RevisionAction;
 use crate::domain::status::EntryStatus;
 use crate::lint;
-use crate::store::entities::{keyword, question};
+use crate::store::entities::{keyword, question, revision};
 
 /// A review decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,16 +80,13 @@ impl Reviewable for question::Entity {
     }
 }
 
-/// Who wrote content of the entry that no approval has covered yet: the actors of its
-/// `created` and `updated` revisions since it was last approved (all of them if never). The
-/// last editor is among them, and so is anyone who edited before a trivial later edit.
-pub async fn unreviewed_authors<C: ConnectionTrait>(
-    db: &C,
-    kind: EntryKind,
-    id: i64,
-) -> Result<Vec<String>, DbErr> {
+/// Who wrote content of the entry that no approval has covered yet, read from its revisions
+/// (oldest first): the actors of its `created` and `updated` revisions since it was last
+/// approved (all of them if never). The last editor is among them, and so is anyone who edited
+/// before a trivial later edit. Under four-eyes none of them may approve it.
+pub fn unreviewed_authors(revisions: &[revision::Model]) -> Vec<String> {
     let mut authors: Vec<String> = Vec::new();
-    for revision in revisions::list(db, kind, id).await? {
+    for revision in revisions {
         let approved = serde_json::from_str::<serde_json::Value>(&revision.snapshot)
             .is_ok_and(|snapshot| snapshot["status"] == EntryStatus::Approved.as_str());
         if approved {
@@ -99,10 +96,10 @@ pub async fn unreviewed_authors<C: ConnectionTrait>(
             RevisionAction::Created | RevisionAction::Updated
         ) && !authors.contains(&revision.actor)
         {
-            authors.push(revision.actor);
+            authors.push(revision.actor.clone());
         }
     }
-    Ok(authors)
+    authors
 }
 
 /// Applies `transition` to entry `id` if its version matches; `four_eyes` refuses an approval
@@ -117,7 +114,7 @@ pub async fn decide<E: Reviewable>(
     four_eyes: bool,
 ) -> Result<E::Model, ServiceError> {
     let txn = versioned_change::begin_write(db, E::KIND).await?;
-    let authors = unreviewed_authors(&txn, E::KIND, id).await?;
+    let authors = unreviewed_authors(&revisions::list(&txn, E::KIND, id).await?);
     let actor = context.actor.as_str();
     let decided =
         versioned_change::transition::<E>(&txn, id, expected_version, context, |current| {

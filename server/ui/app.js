@@ -1,0 +1,918 @@
+// lexset's web page for annotation teams. A client of the JSON API (`/v1/…`): every screen is
+// drawn from the `#/…` fragment of the address, every change goes through the same endpoints,
+// preconditions and error codes as any other client. The API token lives in this tab's
+// sessionStorage only: never in an address, never in localStorage.
+'use strict';
+
+const TOKEN_KEY = 'lexset.token';
+const LANG_KEY = 'lexset.lang';
+
+const MESSAGES = {
+  zh: {
+    keywords: '关键词', questions: '测试题', review: '审核', import: '导入', coverage: '覆盖率', builds: '构建',
+    sign_in: '登录', sign_out: '退出', token: 'API 令牌', sign_in_hint: '用管理员发给你的 API 令牌登录。令牌只保存在本标签页的会话中。',
+    bad_token: '令牌无效、已过期或已撤销。', signed_out_expired: '令牌已失效，请重新登录。', other_language: 'English',
+    search: '搜索', any: '全部', risk: '风险类别', status: '状态', kind: '类型', aspect: '方面', high_risk: '高风险',
+    yes: '是', no: '否', apply: '筛选', next_page: '下一页', previous_page: '上一页', new_entry: '新建条目',
+    term: '关键词', text: '题目', note: '备注', source: '来源', expected_output: '预期输出结果', judgment_criteria: '判定标准',
+    reason: '修改原因', create: '创建', save: '保存', version: '版本', created_by: '创建人', updated_at: '更新时间',
+    revisions: '修订历史', action: '操作', actor: '操作人', time: '时间', no_entries: '没有符合条件的条目。',
+    results_total: '共 {total} 条匹配', score: '相关度',
+    created: '已创建 #{id}，等待审核。', near_duplicates: '可能重复的已有题目', similarity: '相似度',
+    similar_entries: '已有的相似条目', duplicate_exists: '折叠后与已有条目重复，未创建：',
+    saved: '已保存为第 {version} 版。', nothing_changed: '没有修改。',
+    conflict_title: '保存未成功：你打开之后，同事修改了此条目（现在是第 {version} 版）。你的修改尚未保存。',
+    conflict_field: '字段', conflict_base: '你打开时', conflict_theirs: '同事的版本', conflict_mine: '你的修改',
+    reapply: '在最新版本上重新应用我的修改', discard: '放弃我的修改，载入最新版本',
+    approve: '通过', reject: '驳回', reopen: '重新打开', retire: '停用', reject_reason: '驳回原因',
+    need_role: '需要“{role}”或更高角色。', four_eyes_blocked: '四眼原则：{authors} 编写了尚未审核的内容，须由其他人审核。',
+    lint_blocked: '有错误级别的质量检查，修正后才能通过。', lints: '质量检查',
+    decided: '已{action} #{id}。', review_queue: '待审核草稿', review_empty: '没有待审核的草稿。',
+    shortcuts: '快捷键：<kbd>j</kbd>/<kbd>k</kbd> 上下移动，<kbd>a</kbd> 通过，<kbd>r</kbd> 填写驳回原因（回车提交），<kbd>e</kbd> 编辑。',
+    unreviewed_authors: '未审核内容的作者', open_editor: '打开编辑', not_found: '找不到此条目。',
+    import_title: '导入向导', step_upload: '1. 上传文件', step_check: '2. 预检报告', step_commit: '3. 导入',
+    file: '文件', entry_kind: '条目类型', default_risk: '默认风险类别', question_kind: '题目类型',
+    dry_run: '预检（不写入）', commit_import: '确认导入', import_done: '导入完成：接受 {accepted} 行，重复 {duplicates} 行，无效 {invalid} 行。',
+    risk_from_file: '按文件中的风险列', content: '内容', rows: '行数', accepted: '接受', duplicate: '重复', invalid: '无效', encoding: '编码', line: '行号', outcome: '结果',
+    message: '说明', choose_file: '请选择文件。', show: '显示', see_drafts: '查看导入的草稿',
+    profile: '规则', statuses_counted: '计入状态', passed: '达标', failed: '未达标', have_need: '现有 / 需要',
+    gap: '缺口', freshness_warning: '{title}：已超过 {days} 天未更新（上限 {max} 天）。', freshness_never: '{title}：从未更新（上限 {max} 天）。',
+    click_short: '点击未达标的行：打开该类别的条目并预填新建表单。', lint_errors_in_group: '其中 {n} 条有错误级检查',
+    publish: '发布新构建', published: '构建 #{number} 已发布。', number: '编号', counts: '条目数', size: '大小',
+    download: '下载构建', workbook_keywords: '关键词表 (xlsx)', workbook_questions: '测试题集 (xlsx)', evaluate: '评估',
+    diff: '比较', diff_from: '从', diff_to: '到', added: '新增', removed: '删除', recategorised: '改类',
+    evaluation: '评估结果', intercepted: '拦截', total: '总数', share: '比例', over_blocking: '误拦（应答题被拦截）的关键词',
+    questions_hit: '命中题数', no_builds: '还没有构建。', build_failed: '构建失败：{error}', task_failed: '任务失败：{error}',
+    working: '处理中…', error: '出错了',
+    status_draft: '草稿', status_approved: '已通过', status_rejected: '已驳回', status_retired: '已停用',
+    kind_block: '拦截', kind_allow: '放行', kind_all_of: '组合 (A+B)',
+    kind_generation: '生成内容测试题', kind_must_refuse: '应拒答测试题', kind_must_not_refuse: '非拒答测试题',
+    action_created: '创建', action_updated: '修改', action_status_changed: '状态变更', action_retired: '停用',
+    role_reader: '读者', role_annotator: '标注员', role_reviewer: '审核员', role_admin: '管理员',
+  },
+  en: {
+    keywords: 'Keywords', questions: 'Questions', review: 'Review', import: 'Import', coverage: 'Coverage', builds: 'Builds',
+    sign_in: 'Sign in', sign_out: 'Sign out', token: 'API token', sign_in_hint: 'Sign in with the API token your administrator gave you. It is kept in this tab’s session only.',
+    bad_token: 'The token is invalid, expired or revoked.', signed_out_expired: 'Your token stopped working; sign in again.', other_language: '中文',
+    search: 'Search', any: 'Any', risk: 'Risk', status: 'Status', kind: 'Kind', aspect: 'Aspect', high_risk: 'High risk',
+    yes: 'Yes', no: 'No', apply: 'Filter', next_page: 'Next page', previous_page: 'Previous page', new_entry: 'New entry',
+    term: 'Keyword', text: 'Question', note: 'Note', source: 'Source', expected_output: 'Expected output', judgment_criteria: 'Judgment criteria',
+    reason: 'Reason for the change', create: 'Create', save: 'Save', version: 'Version', created_by: 'Created by', updated_at: 'Updated',
+    revisions: 'Revisions', action: 'Action', actor: 'By', time: 'Time', no_entries: 'No entries match.',
+    results_total: '{total} matches', score: 'Score',
+    created: 'Created #{id}; it waits for review.', near_duplicates: 'Existing questions it may duplicate', similarity: 'Similarity',
+    similar_entries: 'Similar existing entries', duplicate_exists: 'Not created: after folding it duplicates',
+    saved: 'Saved as version {version}.', nothing_changed: 'Nothing changed.',
+    conflict_title: 'Not saved: a colleague changed this entry after you opened it (it is now version {version}). Your edit is not lost.',
+    conflict_field: 'Field', conflict_base: 'When you opened it', conflict_theirs: 'Colleague’s version', conflict_mine: 'Your edit',
+    reapply: 'Re-apply my edit to the latest version', discard: 'Discard my edit and load the latest version',
+    approve: 'Approve', reject: 'Reject', reopen: 'Reopen', retire: 'Retire', reject_reason: 'Reason for rejecting',
+    need_role: 'Needs the “{role}” role or higher.', four_eyes_blocked: 'Four-eyes rule: {authors} wrote content no one has reviewed yet; someone else must review it.',
+    lint_blocked: 'Error-level lints must be fixed before approval.', lints: 'Lints',
+    decided: '#{id}: {action} done.', review_queue: 'Drafts waiting for review', review_empty: 'No drafts wait for review.',
+    shortcuts: 'Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>a</kbd> approve, <kbd>r</kbd> reject reason (Enter submits), <kbd>e</kbd> edit.',
+    unreviewed_authors: 'Authors of unreviewed content', open_editor: 'Open editor', not_found: 'No such entry.',
+    import_title: 'Import wizard', step_upload: '1. Upload', step_check: '2. Dry-run report', step_commit: '3. Import',
+    file: 'File', entry_kind: 'Entries', default_risk: 'Default risk', question_kind: 'Question kind',
+    dry_run: 'Dry run (writes nothing)', commit_import: 'Import now', import_done: 'Imported: {accepted} accepted, {duplicates} duplicates, {invalid} invalid.',
+    risk_from_file: 'As the file’s risk column says', content: 'Content', rows: 'Rows', accepted: 'Accepted', duplicate: 'Duplicate', invalid: 'Invalid', encoding: 'Encoding', line: 'Line', outcome: 'Outcome',
+    message: 'Message', choose_file: 'Choose a file.', show: 'Show', see_drafts: 'See the imported drafts',
+    profile: 'Profile', statuses_counted: 'Statuses counted', passed: 'passed', failed: 'failed', have_need: 'have / need',
+    gap: 'Gap', freshness_warning: '{title}: not updated for {days} days (limit {max}).', freshness_never: '{title}: never updated (limit {max} days).',
+    click_short: 'Click a short row to open its entries with a pre-filled new-entry form.', lint_errors_in_group: '{n} with error lints',
+    publish: 'Publish a build', published: 'Build #{number} published.', number: 'No.', counts: 'Entries', size: 'Size',
+    download: 'Download build', workbook_keywords: 'Keyword workbook (xlsx)', workbook_questions: 'Question workbook (xlsx)', evaluate: 'Evaluate',
+    diff: 'Compare', diff_from: 'From', diff_to: 'To', added: 'Added', removed: 'Removed', recategorised: 'Recategorised',
+    evaluation: 'Evaluation', intercepted: 'Intercepted', total: 'Total', share: 'Share', over_blocking: 'Keywords blocking must-not-refuse questions',
+    questions_hit: 'Questions hit', no_builds: 'No builds yet.', build_failed: 'The build failed: {error}', task_failed: 'The task failed: {error}',
+    working: 'Working…', error: 'Error',
+    status_draft: 'draft', status_approved: 'approved', status_rejected: 'rejected', status_retired: 'retired',
+    kind_block: 'block', kind_allow: 'allow', kind_all_of: 'all of (A+B)',
+    kind_generation: 'generation', kind_must_refuse: 'must refuse', kind_must_not_refuse: 'must not refuse',
+    action_created: 'created', action_updated: 'updated', action_status_changed: 'status changed', action_retired: 'retired',
+    role_reader: 'reader', role_annotator: 'annotator', role_reviewer: 'reviewer', role_admin: 'admin',
+  },
+};
+
+const ROLES = ['reader', 'annotator', 'reviewer', 'admin'];
+const STATUSES = ['draft', 'approved', 'rejected', 'retired'];
+
+/// The two entry kinds and what differs between them.
+const KINDS = {
+  keywords: { entry: 'keyword', api: '/v1/keywords', textField: 'term', kinds: ['block', 'allow', 'all_of'] },
+  questions: { entry: 'question', api: '/v1/questions', textField: 'text', kinds: ['generation', 'must_refuse', 'must_not_refuse'] },
+};
+
+const session = { token: sessionStorage.getItem(TOKEN_KEY), me: null, risks: [], aspects: [] };
+let lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh';
+/// The review queue's key handler while it is on screen.
+let keyHandler = null;
+
+function t(key, vars = {}) {
+  let text = MESSAGES[lang][key] ?? MESSAGES.zh[key] ?? key;
+  for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, value);
+  return text;
+}
+
+/// Builds an element. Children are text unless they are nodes: nothing from the API becomes
+/// markup except search snippets, which the server escapes (`Snippet.html`).
+function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (name === 'html') element.innerHTML = value;
+    else element.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+function option(value, label, selected) {
+  return h('option', { value, selected: String(selected ?? '') === String(value) }, label);
+}
+
+function badge(status) {
+  return h('span', { class: `badge ${status}` }, t(`status_${status}`));
+}
+
+function when(time) {
+  return time ? new Date(time).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB') : '';
+}
+
+function riskName(code) {
+  const risk = session.risks.find((r) => r.code === code);
+  return risk ? `${code} ${lang === 'zh' ? risk.name_zh : risk.name_en}` : code ?? '';
+}
+
+function aspectName(code) {
+  const aspect = session.aspects.find((a) => a.code === code);
+  return aspect ? (lang === 'zh' ? aspect.name_zh : aspect.name_en) : code ?? '';
+}
+
+function flash(text, isError = false) {
+  const box = document.getElementById('flash');
+  box.textContent = text;
+  box.className = isError ? 'error' : '';
+}
+
+function errorPanel(result) {
+  const body = result.data || {};
+  return h('div', { class: 'panel error', 'data-code': body.code || '' },
+    h('strong', {}, `${t('error')} ${result.status}`), ' ', body.message || '', body.code ? h('span', { class: 'muted' }, ` (${body.code})`) : null);
+}
+
+function queryString(params) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== '' && value !== null && value !== undefined) query.set(name, value);
+  }
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
+
+/// One API call. Answers `{status, ok, data, response}`; a 401 signs the tab out.
+async function api(method, path, { query = {}, json, body, headers = {} } = {}) {
+  const sent = { Authorization: `Bearer ${session.token}`, ...headers };
+  if (json !== undefined) {
+    sent['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  const response = await fetch(path + queryString(query), { method, headers: sent, body });
+  const type = response.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await response.json() : null;
+  if (response.status === 401 && session.me) {
+    signOut();
+    flash(t('signed_out_expired'), true);
+  }
+  return { status: response.status, ok: response.ok, data, response };
+}
+
+/// Polls a task until it ends, calling `onProgress` with each state.
+async function followTask(task, onProgress) {
+  onProgress(task);
+  while (task.status === 'enqueued' || task.status === 'processing') {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const result = await api('GET', `/v1/tasks/${task.id}`);
+    if (!result.ok) break;
+    task = result.data;
+    onProgress(task);
+  }
+  return task;
+}
+
+function taskProgress() {
+  const bar = h('progress', { max: 1, value: 0 });
+  const label = h('span', { class: 'muted' }, t('working'));
+  const box = h('div', { class: 'task-progress' }, bar, label);
+  box.update = (task) => {
+    bar.max = Math.max(task.total, 1);
+    bar.value = task.status === 'succeeded' ? bar.max : task.done;
+    label.textContent = `${task.stage} ${task.done}/${task.total} · ${task.status}`;
+  };
+  return box;
+}
+
+/// Saves a download the API answers (it needs the token, so a plain link would not do).
+async function download(path, query, fallbackName) {
+  const result = await fetch(path + queryString(query), { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!result.ok) {
+    flash(`${t('error')} ${result.status}`, true);
+    return;
+  }
+  const disposition = result.headers.get('Content-Disposition') || '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || fallbackName;
+  const url = URL.createObjectURL(await result.blob());
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function hasRole(role) {
+  return session.me && ROLES.indexOf(session.me.role) >= ROLES.indexOf(role);
+}
+
+function roleReason(role) {
+  return hasRole(role) ? null : t('need_role', { role: t(`role_${role}`) });
+}
+
+/// A button that says why it is disabled, next to it and in its tooltip.
+function guardedButton(attrs, label, reason) {
+  const button = h('button', { type: 'button', ...attrs, disabled: Boolean(reason), title: reason || null }, label);
+  return h('span', { class: 'guarded' }, button, reason ? h('span', { class: 'reason', 'data-reason-for': attrs.id || '' }, ' ', reason) : null);
+}
+
+// ---------------------------------------------------------------- frame and routing
+
+function route() {
+  const raw = location.hash.replace(/^#/, '') || '/keywords';
+  const [path, query] = raw.split('?');
+  return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query || '') };
+}
+
+function go(parts, params = {}) {
+  location.hash = `#/${parts.join('/')}${queryString(params)}`;
+}
+
+function drawHeader() {
+  const nav = document.getElementById('nav');
+  const current = route().parts[0] || 'keywords';
+  nav.replaceChildren(...(session.me ? ['keywords', 'questions', 'review', 'import', 'coverage', 'builds'] : [])
+    .map((name) => h('a', { href: `#/${name}`, id: `nav-${name}`, class: name === current ? 'current' : null }, t(name))));
+  document.getElementById('who').textContent = session.me ? `${session.me.name} · ${t(`role_${session.me.role}`)}` : '';
+  document.getElementById('lang').textContent = t('other_language');
+  const signOutButton = document.getElementById('sign-out');
+  signOutButton.textContent = t('sign_out');
+  signOutButton.hidden = !session.me;
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  session.token = null;
+  session.me = null;
+  render();
+}
+
+async function signIn(token) {
+  session.token = token;
+  const me = await api('GET', '/v1/me');
+  if (!me.ok) {
+    session.token = null;
+    return false;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  session.me = me.data;
+  const [risks, aspects] = await Promise.all([api('GET', '/v1/risks'), api('GET', '/v1/aspects')]);
+  session.risks = risks.data?.items || [];
+  session.aspects = aspects.data?.items || [];
+  return true;
+}
+
+function drawSignIn(root) {
+  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', required: true });
+  const problem = h('div');
+  const form = h('form', {
+    class: 'signin panel', id: 'sign-in',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      if (await signIn(input.value.trim())) render();
+      else problem.replaceChildren(h('div', { class: 'panel error', id: 'sign-in-error' }, t('bad_token')));
+    },
+  }, h('h1', {}, t('sign_in')), h('p', { class: 'muted' }, t('sign_in_hint')),
+  h('label', {}, h('span', {}, t('token')), input), problem, h('button', { class: 'primary', type: 'submit' }, t('sign_in')));
+  root.append(form);
+  input.focus();
+}
+
+let renderCount = 0;
+
+async function render() {
+  const mine = ++renderCount;
+  keyHandler = null;
+  if (session.token && !session.me && !(await signIn(session.token))) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    session.token = null;
+  }
+  if (mine !== renderCount) return;
+  drawHeader();
+  // Each screen draws into its own box: a slow answer for a screen already left lands nowhere.
+  const root = h('div', { id: 'screen' });
+  document.getElementById('main').replaceChildren(root);
+  if (!session.me) {
+    drawSignIn(root);
+    return;
+  }
+  const { parts, params } = route();
+  const screen = parts[0] || 'keywords';
+  try {
+    if (screen === 'keywords' || screen === 'questions') {
+      if (parts[1]) await editScreen(root, screen, parts[1]);
+      else await listScreen(root, screen, params);
+    } else if (screen === 'review') await reviewScreen(root, params);
+    else if (screen === 'import') importScreen(root);
+    else if (screen === 'coverage') await coverageScreen(root, params);
+    else if (screen === 'builds') await buildsScreen(root);
+    else go(['keywords']);
+  } catch (error) {
+    root.append(h('div', { class: 'panel error' }, String(error)));
+  }
+  root.setAttribute('data-ready', 'true');
+}
+
+// ---------------------------------------------------------------- entry forms
+
+/// A risk picker; `emptyLabel` names the choice of none (absent: a risk must be chosen).
+function riskSelect(name, selected, emptyLabel) {
+  return h('select', { name, id: `field-${name}` }, emptyLabel ? option('', emptyLabel, selected) : null,
+    session.risks.map((risk) => option(risk.code, riskName(risk.code), selected)));
+}
+
+function aspectSelect(name, selected) {
+  return h('select', { name, id: `field-${name}` }, option('', '—', selected),
+    session.aspects.map((aspect) => option(aspect.code, aspectName(aspect.code), selected)));
+}
+
+function field(name, control) {
+  return h('label', {}, h('span', {}, t(name)), control);
+}
+
+/// The fields of an entry form, filled from `values` (an entry or pre-filled defaults).
+function entryFields(kind, values) {
+  const v = (name) => values[name] ?? '';
+  if (kind === 'keywords') {
+    return [
+      field('term', h('input', { name: 'term', id: 'field-term', value: v('term'), size: 40, autocomplete: 'off' })),
+      field('kind', h('select', { name: 'kind', id: 'field-kind' }, KINDS.keywords.kinds.map((k) => option(k, t(`kind_${k}`), v('kind') || 'block')))),
+      field('risk', riskSelect('risk', v('risk'))),
+      field('note', h('input', { name: 'note', id: 'field-note', value: v('note'), size: 40 })),
+      field('source', h('input', { name: 'source', id: 'field-source', value: v('source'), size: 40 })),
+    ];
+  }
+  return [
+    field('text', h('textarea', { name: 'text', id: 'field-text' }, v('text'))),
+    field('kind', h('select', { name: 'kind', id: 'field-kind' }, KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), v('kind') || 'generation')))),
+    field('risk', riskSelect('risk', v('risk'), '—')),
+    field('aspect', aspectSelect('aspect', v('aspect'))),
+    field('high_risk', h('input', { type: 'checkbox', name: 'high_risk', id: 'field-high_risk', checked: values.high_risk === true || values.high_risk === 'true' })),
+    field('expected_output', h('textarea', { name: 'expected_output', id: 'field-expected_output' }, v('expected_output'))),
+    field('judgment_criteria', h('textarea', { name: 'judgment_criteria', id: 'field-judgment_criteria' }, v('judgment_criteria'))),
+    field('note', h('input', { name: 'note', id: 'field-note', value: v('note'), size: 40 })),
+    field('source', h('input', { name: 'source', id: 'field-source', value: v('source'), size: 40 })),
+  ];
+}
+
+/// The entry a form describes: empty text is "none" (`null`), the check box a boolean.
+function formEntry(form) {
+  const entry = {};
+  for (const element of form.elements) {
+    if (!element.name || element.name === 'reason') continue;
+    if (element.type === 'checkbox') entry[element.name] = element.checked;
+    else entry[element.name] = element.value.trim() === '' ? null : element.value.trim();
+  }
+  return entry;
+}
+
+/// The fields of `mine` that differ from `base`.
+function changedFields(base, mine) {
+  const changes = {};
+  for (const [name, value] of Object.entries(mine)) {
+    if ((base[name] ?? null) !== value) changes[name] = value;
+  }
+  return changes;
+}
+
+function entryLink(kind, entry) {
+  return h('a', { href: `#/${kind}/${entry.id}` }, `#${entry.id} ${entry[KINDS[kind].textField] ?? entry.text ?? ''}`);
+}
+
+/// Marks the control the API named as at fault.
+function markField(form, result) {
+  const name = result.data?.field;
+  const control = name && form.elements.namedItem(name);
+  if (control) {
+    control.setAttribute('aria-invalid', 'true');
+    control.focus();
+  }
+}
+
+/// The new-entry form: shows similar entries while the user types, a folded duplicate (409)
+/// and near duplicates when saving, without leaving the form.
+function newEntryForm(kind, defaults, onCreated) {
+  const spec = KINDS[kind];
+  const outcome = h('div', { id: 'create-outcome' });
+  const similar = h('div', { id: 'similar' });
+  let typingTimer = null;
+  const form = h('form', {
+    class: 'panel', id: 'new-entry-form',
+    oninput: (event) => {
+      if (event.target.name !== spec.textField) return;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => showSimilar(kind, event.target.value, similar), 350);
+    },
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const entry = Object.fromEntries(Object.entries(formEntry(form)).filter(([, value]) => value !== null));
+      const result = await api('POST', spec.api, { json: entry });
+      requestAnimationFrame(() => outcome.scrollIntoView({ block: 'nearest' }));
+      if (result.status === 201) {
+        const created = result.data;
+        const near = created.possible_duplicates || [];
+        outcome.replaceChildren(h('div', { class: 'panel ok', id: 'created' }, t('created', { id: created.id }), ' ', entryLink(kind, created),
+          near.length ? h('div', { id: 'possible-duplicates' }, h('strong', {}, t('near_duplicates')),
+            h('ul', {}, near.map((d) => h('li', {}, h('a', { href: `#/questions/${d.id}` }, `#${d.id}`), ` ${t('similarity')} ${(d.similarity * 100).toFixed(0)}%`)))) : null));
+        form.elements.namedItem(spec.textField).value = '';
+        similar.replaceChildren();
+        onCreated();
+      } else if (result.status === 409 && result.data?.existing) {
+        const existing = result.data.existing;
+        outcome.replaceChildren(h('div', { class: 'panel error', id: 'duplicate', 'data-code': result.data.code },
+          t('duplicate_exists'), ' ', entryLink(kind, existing), ' ', badge(existing.status), h('div', { class: 'muted' }, result.data.message)));
+      } else {
+        outcome.replaceChildren(errorPanel(result));
+        markField(form, result);
+      }
+    },
+  }, h('h2', {}, t('new_entry')), entryFields(kind, defaults), guardedButton({ type: 'submit', id: 'create', class: 'primary' }, t('create'), roleReason('annotator')), outcome, similar);
+  return form;
+}
+
+async function showSimilar(kind, text, box) {
+  if (!text.trim()) {
+    box.replaceChildren();
+    return;
+  }
+  const result = await api('GET', '/v1/search', { query: { q: text, kind: KINDS[kind].entry, limit: 5 } });
+  const hits = result.ok ? result.data.hits : [];
+  box.replaceChildren(hits.length ? h('div', { class: 'panel warn' }, h('strong', {}, t('similar_entries')),
+    h('ul', {}, hits.map((hit) => h('li', {}, h('a', { href: `#/${kind}/${hit.id}`, html: `#${hit.id} ${hit.snippet.html}` }), ' ', badge(hit.status))))) : '');
+}
+
+// ---------------------------------------------------------------- lists
+
+async function listScreen(root, kind, params) {
+  const spec = KINDS[kind];
+  const p = (name) => params.get(name) || '';
+  root.append(h('h1', {}, t(kind)));
+  const filters = h('form', {
+    class: 'filters', id: 'filters',
+    onsubmit: (event) => {
+      event.preventDefault();
+      const values = Object.fromEntries(new FormData(filters));
+      go([kind], values);
+    },
+  },
+  h('label', {}, h('span', {}, t('search')), h('input', { name: 'q', id: 'filter-q', value: p('q'), type: 'search' })),
+  h('label', {}, h('span', {}, t('kind')), h('select', { name: 'kind', id: 'filter-kind' }, option('', t('any'), p('kind')), spec.kinds.map((k) => option(k, t(`kind_${k}`), p('kind'))))),
+  h('label', {}, h('span', {}, t('risk')), riskSelect('risk', p('risk'), t('any'))),
+  h('label', {}, h('span', {}, t('status')), h('select', { name: 'status', id: 'filter-status' }, option('', t('any'), p('status')), STATUSES.map((s) => option(s, t(`status_${s}`), p('status'))))),
+  kind === 'questions' ? [
+    h('label', {}, h('span', {}, t('aspect')), aspectSelect('aspect', p('aspect'))),
+    h('label', {}, h('span', {}, t('high_risk')), h('select', { name: 'high_risk', id: 'filter-high_risk' }, option('', t('any'), p('high_risk')), option('true', t('yes'), p('high_risk')), option('false', t('no'), p('high_risk')))),
+  ] : null,
+  h('button', { type: 'submit', class: 'primary' }, t('apply')),
+  h('button', { type: 'button', id: 'new-entry', onclick: () => go([kind], { ...Object.fromEntries(params), new: '1' }) }, t('new_entry')));
+  root.append(filters);
+  const results = h('div', { id: 'results' });
+  if (params.get('new')) root.append(newEntryForm(kind, { risk: p('risk'), kind: p('kind'), aspect: p('aspect'), high_risk: p('high_risk') }, () => listResults(kind, params, results)));
+  root.append(results);
+  await listResults(kind, params, results);
+}
+
+/// The page of entries (or search hits) the filters in `params` select, with paging.
+async function listResults(kind, params, box) {
+  const spec = KINDS[kind];
+  const p = (name) => params.get(name) || '';
+  const common = { risk: p('risk'), status: p('status'), limit: 50, cursor: p('cursor') };
+  const table = h('table', { id: 'entries' });
+  const parts = [];
+  let next = null;
+  if (p('q')) {
+    const result = await api('GET', '/v1/search', { query: { ...common, q: p('q'), kind: p('kind') || spec.entry, aspect: p('aspect'), high_risk: p('high_risk') } });
+    if (!result.ok) return box.replaceChildren(errorPanel(result));
+    parts.push(h('p', { class: 'muted' }, t('results_total', { total: result.data.total })));
+    table.append(h('tr', {}, ['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('score')].map((c) => h('th', {}, c))),
+      ...result.data.hits.map((hit) => h('tr', {}, h('td', {}, hit.id), h('td', {}, h('a', { href: `#/${kind}/${hit.id}`, html: hit.snippet.html })),
+        h('td', {}, t(`kind_${hit.kind}`)), h('td', {}, riskName(hit.risk)), h('td', {}, badge(hit.status)), h('td', {}, hit.score.toFixed(2)))));
+    next = result.data.next_cursor;
+  } else {
+    const query = kind === 'questions' ? { ...common, kind: p('kind'), aspect: p('aspect'), high_risk: p('high_risk') } : { ...common, kind: p('kind') };
+    const result = await api('GET', spec.api, { query });
+    if (!result.ok) return box.replaceChildren(errorPanel(result));
+    table.append(h('tr', {}, ['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('version'), t('created_by')].map((c) => h('th', {}, c))),
+      ...result.data.items.map((entry) => h('tr', {}, h('td', {}, entry.id), h('td', {}, h('a', { href: `#/${kind}/${entry.id}` }, entry[spec.textField])),
+        h('td', {}, t(`kind_${entry.kind}`)), h('td', {}, riskName(entry.risk)), h('td', {}, badge(entry.status)), h('td', {}, entry.version), h('td', {}, entry.created_by))));
+    next = result.data.next_cursor;
+  }
+  parts.push(table.rows.length > 1 ? table : h('p', { class: 'muted', id: 'no-entries' }, t('no_entries')));
+  parts.push(h('div', { class: 'actions' },
+    p('cursor') ? h('button', { type: 'button', id: 'previous-page', onclick: () => history.back() }, t('previous_page')) : null,
+    next ? h('button', { type: 'button', id: 'next-page', onclick: () => go([kind], { ...Object.fromEntries(params), cursor: next }) }, t('next_page')) : null));
+  box.replaceChildren(...parts);
+}
+
+// ---------------------------------------------------------------- one entry
+
+function revisionTable(revisions) {
+  return h('table', { id: 'revisions' }, h('tr', {}, [t('version'), t('action'), t('actor'), t('time'), t('reason')].map((c) => h('th', {}, c))),
+    revisions.items.slice().reverse().map((r) => h('tr', {}, h('td', {}, r.number), h('td', {}, t(`action_${r.action}`)), h('td', {}, r.actor), h('td', {}, when(r.created_at)), h('td', {}, r.reason ?? ''))));
+}
+
+function lintList(entry) {
+  if (!entry.lints?.length) return null;
+  return h('div', { class: 'panel warn', id: 'lints' }, h('strong', {}, t('lints')),
+    h('ul', {}, entry.lints.map((lint) => h('li', {}, `[${lint.severity}] ${lint.rule}: ${lint.message}`))));
+}
+
+/// Approve / reject / reopen / retire for one entry, each button saying why it is disabled.
+function decisionBar(kind, entry, revisions, onDecided) {
+  const me = session.me;
+  const reasonInput = h('input', { id: 'reject-reason', name: 'reason', placeholder: t('reject_reason'), size: 30 });
+  const problem = h('div');
+  const decide = async (action, reason) => {
+    const result = await api('POST', `${KINDS[kind].api}/${entry.id}/${action}`, {
+      json: reason ? { reason } : {}, headers: { 'If-Match': `"${entry.version}"` },
+    });
+    if (result.ok) {
+      flash(t('decided', { id: entry.id, action: t(action) }));
+      onDecided(result.data);
+    } else problem.replaceChildren(errorPanel(result));
+  };
+  const authors = revisions.unreviewed_authors || [];
+  const approveReason = roleReason('reviewer')
+    || (me.four_eyes && authors.includes(me.name) ? t('four_eyes_blocked', { authors: authors.join('、') }) : null)
+    || (entry.lints?.some((lint) => lint.severity === 'error') ? t('lint_blocked') : null);
+  const reviewer = roleReason('reviewer');
+  const bar = h('div', { class: 'decisions' });
+  if (entry.status === 'draft') {
+    bar.append(h('div', { class: 'actions' }, guardedButton({ id: 'approve', class: 'primary', onclick: () => decide('approve') }, t('approve'), approveReason)));
+    bar.append(h('form', {
+      class: 'actions', id: 'reject-form',
+      onsubmit: (event) => { event.preventDefault(); decide('reject', reasonInput.value.trim()); },
+    }, reasonInput, guardedButton({ type: 'submit', id: 'reject', class: 'danger' }, t('reject'), reviewer)));
+  }
+  if (entry.status === 'rejected' || entry.status === 'retired') {
+    bar.append(h('div', { class: 'actions' }, guardedButton({ id: 'reopen', onclick: () => decide('reopen') }, t('reopen'), reviewer)));
+  }
+  if (entry.status !== 'retired') {
+    bar.append(h('div', { class: 'actions' }, guardedButton({ id: 'retire', class: 'danger', onclick: () => decide('retire') }, t('retire'), reviewer)));
+  }
+  if (authors.length) bar.append(h('p', { class: 'muted', id: 'unreviewed-authors' }, `${t('unreviewed_authors')}: ${authors.join('、')}`));
+  bar.append(problem);
+  bar.approveEnabled = !approveReason && entry.status === 'draft';
+  bar.decide = decide;
+  bar.reasonInput = reasonInput;
+  return bar;
+}
+
+async function editScreen(root, kind, id) {
+  const spec = KINDS[kind];
+  const [loaded, revisions] = await Promise.all([api('GET', `${spec.api}/${id}`), api('GET', `${spec.api}/${id}/revisions`)]);
+  if (!loaded.ok) return root.append(errorPanel(loaded));
+  let base = loaded.data;
+  const outcome = h('div', { id: 'save-outcome' });
+  const reason = h('input', { name: 'reason', id: 'field-reason', size: 40 });
+
+  const save = async (changes, against) => {
+    const result = await api('PATCH', `${spec.api}/${id}`, {
+      json: { ...changes, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) },
+      headers: { 'If-Match': `"${against.version}"` },
+    });
+    if (result.ok) {
+      flash(t('saved', { version: result.data.version }));
+      render();
+    } else if (result.status === 412) {
+      await showConflict(changes);
+    } else if (result.status === 409 && result.data?.existing) {
+      outcome.replaceChildren(h('div', { class: 'panel error', id: 'duplicate' }, t('duplicate_exists'), ' ', entryLink(kind, result.data.existing)));
+    } else {
+      outcome.replaceChildren(errorPanel(result));
+      markField(form, result);
+    }
+  };
+
+  // The colleague's change beside the user's: nothing is overwritten until the user says so.
+  const showConflict = async (mine) => {
+    const latest = await api('GET', `${spec.api}/${id}`);
+    if (!latest.ok) return outcome.replaceChildren(errorPanel(latest));
+    const theirs = latest.data;
+    const names = new Set([...Object.keys(mine), ...Object.keys(changedFields(base, pick(theirs, Object.keys(formEntry(form)))))]);
+    requestAnimationFrame(() => outcome.scrollIntoView({ block: 'nearest' }));
+    outcome.replaceChildren(h('div', { class: 'panel error', id: 'conflict' },
+      h('strong', {}, t('conflict_title', { version: theirs.version })),
+      h('table', {}, h('tr', {}, [t('conflict_field'), t('conflict_base'), t('conflict_theirs'), t('conflict_mine')].map((c) => h('th', {}, c))),
+        [...names].map((name) => h('tr', { 'data-field': name }, h('td', {}, t(name)), h('td', {}, show(base[name])),
+          h('td', { class: 'theirs' }, show(theirs[name])), h('td', { class: 'mine' }, name in mine ? show(mine[name]) : '—')))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', id: 'reapply', class: 'primary', onclick: () => { base = theirs; save(mine, theirs); } }, t('reapply')),
+        h('button', { type: 'button', id: 'discard', onclick: () => render() }, t('discard')))));
+  };
+
+  const form = h('form', {
+    class: 'panel', id: 'edit-form',
+    onsubmit: (event) => {
+      event.preventDefault();
+      const changes = changedFields(base, formEntry(form));
+      if (!Object.keys(changes).length) return flash(t('nothing_changed'));
+      save(changes, base);
+    },
+  }, entryFields(kind, base), field('reason', reason), guardedButton({ type: 'submit', id: 'save', class: 'primary' }, t('save'), roleReason('annotator')), outcome);
+
+  root.append(h('h1', {}, `${t(kind)} #${base.id} `, badge(base.status), h('span', { class: 'muted', id: 'version' }, ` ${t('version')} ${base.version}`)),
+    h('div', { class: 'columns' },
+      h('div', {}, form, lintList(base)),
+      h('div', {}, revisions.ok ? decisionBar(kind, base, revisions.data, () => render()) : null,
+        h('h2', {}, t('revisions')), revisions.ok ? revisionTable(revisions.data) : errorPanel(revisions))));
+}
+
+function pick(entry, names) {
+  return Object.fromEntries(names.map((name) => [name, entry[name] ?? null]));
+}
+
+function show(value) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? t('yes') : t('no');
+  return String(value);
+}
+
+// ---------------------------------------------------------------- review queue
+
+async function reviewScreen(root, params) {
+  const kind = params.get('kind') === 'questions' ? 'questions' : 'keywords';
+  const spec = KINDS[kind];
+  root.append(h('h1', {}, t('review_queue')),
+    h('div', { class: 'actions' }, ['keywords', 'questions'].map((k) => h('a', { href: `#/review?kind=${k}`, class: k === kind ? 'current' : null, id: `review-${k}` }, t(k)))),
+    h('p', { class: 'muted', html: t('shortcuts') }));
+  const result = await api('GET', spec.api, { query: { status: 'draft', limit: 200 } });
+  if (!result.ok) return root.append(errorPanel(result));
+  const drafts = result.data.items;
+  if (!drafts.length) return root.append(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
+  const list = h('table', { id: 'review-list' });
+  const pane = h('div', { id: 'review-pane' });
+  root.append(h('div', { class: 'columns' }, list, pane));
+  let selected = 0;
+  let bar = null;
+
+  const drawList = () => list.replaceChildren(h('tr', {}, ['#', t(spec.textField), t('risk'), t('created_by')].map((c) => h('th', {}, c))),
+    ...drafts.map((entry, index) => h('tr', { class: index === selected ? 'selected' : null, 'data-id': entry.id, onclick: () => select(index) },
+      h('td', {}, entry.id), h('td', {}, entry[spec.textField]), h('td', {}, entry.risk ?? ''), h('td', {}, entry.created_by))));
+
+  const select = async (index) => {
+    selected = Math.max(0, Math.min(index, drafts.length - 1));
+    drawList();
+    const entry = drafts[selected];
+    if (!entry) {
+      pane.replaceChildren(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
+      bar = null;
+      return;
+    }
+    const [fresh, revisions] = await Promise.all([api('GET', `${spec.api}/${entry.id}`), api('GET', `${spec.api}/${entry.id}/revisions`)]);
+    if (!fresh.ok || !revisions.ok) return pane.replaceChildren(errorPanel(fresh.ok ? revisions : fresh));
+    bar = decisionBar(kind, fresh.data, revisions.data, () => {
+      drafts.splice(selected, 1);
+      select(selected);
+    });
+    pane.replaceChildren(h('div', { class: 'panel', 'data-entry': entry.id },
+      h('h2', {}, `#${fresh.data.id} `, badge(fresh.data.status)),
+      h('p', { id: 'review-text' }, fresh.data[spec.textField]),
+      h('p', { class: 'muted' }, `${riskName(fresh.data.risk)} · ${t(`kind_${fresh.data.kind}`)} · ${t('version')} ${fresh.data.version}`),
+      lintList(fresh.data), bar, h('a', { href: `#/${kind}/${entry.id}` }, t('open_editor')),
+      h('h2', {}, t('revisions')), revisionTable(revisions.data)));
+  };
+
+  keyHandler = (event) => {
+    const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(event.target.tagName);
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === 'j' || event.key === 'ArrowDown') select(selected + 1);
+    else if (event.key === 'k' || event.key === 'ArrowUp') select(selected - 1);
+    else if (event.key === 'a' && bar?.approveEnabled) bar.decide('approve');
+    else if (event.key === 'r' && bar?.reasonInput.isConnected) bar.reasonInput.focus();
+    else if (event.key === 'e' && drafts[selected]) go([kind, drafts[selected].id]);
+    else return;
+    event.preventDefault();
+  };
+  await select(0);
+}
+
+// ---------------------------------------------------------------- import wizard
+
+function importScreen(root) {
+  const fileInput = h('input', { type: 'file', id: 'import-file', name: 'file', accept: '.csv,.tsv,.txt,.xlsx,.jsonl' });
+  const kindSelect = h('select', { id: 'import-kind', name: 'kind' }, option('keyword', t('keywords'), 'keyword'), option('question', t('questions'), 'keyword'));
+  const questionKindField = field('question_kind', h('select', { id: 'import-question-kind', name: 'question_kind' }, KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), 'generation'))));
+  const questionKind = questionKindField.querySelector('select');
+  questionKindField.hidden = true;
+  kindSelect.addEventListener('change', () => { questionKindField.hidden = kindSelect.value !== 'question'; });
+  const riskInput = riskSelect('risk', '', t('risk_from_file'));
+  riskInput.id = 'import-risk';
+  const report = h('div', { id: 'import-report' });
+  const committed = h('div', { id: 'import-result' });
+
+  const run = async (dryRun, box) => {
+    const file = fileInput.files[0];
+    if (!file) return box.replaceChildren(h('div', { class: 'panel error' }, t('choose_file')));
+    const progress = taskProgress();
+    box.replaceChildren(progress);
+    const started = await api('POST', '/v1/imports', {
+      query: { kind: kindSelect.value, file_name: file.name, risk: riskInput.value, question_kind: kindSelect.value === 'question' ? questionKind.value : '', dry_run: dryRun },
+      body: file, headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    if (!started.ok) return box.replaceChildren(errorPanel(started));
+    const task = await followTask(started.data, progress.update);
+    if (task.status !== 'succeeded') return box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
+    return task.result;
+  };
+
+  const drawReport = (result) => {
+    const filter = h('select', { id: 'report-filter' }, option('', t('any'), ''), ['accepted', 'duplicate', 'invalid'].map((o) => option(o, t(o), '')));
+    const table = h('table', { id: 'report-rows' });
+    const fill = () => table.replaceChildren(h('tr', {}, [t('line'), t('outcome'), t('message'), t('content')].map((c) => h('th', {}, c))),
+      ...result.items.filter((row) => !filter.value || row.outcome === filter.value).map((row) => h('tr', { 'data-outcome': row.outcome },
+        h('td', {}, row.line), h('td', {}, t(row.outcome)),
+        h('td', {}, [row.reason, row.message, row.duplicate_of_entry ? `#${row.duplicate_of_entry}` : null, row.duplicate_of_line ? `${t('line')} ${row.duplicate_of_line}` : null].filter(Boolean).join(' · ')),
+        h('td', {}, row.text))));
+    filter.addEventListener('change', fill);
+    fill();
+    report.append(h('div', { class: 'panel', id: 'dry-run-summary' },
+      `${t('encoding')} ${result.encoding} · ${t('rows')} ${result.rows} · ${t('accepted')} ${result.accepted} · ${t('duplicate')} ${result.duplicates} · ${t('invalid')} ${result.invalid}`),
+    h('label', {}, h('span', {}, t('show')), filter), table,
+    h('h2', {}, t('step_commit')),
+    h('div', { class: 'actions' }, guardedButton({ id: 'commit-import', class: 'primary', onclick: commit }, t('commit_import'), roleReason('annotator'))), committed);
+  };
+
+  const commit = async () => {
+    const result = await run(false, committed);
+    if (!result) return;
+    committed.append(h('div', { class: 'panel ok', id: 'import-done' }, t('import_done', result), ' ',
+      h('a', { href: `#/${kindSelect.value === 'question' ? 'questions' : 'keywords'}?status=draft` }, t('see_drafts'))));
+  };
+
+  root.append(h('h1', {}, t('import_title')), h('h2', {}, t('step_upload')),
+    h('form', {
+      class: 'panel', id: 'import-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        committed.replaceChildren();
+        const result = await run(true, report);
+        if (result) drawReport(result);
+      },
+    }, field('file', fileInput), field('entry_kind', kindSelect), field('default_risk', riskInput), questionKindField,
+    h('button', { type: 'submit', id: 'dry-run', class: 'primary' }, t('dry_run'))),
+    h('h2', {}, t('step_check')), report);
+}
+
+// ---------------------------------------------------------------- coverage
+
+async function coverageScreen(root, params) {
+  const profiles = await api('GET', '/v1/coverage/profiles');
+  if (!profiles.ok) return root.append(errorPanel(profiles));
+  const profile = params.get('profile') || profiles.data.items[0]?.id || '';
+  root.append(h('h1', {}, t('coverage')),
+    h('form', { class: 'filters' }, h('label', {}, h('span', {}, t('profile')),
+      h('select', { id: 'profile', onchange: (event) => go(['coverage'], { profile: event.target.value }) },
+        profiles.data.items.map((p) => option(p.id, `${p.id} · ${p.title}`, profile))))));
+  const result = await api('GET', '/v1/coverage', { query: { profile } });
+  if (!result.ok) return root.append(errorPanel(result));
+  const report = result.data;
+  root.append(h('p', { class: 'muted' }, `${report.profile_title} · ${t('statuses_counted')}: ${report.statuses.map((s) => t(`status_${s}`)).join('、')} · ${when(report.generated_at)} · `,
+    h('strong', { id: 'coverage-verdict' }, report.passed ? t('passed') : t('failed'))), h('p', { class: 'muted' }, t('click_short')));
+  for (const rule of report.rules.filter((r) => r.freshness && !r.freshness.ok)) {
+    const f = rule.freshness;
+    const text = f.age_days == null ? t('freshness_never', { title: rule.title, max: f.max_age_days })
+      : t('freshness_warning', { title: rule.title, days: Math.floor(f.age_days), max: f.max_age_days });
+    root.append(h('div', { class: 'panel warn freshness' }, text));
+  }
+  // Failing rules first; within a rule the shortest groups first.
+  const rules = report.rules.filter((r) => !r.freshness).sort((a, b) => Number(a.passed) - Number(b.passed));
+  for (const rule of rules) {
+    const entries = rule.entries === 'question' ? 'questions' : 'keywords';
+    const groups = rule.groups.slice().sort((a, b) => Number(a.ok) - Number(b.ok) || b.gap - a.gap);
+    root.append(h('h2', {}, `${rule.title} `, h('span', { class: `badge ${rule.passed ? 'approved' : 'rejected'}` }, rule.passed ? t('passed') : t('failed'))),
+      h('p', { class: 'muted' }, rule.citation),
+      h('table', { class: 'coverage-rule', 'data-rule': rule.id }, h('tr', {}, ['', t('have_need'), t('gap')].map((c) => h('th', {}, c))),
+        groups.map((group) => {
+          const open = group.ok || group.group === 'total' ? null : () => go([entries], {
+            ...(rule.group_by === 'aspect' ? { aspect: group.group, kind: 'must_not_refuse' } : { risk: group.group }), new: '1',
+          });
+          const share = group.need ? Math.min(group.have / group.need, 1) : 1;
+          return h('tr', { class: group.ok ? null : 'short', 'data-group': group.group, onclick: open },
+            h('td', {}, group.group === 'total' ? t('total') : `${group.group} ${group.name ?? ''}`),
+            h('td', {}, h('div', { class: `bar${group.ok ? '' : ' short'}` }, h('div', { style: null, 'data-share': share }),
+              h('span', {}, `${group.have} / ${group.need}`)),
+            group.with_lint_errors ? h('span', { class: 'reason' }, t('lint_errors_in_group', { n: group.with_lint_errors })) : null),
+            h('td', {}, group.gap));
+        })));
+  }
+  // Widths through the CSSOM: the page's policy forbids inline style attributes.
+  for (const fill of root.querySelectorAll('[data-share]')) fill.style.width = `${(Number(fill.dataset.share) * 100).toFixed(1)}%`;
+}
+
+// ---------------------------------------------------------------- builds
+
+async function buildsScreen(root) {
+  const result = await api('GET', '/v1/builds', { query: { limit: 50 } });
+  if (!result.ok) return root.append(errorPanel(result));
+  const builds = result.data.items;
+  const progressBox = h('div', { id: 'publish-progress' });
+  const publish = async () => {
+    const started = await api('POST', '/v1/builds');
+    if (!started.ok) return progressBox.replaceChildren(errorPanel(started));
+    const progress = taskProgress();
+    progressBox.replaceChildren(progress);
+    const task = await followTask(started.data.task, progress.update);
+    if (task.status === 'succeeded') {
+      flash(t('published', { number: started.data.build.number }));
+      render();
+    } else progressBox.append(h('div', { class: 'panel error' }, t('build_failed', { error: task.error ?? task.status })));
+  };
+  root.append(h('h1', {}, t('builds')),
+    h('div', { class: 'actions' }, guardedButton({ id: 'publish', class: 'primary', onclick: publish }, t('publish'), roleReason('admin')),
+      h('button', { type: 'button', id: 'workbook-questions', onclick: () => download('/v1/exports/questions.xlsx', {}, 'questions.xlsx') }, t('workbook_questions'))),
+    progressBox);
+  if (!builds.length) return root.append(h('p', { class: 'muted', id: 'no-builds' }, t('no_builds')));
+  const evaluationBox = h('div', { id: 'evaluation' });
+  root.append(h('table', { id: 'builds' }, h('tr', {}, ['#', t('status'), t('created_by'), t('time'), t('counts'), 'SHA-256', ''].map((c) => h('th', {}, c))),
+    builds.map((build) => h('tr', { 'data-build': build.number },
+      h('td', {}, build.number), h('td', {}, build.status), h('td', {}, build.created_by), h('td', {}, when(build.published_at ?? build.created_at)),
+      h('td', {}, build.counts?.total ?? ''), h('td', { title: build.sha256 ?? '' }, (build.sha256 ?? '').slice(0, 12)),
+      h('td', {}, h('div', { class: 'actions' }, build.status === 'published' ? [
+        h('button', { type: 'button', onclick: () => download(`/v1/builds/${build.number}/artifact`, {}, `build-${build.number}.lexset`) }, t('download')),
+        h('button', { type: 'button', onclick: () => download('/v1/exports/keywords.xlsx', { build: build.number }, 'keywords.xlsx') }, t('workbook_keywords')),
+        guardedButton({ class: 'evaluate', onclick: () => evaluate(build.number, evaluationBox) }, t('evaluate'), roleReason('reviewer')),
+      ] : build.error ?? ''))))));
+  const published = builds.filter((b) => b.status === 'published');
+  if (published.length >= 2) {
+    const from = h('select', { id: 'diff-from' }, published.map((b) => option(b.number, `#${b.number}`, published[1].number)));
+    const to = h('select', { id: 'diff-to' }, published.map((b) => option(b.number, `#${b.number}`, published[0].number)));
+    const diffBox = h('div', { id: 'diff' });
+    root.append(h('h2', {}, t('diff')), h('div', { class: 'actions' }, t('diff_from'), from, t('diff_to'), to,
+      h('button', { type: 'button', id: 'show-diff', onclick: () => showDiff(from.value, to.value, diffBox) }, t('diff'))), diffBox);
+  }
+  root.append(evaluationBox);
+}
+
+async function showDiff(from, to, box) {
+  const result = await api('GET', `/v1/builds/${from}/diff/${to}`);
+  if (!result.ok) return box.replaceChildren(errorPanel(result));
+  const d = result.data;
+  const list = (title, rows, describe) => [h('h2', {}, `${title} (${rows.length})`), h('ul', {}, rows.map((row) => h('li', {}, describe(row))))];
+  box.replaceChildren(
+    ...list(t('added'), d.added, (r) => `${r.term} · ${r.kind} · ${r.risks.join(', ')}`),
+    ...list(t('removed'), d.removed, (r) => `${r.term} · ${r.kind} · ${r.risks.join(', ')}`),
+    ...list(t('recategorised'), d.recategorised, (r) => `${r.term}: ${r.from_risks.join(', ')} → ${r.to_risks.join(', ')}`));
+}
+
+async function evaluate(number, box) {
+  const started = await api('POST', `/v1/builds/${number}/evaluate`, { json: {} });
+  if (!started.ok) return box.replaceChildren(errorPanel(started));
+  const progress = taskProgress();
+  box.replaceChildren(h('h2', {}, `${t('evaluation')} #${number}`), progress);
+  const task = await followTask(started.data.task, progress.update);
+  if (task.status !== 'succeeded') return box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
+  const result = await api('GET', `/v1/builds/${number}/evaluations/${started.data.evaluation.id}`);
+  if (!result.ok) return box.append(errorPanel(result));
+  const report = result.data.report;
+  const percent = (share) => (share == null ? '—' : `${(share * 100).toFixed(1)}%`);
+  box.append(h('table', { id: 'evaluation-kinds' }, h('tr', {}, [t('kind'), t('total'), t('intercepted'), t('share')].map((c) => h('th', {}, c))),
+    report.kinds.map((k) => h('tr', {}, h('td', {}, t(`kind_${k.kind}`)), h('td', {}, k.total), h('td', {}, k.intercepted), h('td', {}, percent(k.share))))),
+  h('h2', {}, t('over_blocking')),
+  h('table', { id: 'over-blocking' }, h('tr', {}, [t('term'), t('risk'), t('questions_hit')].map((c) => h('th', {}, c))),
+    report.over_blocking.map((k) => h('tr', {}, h('td', {}, k.term), h('td', {}, k.risks.join(', ')), h('td', {}, k.questions_hit)))));
+}
+
+// ---------------------------------------------------------------- start
+
+document.addEventListener('keydown', (event) => keyHandler?.(event));
+window.addEventListener('hashchange', render);
+document.getElementById('lang').addEventListener('click', () => {
+  lang = lang === 'zh' ? 'en' : 'zh';
+  localStorage.setItem(LANG_KEY, lang);
+  render();
+});
+document.getElementById('sign-out').addEventListener('click', signOut);
+render();
