@@ -908,7 +908,10 @@ async function evaluate(number, box) {
 // ---------------------------------------------------------------- start
 
 document.addEventListener('keydown', (event) => keyHandler?.(event));
-window.addEventListener('hashchange', render);
+window.addEventListener('hashchange', () => {
+  flash('');
+  render();
+});
 document.getElementById('lang').addEventListener('click', () => {
   lang = lang === 'zh' ? 'en' : 'zh';
   localStorage.setItem(LANG_KEY, lang);

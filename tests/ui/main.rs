@@ -73,6 +73,28 @@ async fn an_annotator_signs_in_creates_a_keyword_and_meets_a_duplicate() {
     page.screenshot("keywords").await;
     page.visit("/keywords?q=%E8%BC%AA").await;
     page.wait_text("#entries", "法轮功").await;
+
+    // A token revoked while the page is open signs the tab out, saying why.
+    let tokens = expect_json(app.get("/v1/tokens").await, StatusCode::OK).await;
+    let annotator = tokens["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|token| token["name"] == "annotator"))
+        .expect("the annotator's token")["id"]
+        .clone();
+    expect_json(
+        app.request(Method::POST, &format!("/v1/tokens/{annotator}/revoke"))
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    page.client
+        .goto(&format!("{}/#/questions", app.address))
+        .await
+        .expect("navigation");
+    page.wait("#token").await;
+    page.wait_text("#flash", "令牌已失效").await;
     page.close().await;
 }
 
@@ -137,18 +159,21 @@ async fn two_sessions_editing_one_keyword_meet_a_conflict_and_reapply() {
 }
 
 #[tokio::test]
-async fn the_author_cannot_approve_and_a_second_reviewer_approves_from_the_keyboard() {
+async fn the_author_cannot_approve_and_a_second_reviewer_decides_from_the_keyboard() {
     let app = TestApp::spawn().await;
-    let created = expect_json(
-        app.request_as(Some(Role::Reviewer), Method::POST, "/v1/keywords")
-            .json(&json!({"term": "颠覆政权", "risk": "A.1.a"}))
-            .send()
-            .await
-            .expect("POST"),
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = created["id"].as_i64().expect("id");
+    let mut ids = Vec::new();
+    for term in ["颠覆政权", "翻墙软件"] {
+        let created = expect_json(
+            app.request_as(Some(Role::Reviewer), Method::POST, "/v1/keywords")
+                .json(&json!({"term": term, "risk": "A.1.a"}))
+                .send()
+                .await
+                .expect("POST"),
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(created["id"].as_i64().expect("id"));
+    }
     let driver = Driver::start().await;
 
     // The author sees why approving is not theirs to do.
@@ -177,10 +202,27 @@ async fn the_author_cannot_approve_and_a_second_reviewer_approves_from_the_keybo
     reviewer.visit("/review").await;
     reviewer.wait_text("#review-text", "颠覆政权").await;
     reviewer.screenshot("review").await;
+    // `r` goes to the reason, Enter (U+E007 in WebDriver) rejects; `a` approves the next one.
+    reviewer.press("r").await;
+    reviewer
+        .wait("#reject-reason")
+        .await
+        .send_keys("太宽泛\u{E007}")
+        .await
+        .expect("typing");
+    reviewer.wait_text("#review-text", "翻墙软件").await;
     reviewer.press("a").await;
     reviewer.wait("#review-empty").await;
-    let approved = expect_json(app.get(&format!("/v1/keywords/{id}")).await, StatusCode::OK).await;
-    assert_eq!(approved["status"], "approved");
+    for (id, status) in ids.iter().zip(["rejected", "approved"]) {
+        let entry = expect_json(app.get(&format!("/v1/keywords/{id}")).await, StatusCode::OK).await;
+        assert_eq!(entry["status"], status);
+    }
+    let revisions = expect_json(
+        app.get(&format!("/v1/keywords/{}/revisions", ids[0])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(revisions["items"][1]["reason"], "太宽泛");
     reviewer.close().await;
 }
 
