@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use lexset::domain::role::Role;
 use serde_json::json;
+
+use crate::helpers::TestApp;
 
 /// How long the page may take to show something: generous, CI machines are slow.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -76,6 +79,16 @@ impl Driver {
             client,
             address: address.to_owned(),
         }
+    }
+}
+
+impl Driver {
+    /// A new session on `app`'s page, signed in with the token of `role`, showing `#fragment`.
+    pub async fn signed_in(&self, app: &TestApp, role: Role, fragment: &str) -> Page {
+        let page = self.session(&app.address).await;
+        page.sign_in(&app.secrets[&role]).await;
+        page.visit(fragment).await;
+        page
     }
 }
 
