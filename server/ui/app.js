@@ -668,21 +668,38 @@ async function reviewScreen(root, params) {
   root.append(h('h1', {}, t('review_queue')),
     h('div', { class: 'actions' }, ['keywords', 'questions'].map((k) => h('a', { href: `#/review?kind=${k}`, class: k === kind ? 'current' : null, id: `review-${k}` }, t(k)))),
     h('p', { class: 'muted', html: t('shortcuts') }));
-  const result = await api('GET', spec.api, { query: { status: 'draft', limit: 200 } });
-  if (!result.ok) return root.append(errorPanel(result));
-  const drafts = result.data.items;
+  // The queue is read a page at a time, oldest first; moving past the last loads the next.
+  const drafts = [];
+  let cursor = '';
+  const loadMore = async () => {
+    const result = await api('GET', spec.api, { query: { status: 'draft', limit: 100, cursor } });
+    if (!result.ok) return errorPanel(result);
+    drafts.push(...result.data.items);
+    cursor = result.data.next_cursor ?? null;
+    return null;
+  };
+  const problem = await loadMore();
+  if (problem) return root.append(problem);
   if (!drafts.length) return root.append(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
   const list = h('table', { id: 'review-list' });
+  const more = h('div', { class: 'actions' });
   const pane = h('div', { id: 'review-pane' });
-  root.append(h('div', { class: 'columns' }, list, pane));
+  root.append(h('div', { class: 'columns' }, h('div', {}, list, more), pane));
   let selected = 0;
   let bar = null;
 
-  const drawList = () => list.replaceChildren(h('tr', {}, ['#', t(spec.textField), t('risk'), t('created_by')].map((c) => h('th', {}, c))),
-    ...drafts.map((entry, index) => h('tr', { class: index === selected ? 'selected' : null, 'data-id': entry.id, onclick: () => select(index) },
-      h('td', {}, entry.id), h('td', {}, entry[spec.textField]), h('td', {}, entry.risk ?? ''), h('td', {}, entry.created_by))));
+  const drawList = () => {
+    list.replaceChildren(h('tr', {}, ['#', t(spec.textField), t('risk'), t('created_by')].map((c) => h('th', {}, c))),
+      ...drafts.map((entry, index) => h('tr', { class: index === selected ? 'selected' : null, 'data-id': entry.id, onclick: () => select(index) },
+        h('td', {}, entry.id), h('td', {}, entry[spec.textField]), h('td', {}, entry.risk ?? ''), h('td', {}, entry.created_by))));
+    more.replaceChildren(cursor ? h('button', { type: 'button', id: 'more-drafts', onclick: () => select(drafts.length) }, t('next_page')) : '');
+  };
 
   const select = async (index) => {
+    if (index >= drafts.length && cursor) {
+      const failed = await loadMore();
+      if (failed) return pane.replaceChildren(failed);
+    }
     selected = Math.max(0, Math.min(index, drafts.length - 1));
     drawList();
     const entry = drafts[selected];
