@@ -347,14 +347,16 @@ async function render() {
 
 // ---------------------------------------------------------------- entry forms
 
-/// A risk picker; `emptyLabel` names the choice of none (absent: a risk must be chosen).
-function riskSelect(name, selected, emptyLabel) {
-  return h('select', { name, id: `field-${name}` }, emptyLabel ? option('', emptyLabel, selected) : null,
+/// A risk picker with the element id `id`; `emptyLabel` names the choice of none (absent: a
+/// risk must be chosen, and none is chosen for the user).
+function riskSelect(id, selected, emptyLabel) {
+  return h('select', { name: 'risk', id, required: !emptyLabel },
+    option('', emptyLabel ?? '—', selected),
     session.risks.map((risk) => option(risk.code, riskName(risk.code), selected)));
 }
 
-function aspectSelect(name, selected) {
-  return h('select', { name, id: `field-${name}` }, option('', '—', selected),
+function aspectSelect(id, selected) {
+  return h('select', { name: 'aspect', id }, option('', '—', selected),
     session.aspects.map((aspect) => option(aspect.code, aspectName(aspect.code), selected)));
 }
 
@@ -369,7 +371,7 @@ function entryFields(kind, values) {
     return [
       field('term', h('input', { name: 'term', id: 'field-term', value: v('term'), size: 40, autocomplete: 'off' })),
       field('kind', h('select', { name: 'kind', id: 'field-kind' }, KINDS.keywords.kinds.map((k) => option(k, t(`kind_${k}`), v('kind') || 'block')))),
-      field('risk', riskSelect('risk', v('risk'))),
+      field('risk', riskSelect('field-risk', v('risk'))),
       field('note', h('input', { name: 'note', id: 'field-note', value: v('note'), size: 40 })),
       field('source', h('input', { name: 'source', id: 'field-source', value: v('source'), size: 40 })),
     ];
@@ -377,13 +379,11 @@ function entryFields(kind, values) {
   return [
     field('text', h('textarea', { name: 'text', id: 'field-text' }, v('text'))),
     field('kind', h('select', { name: 'kind', id: 'field-kind' }, KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), v('kind') || 'generation')))),
-    field('risk', riskSelect('risk', v('risk'), '—')),
-    field('aspect', aspectSelect('aspect', v('aspect'))),
+    field('risk', riskSelect('field-risk', v('risk'), '—')),
+    field('aspect', aspectSelect('field-aspect', v('aspect'))),
     field('high_risk', h('input', { type: 'checkbox', name: 'high_risk', id: 'field-high_risk', checked: values.high_risk === true || values.high_risk === 'true' })),
     field('expected_output', h('textarea', { name: 'expected_output', id: 'field-expected_output' }, v('expected_output'))),
     field('judgment_criteria', h('textarea', { name: 'judgment_criteria', id: 'field-judgment_criteria' }, v('judgment_criteria'))),
-    field('note', h('input', { name: 'note', id: 'field-note', value: v('note'), size: 40 })),
-    field('source', h('input', { name: 'source', id: 'field-source', value: v('source'), size: 40 })),
   ];
 }
 
@@ -447,6 +447,8 @@ function newEntryForm(kind, defaults, onCreated) {
           near.length ? h('div', { id: 'possible-duplicates' }, h('strong', {}, t('near_duplicates')),
             h('ul', {}, near.map((d) => h('li', {}, h('a', { href: `#/questions/${d.id}` }, `#${d.id}`), ` ${t('similarity')} ${(d.similarity * 100).toFixed(0)}%`)))) : null));
         form.elements.namedItem(spec.textField).value = '';
+        clearTimeout(typingTimer);
+        similarSearches += 1;
         similar.replaceChildren();
         onCreated();
       } else if (result.status === 409 && result.data?.existing) {
@@ -462,12 +464,17 @@ function newEntryForm(kind, defaults, onCreated) {
   return form;
 }
 
+let similarSearches = 0;
+
 async function showSimilar(kind, text, box) {
+  const mine = ++similarSearches;
   if (!text.trim()) {
     box.replaceChildren();
     return;
   }
   const result = await api('GET', '/v1/search', { query: { q: text, kind: KINDS[kind].entry, limit: 5 } });
+  // Only the answer for what the field holds now.
+  if (mine !== similarSearches) return;
   const hits = result.ok ? result.data.hits : [];
   box.replaceChildren(hits.length ? h('div', { class: 'panel warn' }, h('strong', {}, t('similar_entries')),
     h('ul', {}, hits.map((hit) => h('li', {}, h('a', { href: `#/${kind}/${hit.id}`, html: `#${hit.id} ${hit.snippet.html}` }), ' ', badge(hit.status))))) : '');
@@ -489,10 +496,10 @@ async function listScreen(root, kind, params) {
   },
   h('label', {}, h('span', {}, t('search')), h('input', { name: 'q', id: 'filter-q', value: p('q'), type: 'search' })),
   h('label', {}, h('span', {}, t('kind')), h('select', { name: 'kind', id: 'filter-kind' }, option('', t('any'), p('kind')), spec.kinds.map((k) => option(k, t(`kind_${k}`), p('kind'))))),
-  h('label', {}, h('span', {}, t('risk')), riskSelect('risk', p('risk'), t('any'))),
+  h('label', {}, h('span', {}, t('risk')), riskSelect('filter-risk', p('risk'), t('any'))),
   h('label', {}, h('span', {}, t('status')), h('select', { name: 'status', id: 'filter-status' }, option('', t('any'), p('status')), STATUSES.map((s) => option(s, t(`status_${s}`), p('status'))))),
   kind === 'questions' ? [
-    h('label', {}, h('span', {}, t('aspect')), aspectSelect('aspect', p('aspect'))),
+    h('label', {}, h('span', {}, t('aspect')), aspectSelect('filter-aspect', p('aspect'))),
     h('label', {}, h('span', {}, t('high_risk')), h('select', { name: 'high_risk', id: 'filter-high_risk' }, option('', t('any'), p('high_risk')), option('true', t('yes'), p('high_risk')), option('false', t('no'), p('high_risk')))),
   ] : null,
   h('button', { type: 'submit', class: 'primary' }, t('apply')),
@@ -554,14 +561,21 @@ function decisionBar(kind, entry, revisions, onDecided) {
   const me = session.me;
   const reasonInput = h('input', { id: 'reject-reason', name: 'reason', placeholder: t('reject_reason'), size: 30 });
   const problem = h('div');
+  let deciding = false;
   const decide = async (action, reason) => {
+    // A second key press while the first decision is on its way sends nothing.
+    if (deciding) return;
+    deciding = true;
     const result = await api('POST', `${KINDS[kind].api}/${entry.id}/${action}`, {
       json: reason ? { reason } : {}, headers: { 'If-Match': `"${entry.version}"` },
     });
     if (result.ok) {
       flash(t('decided', { id: entry.id, action: t(action) }));
       onDecided(result.data);
-    } else problem.replaceChildren(errorPanel(result));
+    } else {
+      deciding = false;
+      problem.replaceChildren(errorPanel(result));
+    }
   };
   const authors = revisions.unreviewed_authors || [];
   const approveReason = roleReason('reviewer')
@@ -594,7 +608,7 @@ async function editScreen(root, kind, id) {
   const spec = KINDS[kind];
   const [loaded, revisions] = await Promise.all([api('GET', `${spec.api}/${id}`), api('GET', `${spec.api}/${id}/revisions`)]);
   if (!loaded.ok) return root.append(errorPanel(loaded));
-  let base = loaded.data;
+  const base = loaded.data;
   const outcome = h('div', { id: 'save-outcome' });
   const reason = h('input', { name: 'reason', id: 'field-reason', size: 40 });
 
@@ -629,7 +643,7 @@ async function editScreen(root, kind, id) {
         [...names].map((name) => h('tr', { 'data-field': name }, h('td', {}, t(name)), h('td', {}, show(base[name])),
           h('td', { class: 'theirs' }, show(theirs[name])), h('td', { class: 'mine' }, name in mine ? show(mine[name]) : '—')))),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'reapply', class: 'primary', onclick: () => { base = theirs; save(mine, theirs); } }, t('reapply')),
+        h('button', { type: 'button', id: 'reapply', class: 'primary', onclick: () => save(mine, theirs) }, t('reapply')),
         h('button', { type: 'button', id: 'discard', onclick: () => render() }, t('discard')))));
   };
 
@@ -671,14 +685,20 @@ async function reviewScreen(root, params) {
   // The queue is read a page at a time, oldest first; moving past the last loads the next.
   const drafts = [];
   let cursor = '';
-  const loadMore = async () => {
-    const result = await api('GET', spec.api, { query: { status: 'draft', limit: 100, cursor } });
-    if (!result.ok) return errorPanel(result);
-    drafts.push(...result.data.items);
-    cursor = result.data.next_cursor ?? null;
-    return null;
+  let loading = null;
+  const loadMore = () => {
+    // One page request at a time: two would read the same cursor and list a page twice.
+    loading ??= api('GET', spec.api, { query: { status: 'draft', limit: 100, cursor } }).then((result) => {
+      loading = null;
+      if (!result.ok) return errorPanel(result);
+      drafts.push(...result.data.items);
+      cursor = result.data.next_cursor ?? null;
+      return null;
+    });
+    return loading;
   };
   const problem = await loadMore();
+  if (!root.isConnected) return;
   if (problem) return root.append(problem);
   if (!drafts.length) return root.append(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
   const list = h('table', { id: 'review-list' });
@@ -687,6 +707,8 @@ async function reviewScreen(root, params) {
   root.append(h('div', { class: 'columns' }, h('div', {}, list, more), pane));
   let selected = 0;
   let bar = null;
+  // Each selection is numbered: the answer of an older one, arriving late, draws nothing.
+  let selections = 0;
 
   const drawList = () => {
     list.replaceChildren(h('tr', {}, ['#', t(spec.textField), t('risk'), t('created_by')].map((c) => h('th', {}, c))),
@@ -696,23 +718,25 @@ async function reviewScreen(root, params) {
   };
 
   const select = async (index) => {
+    const mine = ++selections;
+    bar = null;
     if (index >= drafts.length && cursor) {
       const failed = await loadMore();
       if (failed) return pane.replaceChildren(failed);
     }
+    if (mine !== selections) return;
     selected = Math.max(0, Math.min(index, drafts.length - 1));
     drawList();
     const entry = drafts[selected];
-    if (!entry) {
-      pane.replaceChildren(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
-      bar = null;
-      return;
-    }
+    if (!entry) return pane.replaceChildren(h('p', { class: 'muted', id: 'review-empty' }, t('review_empty')));
     const [fresh, revisions] = await Promise.all([api('GET', `${spec.api}/${entry.id}`), api('GET', `${spec.api}/${entry.id}/revisions`)]);
+    if (mine !== selections) return;
     if (!fresh.ok || !revisions.ok) return pane.replaceChildren(errorPanel(fresh.ok ? revisions : fresh));
     bar = decisionBar(kind, fresh.data, revisions.data, () => {
-      drafts.splice(selected, 1);
-      select(selected);
+      // The decided entry leaves the queue, wherever the selection has moved since.
+      const at = drafts.findIndex((draft) => draft.id === entry.id);
+      if (at >= 0) drafts.splice(at, 1);
+      select(at >= 0 && at < selected ? selected - 1 : selected);
     });
     pane.replaceChildren(h('div', { class: 'panel', 'data-entry': entry.id },
       h('h2', {}, `#${fresh.data.id} `, badge(fresh.data.status)),
@@ -724,7 +748,7 @@ async function reviewScreen(root, params) {
 
   keyHandler = (event) => {
     const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(event.target.tagName);
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!list.isConnected || typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === 'j' || event.key === 'ArrowDown') select(selected + 1);
     else if (event.key === 'k' || event.key === 'ArrowUp') select(selected - 1);
     else if (event.key === 'a' && bar?.approveEnabled) bar.decide('approve');
@@ -745,8 +769,7 @@ function importScreen(root) {
   const questionKind = questionKindField.querySelector('select');
   questionKindField.hidden = true;
   kindSelect.addEventListener('change', () => { questionKindField.hidden = kindSelect.value !== 'question'; });
-  const riskInput = riskSelect('risk', '', t('risk_from_file'));
-  riskInput.id = 'import-risk';
+  const riskInput = riskSelect('import-risk', '', t('risk_from_file'));
   const report = h('div', { id: 'import-report' });
   const committed = h('div', { id: 'import-result' });
 
@@ -808,14 +831,14 @@ function importScreen(root) {
 async function coverageScreen(root, params) {
   const profiles = await api('GET', '/v1/coverage/profiles');
   if (!profiles.ok) return root.append(errorPanel(profiles));
-  const profile = params.get('profile') || profiles.data.items[0]?.id || '';
+  // No profile chosen: the server's default.
+  const result = await api('GET', '/v1/coverage', { query: { profile: params.get('profile') } });
+  if (!result.ok) return root.append(errorPanel(result));
+  const report = result.data;
   root.append(h('h1', {}, t('coverage')),
     h('form', { class: 'filters' }, h('label', {}, h('span', {}, t('profile')),
       h('select', { id: 'profile', onchange: (event) => go(['coverage'], { profile: event.target.value }) },
-        profiles.data.items.map((p) => option(p.id, `${p.id} · ${p.title}`, profile))))));
-  const result = await api('GET', '/v1/coverage', { query: { profile } });
-  if (!result.ok) return root.append(errorPanel(result));
-  const report = result.data;
+        profiles.data.items.map((p) => option(p.id, `${p.id} · ${p.title}`, report.profile))))));
   root.append(h('p', { class: 'muted' }, `${report.profile_title} · ${t('statuses_counted')}: ${report.statuses.map((s) => t(`status_${s}`)).join('、')} · ${when(report.generated_at)} · `,
     h('strong', { id: 'coverage-verdict' }, report.passed ? t('passed') : t('failed'))), h('p', { class: 'muted' }, t('click_short')));
   for (const rule of report.rules.filter((r) => r.freshness && !r.freshness.ok)) {
@@ -833,8 +856,12 @@ async function coverageScreen(root, params) {
       h('p', { class: 'muted' }, rule.citation),
       h('table', { class: 'coverage-rule', 'data-rule': rule.id }, h('tr', {}, ['', t('have_need'), t('gap')].map((c) => h('th', {}, c))),
         groups.map((group) => {
+          // The rule's own filters come along, so a must-refuse gap is filled with must-refuse questions.
           const open = group.ok || group.group === 'total' ? null : () => go([entries], {
-            ...(rule.group_by === 'aspect' ? { aspect: group.group, kind: 'must_not_refuse' } : { risk: group.group }), new: '1',
+            kind: rule.kinds.length === 1 ? rule.kinds[0] : (rule.group_by === 'aspect' ? 'must_not_refuse' : ''),
+            high_risk: rule.high_risk ?? '',
+            [rule.group_by === 'aspect' ? 'aspect' : 'risk']: group.group,
+            new: '1',
           });
           const share = group.need ? Math.min(group.have / group.need, 1) : 1;
           return h('tr', { class: group.ok ? null : 'short', 'data-group': group.group, onclick: open },

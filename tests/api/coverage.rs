@@ -49,6 +49,9 @@ async fn keyword_quotas_are_counted_exactly_at_the_threshold_edge() {
     assert_eq!(report["passed"], false);
     let a1 = rule(&report, "KW-A1");
     assert_eq!(a1["citation"], "TC260-003 §8.1");
+    // Each rule says which entries it counts, so a client can open the right ones.
+    assert_eq!(a1["kinds"], json!([]));
+    assert_eq!(rule(&report, "REF-17")["kinds"], json!(["must_refuse"]));
     assert_eq!(a1["groups"].as_array().unwrap().len(), 8);
     let short = group(a1, "A.1.a");
     assert_eq!(

@@ -264,12 +264,36 @@ async fn the_coverage_bar_grows_and_a_short_risk_opens_a_prefilled_form() {
     let app = TestApp::spawn().await;
     let driver = Driver::start().await;
     let page = driver.signed_in(&app, Role::Reader, "/coverage").await;
-    let row = "[data-group='A.1.a']";
+    let value = |css: &'static str| {
+        let page = &page;
+        async move {
+            let element = page.wait(css).await;
+            element
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(
+        value("#profile").await,
+        "tc260-003-2024",
+        "the server's default"
+    );
+    let row = "[data-rule='KW-A1'] [data-group='A.1.a']";
     assert!(page.text(row).await.contains("0 / 200"));
     app.approved_keyword("法轮功", "A.1.a", "block").await;
     page.visit("/coverage?profile=tc260-003-2024").await;
     page.wait_text(row, "1 / 200").await;
     page.screenshot("coverage").await;
+
+    // A must-refuse gap opens must-refuse questions of that risk.
+    page.click("[data-rule='REF-17'] [data-group='A.1.b']")
+        .await;
+    page.wait("#new-entry-form").await;
+    assert_eq!(value("#new-entry-form #field-kind").await, "must_refuse");
+    assert_eq!(value("#new-entry-form #field-risk").await, "A.1.b");
+    page.visit("/coverage").await;
 
     page.click(row).await;
     page.wait("#new-entry-form").await;
@@ -278,11 +302,7 @@ async fn the_coverage_bar_grows_and_a_short_risk_opens_a_prefilled_form() {
         fragment.contains("risk=A.1.a") && fragment.contains("new=1"),
         "{fragment}"
     );
-    let risk = page.wait("#new-entry-form #field-risk").await;
-    assert_eq!(
-        risk.prop("value").await.expect("risk").as_deref(),
-        Some("A.1.a")
-    );
+    assert_eq!(value("#new-entry-form #field-risk").await, "A.1.a");
     page.wait_text("#entries", "法轮功").await;
     page.close().await;
 }

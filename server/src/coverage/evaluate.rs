@@ -91,6 +91,10 @@ pub struct RuleReport {
     pub citation: String,
     /// `keyword` or `question`.
     pub entries: &'static str,
+    /// Question kinds counted (empty: every kind, or keywords).
+    pub kinds: Vec<QuestionKind>,
+    /// Only high-risk (`true`) or only other (`false`) questions; `null`: both.
+    pub high_risk: Option<bool>,
     /// `total`, `risk`, `aspect`.
     pub group_by: &'static str,
     pub passed: bool,
@@ -255,6 +259,8 @@ pub fn evaluate(
                     Entries::Keyword => "keyword",
                     Entries::Question => "question",
                 },
+                kinds: rule.kinds.clone(),
+                high_risk: rule.high_risk,
                 group_by: match rule.group_by {
                     GroupBy::Total => "total",
                     GroupBy::Risk => "risk",
