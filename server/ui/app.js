@@ -15,7 +15,7 @@ const MESSAGES = {
     search: '搜索', any: '全部', risk: '风险类别', status: '状态', kind: '类型', aspect: '方面', high_risk: '高风险',
     yes: '是', no: '否', apply: '筛选', next_page: '下一页', previous_page: '上一页', new_entry: '新建条目',
     term: '关键词', text: '题目', note: '备注', source: '来源', expected_output: '预期输出结果', judgment_criteria: '判定标准',
-    reason: '修改原因', create: '创建', save: '保存', version: '版本', created_by: '创建人', updated_at: '更新时间',
+    reason: '修改原因', create: '创建', save: '保存', version: '版本', created_by: '创建人',
     revisions: '修订历史', action: '操作', actor: '操作人', time: '时间', no_entries: '没有符合条件的条目。',
     results_total: '共 {total} 条匹配', score: '相关度',
     created: '已创建 #{id}，等待审核。', near_duplicates: '可能重复的已有题目', similarity: '相似度',
@@ -29,7 +29,7 @@ const MESSAGES = {
     lint_blocked: '有错误级别的质量检查，修正后才能通过。', lints: '质量检查',
     decided: '已{action} #{id}。', review_queue: '待审核草稿', review_empty: '没有待审核的草稿。',
     shortcuts: '快捷键：<kbd>j</kbd>/<kbd>k</kbd> 上下移动，<kbd>a</kbd> 通过，<kbd>r</kbd> 填写驳回原因（回车提交），<kbd>e</kbd> 编辑。',
-    unreviewed_authors: '未审核内容的作者', open_editor: '打开编辑', not_found: '找不到此条目。',
+    unreviewed_authors: '未审核内容的作者', open_editor: '打开编辑',
     import_title: '导入向导', step_upload: '1. 上传文件', step_check: '2. 预检报告', step_commit: '3. 导入',
     file: '文件', entry_kind: '条目类型', default_risk: '默认风险类别', question_kind: '题目类型',
     dry_run: '预检（不写入）', commit_import: '确认导入', import_done: '导入完成：接受 {accepted} 行，重复 {duplicates} 行，无效 {invalid} 行。',
@@ -38,11 +38,11 @@ const MESSAGES = {
     profile: '规则', statuses_counted: '计入状态', passed: '达标', failed: '未达标', have_need: '现有 / 需要',
     gap: '缺口', freshness_warning: '{title}：已超过 {days} 天未更新（上限 {max} 天）。', freshness_never: '{title}：从未更新（上限 {max} 天）。',
     click_short: '点击未达标的行：打开该类别的条目并预填新建表单。', lint_errors_in_group: '其中 {n} 条有错误级检查',
-    publish: '发布新构建', published: '构建 #{number} 已发布。', number: '编号', counts: '条目数', size: '大小',
+    publish: '发布新构建', published: '构建 #{number} 已发布。', counts: '条目数',
     download: '下载构建', workbook_keywords: '关键词表 (xlsx)', workbook_questions: '测试题集 (xlsx)', evaluate: '评估',
     diff: '比较', diff_from: '从', diff_to: '到', added: '新增', removed: '删除', recategorised: '改类',
     evaluation: '评估结果', intercepted: '拦截', total: '总数', share: '比例', over_blocking: '误拦（应答题被拦截）的关键词',
-    questions_hit: '命中题数', no_builds: '还没有构建。', build_failed: '构建失败：{error}', task_failed: '任务失败：{error}',
+    questions_hit: '命中题数', no_builds: '还没有构建。', task_failed: '任务失败：{error}',
     working: '处理中…', error: '出错了',
     status_draft: '草稿', status_approved: '已通过', status_rejected: '已驳回', status_retired: '已停用',
     kind_block: '拦截', kind_allow: '放行', kind_all_of: '组合 (A+B)',
@@ -57,7 +57,7 @@ const MESSAGES = {
     search: 'Search', any: 'Any', risk: 'Risk', status: 'Status', kind: 'Kind', aspect: 'Aspect', high_risk: 'High risk',
     yes: 'Yes', no: 'No', apply: 'Filter', next_page: 'Next page', previous_page: 'Previous page', new_entry: 'New entry',
     term: 'Keyword', text: 'Question', note: 'Note', source: 'Source', expected_output: 'Expected output', judgment_criteria: 'Judgment criteria',
-    reason: 'Reason for the change', create: 'Create', save: 'Save', version: 'Version', created_by: 'Created by', updated_at: 'Updated',
+    reason: 'Reason for the change', create: 'Create', save: 'Save', version: 'Version', created_by: 'Created by',
     revisions: 'Revisions', action: 'Action', actor: 'By', time: 'Time', no_entries: 'No entries match.',
     results_total: '{total} matches', score: 'Score',
     created: 'Created #{id}; it waits for review.', near_duplicates: 'Existing questions it may duplicate', similarity: 'Similarity',
@@ -71,7 +71,7 @@ const MESSAGES = {
     lint_blocked: 'Error-level lints must be fixed before approval.', lints: 'Lints',
     decided: '#{id}: {action} done.', review_queue: 'Drafts waiting for review', review_empty: 'No drafts wait for review.',
     shortcuts: 'Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>a</kbd> approve, <kbd>r</kbd> reject reason (Enter submits), <kbd>e</kbd> edit.',
-    unreviewed_authors: 'Authors of unreviewed content', open_editor: 'Open editor', not_found: 'No such entry.',
+    unreviewed_authors: 'Authors of unreviewed content', open_editor: 'Open editor',
     import_title: 'Import wizard', step_upload: '1. Upload', step_check: '2. Dry-run report', step_commit: '3. Import',
     file: 'File', entry_kind: 'Entries', default_risk: 'Default risk', question_kind: 'Question kind',
     dry_run: 'Dry run (writes nothing)', commit_import: 'Import now', import_done: 'Imported: {accepted} accepted, {duplicates} duplicates, {invalid} invalid.',
@@ -80,11 +80,11 @@ const MESSAGES = {
     profile: 'Profile', statuses_counted: 'Statuses counted', passed: 'passed', failed: 'failed', have_need: 'have / need',
     gap: 'Gap', freshness_warning: '{title}: not updated for {days} days (limit {max}).', freshness_never: '{title}: never updated (limit {max} days).',
     click_short: 'Click a short row to open its entries with a pre-filled new-entry form.', lint_errors_in_group: '{n} with error lints',
-    publish: 'Publish a build', published: 'Build #{number} published.', number: 'No.', counts: 'Entries', size: 'Size',
+    publish: 'Publish a build', published: 'Build #{number} published.', counts: 'Entries',
     download: 'Download build', workbook_keywords: 'Keyword workbook (xlsx)', workbook_questions: 'Question workbook (xlsx)', evaluate: 'Evaluate',
     diff: 'Compare', diff_from: 'From', diff_to: 'To', added: 'Added', removed: 'Removed', recategorised: 'Recategorised',
     evaluation: 'Evaluation', intercepted: 'Intercepted', total: 'Total', share: 'Share', over_blocking: 'Keywords blocking must-not-refuse questions',
-    questions_hit: 'Questions hit', no_builds: 'No builds yet.', build_failed: 'The build failed: {error}', task_failed: 'The task failed: {error}',
+    questions_hit: 'Questions hit', no_builds: 'No builds yet.', task_failed: 'The task failed: {error}',
     working: 'Working…', error: 'Error',
     status_draft: 'draft', status_approved: 'approved', status_rejected: 'rejected', status_retired: 'retired',
     kind_block: 'block', kind_allow: 'allow', kind_all_of: 'all of (A+B)',
@@ -131,6 +131,10 @@ function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+function headerRow(labels) {
+  return h('tr', {}, labels.map((label) => h('th', {}, label)));
+}
+
 function option(value, label, selected) {
   return h('option', { value, selected: String(selected ?? '') === String(value) }, label);
 }
@@ -174,7 +178,8 @@ function queryString(params) {
   return text ? `?${text}` : '';
 }
 
-/// One API call. Answers `{status, ok, data, response}`; a 401 signs the tab out.
+/// One API call. Answers `{status, ok, data, response}`: `data` is the JSON body, if it is
+/// JSON (a file's body stays unread in `response`); a 401 signs the tab out.
 async function api(method, path, { query = {}, json, body, headers = {} } = {}) {
   const sent = { Authorization: `Bearer ${session.token}`, ...headers };
   if (json !== undefined) {
@@ -191,41 +196,47 @@ async function api(method, path, { query = {}, json, body, headers = {} } = {}) 
   return { status: response.status, ok: response.ok, data, response };
 }
 
-/// Polls a task until it ends, calling `onProgress` with each state.
-async function followTask(task, onProgress) {
-  onProgress(task);
-  while (task.status === 'enqueued' || task.status === 'processing') {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const result = await api('GET', `/v1/tasks/${task.id}`);
-    if (!result.ok) break;
-    task = result.data;
-    onProgress(task);
-  }
-  return task;
-}
-
-function taskProgress() {
+/// Runs long work: shows a progress bar in `box`, calls `start` (an API call answering a task,
+/// or a body holding one that `taskOf` picks), polls the task until it ends and answers it —
+/// or `null`, after saying in `box` why it did not succeed.
+async function runTask(box, start, taskOf = (body) => body) {
   const bar = h('progress', { max: 1, value: 0 });
   const label = h('span', { class: 'muted' }, t('working'));
-  const box = h('div', { class: 'task-progress' }, bar, label);
-  box.update = (task) => {
+  box.replaceChildren(h('div', { class: 'task-progress' }, bar, label));
+  const started = await start();
+  if (!started.ok) {
+    box.replaceChildren(errorPanel(started));
+    return null;
+  }
+  let task = taskOf(started.data);
+  for (;;) {
     bar.max = Math.max(task.total, 1);
     bar.value = task.status === 'succeeded' ? bar.max : task.done;
     label.textContent = `${task.stage} ${task.done}/${task.total} · ${task.status}`;
-  };
-  return box;
+    if (task.status !== 'enqueued' && task.status !== 'processing') break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const polled = await api('GET', `/v1/tasks/${task.id}`);
+    if (!polled.ok) {
+      box.append(errorPanel(polled));
+      return null;
+    }
+    task = polled.data;
+  }
+  if (task.status === 'succeeded') return { task, started: started.data };
+  box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
+  return null;
 }
 
-/// Saves a download the API answers (it needs the token, so a plain link would not do).
-async function download(path, query, fallbackName) {
-  const result = await fetch(path + queryString(query), { headers: { Authorization: `Bearer ${session.token}` } });
+/// Saves a file the API answers (it needs the token, so a plain link would not do).
+async function download(path, query = {}) {
+  const result = await api('GET', path, { query });
   if (!result.ok) {
-    flash(`${t('error')} ${result.status}`, true);
+    flash(`${t('error')} ${result.status}: ${result.data?.message ?? ''}`, true);
     return;
   }
-  const disposition = result.headers.get('Content-Disposition') || '';
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || fallbackName;
-  const url = URL.createObjectURL(await result.blob());
+  const disposition = result.response.headers.get('Content-Disposition') || '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || path.split('/').pop();
+  const url = URL.createObjectURL(await result.response.blob());
   const link = h('a', { href: url, download: name });
   document.body.append(link);
   link.click();
@@ -408,11 +419,24 @@ function changedFields(base, mine) {
 }
 
 function entryLink(kind, entry) {
-  return h('a', { href: `#/${kind}/${entry.id}` }, `#${entry.id} ${entry[KINDS[kind].textField] ?? entry.text ?? ''}`);
+  return h('a', { href: `#/${kind}/${entry.id}` }, `#${entry.id} ${entry[KINDS[kind].textField]}`);
+}
+
+/// Shows `panel` in `box` and scrolls it into view: the answer to what the user just did.
+function showOutcome(box, panel) {
+  box.replaceChildren(panel);
+  box.scrollIntoView({ block: 'nearest' });
+}
+
+/// A refused save that folds to an entry already there (`409` with `existing`).
+function duplicatePanel(kind, body) {
+  return h('div', { class: 'panel error', id: 'duplicate', 'data-code': body.code },
+    t('duplicate_exists'), ' ', entryLink(kind, body.existing), ' ', badge(body.existing.status), h('div', { class: 'muted' }, body.message));
 }
 
 /// Marks the control the API named as at fault.
 function markField(form, result) {
+  for (const marked of form.querySelectorAll('[aria-invalid]')) marked.removeAttribute('aria-invalid');
   const name = result.data?.field;
   const control = name && form.elements.namedItem(name);
   if (control) {
@@ -439,11 +463,10 @@ function newEntryForm(kind, defaults, onCreated) {
       event.preventDefault();
       const entry = Object.fromEntries(Object.entries(formEntry(form)).filter(([, value]) => value !== null));
       const result = await api('POST', spec.api, { json: entry });
-      requestAnimationFrame(() => outcome.scrollIntoView({ block: 'nearest' }));
       if (result.status === 201) {
         const created = result.data;
         const near = created.possible_duplicates || [];
-        outcome.replaceChildren(h('div', { class: 'panel ok', id: 'created' }, t('created', { id: created.id }), ' ', entryLink(kind, created),
+        showOutcome(outcome, h('div', { class: 'panel ok', id: 'created' }, t('created', { id: created.id }), ' ', entryLink(kind, created),
           near.length ? h('div', { id: 'possible-duplicates' }, h('strong', {}, t('near_duplicates')),
             h('ul', {}, near.map((d) => h('li', {}, h('a', { href: `#/questions/${d.id}` }, `#${d.id}`), ` ${t('similarity')} ${(d.similarity * 100).toFixed(0)}%`)))) : null));
         form.elements.namedItem(spec.textField).value = '';
@@ -452,11 +475,9 @@ function newEntryForm(kind, defaults, onCreated) {
         similar.replaceChildren();
         onCreated();
       } else if (result.status === 409 && result.data?.existing) {
-        const existing = result.data.existing;
-        outcome.replaceChildren(h('div', { class: 'panel error', id: 'duplicate', 'data-code': result.data.code },
-          t('duplicate_exists'), ' ', entryLink(kind, existing), ' ', badge(existing.status), h('div', { class: 'muted' }, result.data.message)));
+        showOutcome(outcome, duplicatePanel(kind, result.data));
       } else {
-        outcome.replaceChildren(errorPanel(result));
+        showOutcome(outcome, errorPanel(result));
         markField(form, result);
       }
     },
@@ -523,7 +544,7 @@ async function listResults(kind, params, box) {
     const result = await api('GET', '/v1/search', { query: { ...common, q: p('q'), kind: p('kind') || spec.entry, aspect: p('aspect'), high_risk: p('high_risk') } });
     if (!result.ok) return box.replaceChildren(errorPanel(result));
     parts.push(h('p', { class: 'muted' }, t('results_total', { total: result.data.total })));
-    table.append(h('tr', {}, ['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('score')].map((c) => h('th', {}, c))),
+    table.append(headerRow(['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('score')]),
       ...result.data.hits.map((hit) => h('tr', {}, h('td', {}, hit.id), h('td', {}, h('a', { href: `#/${kind}/${hit.id}`, html: hit.snippet.html })),
         h('td', {}, t(`kind_${hit.kind}`)), h('td', {}, riskName(hit.risk)), h('td', {}, badge(hit.status)), h('td', {}, hit.score.toFixed(2)))));
     next = result.data.next_cursor;
@@ -531,7 +552,7 @@ async function listResults(kind, params, box) {
     const query = kind === 'questions' ? { ...common, kind: p('kind'), aspect: p('aspect'), high_risk: p('high_risk') } : { ...common, kind: p('kind') };
     const result = await api('GET', spec.api, { query });
     if (!result.ok) return box.replaceChildren(errorPanel(result));
-    table.append(h('tr', {}, ['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('version'), t('created_by')].map((c) => h('th', {}, c))),
+    table.append(headerRow(['#', t(spec.textField), t('kind'), t('risk'), t('status'), t('version'), t('created_by')]),
       ...result.data.items.map((entry) => h('tr', {}, h('td', {}, entry.id), h('td', {}, h('a', { href: `#/${kind}/${entry.id}` }, entry[spec.textField])),
         h('td', {}, t(`kind_${entry.kind}`)), h('td', {}, riskName(entry.risk)), h('td', {}, badge(entry.status)), h('td', {}, entry.version), h('td', {}, entry.created_by))));
     next = result.data.next_cursor;
@@ -546,7 +567,7 @@ async function listResults(kind, params, box) {
 // ---------------------------------------------------------------- one entry
 
 function revisionTable(revisions) {
-  return h('table', { id: 'revisions' }, h('tr', {}, [t('version'), t('action'), t('actor'), t('time'), t('reason')].map((c) => h('th', {}, c))),
+  return h('table', { id: 'revisions' }, headerRow([t('version'), t('action'), t('actor'), t('time'), t('reason')]),
     revisions.items.slice().reverse().map((r) => h('tr', {}, h('td', {}, r.number), h('td', {}, t(`action_${r.action}`)), h('td', {}, r.actor), h('td', {}, when(r.created_at)), h('td', {}, r.reason ?? ''))));
 }
 
@@ -571,17 +592,17 @@ function decisionBar(kind, entry, revisions, onDecided) {
     });
     if (result.ok) {
       flash(t('decided', { id: entry.id, action: t(action) }));
-      onDecided(result.data);
+      onDecided();
     } else {
       deciding = false;
       problem.replaceChildren(errorPanel(result));
     }
   };
-  const authors = revisions.unreviewed_authors || [];
-  const approveReason = roleReason('reviewer')
-    || (me.four_eyes && authors.includes(me.name) ? t('four_eyes_blocked', { authors: authors.join('、') }) : null)
-    || (entry.lints?.some((lint) => lint.severity === 'error') ? t('lint_blocked') : null);
+  const authors = revisions.unreviewed_authors;
   const reviewer = roleReason('reviewer');
+  const approveReason = reviewer
+    || (me.four_eyes && authors.includes(me.name) ? t('four_eyes_blocked', { authors: authors.join('、') }) : null)
+    || (entry.lints.some((lint) => lint.severity === 'error') ? t('lint_blocked') : null);
   const bar = h('div', { class: 'decisions' });
   if (entry.status === 'draft') {
     bar.append(h('div', { class: 'actions' }, guardedButton({ id: 'approve', class: 'primary', onclick: () => decide('approve') }, t('approve'), approveReason)));
@@ -623,9 +644,9 @@ async function editScreen(root, kind, id) {
     } else if (result.status === 412) {
       await showConflict(changes);
     } else if (result.status === 409 && result.data?.existing) {
-      outcome.replaceChildren(h('div', { class: 'panel error', id: 'duplicate' }, t('duplicate_exists'), ' ', entryLink(kind, result.data.existing)));
+      showOutcome(outcome, duplicatePanel(kind, result.data));
     } else {
-      outcome.replaceChildren(errorPanel(result));
+      showOutcome(outcome, errorPanel(result));
       markField(form, result);
     }
   };
@@ -633,13 +654,12 @@ async function editScreen(root, kind, id) {
   // The colleague's change beside the user's: nothing is overwritten until the user says so.
   const showConflict = async (mine) => {
     const latest = await api('GET', `${spec.api}/${id}`);
-    if (!latest.ok) return outcome.replaceChildren(errorPanel(latest));
+    if (!latest.ok) return showOutcome(outcome, errorPanel(latest));
     const theirs = latest.data;
     const names = new Set([...Object.keys(mine), ...Object.keys(changedFields(base, pick(theirs, Object.keys(formEntry(form)))))]);
-    requestAnimationFrame(() => outcome.scrollIntoView({ block: 'nearest' }));
-    outcome.replaceChildren(h('div', { class: 'panel error', id: 'conflict' },
+    showOutcome(outcome, h('div', { class: 'panel error', id: 'conflict' },
       h('strong', {}, t('conflict_title', { version: theirs.version })),
-      h('table', {}, h('tr', {}, [t('conflict_field'), t('conflict_base'), t('conflict_theirs'), t('conflict_mine')].map((c) => h('th', {}, c))),
+      h('table', {}, headerRow([t('conflict_field'), t('conflict_base'), t('conflict_theirs'), t('conflict_mine')]),
         [...names].map((name) => h('tr', { 'data-field': name }, h('td', {}, t(name)), h('td', {}, show(base[name])),
           h('td', { class: 'theirs' }, show(theirs[name])), h('td', { class: 'mine' }, name in mine ? show(mine[name]) : '—')))),
       h('div', { class: 'actions' },
@@ -711,7 +731,7 @@ async function reviewScreen(root, params) {
   let selections = 0;
 
   const drawList = () => {
-    list.replaceChildren(h('tr', {}, ['#', t(spec.textField), t('risk'), t('created_by')].map((c) => h('th', {}, c))),
+    list.replaceChildren(headerRow(['#', t(spec.textField), t('risk'), t('created_by')]),
       ...drafts.map((entry, index) => h('tr', { class: index === selected ? 'selected' : null, 'data-id': entry.id, onclick: () => select(index) },
         h('td', {}, entry.id), h('td', {}, entry[spec.textField]), h('td', {}, entry.risk ?? ''), h('td', {}, entry.created_by))));
     more.replaceChildren(cursor ? h('button', { type: 'button', id: 'more-drafts', onclick: () => select(drafts.length) }, t('next_page')) : '');
@@ -773,25 +793,24 @@ function importScreen(root) {
   const report = h('div', { id: 'import-report' });
   const committed = h('div', { id: 'import-result' });
 
+  /// The import's report, or `null` after `box` says why there is none.
   const run = async (dryRun, box) => {
     const file = fileInput.files[0];
-    if (!file) return box.replaceChildren(h('div', { class: 'panel error' }, t('choose_file')));
-    const progress = taskProgress();
-    box.replaceChildren(progress);
-    const started = await api('POST', '/v1/imports', {
+    if (!file) {
+      box.replaceChildren(h('div', { class: 'panel error' }, t('choose_file')));
+      return null;
+    }
+    const done = await runTask(box, () => api('POST', '/v1/imports', {
       query: { kind: kindSelect.value, file_name: file.name, risk: riskInput.value, question_kind: kindSelect.value === 'question' ? questionKind.value : '', dry_run: dryRun },
       body: file, headers: { 'Content-Type': 'application/octet-stream' },
-    });
-    if (!started.ok) return box.replaceChildren(errorPanel(started));
-    const task = await followTask(started.data, progress.update);
-    if (task.status !== 'succeeded') return box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
-    return task.result;
+    }));
+    return done?.task.result ?? null;
   };
 
   const drawReport = (result) => {
     const filter = h('select', { id: 'report-filter' }, option('', t('any'), ''), ['accepted', 'duplicate', 'invalid'].map((o) => option(o, t(o), '')));
     const table = h('table', { id: 'report-rows' });
-    const fill = () => table.replaceChildren(h('tr', {}, [t('line'), t('outcome'), t('message'), t('content')].map((c) => h('th', {}, c))),
+    const fill = () => table.replaceChildren(headerRow([t('line'), t('outcome'), t('message'), t('content')]),
       ...result.items.filter((row) => !filter.value || row.outcome === filter.value).map((row) => h('tr', { 'data-outcome': row.outcome },
         h('td', {}, row.line), h('td', {}, t(row.outcome)),
         h('td', {}, [row.reason, row.message, row.duplicate_of_entry ? `#${row.duplicate_of_entry}` : null, row.duplicate_of_line ? `${t('line')} ${row.duplicate_of_line}` : null].filter(Boolean).join(' · ')),
@@ -854,7 +873,7 @@ async function coverageScreen(root, params) {
     const groups = rule.groups.slice().sort((a, b) => Number(a.ok) - Number(b.ok) || b.gap - a.gap);
     root.append(h('h2', {}, `${rule.title} `, h('span', { class: `badge ${rule.passed ? 'approved' : 'rejected'}` }, rule.passed ? t('passed') : t('failed'))),
       h('p', { class: 'muted' }, rule.citation),
-      h('table', { class: 'coverage-rule', 'data-rule': rule.id }, h('tr', {}, ['', t('have_need'), t('gap')].map((c) => h('th', {}, c))),
+      h('table', { class: 'coverage-rule', 'data-rule': rule.id }, headerRow(['', t('have_need'), t('gap')]),
         groups.map((group) => {
           // The rule's own filters come along, so a must-refuse gap is filled with must-refuse questions.
           const open = group.ok || group.group === 'total' ? null : () => go([entries], {
@@ -866,7 +885,7 @@ async function coverageScreen(root, params) {
           const share = group.need ? Math.min(group.have / group.need, 1) : 1;
           return h('tr', { class: group.ok ? null : 'short', 'data-group': group.group, onclick: open },
             h('td', {}, group.group === 'total' ? t('total') : `${group.group} ${group.name ?? ''}`),
-            h('td', {}, h('div', { class: `bar${group.ok ? '' : ' short'}` }, h('div', { style: null, 'data-share': share }),
+            h('td', {}, h('div', { class: `bar${group.ok ? '' : ' short'}` }, h('div', { 'data-share': share }),
               h('span', {}, `${group.have} / ${group.need}`)),
             group.with_lint_errors ? h('span', { class: 'reason' }, t('lint_errors_in_group', { n: group.with_lint_errors })) : null),
             h('td', {}, group.gap));
@@ -884,29 +903,24 @@ async function buildsScreen(root) {
   const builds = result.data.items;
   const progressBox = h('div', { id: 'publish-progress' });
   const publish = async () => {
-    const started = await api('POST', '/v1/builds');
-    if (!started.ok) return progressBox.replaceChildren(errorPanel(started));
-    const progress = taskProgress();
-    progressBox.replaceChildren(progress);
-    const task = await followTask(started.data.task, progress.update);
-    if (task.status === 'succeeded') {
-      flash(t('published', { number: started.data.build.number }));
-      render();
-    } else progressBox.append(h('div', { class: 'panel error' }, t('build_failed', { error: task.error ?? task.status })));
+    const done = await runTask(progressBox, () => api('POST', '/v1/builds'), (started) => started.task);
+    if (!done) return;
+    flash(t('published', { number: done.started.build.number }));
+    render();
   };
   root.append(h('h1', {}, t('builds')),
     h('div', { class: 'actions' }, guardedButton({ id: 'publish', class: 'primary', onclick: publish }, t('publish'), roleReason('admin')),
-      h('button', { type: 'button', id: 'workbook-questions', onclick: () => download('/v1/exports/questions.xlsx', {}, 'questions.xlsx') }, t('workbook_questions'))),
+      h('button', { type: 'button', id: 'workbook-questions', onclick: () => download('/v1/exports/questions.xlsx') }, t('workbook_questions'))),
     progressBox);
   if (!builds.length) return root.append(h('p', { class: 'muted', id: 'no-builds' }, t('no_builds')));
   const evaluationBox = h('div', { id: 'evaluation' });
-  root.append(h('table', { id: 'builds' }, h('tr', {}, ['#', t('status'), t('created_by'), t('time'), t('counts'), 'SHA-256', ''].map((c) => h('th', {}, c))),
+  root.append(h('table', { id: 'builds' }, headerRow(['#', t('status'), t('created_by'), t('time'), t('counts'), 'SHA-256', '']),
     builds.map((build) => h('tr', { 'data-build': build.number },
       h('td', {}, build.number), h('td', {}, build.status), h('td', {}, build.created_by), h('td', {}, when(build.published_at ?? build.created_at)),
       h('td', {}, build.counts?.total ?? ''), h('td', { title: build.sha256 ?? '' }, (build.sha256 ?? '').slice(0, 12)),
       h('td', {}, h('div', { class: 'actions' }, build.status === 'published' ? [
-        h('button', { type: 'button', onclick: () => download(`/v1/builds/${build.number}/artifact`, {}, `build-${build.number}.lexset`) }, t('download')),
-        h('button', { type: 'button', onclick: () => download('/v1/exports/keywords.xlsx', { build: build.number }, 'keywords.xlsx') }, t('workbook_keywords')),
+        h('button', { type: 'button', onclick: () => download(`/v1/builds/${build.number}/artifact`) }, t('download')),
+        h('button', { type: 'button', onclick: () => download('/v1/exports/keywords.xlsx', { build: build.number }) }, t('workbook_keywords')),
         guardedButton({ class: 'evaluate', onclick: () => evaluate(build.number, evaluationBox) }, t('evaluate'), roleReason('reviewer')),
       ] : build.error ?? ''))))));
   const published = builds.filter((b) => b.status === 'published');
@@ -932,20 +946,18 @@ async function showDiff(from, to, box) {
 }
 
 async function evaluate(number, box) {
-  const started = await api('POST', `/v1/builds/${number}/evaluate`, { json: {} });
-  if (!started.ok) return box.replaceChildren(errorPanel(started));
-  const progress = taskProgress();
-  box.replaceChildren(h('h2', {}, `${t('evaluation')} #${number}`), progress);
-  const task = await followTask(started.data.task, progress.update);
-  if (task.status !== 'succeeded') return box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
-  const result = await api('GET', `/v1/builds/${number}/evaluations/${started.data.evaluation.id}`);
+  const status = h('div');
+  box.replaceChildren(h('h2', {}, `${t('evaluation')} #${number}`), status);
+  const done = await runTask(status, () => api('POST', `/v1/builds/${number}/evaluate`, { json: {} }), (started) => started.task);
+  if (!done) return;
+  const result = await api('GET', `/v1/builds/${number}/evaluations/${done.started.evaluation.id}`);
   if (!result.ok) return box.append(errorPanel(result));
   const report = result.data.report;
   const percent = (share) => (share == null ? '—' : `${(share * 100).toFixed(1)}%`);
-  box.append(h('table', { id: 'evaluation-kinds' }, h('tr', {}, [t('kind'), t('total'), t('intercepted'), t('share')].map((c) => h('th', {}, c))),
+  box.append(h('table', { id: 'evaluation-kinds' }, headerRow([t('kind'), t('total'), t('intercepted'), t('share')]),
     report.kinds.map((k) => h('tr', {}, h('td', {}, t(`kind_${k.kind}`)), h('td', {}, k.total), h('td', {}, k.intercepted), h('td', {}, percent(k.share))))),
   h('h2', {}, t('over_blocking')),
-  h('table', { id: 'over-blocking' }, h('tr', {}, [t('term'), t('risk'), t('questions_hit')].map((c) => h('th', {}, c))),
+  h('table', { id: 'over-blocking' }, headerRow([t('term'), t('risk'), t('questions_hit')]),
     report.over_blocking.map((k) => h('tr', {}, h('td', {}, k.term), h('td', {}, k.risks.join(', ')), h('td', {}, k.questions_hit)))));
 }
 

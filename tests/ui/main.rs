@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use self::browser::Driver;
-use self::helpers::{TestApp, expect_json, must_refuse};
+use self::helpers::{TestApp, expect_error, expect_json, must_refuse};
 
 #[tokio::test]
 async fn an_annotator_signs_in_creates_a_keyword_and_meets_a_duplicate() {
@@ -50,6 +50,21 @@ async fn an_annotator_signs_in_creates_a_keyword_and_meets_a_duplicate() {
             .as_deref(),
         Some("A.1.a")
     );
+    // Saved without a term: the API's refusal is shown and the field it names is marked.
+    page.click("#create").await;
+    page.wait("#create-outcome [data-code='invalid_term']")
+        .await;
+    let term = page.wait("#new-entry-form #field-term").await;
+    assert_eq!(
+        term.attr("aria-invalid")
+            .await
+            .expect("attribute")
+            .as_deref(),
+        Some("true")
+    );
+    let listed = expect_json(app.get("/v1/keywords").await, StatusCode::OK).await;
+    assert_eq!(listed["items"], json!([]), "nothing was stored");
+
     page.fill("#new-entry-form #field-term", "法轮功").await;
     page.click("#create").await;
     page.wait_text("#created", "法轮功").await;
@@ -344,34 +359,24 @@ async fn an_admin_publishes_builds_compares_and_evaluates_them() {
 #[tokio::test]
 async fn the_page_is_self_contained() {
     let app = TestApp::spawn().await;
-    let page = app
-        .request_as(None, Method::GET, "/")
-        .send()
-        .await
-        .expect("GET /");
-    assert_eq!(page.status(), StatusCode::OK);
-    let policy = page.headers()["content-security-policy"]
-        .to_str()
-        .expect("policy")
-        .to_owned();
-    assert!(policy.contains("default-src 'self'"), "{policy}");
-    let html = page.text().await.expect("body");
-    let mut sources = vec![html];
-    for asset in ["/ui/app.js", "/ui/app.css"] {
+    for path in ["/", "/ui/app.js", "/ui/app.css"] {
         let response = app
-            .request_as(None, Method::GET, asset)
+            .request_as(None, Method::GET, path)
             .send()
             .await
             .expect("GET");
-        assert_eq!(response.status(), StatusCode::OK, "{asset}");
-        sources.push(response.text().await.expect("body"));
-    }
-    for source in &sources {
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("policy")
+            .to_owned();
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        let source = response.text().await.expect("body");
         assert!(
             !source.contains("http://")
                 && !source.contains("https://")
                 && !source.contains("//cdn"),
-            "the page loads nothing from elsewhere"
+            "{path} loads nothing from elsewhere"
         );
     }
     let missing = app
@@ -379,5 +384,5 @@ async fn the_page_is_self_contained() {
         .send()
         .await
         .expect("GET");
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    expect_error(missing, StatusCode::NOT_FOUND, "not_found", "jquery.js").await;
 }

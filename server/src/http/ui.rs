@@ -6,7 +6,7 @@
 //! preconditions and error codes are the page's too. The assets themselves hold no data and
 //! are public.
 
-use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 
 use super::error::ApiError;
@@ -36,7 +36,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: 
 
 /// `GET /`: the page.
 pub async fn index() -> HttpResponse {
-    page_response(ContentType::html().to_string().as_str(), INDEX_HTML)
+    page_response("text/html; charset=utf-8", INDEX_HTML)
 }
 
 /// `GET /ui/{asset}`: a script or style sheet of the page.
