@@ -2,6 +2,7 @@
 //! end-to-end tests.
 
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,6 +38,9 @@ impl Driver {
             .port();
         let process = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            // Its own process group, which the browsers it starts join: dropping the driver
+            // ends them all, even after a test failed before closing its session.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -94,8 +98,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // Ending chromedriver ends the browsers it started.
-        let _ = self.process.kill();
+        // A negative pid names the process group: chromedriver and every browser it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.process.id())])
+            .status();
         let _ = self.process.wait();
     }
 }
