@@ -349,7 +349,7 @@ pub async fn expect_error(
 }
 
 /// A new, empty database on the PostgreSQL server of `LEXSET_TEST_DATABASE_URL` (its URL
-/// without a database name, e.g. `postgres://postgres@127.0.0.1:55432`); `None` without it.
+/// without a database name, e.g. `postgres://postgres@127.0.0.1:15432`); `None` without it.
 pub async fn fresh_database() -> Option<String> {
     use sea_orm::ConnectionTrait;
     use std::sync::atomic::{AtomicU32, Ordering};
