@@ -403,8 +403,36 @@ pub fn read_header(bytes: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
         .map_err(|e| ArtifactError::Malformed(format!("header: {e}")))
 }
 
-/// Validates and parses every part of `bytes`.
+/// Validates and parses every part of `bytes`: first the container (magic, version, checksum,
+/// section table), then each section in turn, each decoder checking what it reads against the
+/// header and the sections before it.
 pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
+    let (header, sections) = verify_container(bytes)?;
+    let [fold, risk, pats, term, andr] = sections;
+    let table = decode_fold_table(fold, &header)?;
+    let risks = decode_risks(risk)?;
+    let known_bits = match risks.len() {
+        64 => u64::MAX,
+        count => (1u64 << count) - 1,
+    };
+    let mut patterns = decode_patterns(pats, &header, known_bits)?;
+    let terms = decode_terms(term, &mut patterns)?;
+    let automaton = build_automaton(&patterns)?;
+    let and_rules = decode_and_rules(andr, &header, known_bits, patterns.len())?;
+    Ok(Sections {
+        header,
+        table,
+        risks,
+        patterns,
+        terms,
+        automaton,
+        and_rules,
+    })
+}
+
+/// Checks magic, version and checksum, and returns the header and the five sections in
+/// [`TAGS`] order, each checked to lie inside the file.
+fn verify_container(bytes: &[u8]) -> Result<(ArtifactHeader, [&[u8]; 5]), ArtifactError> {
     let header = read_header(bytes)?;
     if bytes.len() < CHECKSUM_LEN {
         return Err(ArtifactError::Malformed(
@@ -426,8 +454,8 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             TAGS.len()
         )));
     }
-    let mut sections: Vec<&[u8]> = Vec::with_capacity(count);
-    for expected in TAGS {
+    let mut sections: [&[u8]; 5] = [&[]; 5];
+    for (section, expected) in sections.iter_mut().zip(TAGS) {
         let tag = reader.take(4)?;
         if tag != expected.as_slice() {
             return Err(ArtifactError::Malformed(format!(
@@ -445,10 +473,14 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
                 String::from_utf8_lossy(expected)
             ))
         })?;
-        sections.push(&body[offset..end]);
+        *section = &body[offset..end];
     }
+    Ok((header, sections))
+}
 
-    let table = parse_table(sections[0])?;
+/// FOLD: the fold table, which must hash to the header's fold profile hash.
+fn decode_fold_table(section: &[u8], header: &ArtifactHeader) -> Result<FoldTable, ArtifactError> {
+    let table = parse_table(section)?;
     let hash = sha256_hex(&table.canonical_bytes());
     if hash != header.fold_profile_hash {
         return Err(ArtifactError::Malformed(format!(
@@ -456,8 +488,12 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             header.fold_profile_hash
         )));
     }
+    Ok(table)
+}
 
-    let mut reader = Reader::new(sections[1], "RISK section");
+/// RISK: at most 64 risk codes (a risk set is a 64-bit mask).
+fn decode_risks(section: &[u8]) -> Result<Vec<String>, ArtifactError> {
+    let mut reader = Reader::new(section, "RISK section");
     let risk_count = reader.u32()? as usize;
     if risk_count > 64 {
         return Err(ArtifactError::Malformed(format!(
@@ -468,13 +504,17 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
         .map(|_| reader.string())
         .collect::<Result<Vec<_>, _>>()?;
     reader.finish()?;
-    let known_bits = if risk_count == 64 {
-        u64::MAX
-    } else {
-        (1u64 << risk_count) - 1
-    };
+    Ok(risks)
+}
 
-    let mut reader = Reader::new(sections[2], "PATS section");
+/// PATS: the risk sets, then one record per pattern (flags, risk set, own term); the folded
+/// texts come from TERM.
+fn decode_patterns(
+    section: &[u8],
+    header: &ArtifactHeader,
+    known_bits: u64,
+) -> Result<Vec<Pattern>, ArtifactError> {
+    let mut reader = Reader::new(section, "PATS section");
     let set_count = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
     let risk_sets = (0..set_count)
         .map(|_| {
@@ -495,7 +535,7 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
         ));
     }
     // Each record takes at least two bytes: never reserve more than the section could hold.
-    let mut patterns = Vec::with_capacity(pattern_count.min(sections[2].len() / 2));
+    let mut patterns = Vec::with_capacity(pattern_count.min(section.len() / 2));
     for _ in 0..pattern_count {
         let flags = reader.u8()?;
         let set = usize::try_from(reader.varint()?).unwrap_or(usize::MAX);
@@ -517,10 +557,18 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
         });
     }
     reader.finish()?;
+    Ok(patterns)
+}
 
-    let terms = fst::Map::new(sections[3].to_vec())
+/// TERM: the fst of folded pattern texts to pattern ids; fills in each pattern's text (and
+/// its term when the record has none of its own).
+fn decode_terms(
+    section: &[u8],
+    patterns: &mut [Pattern],
+) -> Result<fst::Map<Vec<u8>>, ArtifactError> {
+    let terms = fst::Map::new(section.to_vec())
         .map_err(|e| ArtifactError::Malformed(format!("TERM section: {e}")))?;
-    if terms.len() != pattern_count {
+    if terms.len() != patterns.len() {
         return Err(ArtifactError::Malformed(
             "TERM section size differs from PATS".to_owned(),
         ));
@@ -529,10 +577,10 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
     // checksum rules out accidental corruption; a panic here still becomes an error.
     let keys = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         use fst::Streamer;
-        let mut keys = Vec::with_capacity(pattern_count.min(sections[3].len()));
+        let mut keys = Vec::with_capacity(patterns.len().min(section.len()));
         let mut stream = terms.stream();
         while let Some((key, id)) = stream.next() {
-            if keys.len() == pattern_count {
+            if keys.len() == patterns.len() {
                 return None;
             }
             keys.push((key.to_vec(), id));
@@ -558,10 +606,16 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             "a PATS record has no TERM key".to_owned(),
         ));
     }
+    Ok(terms)
+}
 
+/// The automaton over the folded patterns.
+fn build_automaton(
+    patterns: &[Pattern],
+) -> Result<daachorse::CharwiseDoubleArrayAhoCorasick<u32>, ArtifactError> {
     // The automaton over the patterns; when there are none, a placeholder that folded text
     // never contains (NUL is folded away), since daachorse needs at least one pattern.
-    let automaton = if pattern_count == 0 {
+    if patterns.is_empty() {
         daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values([("\u{0}", u32::MAX)])
     } else {
         daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::with_values(
@@ -571,9 +625,17 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
                 .map(|(i, p)| (p.text.as_str(), i as u32)),
         )
     }
-    .map_err(|e| ArtifactError::Malformed(format!("cannot build the automaton: {e}")))?;
+    .map_err(|e| ArtifactError::Malformed(format!("cannot build the automaton: {e}")))
+}
 
-    let mut reader = Reader::new(sections[4], "ANDR section");
+/// ANDR: the AND rules, each of two or more parts naming patterns.
+fn decode_and_rules(
+    section: &[u8],
+    header: &ArtifactHeader,
+    known_bits: u64,
+    pattern_count: usize,
+) -> Result<Vec<AndRule>, ArtifactError> {
+    let mut reader = Reader::new(section, "ANDR section");
     let and_count = reader.u32()? as usize;
     let mut and_rules = Vec::with_capacity(and_count.min(1 << 20));
     for _ in 0..and_count {
@@ -614,14 +676,5 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Sections, ArtifactError> {
             "AND rule count differs from the header".to_owned(),
         ));
     }
-
-    Ok(Sections {
-        header,
-        table,
-        risks,
-        patterns,
-        terms,
-        automaton,
-        and_rules,
-    })
+    Ok(and_rules)
 }

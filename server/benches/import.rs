@@ -6,18 +6,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 mod support;
-use support::{data_dir, seeded_store};
+use support::{app_state, data_dir};
 
-use lexset::dedup::Dedup;
-use lexset::dedup::near_duplicates::NearDuplicateConfig;
 use lexset::domain::status::{EntryStatus, QuestionKind};
 use lexset::domain::text::Actor;
-use lexset::fold::FoldProfile;
-use lexset::lint::LintConfig;
-use lexset::services::Checks;
 use lexset::services::imports::{ImportKind, ImportOptions, import};
 use lexset::services::revisions::ChangeContext;
 use lexset_importers::table::Format;
@@ -52,17 +48,7 @@ async fn main() {
         .collect();
     files.sort();
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (db, taxonomy) = seeded_store(dir.path()).await;
-    let dedup = Dedup {
-        profile: FoldProfile::shipped().expect("fold profile"),
-        near_duplicates: NearDuplicateConfig::shipped().expect("settings"),
-    };
-    let lints = LintConfig::shipped(&dedup.profile, &[]).expect("lints");
-    let checks = Checks {
-        dedup: &dedup,
-        lints: &lints,
-        taxonomy: &taxonomy,
-    };
+    let state = app_state(dir.path()).await;
     let context = ChangeContext {
         actor: Actor::parse("bench").expect("actor"),
         reason: None,
@@ -91,7 +77,7 @@ async fn main() {
             status: EntryStatus::Draft,
             dry_run: false,
         };
-        let report = import(&db, checks, &context, &bytes, &options, |_, _| {})
+        let report = import(&state, &context, bytes, &options, Arc::new(|_, _| {}))
             .await
             .expect("import");
         rows += report.rows;

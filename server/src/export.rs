@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::domain::status::{KeywordKind, QuestionKind};
+use crate::evaluation::EvaluationReport;
 use crate::taxonomy::Taxonomy;
 
 /// A keyword row.
@@ -223,6 +224,99 @@ pub fn questions_xlsx(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u
             for (column, cell) in (0u16..).zip(question_cells(taxonomy, index, row)) {
                 sheet.write_string(index as u32 + 1, column, cell)?;
             }
+        }
+        sheet.autofit();
+    }
+    workbook.save_to_buffer()
+}
+
+/// The report as a workbook: overview, groups, over-blocking keywords, benign corpus.
+pub fn evaluation_xlsx(report: &EvaluationReport) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let share = |s: Option<f64>| s.map(|s| format!("{:.1}%", s * 100.0)).unwrap_or_default();
+
+    let sheet = workbook.add_worksheet().set_name("概览")?;
+    for (column, title) in (0u16..).zip([
+        "类型 kind",
+        "题数 total",
+        "拦截 intercepted",
+        "拦截率 share",
+        "说明 note",
+    ]) {
+        sheet.write_string_with_format(0, column, title, &bold)?;
+    }
+    for (row, kind) in (1u32..).zip(&report.kinds) {
+        sheet.write_string(row, 0, &kind.kind)?;
+        sheet.write_number(row, 1, kind.total as f64)?;
+        sheet.write_number(row, 2, kind.intercepted as f64)?;
+        sheet.write_string(row, 3, share(kind.share))?;
+        sheet.write_string(row, 4, kind.note.clone().unwrap_or_default())?;
+    }
+    sheet.autofit();
+
+    let sheet = workbook.add_worksheet().set_name("分组")?;
+    for (column, title) in (0u16..).zip([
+        "类型 kind",
+        "分组 group",
+        "题数 total",
+        "拦截 intercepted",
+        "拦截率 share",
+    ]) {
+        sheet.write_string_with_format(0, column, title, &bold)?;
+    }
+    let mut row = 1u32;
+    for kind in &report.kinds {
+        for group in &kind.groups {
+            sheet.write_string(row, 0, &kind.kind)?;
+            sheet.write_string(row, 1, &group.group)?;
+            sheet.write_number(row, 2, group.total as f64)?;
+            sheet.write_number(row, 3, group.intercepted as f64)?;
+            sheet.write_string(row, 4, share(group.share))?;
+            row += 1;
+        }
+    }
+    sheet.autofit();
+
+    let sheet = workbook.add_worksheet().set_name("误拦截")?;
+    for (column, title) in (0u16..).zip([
+        "关键词 keyword",
+        "风险 risks",
+        "误拦截题数 questions hit",
+        "示例题号 example ids",
+    ]) {
+        sheet.write_string_with_format(0, column, title, &bold)?;
+    }
+    for (row, keyword) in (1u32..).zip(&report.over_blocking) {
+        sheet.write_string(row, 0, &keyword.term)?;
+        sheet.write_string(row, 1, keyword.risks.join(" "))?;
+        sheet.write_number(row, 2, keyword.questions_hit as f64)?;
+        let ids: Vec<String> = keyword
+            .examples
+            .iter()
+            .map(|e| e.question_id.to_string())
+            .collect();
+        sheet.write_string(row, 3, ids.join(", "))?;
+    }
+    sheet.autofit();
+
+    if let Some(corpus) = &report.corpus {
+        let sheet = workbook.add_worksheet().set_name("无害语料")?;
+        for (column, title) in (0u16..).zip([
+            "关键词 keyword",
+            "命中 hits",
+            "跨词边界 boundary collisions",
+            "建议白名单 suggested allow",
+            "示例 example",
+        ]) {
+            sheet.write_string_with_format(0, column, title, &bold)?;
+        }
+        for (row, keyword) in (1u32..).zip(&corpus.keywords) {
+            sheet.write_string(row, 0, &keyword.term)?;
+            sheet.write_number(row, 1, keyword.hits as f64)?;
+            sheet.write_number(row, 2, keyword.boundary_collisions as f64)?;
+            sheet.write_string(row, 3, keyword.suggested_allow.clone().unwrap_or_default())?;
+            sheet.write_string(row, 4, &keyword.example)?;
         }
         sheet.autofit();
     }

@@ -3,8 +3,8 @@
 //!
 //! Layers, each depending only on those below it: `http` (handlers, errors, OpenAPI) →
 //! `services` (one transaction per operation) → `store` (entities, migrations) — with
-//! `domain` (parsed input types) and `taxonomy` (seed data) used by all. See
-//! `docs/architecture.md`.
+//! `domain` (parsed input types, no storage or wire crate) and `taxonomy` (seed data) used by
+//! all. See `docs/architecture.md`; `layering` checks the rules.
 
 pub mod config;
 pub mod coverage;
@@ -14,6 +14,8 @@ pub mod evaluation;
 pub mod export;
 pub mod fold;
 pub mod http;
+#[cfg(test)]
+mod layering;
 pub mod lint;
 pub mod search;
 pub mod segmentation;

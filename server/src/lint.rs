@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::dedup::keys::question_letters;
 use crate::dedup::near_duplicates::word_count;
+use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::status::{KeywordKind, QuestionKind};
 use crate::fold::FoldProfile;
 
@@ -25,6 +26,21 @@ pub enum Severity {
     Error,
     /// Shown; a team may switch it off.
     Warning,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 2] = [Self::Error, Self::Warning];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        one_of("severity", "severity", &Self::ALL, Self::as_str, raw)
+    }
 }
 
 /// What a rule looks at.

@@ -5,7 +5,6 @@ use tracing_subscriber::EnvFilter;
 
 use lexset::config::Settings;
 use lexset::coverage::render;
-use lexset::http::openapi;
 use lexset::services::tokens::CLI_ACTOR;
 use lexset::startup::{self, Application};
 
@@ -108,7 +107,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     match Cli::parse().command {
         Command::Openapi => {
-            print!("{}", openapi::spec_json());
+            print!("{}", startup::openapi_json());
             std::process::ExitCode::SUCCESS
         }
         Command::Serve(settings) => exit_code(serve(&settings).await),
@@ -196,7 +195,7 @@ async fn create_token(
         name: tokens::token_name(name)?,
         role: lexset::domain::role::Role::parse(role)?,
         expires_at: expires_at
-            .map(|raw| lexset::http::tokens::parse_expiry(raw, now))
+            .map(|raw| lexset::domain::time::parse_expiry(raw, now))
             .transpose()?,
     };
     let (db, _) = startup::open_store(settings).await?;
@@ -255,6 +254,15 @@ enum ImportKindArg {
     Question,
 }
 
+impl ImportKindArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Question => "question",
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum CoverageFormat {
     Table,
@@ -271,7 +279,7 @@ async fn coverage(
 ) -> Result<bool, Box<dyn std::error::Error>> {
     let (db, _) = startup::open_store(settings).await?;
     let taxonomy = lexset::taxonomy::Taxonomy::shipped()?;
-    let statuses = lexset::http::coverage::parse_statuses(Some(status))?;
+    let statuses = lexset::domain::status::EntryStatus::parse_counted(Some(status))?;
     let (report, _) = lexset::services::coverage::report(
         &db,
         &taxonomy,
@@ -328,60 +336,53 @@ async fn import(
     settings: &Settings,
     request: ImportRequest,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use lexset::services::imports::{self, ImportKind, ImportOptions};
-    let (db, dedup) = startup::open_store(settings).await?;
-    let taxonomy = lexset::taxonomy::Taxonomy::shipped()?;
-    lexset::services::taxonomy::load(&db, &taxonomy).await?;
-    let lints = lexset::lint::LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+    use lexset::services::imports;
+    let state = startup::app_state(settings).await?;
     let file_name = request
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    let options = ImportOptions {
-        kind: match request.kind {
-            ImportKindArg::Keyword => ImportKind::Keyword,
-            ImportKindArg::Question => ImportKind::Question,
-        },
-        format: lexset::http::imports::parse_format(
-            request.format.as_deref(),
-            file_name.as_deref(),
-        )?,
+    let options = imports::ImportRequest {
+        kind: Some(request.kind.as_str().to_owned()),
+        format: request.format,
+        file_name,
         sheet: request.sheet,
-        default_risk: request.risk,
+        risk: request.risk,
         mapping: match request.map {
             Some(path) => toml::from_str(&std::fs::read_to_string(path)?)?,
             None => Default::default(),
         },
-        file_name,
-        question_kind: lexset::domain::status::QuestionKind::parse(&request.question_kind)?,
-        status: lexset::domain::status::EntryStatus::parse_settable(&request.status)?,
+        question_kind: Some(request.question_kind),
+        status: Some(request.status),
         dry_run: request.dry_run,
-    };
-    if options.status == lexset::domain::status::EntryStatus::Approved && settings.four_eyes {
-        return Err("four eyes: imported entries need a second person's review, so import drafts; to bring in a lexicon reviewed elsewhere, run with --four-eyes false (LEXSET_FOUR_EYES=false)".into());
     }
+    .parse()?;
+    imports::authorize_status(&options, None, state.four_eyes)?;
     let bytes = std::fs::read(&request.file)?;
     let context = lexset::services::revisions::ChangeContext {
         actor: lexset::domain::text::Actor::parse(CLI_ACTOR)?,
         reason: None,
     };
-    let checks = lexset::services::Checks {
-        dedup: &dedup,
-        lints: &lints,
-        taxonomy: &taxonomy,
-    };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(indicatif::ProgressStyle::with_template(
         "{bar:40} {pos}/{len} rows {elapsed}",
     )?);
-    let report = imports::import(&db, checks, &context, &bytes, &options, |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
-    .await?;
+    let progress = {
+        let bar = bar.clone();
+        std::sync::Arc::new(move |done: usize, total: usize| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+    };
+    let report = imports::import(&state, &context, bytes, &options, progress).await?;
     bar.finish_and_clear();
     if !report.dry_run {
-        audit_cli(&db, "lexset import", &request.file.display().to_string()).await?;
+        audit_cli(
+            &state.db,
+            "lexset import",
+            &request.file.display().to_string(),
+        )
+        .await?;
     }
     println!(
         "{} rows ({}): {} accepted, {} duplicates, {} invalid{}",
@@ -412,14 +413,13 @@ async fn export(
     status: String,
     build: Option<i64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    use lexset::services::exports::{self, ExportName};
     let state = startup::app_state(settings).await?;
-    let query = lexset::http::exports::ExportQuery {
-        status: Some(status),
-        build: build.map(|n| n.to_string()),
-    };
-    let produced = lexset::http::exports::produce(&state, file, query).await?;
-    std::fs::write(out, &produced.bytes)?;
-    println!("wrote {} ({} bytes)", out.display(), produced.bytes.len());
+    let name = ExportName::parse(file)?;
+    let statuses = lexset::domain::status::EntryStatus::parse_counted(Some(&status))?;
+    let bytes = exports::produce(&state, name, &statuses, build).await?;
+    std::fs::write(out, &bytes)?;
+    println!("wrote {} ({} bytes)", out.display(), bytes.len());
     Ok(())
 }
 
@@ -432,9 +432,9 @@ async fn evaluate(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use lexset::services::{builds, evaluations};
     let (db, _) = startup::open_store(settings).await?;
-    let statuses = lexset::http::coverage::parse_statuses(Some(status))?;
+    let statuses = lexset::domain::status::EntryStatus::parse_counted(Some(status))?;
     let corpus = match corpus {
-        Some(path) => Some(lexset::http::evaluations::corpus_lines(
+        Some(path) => Some(lexset::domain::corpus::corpus_lines(
             &std::fs::read_to_string(path)?,
             Some(corpus_format),
         )?),

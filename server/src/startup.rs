@@ -14,14 +14,14 @@ use crate::dedup::Dedup;
 use crate::dedup::near_duplicates::{NearDuplicateConfig, check_threshold};
 use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::lint::{LintConfig, LintConfigError};
-use crate::services;
 use crate::services::builds::{self, FilterCache};
 use crate::services::leases::{self, Replica};
 use crate::services::periodic::Periodic;
 use crate::services::refold::{self, RefoldReport};
 use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
+use crate::services::{self, AppState};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
 
@@ -161,6 +161,11 @@ async fn recover(settings: &Settings, state: &AppState) -> Result<(), StartupErr
         tracing::info!(adopted, "moved build artefact files into the database");
     }
     Ok(())
+}
+
+/// The OpenAPI document of the server this module builds (`lexset openapi` prints it).
+pub fn openapi_json() -> String {
+    http::openapi::spec_json()
 }
 
 /// A built, not yet running, lexset server.

@@ -3,6 +3,7 @@
 //! Every request field passes through one of these parsers before it reaches a service, so
 //! services and the store never see an empty term, a control character or an unknown risk.
 
+pub mod corpus;
 pub mod field_error;
 pub mod keyword;
 pub mod question;
@@ -11,3 +12,4 @@ pub mod role;
 pub mod status;
 pub mod taxonomy_code;
 pub mod text;
+pub mod time;

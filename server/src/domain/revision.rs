@@ -1,17 +1,13 @@
 //! What a revision records about a change.
 
-use sea_orm::sea_query::StringLen;
-use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::Serialize;
-use utoipa::ToSchema;
+
+use super::field_error::{FieldError, one_of};
 
 /// Which kind of entry a revision belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
-    #[sea_orm(string_value = "keyword")]
     Keyword,
-    #[sea_orm(string_value = "question")]
     Question,
 }
 
@@ -25,23 +21,40 @@ impl EntryKind {
             Self::Question => "question",
         }
     }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        one_of("kind", "entry kind", &Self::ALL, Self::as_str, raw)
+    }
 }
 
 /// What a change did to an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevisionAction {
     /// The entry was created (revision 1).
-    #[sea_orm(string_value = "created")]
     Created,
     /// Content changed (and perhaps the status too).
-    #[sea_orm(string_value = "updated")]
     Updated,
     /// Only the status changed.
-    #[sea_orm(string_value = "status_changed")]
     StatusChanged,
     /// The entry was retired.
-    #[sea_orm(string_value = "retired")]
     Retired,
+}
+
+impl RevisionAction {
+    pub const ALL: [RevisionAction; 4] = [
+        Self::Created,
+        Self::Updated,
+        Self::StatusChanged,
+        Self::Retired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::StatusChanged => "status_changed",
+            Self::Retired => "retired",
+        }
+    }
 }

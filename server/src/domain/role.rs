@@ -1,42 +1,20 @@
 //! What a token may do. Roles are ordered: each may do everything the ones below it may.
 
-use sea_orm::sea_query::StringLen;
-use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::field_error::{FieldError, one_of};
 
 /// `reader` < `annotator` < `reviewer` < `admin`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads entries, reports and coverage; pulls builds (what filter services get).
-    #[sea_orm(string_value = "reader")]
     Reader,
     /// Creates and edits entries (drafts) and imports files of drafts.
-    #[sea_orm(string_value = "annotator")]
     Annotator,
     /// Approves, rejects, reopens and retires entries; evaluates builds.
-    #[sea_orm(string_value = "reviewer")]
     Reviewer,
     /// Manages tokens, publishes builds, reads the audit log, imports approved lexicons.
-    #[sea_orm(string_value = "admin")]
     Admin,
 }
 

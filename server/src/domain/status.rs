@@ -1,37 +1,17 @@
 //! The lifecycle of an entry and the kinds of test question.
 
-use sea_orm::sea_query::StringLen;
-use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::field_error::{FieldError, one_of};
 
 /// Where an entry stands in review. Only `approved` entries count for builds and coverage;
 /// `retired` entries are kept (with their history) but frozen.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryStatus {
-    #[sea_orm(string_value = "draft")]
     Draft,
-    #[sea_orm(string_value = "approved")]
     Approved,
-    #[sea_orm(string_value = "rejected")]
     Rejected,
-    #[sea_orm(string_value = "retired")]
     Retired,
 }
 
@@ -63,33 +43,45 @@ impl EntryStatus {
             status => Ok(status),
         }
     }
+
+    /// Parses a comma-separated list of statuses, each kept once, in the order given.
+    pub fn parse_list(raw: &str) -> Result<Vec<Self>, FieldError> {
+        let mut statuses = Vec::new();
+        for name in raw.split(',').map(str::trim) {
+            let status = Self::parse(name)?;
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// Parses the statuses a report counts (coverage, exports, evaluations): `approved` when
+    /// none are named; retired entries never count.
+    pub fn parse_counted(raw: Option<&str>) -> Result<Vec<Self>, FieldError> {
+        let Some(raw) = raw else {
+            return Ok(vec![Self::Approved]);
+        };
+        let statuses = Self::parse_list(raw)?;
+        if statuses.contains(&Self::Retired) {
+            return Err(FieldError::new(
+                "status",
+                "retired entries never count toward coverage",
+            ));
+        }
+        Ok(statuses)
+    }
 }
 
 /// What a test question tests (TC260-003 §8.2–8.3).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     /// 生成内容测试题: the answer is judged for safety; tagged with a risk.
-    #[sea_orm(string_value = "generation")]
     Generation,
     /// 应拒答测试题: the model must refuse; tagged with a risk.
-    #[sea_orm(string_value = "must_refuse")]
     MustRefuse,
     /// 非拒答测试题: the model must answer; tagged with an aspect.
-    #[sea_orm(string_value = "must_not_refuse")]
     MustNotRefuse,
 }
 
@@ -110,30 +102,14 @@ impl QuestionKind {
 }
 
 /// What a keyword entry does in a build.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordKind {
     /// Intercept text containing the term (the default).
-    #[sea_orm(string_value = "block")]
     Block,
     /// Never intercept inside this longer term (大麻烦 keeps 大麻 from firing there).
-    #[sea_orm(string_value = "allow")]
     Allow,
     /// `A+B`: intercept text that contains every `+`-separated part.
-    #[sea_orm(string_value = "all_of")]
     AllOf,
 }
 

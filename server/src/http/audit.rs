@@ -15,12 +15,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::request_fields::optional;
-use super::tokens::parse_time;
 use crate::domain::text::Actor;
+use crate::domain::time::parse_time;
 use crate::services::audit::{self, AuditFilter, AuditRecord};
 use crate::services::page::PageRequest;
 use crate::services::tokens::Principal;
-use crate::store::entities::audit_entry::Model as AuditEntry;
+use crate::store::entities::audit_entry;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -124,10 +124,44 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// One audited write: who, what, on what, when, with which outcome, in which request.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuditEntry)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The request's `X-Request-Id` (also in the server log); none for the command line.
+    pub request_id: Option<String>,
+    /// The token's name, or `cli`.
+    pub actor: String,
+    pub role: Option<String>,
+    /// `POST /v1/keywords/{id}/approve`, `lexset token create`, …
+    pub action: String,
+    /// The path written, or the resource created (its `Location`).
+    pub target: String,
+    /// The HTTP status answered (0 for the command line).
+    pub status: i32,
+}
+
+impl From<audit_entry::Model> for AuditEntryView {
+    fn from(model: audit_entry::Model) -> Self {
+        Self {
+            id: model.id,
+            at: model.at,
+            request_id: model.request_id,
+            actor: model.actor,
+            role: model.role,
+            action: model.action,
+            target: model.target,
+            status: model.status,
+        }
+    }
+}
+
 /// One page of the audit log, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
+    pub items: Vec<AuditEntryView>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -155,5 +189,6 @@ pub async fn list(
     };
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let (items, next_cursor) = audit::list(&state.db, filter, page).await?;
+    let items = items.into_iter().map(AuditEntryView::from).collect();
     Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
 }

@@ -4,7 +4,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lexset_filter::Hit;
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,10 +11,11 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
+use super::preconditions::holds_current;
 use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::services::builds::{self, BuildDiff, BuildError};
-use crate::services::tasks;
+use crate::services::tasks::{self, TaskState};
 use crate::store::entities::{build, task};
 
 impl From<BuildError> for ApiError {
@@ -141,40 +141,13 @@ pub async fn create(
     state: web::Data<AppState>,
     actor: RequestActor,
 ) -> Result<HttpResponse, ApiError> {
-    let env = state.build_environment();
-    let (build, task) = builds::start(&env, actor.0.as_str()).await?;
-    actix_web::rt::spawn(builds::run(env, build.number, task.id));
+    let (build, task) = builds::start(&state.build_environment(), actor.0.as_str()).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(BuildStarted {
             build: BuildView::new(build, false),
             task: task.into(),
         }))
-}
-
-/// Reads what filter services pull from the read replica when one is configured; a build the
-/// replica does not have yet (replication lag) is read from the primary.
-async fn pull<T, Read, Fut>(state: &AppState, read: Read) -> Result<T, BuildError>
-where
-    Read: Fn(DatabaseConnection) -> Fut,
-    Fut: Future<Output = Result<T, BuildError>>,
-{
-    let Some(replica) = &state.pulls else {
-        return read(state.db.clone()).await;
-    };
-    match read(replica.clone()).await {
-        Err(
-            BuildError::NotFound(_)
-            | BuildError::NoneYet
-            | BuildError::NotPublished { .. }
-            | BuildError::ArtifactMissing(_),
-        ) => read(state.db.clone()).await,
-        Err(BuildError::Database(error)) => {
-            tracing::warn!(%error, "the read replica failed; reading from the primary");
-            read(state.db.clone()).await
-        }
-        other => other,
-    }
 }
 
 /// Published builds, newest first.
@@ -195,7 +168,7 @@ pub async fn list(
     query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit()?;
-    let items = pull(
+    let items = builds::pull(
         &state,
         |db| async move { Ok(builds::list(&db, limit).await?) },
     )
@@ -213,7 +186,7 @@ pub async fn list(
         (status = 404, description = "No build published yet", body = ErrorBody),
     ))]
 pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let newest = pull(&state, |db| async move { builds::latest(&db).await }).await?;
+    let newest = builds::pull(&state, |db| async move { builds::latest(&db).await }).await?;
     Ok(HttpResponse::Ok().json(BuildView::new(newest, true)))
 }
 
@@ -229,7 +202,7 @@ pub async fn get(
     number: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let number = number.into_inner();
-    let build = pull(&state, |db| async move { builds::get(&db, number).await }).await?;
+    let build = builds::pull(&state, |db| async move { builds::get(&db, number).await }).await?;
     Ok(HttpResponse::Ok().json(BuildView::new(build, true)))
 }
 
@@ -252,7 +225,7 @@ pub async fn artifact(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let number = number.into_inner();
-    let build = pull(
+    let build = builds::pull(
         &state,
         |db| async move { builds::published(&db, number).await },
     )
@@ -265,23 +238,13 @@ pub async fn artifact(
         header::CACHE_CONTROL,
         "private, max-age=31536000, immutable",
     );
-    let unchanged = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value.trim() == "*"
-                || value
-                    .split(',')
-                    .any(|tag| tag.trim().trim_start_matches("W/") == etag.to_string())
-        });
-    if unchanged {
+    if holds_current(&request, &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag))
             .insert_header(cache)
             .finish());
     }
-    let bytes = pull(
+    let bytes = builds::pull(
         &state,
         |db| async move { builds::artifact(&db, number).await },
     )
@@ -312,10 +275,7 @@ pub async fn diff(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (from, to) = path.into_inner();
-    let env = state.build_environment();
-    let old = builds::filter(&env, &state.filters, from).await?;
-    let new = builds::filter(&env, &state.filters, to).await?;
-    Ok(HttpResponse::Ok().json(builds::diff(from, &old, to, &new)))
+    Ok(HttpResponse::Ok().json(builds::diff(&state, from, to).await?))
 }
 
 /// The longest text `/match` takes, in characters: an interactive check, not bulk filtering
@@ -387,22 +347,14 @@ pub async fn task(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    // A task running in this process answers from memory: its transaction may hold the store.
-    if let Some((stage, done, total)) = state.live_progress.get(id) {
-        return Ok(HttpResponse::Ok().json(serde_json::json!({
+    match tasks::poll(&state, id).await? {
+        TaskState::Stored(task) => Ok(HttpResponse::Ok().json(TaskView::from(task))),
+        TaskState::Live { stage, done, total } => Ok(HttpResponse::Ok().json(serde_json::json!({
             "id": id,
             "status": "processing",
             "stage": stage,
             "done": done,
             "total": total,
-        })));
+        }))),
     }
-    let task = tasks::get(&state.db, id).await?.ok_or_else(|| {
-        ApiError::invalid(
-            StatusCode::NOT_FOUND,
-            "task_not_found",
-            format!("no task has id {id}"),
-        )
-    })?;
-    Ok(HttpResponse::Ok().json(TaskView::from(task)))
 }

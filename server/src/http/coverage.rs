@@ -8,13 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::request_fields::NewestQuery;
+use super::request_fields::{NewestQuery, optional};
 use crate::coverage::evaluate::CoverageReport;
-use crate::coverage::render;
 use crate::coverage::rules::{DEFAULT_PROFILE, load_profiles};
 use crate::domain::field_error::FieldError;
 use crate::domain::status::EntryStatus;
-use crate::services::coverage::{self, CoverageError};
+use crate::services::coverage::{self, CoverageError, HistoryPoint, ReportFormat};
 
 /// Parameters of the coverage report.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,21 +26,6 @@ pub struct CoverageQuery {
     pub status: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,
-}
-
-/// Parses a comma-separated list of countable statuses.
-pub fn parse_statuses(raw: Option<&str>) -> Result<Vec<EntryStatus>, FieldError> {
-    let Some(raw) = raw else {
-        return Ok(vec![EntryStatus::Approved]);
-    };
-    let statuses = super::request_fields::statuses(raw)?;
-    if statuses.contains(&EntryStatus::Retired) {
-        return Err(FieldError::new(
-            "status",
-            "retired entries never count toward coverage",
-        ));
-    }
-    Ok(statuses)
 }
 
 impl From<CoverageError> for ApiError {
@@ -60,22 +44,11 @@ impl From<CoverageError> for ApiError {
     }
 }
 
-async fn build_report(
-    state: &AppState,
-    query: &CoverageQuery,
-) -> Result<(CoverageReport, Vec<(String, String)>), ApiError> {
-    let statuses = parse_statuses(query.status.as_deref())?;
-    let profile = query.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
-    let (report, profiles) = coverage::report(
-        &state.db,
-        &state.taxonomy,
-        &state.rule_profiles_dir,
-        profile,
-        &statuses,
-    )
-    .await?;
-    let names = profiles.into_iter().map(|p| (p.id, p.title)).collect();
-    Ok((report, names))
+impl CoverageQuery {
+    fn parse(&self) -> Result<(&str, Vec<EntryStatus>), FieldError> {
+        let statuses = EntryStatus::parse_counted(self.status.as_deref())?;
+        Ok((self.profile.as_deref().unwrap_or(DEFAULT_PROFILE), statuses))
+    }
 }
 
 /// Coverage of a rule profile: every rule and group with have, need and gap.
@@ -92,42 +65,19 @@ pub async fn report(
     state: web::Data<AppState>,
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, _) = build_report(&state, &query).await?;
-    let file_name = |extension: &str| {
-        (
+    let (profile, statuses) = query.parse()?;
+    let format = optional(query.format.clone(), ReportFormat::parse)?.unwrap_or(ReportFormat::Json);
+    let bytes = coverage::report_file(&state, profile, &statuses, format).await?;
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type());
+    if format != ReportFormat::Json {
+        let extension = format.as_str();
+        response.insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"coverage-{}.{extension}\"",
-                report.profile
-            ),
-        )
-    };
-    match query.format.as_deref().unwrap_or("json") {
-        "json" => Ok(HttpResponse::Ok().json(&report)),
-        "csv" => {
-            let bytes = render::csv(&report).map_err(|e| {
-                ApiError::from(sea_orm::DbErr::Custom(format!("CSV rendering: {e}")))
-            })?;
-            Ok(HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header(file_name("csv"))
-                .body(bytes))
-        }
-        "xlsx" => {
-            let bytes = render::xlsx(&report).map_err(|e| {
-                ApiError::from(sea_orm::DbErr::Custom(format!("XLSX rendering: {e}")))
-            })?;
-            Ok(HttpResponse::Ok()
-                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                .insert_header(file_name("xlsx"))
-                .body(bytes))
-        }
-        other => Err(FieldError::new(
-            "format",
-            format!("`format` must be json, csv or xlsx, not `{other}`"),
-        )
-        .into()),
+            format!("attachment; filename=\"coverage-{profile}.{extension}\""),
+        ));
     }
+    Ok(response.body(bytes))
 }
 
 /// A rule profile as listed.
@@ -172,33 +122,10 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, profiles) = build_report(&state, &query).await?;
-    let mut builds = Vec::new();
-    for build in crate::services::builds::list(&state.db, 10).await? {
-        let evaluations = crate::services::evaluations::list(&state.db, build.number, 10)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e.status))
-            .collect();
-        builds.push(render::BuildLinks {
-            number: build.number,
-            evaluations,
-        });
-    }
+    let (profile, statuses) = query.parse()?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(render::html(&report, &profiles, &builds)))
-}
-
-/// How the gaps of one build's coverage report stood.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryPoint {
-    pub build: i64,
-    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub profile: String,
-    pub passed: bool,
-    /// Total gap per rule (freshness rules: 1 when failing).
-    pub gaps: std::collections::BTreeMap<String, u64>,
+        .body(coverage::page(&state, profile, &statuses).await?))
 }
 
 /// Coverage over the published builds, oldest first.
@@ -220,40 +147,6 @@ pub async fn history(
     state: web::Data<AppState>,
     query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut builds = crate::services::builds::list(&state.db, query.limit()?).await?;
-    builds.reverse();
-    let items = builds
-        .into_iter()
-        .filter_map(|build| {
-            // The stored report, read as JSON: older builds may carry older report shapes.
-            let report: serde_json::Value =
-                serde_json::from_str(build.coverage.as_deref()?).ok()?;
-            let gaps = report["rules"]
-                .as_array()?
-                .iter()
-                .filter_map(|rule| {
-                    let id = rule["id"].as_str()?.to_owned();
-                    let gap = match rule["freshness"].as_object() {
-                        Some(fresh) => {
-                            u64::from(fresh.get("ok") != Some(&serde_json::Value::Bool(true)))
-                        }
-                        None => rule["groups"]
-                            .as_array()?
-                            .iter()
-                            .filter_map(|g| g["gap"].as_u64())
-                            .sum(),
-                    };
-                    Some((id, gap))
-                })
-                .collect();
-            Some(HistoryPoint {
-                build: build.number,
-                published_at: build.published_at,
-                profile: report["profile"].as_str()?.to_owned(),
-                passed: report["passed"].as_bool()?,
-                gaps,
-            })
-        })
-        .collect();
+    let items = coverage::history(&state.db, query.limit()?).await?;
     Ok(HttpResponse::Ok().json(CoverageHistory { items }))
 }

@@ -8,11 +8,13 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::ApiError;
 use super::json_body::OptionalJsonBody;
+use super::keywords::KeywordView;
 use super::preconditions::{IfMatch, etag};
+use super::questions::QuestionView;
 use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::text::Reason;
-use crate::lint::{self, Lint};
-use crate::services::questions;
+use crate::lint::Lint;
+use crate::services::lints::Linted;
 use crate::services::review::{self, Reviewable, Transition};
 use crate::services::revisions::{self, ChangeContext};
 use crate::services::versioned_change::{self, VersionedEntity, VersionedModel};
@@ -22,38 +24,37 @@ use super::request_fields::optional;
 
 /// An entry as the API shows it: its fields and the lints it carries.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct EntryView<M: utoipa::ToSchema> {
+pub struct EntryView<V: utoipa::ToSchema> {
     #[serde(flatten)]
-    pub entry: M,
+    pub entry: V,
     /// Quality lints of the entry (errors block approval; see GET /v1/lint-rules).
     pub lints: Vec<Lint>,
 }
 
-/// An entry whose lints the API can compute.
-pub trait Linted: VersionedModel + utoipa::ToSchema {
-    fn lints(&self, state: &AppState) -> Vec<Lint>;
+/// A stored entry and the type the API shows it as.
+pub trait Shown: Linted + VersionedModel + Sized {
+    type View: serde::Serialize + utoipa::ToSchema + From<Self>;
 }
 
-impl Linted for keyword::Model {
-    fn lints(&self, state: &AppState) -> Vec<Lint> {
-        lint::keyword(&state.lints, &state.dedup.profile, &self.term, self.kind)
-    }
+impl Shown for keyword::Model {
+    type View = KeywordView;
 }
 
-impl Linted for question::Model {
-    fn lints(&self, state: &AppState) -> Vec<Lint> {
-        lint::question(&state.lints, &state.dedup.profile, questions::facts(self))
-    }
+impl Shown for question::Model {
+    type View = QuestionView;
 }
 
 /// `entry` with its lints.
-pub fn view<M: Linted>(state: &AppState, entry: M) -> EntryView<M> {
-    let lints = entry.lints(state);
-    EntryView { entry, lints }
+pub fn view<M: Shown>(state: &AppState, entry: M) -> EntryView<M::View> {
+    let lints = entry.lints(state.checks());
+    EntryView {
+        entry: M::View::from(entry),
+        lints,
+    }
 }
 
 /// An entry with its lints and `ETag`.
-pub fn entry_response<M: Linted>(state: &AppState, status: StatusCode, entry: M) -> HttpResponse {
+pub fn entry_response<M: Shown>(state: &AppState, status: StatusCode, entry: M) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(header::ETag(etag(entry.version())))
         .json(view(state, entry))
@@ -85,7 +86,7 @@ pub fn change_context(
     })
 }
 
-pub async fn get<E: VersionedEntity<Model: Linted>>(
+pub async fn get<E: VersionedEntity<Model: Shown>>(
     state: web::Data<AppState>,
     id: i64,
 ) -> Result<HttpResponse, ApiError> {
@@ -93,7 +94,7 @@ pub async fn get<E: VersionedEntity<Model: Linted>>(
     Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
-pub async fn retire<E: VersionedEntity<Model: Linted>>(
+pub async fn retire<E: VersionedEntity<Model: Shown>>(
     state: web::Data<AppState>,
     id: i64,
     actor: RequestActor,
@@ -107,7 +108,7 @@ pub async fn retire<E: VersionedEntity<Model: Linted>>(
 }
 
 /// A review decision on entry `id`: `reject` needs a reason.
-pub async fn decide<E: Reviewable<Model: Linted>>(
+pub async fn decide<E: Reviewable<Model: Shown>>(
     state: web::Data<AppState>,
     id: i64,
     actor: RequestActor,

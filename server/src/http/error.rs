@@ -11,8 +11,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::keywords::KeywordView;
+use super::questions::QuestionView;
 use crate::domain::field_error::FieldError;
-use crate::services::ServiceError;
+use crate::services::{ExistingEntry, ServiceError};
 
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -192,7 +194,7 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::Duplicate { kind, existing } => {
                 let name = kind.as_str();
-                let id = existing.get("id").cloned().unwrap_or_default();
+                let id = existing.id();
                 let mut error = Self::invalid(
                     StatusCode::CONFLICT,
                     format!("duplicate_{name}"),
@@ -201,7 +203,15 @@ impl From<ServiceError> for ApiError {
                          that one instead (it is in `existing`)"
                     ),
                 );
-                error.body.existing = Some(existing);
+                error.body.existing = match existing {
+                    ExistingEntry::Keyword(model) => {
+                        serde_json::to_value(KeywordView::from(*model))
+                    }
+                    ExistingEntry::Question(model) => {
+                        serde_json::to_value(QuestionView::from(*model))
+                    }
+                }
+                .ok();
                 error
             }
             ServiceError::InvalidTransition { transition, status } => Self::invalid(
@@ -219,6 +229,12 @@ impl From<ServiceError> for ApiError {
                     "four eyes: `{actor}` created or last edited this entry, so another reviewer must approve it"
                 ),
             ),
+            ServiceError::ImportNeedsReview => {
+                Self::auth(StatusCode::FORBIDDEN, "four_eyes", error.to_string())
+            }
+            ServiceError::RoleTooLow { .. } => {
+                Self::auth(StatusCode::FORBIDDEN, "forbidden", error.to_string())
+            }
             ServiceError::LintFailed { rules } => Self::invalid(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "lint_failed",
@@ -230,6 +246,26 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(field_error) => field_error.into(),
             ServiceError::Database(db_error) => Self::internal(&db_error),
             ServiceError::Search(search_error) => Self::internal(&search_error),
+            ServiceError::Interrupted(interrupted) => Self::internal(&interrupted),
+            ServiceError::Build(build) => build.into(),
+            ServiceError::Coverage(coverage) => coverage.into(),
+            ServiceError::NoSuchExport(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "not_found", error.to_string())
+            }
+            ServiceError::Render(detail) => Self::internal(&detail),
+            ServiceError::TaskNotFound(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "task_not_found", error.to_string())
+            }
+            ServiceError::EvaluationNotFound { .. } => Self::invalid(
+                StatusCode::NOT_FOUND,
+                "evaluation_not_found",
+                error.to_string(),
+            ),
+            ServiceError::EvaluationNotFinished { .. } => Self::invalid(
+                StatusCode::CONFLICT,
+                "evaluation_not_finished",
+                error.to_string(),
+            ),
         }
     }
 }

@@ -1,11 +1,8 @@
 //! `POST /v1/imports`: a file as the request body, imported as a task with progress.
 
-use std::collections::HashMap;
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use lexset_importers::table::Format;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,13 +10,9 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::builds::TaskView;
 use super::error::{ApiError, ErrorBody};
+use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
-use crate::domain::role::Role;
-use crate::domain::status::{EntryStatus, QuestionKind};
-use crate::domain::text::Actor;
-use crate::services::imports::{self, ImportKind, ImportOptions};
-use crate::services::revisions::ChangeContext;
-use crate::services::tasks;
+use crate::services::imports::{self, ImportOptions, ImportRequest, parse_mapping};
 
 /// How to read the uploaded file.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -48,68 +41,22 @@ pub struct ImportQuery {
     pub dry_run: Option<String>,
 }
 
-/// The format named by `format`, or by the extension of `file_name`.
-pub fn parse_format(format: Option<&str>, file_name: Option<&str>) -> Result<Format, FieldError> {
-    match format {
-        Some(raw) => Format::from_file_name(&format!("x.{raw}"))
-            .ok_or_else(|| FieldError::new("format", format!("`format` must be csv, txt, jsonl or xlsx, not `{raw}`"))),
-        None => file_name.and_then(Format::from_file_name).ok_or_else(|| {
-            FieldError::new("format", "give `format` (csv, txt, jsonl, xlsx) or a `file_name` with one of those extensions")
-        }),
-    }
-}
-
-fn options(query: ImportQuery) -> Result<ImportOptions, FieldError> {
-    let kind = match query.kind.as_deref().unwrap_or("keyword") {
-        "keyword" => ImportKind::Keyword,
-        "question" => ImportKind::Question,
-        other => {
-            return Err(FieldError::new(
-                "kind",
-                format!("`kind` must be keyword or question, not `{other}`"),
-            ));
+impl ImportQuery {
+    fn parse(self) -> Result<ImportOptions, FieldError> {
+        let dry_run = optional(self.dry_run, |raw| flag("dry_run", raw))?.unwrap_or(false);
+        ImportRequest {
+            kind: self.kind,
+            format: self.format,
+            file_name: self.file_name,
+            sheet: self.sheet,
+            risk: self.risk,
+            mapping: optional(self.mapping, parse_mapping)?.unwrap_or_default(),
+            question_kind: self.question_kind,
+            status: self.status,
+            dry_run,
         }
-    };
-    let mut mapping = HashMap::new();
-    for pair in query
-        .mapping
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|p| !p.trim().is_empty())
-    {
-        let (label, code) = pair
-            .split_once(':')
-            .ok_or_else(|| FieldError::new("mapping", format!("`{pair}` is not `label:code`")))?;
-        mapping.insert(label.trim().to_owned(), code.trim().to_owned());
+        .parse()
     }
-    let dry_run = match query.dry_run.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(FieldError::new(
-                "dry_run",
-                format!("`dry_run` must be true or false, not `{other}`"),
-            ));
-        }
-    };
-    Ok(ImportOptions {
-        kind,
-        format: parse_format(query.format.as_deref(), query.file_name.as_deref())?,
-        sheet: query.sheet,
-        default_risk: query.risk,
-        mapping,
-        file_name: query.file_name,
-        question_kind: match query.question_kind.as_deref() {
-            Some(raw) => QuestionKind::parse(raw)?,
-            None => QuestionKind::Generation,
-        },
-        status: match query.status.as_deref() {
-            Some(raw) => EntryStatus::parse_settable(raw)?,
-            None => EntryStatus::Draft,
-        },
-        dry_run,
-    })
 }
 
 /// Reads the upload: the `file` part of a `multipart/form-data` body (its file name, when
@@ -194,69 +141,8 @@ pub async fn create(
     if query.file_name.is_none() {
         query.file_name = uploaded_name;
     }
-    let options = options(query)?;
-    if options.status == EntryStatus::Approved {
-        if state.four_eyes {
-            return Err(ApiError::auth(
-                StatusCode::FORBIDDEN,
-                "four_eyes",
-                "four eyes: imported entries need a second person's review, so import drafts; a team bringing in a lexicon reviewed elsewhere runs with LEXSET_FOUR_EYES=false",
-            ));
-        }
-        if actor.1 < Role::Admin {
-            return Err(ApiError::auth(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "importing approved entries needs the `admin` role; import drafts and have them reviewed",
-            ));
-        }
-    }
-    imports::resolve_options(state.checks(), &options)?;
-    if body.is_empty() {
-        return Err(FieldError::new("file", "the request body (the file) is empty").into());
-    }
-    // The number of rows is known once the file is read; the task's total follows then.
-    let task = tasks::create(&state.db, "import", actor.0.as_str(), 0, &state.replica).await?;
-    let task_id = task.id;
-    let state = state.clone();
-    let actor: Actor = actor.0;
-    actix_web::rt::spawn(async move {
-        let context = ChangeContext {
-            actor,
-            reason: None,
-        };
-        let db = state.db.clone();
-        // The embedded store has one connection, held by the import's transaction: progress
-        // goes to the in-process registry that GET /v1/tasks/{id} reads first.
-        let live = state.live_progress.clone();
-        let report = imports::import(
-            &state.db,
-            state.checks(),
-            &context,
-            &body,
-            &options,
-            |done, total| live.set(task_id, "import", done, total),
-        )
-        .await;
-        let outcome = match report {
-            Ok(report) => match serde_json::to_value(&report) {
-                Ok(value) => {
-                    let rows = i32::try_from(report.rows).unwrap_or(i32::MAX);
-                    match tasks::set_total(&db, task_id, rows).await {
-                        Ok(()) => tasks::succeed(&db, task_id, &value).await,
-                        Err(error) => Err(error),
-                    }
-                }
-                Err(error) => tasks::fail(&db, task_id, &error.to_string()).await,
-            },
-            Err(error) => tasks::fail(&db, task_id, &ApiError::from(error).to_string()).await,
-        };
-        state.live_progress.finish(task_id);
-        if let Err(error) = outcome {
-            tracing::error!(task = task_id, %error, "cannot record the import");
-        }
-    });
+    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?).await?;
     Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/v1/tasks/{task_id}")))
+        .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(TaskView::from(task)))
 }

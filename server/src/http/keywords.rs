@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,8 +21,45 @@ use crate::domain::taxonomy_code::RiskCode;
 use crate::domain::text::{Lines, Note, Source, parse_bounded};
 use crate::services::keywords::{self, KeywordFilter};
 use crate::services::page::PageRequest;
-use crate::store::entities::keyword::{Entity, Model as Keyword};
+use crate::store::entities::keyword::{self, Entity};
 use crate::taxonomy::Taxonomy;
+
+/// A keyword as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Keyword)]
+pub struct KeywordView {
+    pub id: i64,
+    pub term: String,
+    pub kind: KeywordKind,
+    /// Primary risk code, e.g. `A.1.f`.
+    pub risk: String,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub status: EntryStatus,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1 and grows by one with every change; the `ETag` is `"<version>"`.
+    pub version: i32,
+}
+
+impl From<keyword::Model> for KeywordView {
+    fn from(model: keyword::Model) -> Self {
+        Self {
+            id: model.id,
+            term: model.term,
+            kind: model.kind,
+            risk: model.risk,
+            note: model.note,
+            source: model.source,
+            status: model.status,
+            created_by: model.created_by,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+            version: model.version,
+        }
+    }
+}
 
 /// A new keyword.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -126,7 +164,7 @@ impl KeywordListQuery {
 /// One page of keywords, in id order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeywordPage {
-    pub items: Vec<EntryView<Keyword>>,
+    pub items: Vec<EntryView<KeywordView>>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -136,7 +174,7 @@ pub struct KeywordPage {
     post, path = "/v1/keywords", tag = "keywords",
     request_body = KeywordCreate,
     responses(
-        (status = 201, description = "Created, with its lints", body = EntryView<Keyword>,
+        (status = 201, description = "Created, with its lints", body = EntryView<KeywordView>,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 409, description = "A live keyword folds to the same key (`duplicate_keyword`, with `existing`)", body = ErrorBody),
@@ -187,7 +225,7 @@ pub async fn list(
         ("If-Match" = String, Header, description = "ETag of the version edited, e.g. \"3\""),
     ),
     responses(
-        (status = 200, description = "The edited keyword", body = EntryView<Keyword>, headers(("ETag" = String))),
+        (status = 200, description = "The edited keyword", body = EntryView<KeywordView>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 404, description = "No such keyword", body = ErrorBody),
         (status = 409, description = "The keyword is retired, or the edit would duplicate a live keyword", body = ErrorBody),
@@ -219,7 +257,7 @@ pub async fn update(
 entries::entry_handlers!(
     tag = "keywords",
     noun = "keyword",
-    schema = Keyword,
+    schema = KeywordView,
     entity = Entity,
     get = "/v1/keywords/{id}",
     retire = "/v1/keywords/{id}/retire",

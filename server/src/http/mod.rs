@@ -20,72 +20,21 @@ pub mod questions;
 pub mod reports;
 pub mod request_fields;
 pub mod revisions;
+pub mod schemas;
 pub mod search;
 pub mod taxonomy;
 pub mod tokens;
 pub mod ui;
 
-use std::path::PathBuf;
-use std::sync::Arc;
+pub use crate::services::AppState;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
-use crate::dedup::Dedup;
-use crate::lint::LintConfig;
-use crate::services::Checks;
-use crate::services::builds::{BuildEnvironment, FilterCache};
-use crate::services::leases::Replica;
-use crate::services::tasks::LiveProgress;
-use crate::taxonomy::Taxonomy;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub taxonomy: Arc<Taxonomy>,
-    pub dedup: Arc<Dedup>,
-    pub lints: Arc<LintConfig>,
-    /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
-    pub rule_profiles_dir: PathBuf,
-    /// The name this process runs tasks under.
-    pub replica: Replica,
-    /// The read replica filter-service pulls read from, if one is configured.
-    pub pulls: Option<DatabaseConnection>,
-    pub filters: Arc<FilterCache>,
-    /// Whether an approval by the entry's creator or last editor is refused.
-    pub four_eyes: bool,
-    /// The largest file `POST /v1/imports` accepts.
-    pub max_upload_bytes: usize,
-    pub live_progress: Arc<LiveProgress>,
-}
-
-impl AppState {
-    /// What writes check entries against.
-    pub fn checks(&self) -> Checks<'_> {
-        Checks {
-            dedup: &self.dedup,
-            lints: &self.lints,
-            taxonomy: &self.taxonomy,
-        }
-    }
-
-    /// What the build service needs.
-    pub fn build_environment(&self) -> BuildEnvironment {
-        BuildEnvironment {
-            db: self.db.clone(),
-            dedup: self.dedup.clone(),
-            taxonomy: self.taxonomy.clone(),
-            replica: self.replica.clone(),
-            rule_profiles_dir: self.rule_profiles_dir.clone(),
-        }
-    }
-}
 
 /// Registers every route, the extractor error handlers and the JSON 404/405 answers.
 pub fn configure(cfg: &mut web::ServiceConfig) {

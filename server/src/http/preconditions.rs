@@ -68,6 +68,22 @@ fn parse_if_match(value: Option<&header::HeaderValue>) -> Result<IfMatch, ApiErr
     Ok(IfMatch(ExpectedVersion::OneOf(versions)))
 }
 
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client holds the current
+/// representation, and `304 Not Modified` answers. Weak tags compare like strong ones.
+pub fn holds_current(request: &HttpRequest, etag: &header::EntityTag) -> bool {
+    let current = etag.to_string();
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.trim() == "*"
+                || value
+                    .split(',')
+                    .any(|tag| tag.trim().trim_start_matches("W/") == current)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

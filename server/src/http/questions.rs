@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,8 +23,57 @@ use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::domain::text::{Lines, parse_bounded};
 use crate::services::page::PageRequest;
 use crate::services::questions::{self, PossibleDuplicate, QuestionFilter};
-use crate::store::entities::question::{Entity, Model as Question};
+use crate::store::entities::question::{self, Entity};
 use crate::taxonomy::Taxonomy;
+
+/// A test question as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Question)]
+pub struct QuestionView {
+    pub id: i64,
+    /// 问题表述
+    pub text: String,
+    pub kind: QuestionKind,
+    /// Risk code for `generation` and `must_refuse` questions.
+    pub risk: Option<String>,
+    /// Aspect code for `must_not_refuse` questions.
+    pub aspect: Option<String>,
+    pub high_risk: bool,
+    /// 预期输出结果
+    pub expected_output: Option<String>,
+    /// 判定标准
+    pub judgment_criteria: Option<String>,
+    pub status: EntryStatus,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Starts at 1 and grows by one with every change; the `ETag` is `"<version>"`.
+    pub version: i32,
+    /// The earlier live question this one nearly duplicates, if any: coverage counts the two
+    /// once.
+    pub near_duplicate_of: Option<i64>,
+}
+
+impl From<question::Model> for QuestionView {
+    fn from(model: question::Model) -> Self {
+        Self {
+            id: model.id,
+            text: model.text,
+            kind: model.kind,
+            risk: model.risk,
+            aspect: model.aspect,
+            high_risk: model.high_risk,
+            expected_output: model.expected_output,
+            judgment_criteria: model.judgment_criteria,
+            status: model.status,
+            created_by: model.created_by,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+            version: model.version,
+            near_duplicate_of: model.near_duplicate_of,
+        }
+    }
+}
 
 /// A new test question.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -154,7 +204,7 @@ impl QuestionListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionCreated {
     #[serde(flatten)]
-    pub question: EntryView<Question>,
+    pub question: EntryView<QuestionView>,
     /// Live questions whose words are at least the configured similarity (default 0.8) to
     /// this one's, most similar first; empty when there are none.
     pub possible_duplicates: Vec<PossibleDuplicate>,
@@ -163,7 +213,7 @@ pub struct QuestionCreated {
 /// One page of questions, in id order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionPage {
-    pub items: Vec<EntryView<Question>>,
+    pub items: Vec<EntryView<QuestionView>>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -225,7 +275,7 @@ pub async fn list(
         ("If-Match" = String, Header, description = "ETag of the version edited, e.g. \"3\""),
     ),
     responses(
-        (status = 200, description = "The edited question", body = EntryView<Question>, headers(("ETag" = String))),
+        (status = 200, description = "The edited question", body = EntryView<QuestionView>, headers(("ETag" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 404, description = "No such question", body = ErrorBody),
         (status = 409, description = "The question is retired, or the edit would duplicate a live question", body = ErrorBody),
@@ -257,7 +307,7 @@ pub async fn update(
 entries::entry_handlers!(
     tag = "questions",
     noun = "question",
-    schema = Question,
+    schema = QuestionView,
     entity = Entity,
     get = "/v1/questions/{id}",
     retire = "/v1/questions/{id}/retire",

@@ -6,10 +6,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::questions::QuestionView;
 use super::request_fields::optional;
 use crate::dedup::near_duplicates::check_threshold;
 use crate::domain::field_error::FieldError;
-use crate::services::reports::{self, DuplicateCluster, KeywordCollision, ReportError};
+use crate::services::reports::{self, CollisionsReport, DuplicateCluster};
 
 /// Parameters of `GET /v1/reports/duplicates`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,12 +24,34 @@ pub struct DuplicatesQuery {
     pub threshold: Option<String>,
 }
 
+/// Questions that nearly duplicate each other.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DuplicateCluster)]
+pub struct DuplicateClusterView {
+    /// The lowest similarity among the pairs that joined the cluster.
+    pub min_similarity: f64,
+    pub questions: Vec<QuestionView>,
+}
+
+impl From<DuplicateCluster> for DuplicateClusterView {
+    fn from(cluster: DuplicateCluster) -> Self {
+        Self {
+            min_similarity: cluster.min_similarity,
+            questions: cluster
+                .questions
+                .into_iter()
+                .map(QuestionView::from)
+                .collect(),
+        }
+    }
+}
+
 /// Near-duplicate clusters.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicatesReport {
     pub kind: &'static str,
     pub threshold: f64,
-    pub clusters: Vec<DuplicateCluster>,
+    pub clusters: Vec<DuplicateClusterView>,
 }
 
 /// Clusters of live questions that nearly duplicate each other.
@@ -63,7 +86,10 @@ pub async fn duplicates(
     Ok(HttpResponse::Ok().json(DuplicatesReport {
         kind: "question",
         threshold,
-        clusters,
+        clusters: clusters
+            .into_iter()
+            .map(DuplicateClusterView::from)
+            .collect(),
     }))
 }
 
@@ -75,27 +101,6 @@ pub struct CollisionsQuery {
     /// Rows returned, 1–100000 (default 1000); `counts` always covers all.
     #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
-}
-
-/// How many collisions of each sort there are.
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct CollisionCounts {
-    pub contained: usize,
-    pub same_key: usize,
-    /// `same_key` rows whose keywords are filed under different risks.
-    pub different_risks: usize,
-    /// `same_key` rows that meet only through traditional → simplified conversion.
-    pub through_chinese_conversion: usize,
-}
-
-/// Keyword collisions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CollisionsReport {
-    pub total: usize,
-    pub counts: CollisionCounts,
-    /// The first `limit` rows.
-    pub items: Vec<KeywordCollision>,
-    pub truncated: bool,
 }
 
 const MAX_COLLISION_ROWS: usize = 100_000;
@@ -127,30 +132,5 @@ pub async fn collisions(
             })
     })?
     .unwrap_or(1000);
-    let mut rows = reports::keyword_collisions(&state.db, &state.dedup.profile)
-        .await
-        .map_err(|error| match error {
-            ReportError::Database(db) => ApiError::from(db),
-            ReportError::Profile(profile) => {
-                ApiError::from(sea_orm::DbErr::Custom(profile.to_string()))
-            }
-        })?;
-    let mut counts = CollisionCounts::default();
-    for row in &rows {
-        match row.kind {
-            "contained" => counts.contained += 1,
-            _ => counts.same_key += 1,
-        }
-        counts.different_risks += usize::from(row.different_risks == Some(true));
-        counts.through_chinese_conversion +=
-            usize::from(row.through_chinese_conversion == Some(true));
-    }
-    let total = rows.len();
-    rows.truncate(limit);
-    Ok(HttpResponse::Ok().json(CollisionsReport {
-        total,
-        counts,
-        items: rows,
-        truncated: total > limit,
-    }))
+    Ok(HttpResponse::Ok().json(reports::collision_report(&state, limit).await?))
 }

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::field_error::FieldError;
-use crate::domain::status::EntryStatus;
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -50,18 +49,6 @@ impl NewestQuery {
     pub fn limit(&self) -> Result<u64, FieldError> {
         Ok(crate::services::page::PageRequest::parse(self.limit.as_deref(), None)?.limit)
     }
-}
-
-/// Parses a comma-separated list of statuses, each once, in the order given.
-pub fn statuses(raw: &str) -> Result<Vec<EntryStatus>, FieldError> {
-    let mut statuses = Vec::new();
-    for name in raw.split(',').map(str::trim) {
-        let status = EntryStatus::parse(name)?;
-        if !statuses.contains(&status) {
-            statuses.push(status);
-        }
-    }
-    Ok(statuses)
 }
 
 /// Parses a `true` / `false` parameter.

@@ -6,10 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::request_fields::{flag, optional, statuses};
+use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
-use crate::domain::status::{KeywordKind, QuestionKind};
+use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::search::{EntryFilter, SearchIndex};
 use crate::services::search::{self as search_service, SearchHit, SimilarQuestion};
@@ -123,7 +123,7 @@ impl SearchQuery {
                 .map(RiskCode::into_inner),
             aspect: optional(self.aspect.take(), |raw| AspectCode::parse(raw, taxonomy))?
                 .map(AspectCode::into_inner),
-            statuses: optional(self.status.take(), statuses)?.unwrap_or_default(),
+            statuses: optional(self.status.take(), EntryStatus::parse_list)?.unwrap_or_default(),
             high_risk: optional(self.high_risk.take(), |raw| flag("high_risk", raw))?,
             ..EntryFilter::default()
         };
@@ -157,22 +157,15 @@ pub async fn search(
         )
         .into());
     }
-    let words = index.query_words(&q);
-    if words.is_empty() {
-        return Err(FieldError::new("q", "`q` has no letters or digits to search for").into());
-    }
     let filter = query.filter(&state.taxonomy)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let offset = parse_offset(query.cursor.as_deref())?;
-    let search = move || index.search(&words, &filter, offset, limit);
-    let (hits, total) = actix_web::rt::task::spawn_blocking(search)
-        .await
-        .map_err(|e| ApiError::system("search_failed", e.to_string()))?
-        .map_err(crate::services::ServiceError::from)?;
+    let (hits, total) =
+        search_service::search(index.into_inner(), q, filter, offset, limit).await?;
     let next = offset + hits.len();
     let next_cursor = (next < total && next <= MAX_OFFSET).then(|| format!("offset:{next}"));
     Ok(HttpResponse::Ok().json(SearchPage {
-        hits: hits.into_iter().map(SearchHit::from).collect(),
+        hits,
         total,
         next_cursor,
     }))
@@ -217,7 +210,7 @@ pub async fn similar(
     let query = query.into_inner();
     let id = id.into_inner();
     let filter = EntryFilter {
-        statuses: optional(query.status, statuses)?.unwrap_or_default(),
+        statuses: optional(query.status, EntryStatus::parse_list)?.unwrap_or_default(),
         ..EntryFilter::default()
     };
     let limit = parse_limit(query.limit.as_deref())?;

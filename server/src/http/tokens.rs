@@ -13,6 +13,7 @@ use super::json_body::JsonBody;
 use super::request_fields::{NewestQuery, optional, required};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
+use crate::domain::time::parse_expiry;
 use crate::services::tokens::{self, NewToken};
 use crate::store::entities::api_token;
 
@@ -39,32 +40,6 @@ impl TokenCreate {
             expires_at: optional(self.expires_at, |raw| parse_expiry(raw, now))?,
         })
     }
-}
-
-/// An RFC 3339 time in field `field`.
-pub fn parse_time(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| {
-            FieldError::new(
-                field,
-                format!(
-                    "`{field}` must be an RFC 3339 time such as 2027-06-30T00:00:00Z, not `{raw}`"
-                ),
-            )
-        })
-}
-
-/// An RFC 3339 time after `now`.
-pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
-    let at = parse_time("expires_at", raw)?;
-    if at <= now {
-        return Err(FieldError::new(
-            "expires_at",
-            "`expires_at` must be in the future",
-        ));
-    }
-    Ok(at)
 }
 
 /// A token as the API shows it: never its secret.

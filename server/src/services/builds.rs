@@ -22,9 +22,9 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::coverage;
 use super::leases::Replica;
 use super::tasks;
+use super::{AppState, blocking, coverage};
 use crate::coverage::rules::DEFAULT_PROFILE;
 use crate::dedup::Dedup;
 use crate::dedup::keys::all_of_parts;
@@ -71,11 +71,13 @@ pub enum BuildError {
     NoneYet,
     #[error("build {0} is published but its artefact is missing")]
     ArtifactMissing(i64),
+    #[error(transparent)]
+    Interrupted(#[from] blocking::Interrupted),
     #[error("{0}")]
     Other(String),
 }
 
-/// Records a new build and its task; [`run`] then does the work.
+/// Records a new build and its task, and runs it in the background ([`run`]).
 pub async fn start(
     env: &BuildEnvironment,
     actor: &str,
@@ -100,12 +102,13 @@ pub async fn start(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    tokio::spawn(run(env.clone(), build.number, task.id));
     Ok((build, task))
 }
 
 /// Compiles and publishes build `number`, reporting progress on `task_id`. On failure marks
 /// both failed; a build once published stays published.
-pub async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
+async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
     let outcome = compile_and_publish(&env, number, task_id).await;
     if let Err(error) = outcome {
         tracing::error!(build = number, %error, "build failed");
@@ -179,10 +182,7 @@ async fn compile_and_publish(
         serde_json::json!({ "total": keywords.len(), "by_kind": by_kind, "by_risk": by_risk });
     let dedup = env.dedup.clone();
     let risks: Vec<String> = env.taxonomy.risks.iter().map(|r| r.code.clone()).collect();
-    let bytes =
-        actix_web::rt::task::spawn_blocking(move || compile(&dedup, &risks, number, &keywords))
-            .await
-            .map_err(|e| BuildError::Other(format!("compile task: {e}")))??;
+    let bytes = blocking::off_workers(move || compile(&dedup, &risks, number, &keywords)).await??;
 
     tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
     let sha256 = sha256_hex(&bytes);
@@ -371,11 +371,7 @@ pub async fn filter(
     let bytes = artifact(&env.db, number).await?;
     // Validating and building the automaton takes tens of milliseconds: keep it off the async
     // workers.
-    let filter = actix_web::rt::task::spawn_blocking(move || -> Result<Filter, BuildError> {
-        Ok(Filter::load(&bytes)?)
-    })
-    .await
-    .map_err(|e| BuildError::Other(format!("artefact loading: {e}")))??;
+    let filter = blocking::off_workers(move || Filter::load(&bytes)).await??;
     let filter = Arc::new(filter);
     let mut cached = cache
         .0
@@ -443,7 +439,15 @@ fn rules_of(filter: &Filter) -> BTreeMap<(&'static str, String), (String, Vec<St
 }
 
 /// Compares two loaded artefacts rule by rule (keyed by kind and folded form).
-pub fn diff(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
+pub async fn diff(state: &AppState, from: i64, to: i64) -> Result<BuildDiff, BuildError> {
+    let env = state.build_environment();
+    let old = filter(&env, &state.filters, from).await?;
+    let new = filter(&env, &state.filters, to).await?;
+    Ok(diff_filters(from, &old, to, &new))
+}
+
+/// What changed from `old` (build `from`) to `new` (build `to`).
+pub fn diff_filters(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
     let (old_rules, new_rules) = (rules_of(old), rules_of(new));
     let entry =
         |((kind, folded), (term, risks)): (&(&'static str, String), &(String, Vec<String>))| {
@@ -480,6 +484,31 @@ pub fn diff(from: i64, old: &Filter, to: i64, new: &Filter) -> BuildDiff {
                 })
             })
             .collect(),
+    }
+}
+
+/// Reads what filter services pull from the read replica when one is configured; a build the
+/// replica does not have yet (replication lag) is read from the primary.
+pub async fn pull<T, Read, Fut>(state: &AppState, read: Read) -> Result<T, BuildError>
+where
+    Read: Fn(DatabaseConnection) -> Fut,
+    Fut: Future<Output = Result<T, BuildError>>,
+{
+    let Some(replica) = &state.pulls else {
+        return read(state.db.clone()).await;
+    };
+    match read(replica.clone()).await {
+        Err(
+            BuildError::NotFound(_)
+            | BuildError::NoneYet
+            | BuildError::NotPublished { .. }
+            | BuildError::ArtifactMissing(_),
+        ) => read(state.db.clone()).await,
+        Err(BuildError::Database(error)) => {
+            tracing::warn!(%error, "the read replica failed; reading from the primary");
+            read(state.db.clone()).await
+        }
+        other => other,
     }
 }
 

@@ -1,18 +1,26 @@
-//! Gathering the counts coverage is evaluated from: one grouped query per entry kind, plus one
-//! for collapsed near duplicates, whatever the number of rules or profiles.
+//! Coverage: gathering the counts it is evaluated from (one grouped query per entry kind, plus
+//! one for collapsed near duplicates, whatever the number of rules or profiles), the report,
+//! the page, and the history stored with the builds.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect,
 };
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::{AppState, ServiceError};
 use crate::coverage::evaluate::{Aggregates, CollapsedRow, CountRow, CoverageReport, evaluate};
+use crate::coverage::render::{self, BuildLinks};
 use crate::coverage::rules::{Entries, ProfileError, RuleProfile, load_profiles};
+use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
-use crate::store::entities::{keyword, question};
+use crate::store::entities::{evaluation, keyword, question};
 use crate::taxonomy::Taxonomy;
 
 #[derive(Debug, FromQueryResult)]
@@ -242,4 +250,165 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
         })
         .collect();
     Ok(Aggregates { rows, collapsed })
+}
+
+/// The report of profile `profile` over the entries with one of `statuses`, with the ids and
+/// titles of every available profile (for the page's profile switcher).
+pub async fn report_with_profiles(
+    state: &AppState,
+    profile: &str,
+    statuses: &[EntryStatus],
+) -> Result<(CoverageReport, Vec<(String, String)>), CoverageError> {
+    let (report, profiles) = report(
+        &state.db,
+        &state.taxonomy,
+        &state.rule_profiles_dir,
+        profile,
+        statuses,
+    )
+    .await?;
+    let names = profiles.into_iter().map(|p| (p.id, p.title)).collect();
+    Ok((report, names))
+}
+
+/// The coverage page (HTML with SVG bars) of `profile`, linking the newest builds and their
+/// evaluations.
+pub async fn page(
+    state: &AppState,
+    profile: &str,
+    statuses: &[EntryStatus],
+) -> Result<String, ServiceError> {
+    /// Builds (and evaluations per build) the page links.
+    const LINKED: u64 = 10;
+    let (report, profiles) = report_with_profiles(state, profile, statuses).await?;
+    let builds = super::builds::list(&state.db, LINKED).await?;
+    let numbers: Vec<i64> = builds.iter().map(|b| b.number).collect();
+    // One query for the evaluations of every linked build, newest first.
+    let mut evaluations: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for row in evaluation::Entity::find()
+        .filter(evaluation::Column::BuildNumber.is_in(numbers))
+        .order_by_desc(evaluation::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        let linked = evaluations.entry(row.build_number).or_default();
+        if linked.len() < LINKED as usize {
+            linked.push((row.id, row.status));
+        }
+    }
+    let links: Vec<BuildLinks> = builds
+        .into_iter()
+        .map(|build| BuildLinks {
+            number: build.number,
+            evaluations: evaluations.remove(&build.number).unwrap_or_default(),
+        })
+        .collect();
+    Ok(render::html(&report, &profiles, &links))
+}
+
+/// How the gaps of one build's coverage report stood.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryPoint {
+    pub build: i64,
+    pub published_at: Option<DateTime<Utc>>,
+    pub profile: String,
+    pub passed: bool,
+    /// Total gap per rule (freshness rules: 1 when failing).
+    pub gaps: BTreeMap<String, u64>,
+}
+
+/// The coverage report stored with each of the newest `limit` published builds, summarised,
+/// oldest first. Reports are read as JSON: older builds may carry older report shapes, and a
+/// report that cannot be read is left out.
+pub async fn history(db: &DatabaseConnection, limit: u64) -> Result<Vec<HistoryPoint>, DbErr> {
+    let mut builds = super::builds::list(db, limit).await?;
+    builds.reverse();
+    Ok(builds
+        .into_iter()
+        .filter_map(|build| {
+            let report: serde_json::Value =
+                serde_json::from_str(build.coverage.as_deref()?).ok()?;
+            Some(HistoryPoint {
+                build: build.number,
+                published_at: build.published_at,
+                profile: report["profile"].as_str()?.to_owned(),
+                passed: report["passed"].as_bool()?,
+                gaps: rule_gaps(&report)?,
+            })
+        })
+        .collect())
+}
+
+/// The total gap of each rule of a stored report (a failing freshness rule counts 1).
+fn rule_gaps(report: &serde_json::Value) -> Option<BTreeMap<String, u64>> {
+    Some(
+        report["rules"]
+            .as_array()?
+            .iter()
+            .filter_map(|rule| {
+                let id = rule["id"].as_str()?.to_owned();
+                let gap = match rule["freshness"].as_object() {
+                    Some(fresh) => {
+                        u64::from(fresh.get("ok") != Some(&serde_json::Value::Bool(true)))
+                    }
+                    None => rule["groups"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|g| g["gap"].as_u64())
+                        .sum(),
+                };
+                Some((id, gap))
+            })
+            .collect(),
+    )
+}
+
+/// How a coverage report is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    /// UTF-8 with BOM, CRLF.
+    Csv,
+    /// Two sheets.
+    Xlsx,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 3] = [Self::Json, Self::Csv, Self::Xlsx];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        one_of("format", "format", &Self::ALL, Self::as_str, raw)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Csv => super::exports::CSV,
+            Self::Xlsx => super::exports::XLSX,
+        }
+    }
+}
+
+/// The report rendered in `format`.
+pub async fn report_file(
+    state: &AppState,
+    profile: &str,
+    statuses: &[EntryStatus],
+    format: ReportFormat,
+) -> Result<Vec<u8>, ServiceError> {
+    let (report, _) = report_with_profiles(state, profile, statuses).await?;
+    match format {
+        ReportFormat::Json => serde_json::to_vec(&report).map_err(|e| e.to_string()),
+        ReportFormat::Csv => render::csv(&report).map_err(|e| e.to_string()),
+        ReportFormat::Xlsx => render::xlsx(&report).map_err(|e| e.to_string()),
+    }
+    .map_err(|message| ServiceError::Render(format!("coverage report: {message}")))
 }

@@ -10,18 +10,29 @@ use sea_orm::{
 };
 
 use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
-use super::tasks;
+use super::{AppState, ServiceError, blocking, tasks};
 use crate::domain::status::EntryStatus;
-use crate::evaluation::{QuestionInput, evaluate};
+use crate::evaluation::{EvaluationReport, QuestionInput, evaluate};
+use crate::export;
 use crate::store::entities::{evaluation, task};
 
-/// Records an evaluation of published build `number` and its task; [`run`] does the work.
+/// What an evaluation reads: the questions with one of `statuses`, and perhaps a benign
+/// corpus (one text a line).
+pub struct EvaluationRequest {
+    pub statuses: Vec<EntryStatus>,
+    pub corpus: Option<Vec<String>>,
+}
+
+/// Records an evaluation of published build `number` and its task, and runs it in the
+/// background ([`run`]).
 pub async fn start(
-    env: &BuildEnvironment,
+    state: &AppState,
     number: i64,
     actor: &str,
-    statuses: &[EntryStatus],
+    request: EvaluationRequest,
 ) -> Result<(evaluation::Model, task::Model), BuildError> {
+    let env = state.build_environment();
+    let statuses = &request.statuses;
     builds::published(&env.db, number).await?;
     let txn = env.db.begin().await?;
     let task = tasks::create(&txn, "evaluation", actor, 3, &env.replica).await?;
@@ -44,6 +55,12 @@ pub async fn start(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    tokio::spawn(run(
+        env,
+        state.filters.clone(),
+        (evaluation.id, task.id, number),
+        request,
+    ));
     Ok((evaluation, task))
 }
 
@@ -66,25 +83,20 @@ pub async fn questions(
 }
 
 /// Runs evaluation `id` (task `task_id`) of build `number`; stores the report or the error.
-pub async fn run(
+async fn run(
     env: BuildEnvironment,
     cache: Arc<FilterCache>,
-    id: i64,
-    task_id: i64,
-    number: i64,
-    statuses: Vec<EntryStatus>,
-    corpus: Option<Vec<String>>,
+    (id, task_id, number): (i64, i64, i64),
+    EvaluationRequest { statuses, corpus }: EvaluationRequest,
 ) {
     let outcome = async {
         tasks::progress(&env.db, task_id, "load", 0).await?;
         let filter = builds::filter(&env, &cache, number).await?;
         let questions = questions(&env.db, &statuses).await?;
         tasks::progress(&env.db, task_id, "evaluate", 1).await?;
-        let report = actix_web::rt::task::spawn_blocking(move || {
-            evaluate(number, &filter, &questions, corpus.as_deref())
-        })
-        .await
-        .map_err(|e| BuildError::Other(format!("evaluation task: {e}")))?;
+        let report =
+            blocking::off_workers(move || evaluate(number, &filter, &questions, corpus.as_deref()))
+                .await?;
         tasks::progress(&env.db, task_id, "store", 2).await?;
         let json = serde_json::to_string(&report).map_err(|e| BuildError::Other(e.to_string()))?;
         let txn = env.db.begin().await?;
@@ -141,9 +153,30 @@ pub async fn get(
     db: &DatabaseConnection,
     number: i64,
     id: i64,
-) -> Result<Option<evaluation::Model>, DbErr> {
+) -> Result<evaluation::Model, ServiceError> {
     evaluation::Entity::find_by_id(id)
         .filter(evaluation::Column::BuildNumber.eq(number))
         .one(db)
-        .await
+        .await?
+        .ok_or(ServiceError::EvaluationNotFound { build: number, id })
+}
+
+/// The report of evaluation `id` of build `number` as a workbook (see `export`).
+pub async fn workbook(
+    db: &DatabaseConnection,
+    number: i64,
+    id: i64,
+) -> Result<Vec<u8>, ServiceError> {
+    let model = get(db, number, id).await?;
+    let report: EvaluationReport = model
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .ok_or(ServiceError::EvaluationNotFinished {
+            id,
+            status: model.status,
+        })?;
+    blocking::off_workers(move || export::evaluation_xlsx(&report))
+        .await?
+        .map_err(|e| ServiceError::Render(format!("evaluation workbook: {e}")))
 }

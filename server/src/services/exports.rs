@@ -1,15 +1,19 @@
-//! Gathering what the exports write: entries by status, or a build's keywords.
+//! The exports: entries by status, or a build's keywords, rendered by `export` as the filing
+//! workbooks and CSV files.
 
 use std::collections::BTreeMap;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
+use super::coverage::CoverageError;
+use super::{AppState, ServiceError, blocking};
 use crate::coverage::rules::{
     DEFAULT_PROFILE, Entries, GroupBy, ProfileError, Threshold, load_profiles,
 };
+use crate::domain::field_error::FieldError;
 use crate::domain::status::{EntryStatus, KeywordKind};
-use crate::export::{KeywordRow, QuestionRow};
+use crate::export::{self, KeywordRow, QuestionRow};
 use crate::store::entities::keyword;
 use crate::taxonomy::Taxonomy;
 
@@ -120,4 +124,104 @@ pub fn keyword_needs(
         }
     }
     Ok((per_risk, total))
+}
+
+/// The export files there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportName {
+    KeywordsXlsx,
+    KeywordsCsv,
+    QuestionsXlsx,
+    QuestionsCsv,
+}
+
+impl ExportName {
+    pub const ALL: [ExportName; 4] = [
+        Self::KeywordsXlsx,
+        Self::KeywordsCsv,
+        Self::QuestionsXlsx,
+        Self::QuestionsCsv,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeywordsXlsx => "keywords.xlsx",
+            Self::KeywordsCsv => "keywords.csv",
+            Self::QuestionsXlsx => "questions.xlsx",
+            Self::QuestionsCsv => "questions.csv",
+        }
+    }
+
+    /// The export named `raw`, or `NoSuchExport`.
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        Self::ALL
+            .into_iter()
+            .find(|name| name.as_str() == raw)
+            .ok_or_else(|| ServiceError::NoSuchExport(raw.to_owned()))
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::KeywordsXlsx | Self::QuestionsXlsx => XLSX,
+            Self::KeywordsCsv | Self::QuestionsCsv => CSV,
+        }
+    }
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// Renders export `name` of the entries whose status is in `statuses` or, for keywords, of
+/// published build `build`. The API and `lexset export` both call this, so both write the
+/// same bytes. Rendering runs off the async workers.
+pub async fn produce(
+    state: &AppState,
+    name: ExportName,
+    statuses: &[EntryStatus],
+    build: Option<i64>,
+) -> Result<Vec<u8>, ServiceError> {
+    let taxonomy = state.taxonomy.clone();
+    let rendered = match name {
+        ExportName::KeywordsXlsx | ExportName::KeywordsCsv => {
+            let rows = match build {
+                Some(number) => {
+                    build_keywords(&state.build_environment(), &state.filters, number).await?
+                }
+                None => keywords(&state.db, statuses).await?,
+            };
+            if name == ExportName::KeywordsCsv {
+                blocking::off_workers(move || {
+                    export::keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+                })
+                .await?
+            } else {
+                let (needs, total) = keyword_needs(&taxonomy, &state.rule_profiles_dir)
+                    .map_err(CoverageError::Profile)?;
+                blocking::off_workers(move || {
+                    export::keywords_xlsx(&taxonomy, &rows, &needs, total)
+                        .map_err(|e| e.to_string())
+                })
+                .await?
+            }
+        }
+        ExportName::QuestionsXlsx | ExportName::QuestionsCsv => {
+            if build.is_some() {
+                return Err(FieldError::new(
+                    "build",
+                    "builds hold keywords only; export questions by status",
+                )
+                .into());
+            }
+            let rows = questions(&state.db, statuses).await?;
+            blocking::off_workers(move || {
+                if name == ExportName::QuestionsCsv {
+                    export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+                } else {
+                    export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
+                }
+            })
+            .await?
+        }
+    };
+    rendered.map_err(|message| ServiceError::Render(format!("{}: {message}", name.as_str())))
 }

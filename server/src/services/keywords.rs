@@ -14,8 +14,7 @@ use crate::domain::keyword::{KeywordChanges, NewKeyword};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::domain::taxonomy_code::RiskCode;
-use crate::fold::FoldProfile;
-use crate::lint::{self, LintConfig};
+use crate::lint;
 use crate::store::entities::keyword::{self, Column, Entity, Model};
 
 versioned_entity!(Entity, Model, Column, EntryKind::Keyword);
@@ -30,21 +29,6 @@ pub struct KeywordFilter {
     pub prefix: Option<String>,
 }
 
-/// The number of error lints of a keyword, refusing approval when there are any.
-fn lint_errors(
-    lints: &LintConfig,
-    profile: &FoldProfile,
-    term: &str,
-    kind: KeywordKind,
-    status: EntryStatus,
-) -> Result<i32, ServiceError> {
-    let errors = lint::errors(&lint::keyword(lints, profile, term, kind));
-    if status == EntryStatus::Approved && !errors.is_empty() {
-        return Err(ServiceError::LintFailed { rules: errors });
-    }
-    Ok(errors.len() as i32)
-}
-
 pub async fn create(
     db: &DatabaseConnection,
     checks: Checks<'_>,
@@ -53,7 +37,10 @@ pub async fn create(
 ) -> Result<Model, ServiceError> {
     let (profile, lints) = (&*checks.dedup.profile, checks.lints);
     let key = rule_key(profile, new.kind, new.term.as_str())?;
-    let errors = lint_errors(lints, profile, new.term.as_str(), new.kind, new.status)?;
+    let errors = super::lints::error_count(
+        &lint::keyword(lints, profile, new.term.as_str(), new.kind),
+        new.status,
+    )?;
     let row = NewKeywordRow {
         term: new.term.into_inner(),
         kind: new.kind,
@@ -174,7 +161,10 @@ pub async fn update(
             next.dedup_key = Some(rule_key(profile, next.kind, &next.term)?);
         }
         versioned_change::back_to_review(current, &mut next);
-        next.lint_errors = lint_errors(lints, profile, &next.term, next.kind, next.status)?;
+        next.lint_errors = super::lints::error_count(
+            &lint::keyword(lints, profile, &next.term, next.kind),
+            next.status,
+        )?;
         Ok(next)
     })
     .await?;

@@ -21,8 +21,7 @@ use crate::domain::question::{Classification, NewQuestion, QuestionChanges};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
-use crate::fold::FoldProfile;
-use crate::lint::{self, LintConfig, QuestionFacts};
+use crate::lint::{self, QuestionFacts};
 use crate::store::entities::question::{self, Column, Entity, Model};
 use crate::store::entities::question_band;
 
@@ -38,20 +37,6 @@ pub struct QuestionFilter {
     pub high_risk: Option<bool>,
     /// Keep questions whose text starts with this (exact, case-sensitive).
     pub prefix: Option<String>,
-}
-
-/// The number of error lints of a question, refusing approval when there are any.
-fn lint_errors(
-    lints: &LintConfig,
-    profile: &FoldProfile,
-    facts: QuestionFacts<'_>,
-    status: EntryStatus,
-) -> Result<i32, ServiceError> {
-    let errors = lint::errors(&lint::question(lints, profile, facts));
-    if status == EntryStatus::Approved && !errors.is_empty() {
-        return Err(ServiceError::LintFailed { rules: errors });
-    }
-    Ok(errors.len() as i32)
 }
 
 /// What the lints look at in a stored question.
@@ -92,7 +77,10 @@ pub async fn create(
         expected_output: new.expected_output.as_ref().map(|e| e.as_str()),
         judgment_criteria: new.judgment_criteria.as_ref().map(|j| j.as_str()),
     };
-    let errors = lint_errors(lints, &dedup.profile, new_facts, new.status)?;
+    let errors = super::lints::error_count(
+        &lint::question(lints, &dedup.profile, new_facts),
+        new.status,
+    )?;
     let classification = new.classification;
     let row = NewQuestionRow {
         text: new.text.into_inner(),
@@ -342,7 +330,10 @@ pub async fn update(
             }
         }
         versioned_change::back_to_review(current, &mut next);
-        next.lint_errors = lint_errors(lints, &dedup.profile, facts(&next), next.status)?;
+        next.lint_errors = super::lints::error_count(
+            &lint::question(lints, &dedup.profile, facts(&next)),
+            next.status,
+        )?;
         Ok(next)
     })
     .await?;

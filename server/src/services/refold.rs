@@ -46,7 +46,9 @@ pub struct RefoldReport {
     pub new_collisions: Vec<NewCollision>,
 }
 
-/// Names the profile and word settings keys are computed with; a change means a refold.
+/// Names everything the derived columns are computed from — fold profile, stopwords,
+/// near-duplicate threshold (it decides `near_duplicate_of`) and lint rules (`lint_errors`);
+/// a change of any means a refold.
 pub fn dedup_state(dedup: &Dedup) -> String {
     let lints = &LintConfig::fingerprint()[..16];
     let mut stopwords: Vec<&str> = dedup
@@ -58,8 +60,8 @@ pub fn dedup_state(dedup: &Dedup) -> String {
     stopwords.sort_unstable();
     let words_hash = sha256_hex(stopwords.join("\n").as_bytes());
     format!(
-        "{}:{}:{words_hash}:{lints}",
-        dedup.profile.id, dedup.profile.hash
+        "{}:{}:{words_hash}:t{}:{lints}",
+        dedup.profile.id, dedup.profile.hash, dedup.near_duplicates.threshold
     )
 }
 
@@ -374,5 +376,37 @@ mod tests {
         assert_eq!((same_key.first.id, same_key.second.id), (1, 2));
         assert_eq!(same_key.through_chinese_conversion, Some(true));
         assert_eq!(same_key.different_risks, Some(false));
+    }
+
+    #[tokio::test]
+    async fn a_new_near_duplicate_threshold_triggers_a_refold() {
+        let (_dir, db) = store_with_legacy_rows().await;
+        let mut dedup = dedup();
+        let lints = LintConfig::shipped(&dedup.profile, &[]).unwrap();
+        refold_if_needed(&db, &dedup, &lints).await.unwrap();
+        assert!(
+            refold_if_needed(&db, &dedup, &lints)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // The threshold decides `near_duplicate_of`: links computed under the old one are stale.
+        dedup.near_duplicates.threshold = 0.5;
+        let report = refold_if_needed(&db, &dedup, &lints)
+            .await
+            .unwrap()
+            .expect("a new threshold means a refold");
+        assert!(report.state.contains(":t0.5:"), "{}", report.state);
+        assert_ne!(
+            report.previous_state.as_deref(),
+            Some(report.state.as_str())
+        );
+        assert!(
+            refold_if_needed(&db, &dedup, &lints)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::{AppState, ServiceError};
 use crate::dedup::Dedup;
 use crate::dedup::collisions::{CollisionKind, KeyedKeyword, collisions};
 use crate::dedup::near_duplicates::{clusters_of_buckets, words};
@@ -19,7 +20,7 @@ use crate::store::entities::question::Model as Question;
 use crate::store::entities::{keyword, question, question_band};
 
 /// Questions that nearly duplicate each other.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct DuplicateCluster {
     /// The lowest similarity among the pairs that joined the cluster.
     pub min_similarity: f64,
@@ -123,6 +124,58 @@ pub struct KeywordCollision {
     pub through_chinese_conversion: Option<bool>,
     pub first: KeywordRef,
     pub second: KeywordRef,
+}
+
+/// How many collisions of each sort there are.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CollisionCounts {
+    pub contained: usize,
+    pub same_key: usize,
+    /// `same_key` rows whose keywords are filed under different risks.
+    pub different_risks: usize,
+    /// `same_key` rows that meet only through traditional → simplified conversion.
+    pub through_chinese_conversion: usize,
+}
+
+/// Keyword collisions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollisionsReport {
+    pub total: usize,
+    pub counts: CollisionCounts,
+    /// The first `limit` rows.
+    pub items: Vec<KeywordCollision>,
+    pub truncated: bool,
+}
+
+/// The collisions among live keywords, counted by sort, with the first `limit` rows.
+pub async fn collision_report(
+    state: &AppState,
+    limit: usize,
+) -> Result<CollisionsReport, ServiceError> {
+    let mut rows = keyword_collisions(&state.db, &state.dedup.profile)
+        .await
+        .map_err(|error| match error {
+            ReportError::Database(db) => ServiceError::Database(db),
+            ReportError::Profile(profile) => ServiceError::Render(profile.to_string()),
+        })?;
+    let mut counts = CollisionCounts::default();
+    for row in &rows {
+        match row.kind {
+            "contained" => counts.contained += 1,
+            _ => counts.same_key += 1,
+        }
+        counts.different_risks += usize::from(row.different_risks == Some(true));
+        counts.through_chinese_conversion +=
+            usize::from(row.through_chinese_conversion == Some(true));
+    }
+    let total = rows.len();
+    rows.truncate(limit);
+    Ok(CollisionsReport {
+        total,
+        counts,
+        items: rows,
+        truncated: total > limit,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,13 +12,13 @@
 
 use sea_orm::DatabaseConnection;
 
+use super::lints::Linted;
 use super::revisions::{self, ChangeContext};
 use super::versioned_change::{self, ExpectedVersion, VersionedEntity, VersionedModel};
 use super::{Checks, ServiceError};
 use crate::domain::revision::RevisionAction;
 use crate::domain::status::EntryStatus;
-use crate::lint;
-use crate::store::entities::{keyword, question, revision};
+use crate::store::entities::revision;
 
 /// A review decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,31 +54,10 @@ impl Transition {
     }
 }
 
-/// An entry kind whose error lints can be computed from a stored row.
-pub trait Reviewable: VersionedEntity {
-    fn error_lints(model: &Self::Model, checks: Checks<'_>) -> Vec<&'static str>;
-}
+/// An entry kind that can be reviewed: its rows know their lints.
+pub trait Reviewable: VersionedEntity<Model: Linted> {}
 
-impl Reviewable for keyword::Entity {
-    fn error_lints(model: &keyword::Model, checks: Checks<'_>) -> Vec<&'static str> {
-        lint::errors(&lint::keyword(
-            checks.lints,
-            &checks.dedup.profile,
-            &model.term,
-            model.kind,
-        ))
-    }
-}
-
-impl Reviewable for question::Entity {
-    fn error_lints(model: &question::Model, checks: Checks<'_>) -> Vec<&'static str> {
-        lint::errors(&lint::question(
-            checks.lints,
-            &checks.dedup.profile,
-            super::questions::facts(model),
-        ))
-    }
-}
+impl<E: VersionedEntity<Model: Linted>> Reviewable for E {}
 
 /// Who wrote content of the entry that no approval has covered yet, read from its revisions
 /// (oldest first): the actors of its `created` and `updated` revisions since it was last
@@ -132,10 +111,7 @@ pub async fn decide<E: Reviewable>(
                         actor: actor.to_owned(),
                     });
                 }
-                let errors = E::error_lints(current, checks);
-                if !errors.is_empty() {
-                    return Err(ServiceError::LintFailed { rules: errors });
-                }
+                super::lints::error_count(&current.lints(checks), EntryStatus::Approved)?;
             }
             let mut next = current.clone();
             next.set_status(transition.to());

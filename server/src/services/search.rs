@@ -26,11 +26,12 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ServiceError;
 use super::periodic::{self, Periodic};
 use super::versioned_change::VersionedEntity;
+use super::{ServiceError, blocking};
 use crate::dedup::Dedup;
 use crate::dedup::near_duplicates::{jaccard, words};
+use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 use crate::fold::FoldProfile;
 use crate::search::{
@@ -405,6 +406,24 @@ pub struct SimilarQuestion {
     pub near_duplicate: bool,
 }
 
+/// The entries matching every word of query `q` under `filter`, ranked: `limit` hits from
+/// `offset` on, and how many match in all. Searching runs off the async workers.
+pub async fn search(
+    index: Arc<SearchIndex>,
+    q: String,
+    filter: EntryFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<SearchHit>, usize), ServiceError> {
+    let words = index.query_words(&q);
+    if words.is_empty() {
+        return Err(FieldError::new("q", "`q` has no letters or digits to search for").into());
+    }
+    let (hits, total) =
+        blocking::off_workers(move || index.search(&words, &filter, offset, limit)).await??;
+    Ok((hits.into_iter().map(SearchHit::from).collect(), total))
+}
+
 /// The questions most like question `id`, by BM25 over its words (the near-duplicate
 /// detector's words: folded, segmented, without stopwords), with their Jaccard similarity.
 /// Segmenting and searching run off the async workers (a few milliseconds each).
@@ -438,7 +457,5 @@ pub async fn similar_questions(
             })
             .collect())
     };
-    actix_web::rt::task::spawn_blocking(nearest)
-        .await
-        .map_err(|e| DbErr::Custom(format!("similar questions: {e}")))?
+    blocking::off_workers(nearest).await?
 }

@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::leases::Replica;
+use super::{AppState, ServiceError};
 use crate::store::entities::task;
 
 /// Records a new task of `kind` with `total` steps, run (and leased) by `owner`.
@@ -142,4 +143,27 @@ impl LiveProgress {
 /// Reads one task.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<task::Model>, DbErr> {
     task::Entity::find_by_id(id).one(db).await
+}
+
+/// Where a task stands, as a poll sees it.
+pub enum TaskState {
+    /// Running in this process: its progress, read from memory (no database needed).
+    Live {
+        stage: &'static str,
+        done: i32,
+        total: i32,
+    },
+    /// As last recorded in the database (by any replica).
+    Stored(task::Model),
+}
+
+/// Task `id`: from this process's live progress when it runs here, else from the database.
+pub async fn poll(state: &AppState, id: i64) -> Result<TaskState, ServiceError> {
+    if let Some((stage, done, total)) = state.live_progress.get(id) {
+        return Ok(TaskState::Live { stage, done, total });
+    }
+    get(&state.db, id)
+        .await?
+        .map(TaskState::Stored)
+        .ok_or(ServiceError::TaskNotFound(id))
 }

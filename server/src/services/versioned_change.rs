@@ -15,9 +15,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::ServiceError;
 use super::page::{PageRequest, keyset_page};
 use super::revisions::{self, Change, ChangeContext};
+use super::{ExistingEntry, ServiceError};
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::status::EntryStatus;
 use crate::store::entities::write_lock;
@@ -41,7 +41,9 @@ impl ExpectedVersion {
 }
 
 /// A stored entry with a version, a review status and a dedup key.
-pub trait VersionedModel: Serialize + Clone + PartialEq + Send + Sync {
+pub trait VersionedModel:
+    Serialize + Clone + PartialEq + Send + Sync + Into<ExistingEntry>
+{
     fn id(&self) -> i64;
     fn version(&self) -> i32;
     fn status(&self) -> EntryStatus;
@@ -155,8 +157,7 @@ async fn ensure_unique<E: VersionedEntity>(
         None => Ok(()),
         Some(existing) => Err(ServiceError::Duplicate {
             kind: E::KIND,
-            existing: serde_json::to_value(&existing)
-                .map_err(|e| DbErr::Custom(format!("entry: {e}")))?,
+            existing: existing.into(),
         }),
     }
 }

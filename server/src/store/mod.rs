@@ -1,5 +1,6 @@
 //! The store: sea-orm entities and the database connection.
 
+mod columns;
 pub mod entities;
 
 use lexset_migrations::{Migrator, MigratorTrait};

@@ -1,11 +1,8 @@
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// An aspect a must-not-refuse question covers (TC260-003 §8.3).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "aspects")]
-#[schema(as = Aspect)]
 pub struct Model {
     /// e.g. `history`
     #[sea_orm(primary_key, auto_increment = false)]
@@ -16,7 +13,6 @@ pub struct Model {
     /// `country` (我国制度 … 英烈) or `individual` (性别、年龄、职业、健康).
     pub scope: String,
     /// Order in the standard.
-    #[serde(skip)]
     pub position: i32,
 }
 

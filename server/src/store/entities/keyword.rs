@@ -1,14 +1,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::domain::status::{EntryStatus, KeywordKind};
 
 /// A keyword of the interception lexicon.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "keywords")]
-#[schema(as = Keyword)]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,

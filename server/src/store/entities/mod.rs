@@ -1,5 +1,7 @@
-//! One module per table. Models serialize to the API's JSON shape, so a revision's snapshot
-//! is exactly what `GET` returned at that version.
+//! One module per table. These are storage types: the API shows its own view types (in
+//! `http/`), converted from these in one place each. Keyword and question models serialize
+//! to the JSON of a revision's snapshot, which their API views mirror field for field (an API
+//! test compares a `GET` with the snapshot of the same version).
 
 pub mod api_token;
 pub mod aspect;

@@ -1,14 +1,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::domain::status::{EntryStatus, QuestionKind};
 
 /// An evaluation test question.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "questions")]
-#[schema(as = Question)]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,

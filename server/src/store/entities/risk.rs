@@ -1,11 +1,8 @@
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A risk of TC260-003 Appendix A.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "risks")]
-#[schema(as = Risk)]
 pub struct Model {
     /// e.g. `A.1.a`
     #[sea_orm(primary_key, auto_increment = false)]
@@ -18,7 +15,6 @@ pub struct Model {
     pub group_name_zh: String,
     pub group_name_en: String,
     /// Order in the standard.
-    #[serde(skip)]
     pub position: i32,
 }
 

@@ -1,0 +1,59 @@
+//! What every operation can reach: the store, the parsed seeds and settings, and the caches
+//! of this process. Built once by `startup::app_state`; the HTTP handlers and the command line
+//! both pass it to the services.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use super::Checks;
+use super::builds::{BuildEnvironment, FilterCache};
+use super::leases::Replica;
+use super::tasks::LiveProgress;
+use crate::dedup::Dedup;
+use crate::lint::LintConfig;
+use crate::taxonomy::Taxonomy;
+
+/// What every operation can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub taxonomy: Arc<Taxonomy>,
+    pub dedup: Arc<Dedup>,
+    pub lints: Arc<LintConfig>,
+    /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
+    pub rule_profiles_dir: PathBuf,
+    /// The name this process runs tasks under.
+    pub replica: Replica,
+    /// The read replica filter-service pulls read from, if one is configured.
+    pub pulls: Option<DatabaseConnection>,
+    pub filters: Arc<FilterCache>,
+    /// Whether an approval by the entry's creator or last editor is refused.
+    pub four_eyes: bool,
+    /// The largest file `POST /v1/imports` accepts.
+    pub max_upload_bytes: usize,
+    pub live_progress: Arc<LiveProgress>,
+}
+
+impl AppState {
+    /// What writes check entries against.
+    pub fn checks(&self) -> Checks<'_> {
+        Checks {
+            dedup: &self.dedup,
+            lints: &self.lints,
+            taxonomy: &self.taxonomy,
+        }
+    }
+
+    /// What the build service needs.
+    pub fn build_environment(&self) -> BuildEnvironment {
+        BuildEnvironment {
+            db: self.db.clone(),
+            dedup: self.dedup.clone(),
+            taxonomy: self.taxonomy.clone(),
+            replica: self.replica.clone(),
+            rule_profiles_dir: self.rule_profiles_dir.clone(),
+        }
+    }
+}

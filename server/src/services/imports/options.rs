@@ -1,0 +1,153 @@
+//! What an import is asked to do, as the API's query parameters and the command line's flags
+//! name it, parsed once for both; and the checks made before any file is read, so a bad
+//! request is refused at once instead of failing the task.
+
+use std::collections::HashMap;
+
+use lexset_importers::risk::{RiskInfo, RiskResolver};
+use lexset_importers::table::Format;
+
+use super::{ImportKind, ImportOptions};
+use crate::domain::field_error::FieldError;
+use crate::domain::role::Role;
+use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::services::{Checks, ServiceError};
+
+/// An import as a client names it, before parsing.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// `keyword` (default) or `question`.
+    pub kind: Option<String>,
+    /// `csv`, `txt`, `jsonl` or `xlsx`; default from `file_name`'s extension.
+    pub format: Option<String>,
+    pub file_name: Option<String>,
+    pub sheet: Option<String>,
+    /// The risk of rows that name none, in any spelling the resolver knows.
+    pub risk: Option<String>,
+    /// Labels to risk codes.
+    pub mapping: HashMap<String, String>,
+    /// Kind of question rows that do not say (default `generation`).
+    pub question_kind: Option<String>,
+    /// `draft` (default) or `approved`.
+    pub status: Option<String>,
+    pub dry_run: bool,
+}
+
+impl ImportRequest {
+    pub fn parse(self) -> Result<ImportOptions, FieldError> {
+        let kind = match self.kind.as_deref().unwrap_or("keyword") {
+            "keyword" => ImportKind::Keyword,
+            "question" => ImportKind::Question,
+            other => {
+                return Err(FieldError::new(
+                    "kind",
+                    format!("`kind` must be keyword or question, not `{other}`"),
+                ));
+            }
+        };
+        Ok(ImportOptions {
+            kind,
+            format: parse_format(self.format.as_deref(), self.file_name.as_deref())?,
+            sheet: self.sheet,
+            default_risk: self.risk,
+            mapping: self.mapping,
+            file_name: self.file_name,
+            question_kind: match self.question_kind.as_deref() {
+                Some(raw) => QuestionKind::parse(raw)?,
+                None => QuestionKind::Generation,
+            },
+            status: match self.status.as_deref() {
+                Some(raw) => EntryStatus::parse_settable(raw)?,
+                None => EntryStatus::Draft,
+            },
+            dry_run: self.dry_run,
+        })
+    }
+}
+
+/// The format named by `format`, or by the extension of `file_name`.
+fn parse_format(format: Option<&str>, file_name: Option<&str>) -> Result<Format, FieldError> {
+    match format {
+        Some(raw) => Format::from_file_name(&format!("x.{raw}")).ok_or_else(|| {
+            FieldError::new(
+                "format",
+                format!("`format` must be csv, txt, jsonl or xlsx, not `{raw}`"),
+            )
+        }),
+        None => file_name.and_then(Format::from_file_name).ok_or_else(|| {
+            FieldError::new(
+                "format",
+                "give `format` (csv, txt, jsonl, xlsx) or a `file_name` with one of those extensions",
+            )
+        }),
+    }
+}
+
+/// Parses `label:code,label:code` (the API's `mapping` parameter).
+pub fn parse_mapping(raw: &str) -> Result<HashMap<String, String>, FieldError> {
+    raw.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let (label, code) = pair.split_once(':').ok_or_else(|| {
+                FieldError::new("mapping", format!("`{pair}` is not `label:code`"))
+            })?;
+            Ok((label.trim().to_owned(), code.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Who may import approved entries: nobody while four eyes is on (no second person would
+/// review them), and through the API only admins. `role` is `None` for the command line,
+/// run by the operator on the server's machine.
+pub fn authorize_status(
+    options: &ImportOptions,
+    role: Option<Role>,
+    four_eyes: bool,
+) -> Result<(), ServiceError> {
+    if options.status != EntryStatus::Approved {
+        return Ok(());
+    }
+    if four_eyes {
+        return Err(ServiceError::ImportNeedsReview);
+    }
+    if role.is_some_and(|role| role < Role::Admin) {
+        return Err(ServiceError::RoleTooLow {
+            needed: Role::Admin,
+            action: "importing approved entries",
+        });
+    }
+    Ok(())
+}
+
+/// The risk resolver of `options` (taxonomy plus mapping) and the default risk it names:
+/// checked before any file is read, so a bad mapping or risk is a 400, not a failed task.
+pub fn resolve_options(
+    checks: Checks<'_>,
+    options: &ImportOptions,
+) -> Result<(RiskResolver, Option<String>), FieldError> {
+    let resolver = RiskResolver::new(
+        checks
+            .taxonomy
+            .risks
+            .iter()
+            .map(|r| RiskInfo {
+                code: r.code.clone(),
+                name_zh: r.name_zh.clone(),
+                group_code: r.group_code.clone(),
+                group_name_zh: r.group_name_zh.clone(),
+            })
+            .collect(),
+        options.mapping.clone(),
+    )
+    .map_err(|message| FieldError::new("mapping", message))?;
+    let default_risk = match &options.default_risk {
+        Some(raw) => Some(
+            resolver
+                .resolve(raw)
+                .ok_or_else(|| FieldError::new("risk", format!("unknown risk `{raw}`")))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    Ok((resolver, default_risk))
+}
