@@ -31,6 +31,29 @@ impl Format {
             _ => None,
         }
     }
+
+    /// The format `bytes` look like, for a file that comes with neither a format nor a file
+    /// name: a ZIP archive is a workbook; text whose first line is a JSON value is JSON Lines;
+    /// text with a comma, semicolon or tab in its first line is CSV; other text is one entry a
+    /// line.
+    pub fn sniff(bytes: &[u8]) -> Self {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Self::Xlsx;
+        }
+        let first_line = bytes
+            .split(|byte| *byte == b'\n')
+            .map(|line| line.trim_ascii())
+            .find(|line| !line.is_empty())
+            .unwrap_or_default();
+        let first_line = first_line
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(first_line);
+        match first_line.first() {
+            Some(b'{' | b'"') => Self::Jsonl,
+            _ if first_line.iter().any(|b| matches!(b, b',' | b';' | b'\t')) => Self::Csv,
+            _ => Self::Txt,
+        }
+    }
 }
 
 /// One input row: its line (or sheet row) number, its cells, and why it is unreadable if it is.
@@ -373,6 +396,17 @@ fn cell_text(cell: &Data) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unnamed_files_are_sniffed_by_their_first_line() {
+        assert_eq!(Format::sniff(b"PK\x03\x04rest"), Format::Xlsx);
+        assert_eq!(Format::sniff(b"\n{\"term\": \"a\"}\n"), Format::Jsonl);
+        assert_eq!(Format::sniff("\u{feff}\"词\"\n".as_bytes()), Format::Jsonl);
+        assert_eq!(Format::sniff("关键词,风险\n".as_bytes()), Format::Csv);
+        assert_eq!(Format::sniff(b"a\tb\n"), Format::Csv);
+        assert_eq!(Format::sniff("甲词\n乙词".as_bytes()), Format::Txt);
+        assert_eq!(Format::sniff(b""), Format::Txt);
+    }
+
     use super::*;
 
     #[test]

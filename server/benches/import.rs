@@ -68,7 +68,7 @@ async fn main() {
         all_lines.push('\n');
         let options = ImportOptions {
             kind: ImportKind::Keyword,
-            format: Format::Txt,
+            format: Some(Format::Txt),
             sheet: None,
             default_risk: None,
             mapping: mapping.clone(),

@@ -227,43 +227,54 @@ async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
 #[tokio::test]
 async fn bad_token_requests_are_named_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let cases: [(Value, &str, &str); 7] = [
+    let cases: [(Value, StatusCode, &str, &str); 7] = [
         (
             json!({"role": "reader"}),
+            StatusCode::BAD_REQUEST,
             "invalid_name",
             "`name` is required",
         ),
         (
             json!({"name": "x".repeat(65), "role": "reader"}),
+            StatusCode::BAD_REQUEST,
             "invalid_name",
             "at most 64",
         ),
         (
             json!({"name": "cli", "role": "reader"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_name",
             "reserved",
         ),
-        (json!({"name": "ops"}), "invalid_role", "`role` is required"),
+        (
+            json!({"name": "ops"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_role",
+            "`role` is required",
+        ),
         (
             json!({"name": "ops", "role": "root"}),
+            StatusCode::BAD_REQUEST,
             "invalid_role",
             "root",
         ),
         (
             json!({"name": "ops", "role": "reader", "expires_at": "tomorrow"}),
+            StatusCode::BAD_REQUEST,
             "invalid_expires_at",
             "RFC 3339",
         ),
         (
             json!({"name": "ops", "role": "reader", "expires_at": "2001-01-01T00:00:00Z"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_expires_at",
             "future",
         ),
     ];
-    for (body, code, needle) in cases {
+    for (body, status, code, needle) in cases {
         expect_error(
             app.post_json("/v1/tokens", &body).await,
-            StatusCode::BAD_REQUEST,
+            status,
             code,
             needle,
         )

@@ -86,7 +86,7 @@ async fn a_term_of_only_separators_is_refused() {
         .await;
     expect_error(
         response,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_term",
         "folds to nothing",
     )
@@ -116,7 +116,7 @@ async fn a_question_differing_only_in_punctuation_is_409() {
     let response = app.post_json("/v1/questions", &question("！？")).await;
     expect_error(
         response,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_text",
         "no letters",
     )
@@ -249,7 +249,13 @@ async fn allow_and_all_of_entries_are_keywords_of_their_own_kind() {
                 &json!({"term": term, "risk": "A.1.f", "kind": "all_of"}),
             )
             .await;
-        expect_error(response, StatusCode::BAD_REQUEST, "invalid_term", needle).await;
+        expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_term",
+            needle,
+        )
+        .await;
     }
     let unknown = app
         .post_json(

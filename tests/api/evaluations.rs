@@ -138,34 +138,37 @@ async fn bad_evaluation_requests_are_named() {
     let cases = [
         (
             json!({"corpus": "x", "corpus_format": "csv"}),
+            StatusCode::BAD_REQUEST,
             "invalid_corpus_format",
             "csv",
         ),
         (
             json!({"corpus_format": "jsonl"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_corpus_format",
             "without",
         ),
         (
             json!({"corpus": "{\"text\": \"a\"}\n{bad", "corpus_format": "jsonl"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_corpus",
             "line 2",
         ),
         (
             json!({"corpus": "[1]", "corpus_format": "jsonl"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_corpus",
             "line 1",
         ),
-        (json!({"status": "retired"}), "invalid_status", "retired"),
-    ];
-    for (body, code, needle) in cases {
-        expect_error(
-            app.post_json(&path, &body).await,
+        (
+            json!({"status": "retired"}),
             StatusCode::BAD_REQUEST,
-            code,
-            needle,
-        )
-        .await;
+            "invalid_status",
+            "retired",
+        ),
+    ];
+    for (body, status, code, needle) in cases {
+        expect_error(app.post_json(&path, &body).await, status, code, needle).await;
     }
     let unknown = app.get(&format!("/v1/builds/{number}/evaluations/9")).await;
     expect_error(unknown, StatusCode::NOT_FOUND, "evaluation_not_found", "9").await;

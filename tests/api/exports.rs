@@ -166,7 +166,7 @@ async fn a_build_pins_the_keyword_export_and_bad_requests_are_named() {
     let cases = [
         (
             "/v1/exports/questions.csv?build=1",
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_build",
         ),
         (

@@ -171,6 +171,25 @@ async fn bad_question_rows_are_named_and_the_good_rows_kept() {
 }
 
 #[tokio::test]
+async fn a_file_without_format_or_known_extension_is_read_by_its_content() {
+    let app = TestApp::spawn().await;
+    let lines = app
+        .import("risk=A.1.a", "甲词\n乙词\n".as_bytes().to_vec())
+        .await;
+    assert_eq!(
+        (lines["rows"].as_u64(), lines["accepted"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let csv = "关键词,风险类别\n丙词,A.1.a\n".as_bytes().to_vec();
+    let table = app.import("file_name=export.dat", csv).await;
+    assert_eq!(
+        (table["rows"].as_u64(), table["accepted"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(table["items"][0]["text"], "丙词", "{table}");
+}
+
+#[tokio::test]
 async fn bad_import_requests_are_named() {
     let app = TestApp::spawn().await;
     let send = |query: &'static str, body: &'static str| {
@@ -178,13 +197,6 @@ async fn bad_import_requests_are_named() {
             .body(body)
             .send()
     };
-    expect_error(
-        send("file_name=a.doc", "x").await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "invalid_format",
-        "file_name",
-    )
-    .await;
     expect_error(
         send("format=pdf", "x").await.unwrap(),
         StatusCode::BAD_REQUEST,
@@ -201,14 +213,14 @@ async fn bad_import_requests_are_named() {
     .await;
     expect_error(
         send("format=txt&mapping=oops", "x").await.unwrap(),
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_mapping",
         "label:code",
     )
     .await;
     expect_error(
         send("format=txt", "").await.unwrap(),
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_file",
         "empty",
     )
@@ -216,7 +228,7 @@ async fn bad_import_requests_are_named() {
     // An unknown default risk is refused before any task is queued.
     expect_error(
         send("format=txt&risk=A.9.z", "词").await.unwrap(),
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_risk",
         "A.9.z",
     )
@@ -312,7 +324,7 @@ async fn a_multipart_upload_names_its_file_and_the_size_limit_answers_413() {
         response,
         StatusCode::BAD_REQUEST,
         "invalid_file",
-        "no `file` part",
+        "part `other`",
     )
     .await;
 }

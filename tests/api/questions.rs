@@ -58,78 +58,92 @@ async fn the_kind_decides_between_risk_and_aspect() {
     let cases = [
         (
             json!({"text": "问？", "kind": "generation"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_risk",
             "required for a generation",
         ),
         (
             json!({"text": "问？", "kind": "must_refuse"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_risk",
             "required for a must_refuse",
         ),
         (
             json!({"text": "问？", "kind": "must_refuse", "risk": "A.1.a", "aspect": "history"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_aspect",
             "must_not_refuse questions only",
         ),
         (
             json!({"text": "问？", "kind": "must_not_refuse"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_aspect",
             "required",
         ),
         (
             json!({"text": "问？", "kind": "must_not_refuse", "aspect": "history", "risk": "A.1.a"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_risk",
             "not a `risk`",
         ),
         (
             json!({"text": "问？", "kind": "must_not_refuse", "aspect": "历史"}),
+            StatusCode::BAD_REQUEST,
             "invalid_aspect",
             "unknown aspect",
         ),
         (
             json!({"text": "问？", "kind": "refuse", "risk": "A.1.a"}),
+            StatusCode::BAD_REQUEST,
             "invalid_kind",
             "refuse",
         ),
         (
             json!({"text": "问？", "risk": "A.1.a"}),
+            StatusCode::BAD_REQUEST,
             "invalid_kind",
             "`kind` is required",
         ),
         (
             json!({"kind": "generation", "risk": "A.1.a"}),
+            StatusCode::BAD_REQUEST,
             "invalid_text",
             "`text` is required",
         ),
         (
             json!({"text": " ", "kind": "generation", "risk": "A.1.a"}),
+            StatusCode::BAD_REQUEST,
             "invalid_text",
             "empty",
         ),
         (
             json!({"text": "问".repeat(4001), "kind": "generation", "risk": "A.1.a"}),
+            StatusCode::BAD_REQUEST,
             "invalid_text",
             "at most 4000",
         ),
         (
             json!({"text": "问？", "kind": "generation", "risk": "A.1.a", "high_risk": "yes"}),
+            StatusCode::BAD_REQUEST,
             "invalid_high_risk",
             "invalid type",
         ),
         (
             json!({"text": "问？", "kind": "generation", "risk": "A.1.a", "expected_output": ""}),
+            StatusCode::BAD_REQUEST,
             "invalid_expected_output",
             "empty",
         ),
         (
             json!({"text": "问？", "kind": "generation", "risk": "A.1.a", "judgment_criteria": "a\u{0}"}),
+            StatusCode::BAD_REQUEST,
             "invalid_judgment_criteria",
             "U+0000",
         ),
     ];
-    for (body, code, needle) in cases {
+    for (body, status, code, needle) in cases {
         let response = app.post_json("/v1/questions", &body).await;
-        expect_error(response, StatusCode::BAD_REQUEST, code, needle).await;
+        expect_error(response, status, code, needle).await;
     }
     let listed = expect_json(app.get("/v1/questions").await, StatusCode::OK).await;
     assert_eq!(listed["items"], json!([]));
@@ -145,7 +159,7 @@ async fn changing_the_kind_rechecks_the_whole_question() {
         .await;
     expect_error(
         kind_only,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_risk",
         "not a `risk`",
     )

@@ -237,9 +237,16 @@ async fn an_edit_is_searchable_and_the_old_text_is_not() {
 async fn bad_parameters_are_refused_by_name() {
     let app = TestApp::spawn().await;
     let long = "字".repeat(201);
+    // Well-formed, but nothing to search for: refused for what it means.
+    expect_error(
+        app.get("/v1/search?q=？！").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_q",
+        "no letters or digits",
+    )
+    .await;
     let cases = [
         ("kind=keyword", "invalid_q", "`q` is required"),
-        ("q=？！", "invalid_q", "no letters or digits"),
         (&format!("q={long}") as &str, "invalid_q", "at most 200"),
         ("q=a&kind=phrase", "invalid_kind", "phrase"),
         ("q=a&status=gone", "invalid_status", "gone"),

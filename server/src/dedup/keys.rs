@@ -21,7 +21,7 @@ pub fn keyword_key(profile: &FoldProfile, term: &str) -> Result<String, FieldErr
     let key = profile.fold(term);
     let length = key.chars().count();
     if length > MAX_KEY_CHARS {
-        return Err(FieldError::new(
+        return Err(FieldError::unprocessable(
             "term",
             format!(
                 "`term` folds to {length} characters (NFKC expands some characters); at most {MAX_KEY_CHARS} are allowed"
@@ -29,7 +29,7 @@ pub fn keyword_key(profile: &FoldProfile, term: &str) -> Result<String, FieldErr
         ));
     }
     if key.is_empty() {
-        return Err(FieldError::new(
+        return Err(FieldError::unprocessable(
             "term",
             format!(
                 "`term` `{term}` folds to nothing: it holds only separators, spaces or invisible characters"
@@ -62,7 +62,7 @@ pub fn all_of_parts(profile: &FoldProfile, term: &str) -> Result<Vec<String>, Fi
         .map(|part| keyword_key(profile, part))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| {
-            FieldError::new(
+            FieldError::unprocessable(
                 "term",
                 format!("`term` `{term}` has an empty part; an all_of rule is written `A+B`"),
             )
@@ -70,7 +70,7 @@ pub fn all_of_parts(profile: &FoldProfile, term: &str) -> Result<Vec<String>, Fi
     parts.sort();
     parts.dedup();
     if parts.len() < 2 {
-        return Err(FieldError::new(
+        return Err(FieldError::unprocessable(
             "term",
             format!("`term` `{term}` needs at least two different parts, written `A+B`"),
         ));
@@ -96,7 +96,7 @@ pub fn question_letters(profile: &FoldProfile, text: &str) -> String {
 pub fn question_key(profile: &FoldProfile, text: &str) -> Result<String, FieldError> {
     let letters = question_letters(profile, text);
     if letters.is_empty() {
-        return Err(FieldError::new(
+        return Err(FieldError::unprocessable(
             "text",
             "`text` has no letters or digits once punctuation and spaces are removed",
         ));

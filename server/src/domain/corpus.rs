@@ -11,7 +11,7 @@ pub fn corpus_lines(corpus: &str, format: Option<&str>) -> Result<Vec<String>, F
             .enumerate()
             .map(|(index, line)| {
                 let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                    FieldError::new("corpus", format!("JSONL line {}: {e}", index + 1))
+                    FieldError::unprocessable("corpus", format!("JSONL line {}: {e}", index + 1))
                 })?;
                 match &value {
                     serde_json::Value::String(text) => Some(text.clone()),
@@ -23,7 +23,7 @@ pub fn corpus_lines(corpus: &str, format: Option<&str>) -> Result<Vec<String>, F
                     _ => None,
                 }
                 .ok_or_else(|| {
-                    FieldError::new(
+                    FieldError::unprocessable(
                         "corpus",
                         format!("JSONL line {} is neither a string nor an object with `text` or `prompt`", index + 1),
                     )

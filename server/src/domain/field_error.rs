@@ -1,18 +1,33 @@
-/// Client input that does not parse, naming the field at fault.
+/// Client input refused, naming the field at fault.
 ///
-/// The HTTP layer turns it into `400` with the stable code `invalid_<field>`; `field` is always
-/// one of the documented request field names, so the set of codes is fixed.
+/// The HTTP layer answers it with the stable code `invalid_<field>`: `400` when the value
+/// breaks the field's documented syntax, `422` when it is well-formed but refused for what it
+/// means (a term that folds to nothing, a question left without its risk) — rules the API
+/// document cannot state. `field` is always one of the documented request field names, so the
+/// set of codes is fixed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    /// Well-formed, refused for its meaning (`422`).
+    pub unprocessable: bool,
 }
 
 impl FieldError {
+    /// A value that breaks the field's syntax.
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
+            unprocessable: false,
+        }
+    }
+
+    /// A well-formed value refused for what it means.
+    pub fn unprocessable(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            unprocessable: true,
+            ..Self::new(field, message)
         }
     }
 }

@@ -38,26 +38,26 @@ impl Classification {
         match (kind, &risk, &aspect) {
             (QuestionKind::MustNotRefuse, None, Some(_)) => {}
             (QuestionKind::MustNotRefuse, Some(_), _) => {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "risk",
                     "a must_not_refuse question is tagged with an `aspect`, not a `risk`",
                 ));
             }
             (QuestionKind::MustNotRefuse, None, None) => {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "aspect",
                     "`aspect` is required for a must_not_refuse question (see GET /v1/aspects)",
                 ));
             }
             (_, Some(_), None) => {}
             (_, None, _) => {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "risk",
                     format!("`risk` is required for a {kind_name} question (see GET /v1/risks)"),
                 ));
             }
             (_, Some(_), Some(_)) => {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "aspect",
                     format!(
                         "`aspect` applies to must_not_refuse questions only, not to {kind_name}"

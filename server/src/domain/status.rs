@@ -47,7 +47,7 @@ impl EntryStatus {
     /// Parses a comma-separated list of statuses, each kept once, in the order given.
     pub fn parse_list(raw: &str) -> Result<Vec<Self>, FieldError> {
         let mut statuses = Vec::new();
-        for name in raw.split(',').map(str::trim) {
+        for name in raw.split(',').map(|name| name.trim_matches(' ')) {
             let status = Self::parse(name)?;
             if !statuses.contains(&status) {
                 statuses.push(status);

@@ -2,7 +2,8 @@
 //!
 //! Invariants of every parsed value: surrounding whitespace trimmed, not empty, no control
 //! characters (multi-line fields keep `\n` and `\t`; `\r\n` becomes `\n`), at most the field's
-//! limit in Unicode scalar values. Cost: one pass over the input.
+//! limit in Unicode scalar values — counted as sent, before trimming, so that the API
+//! document's `maxLength` says exactly what is accepted. Cost: one pass over the input.
 
 use super::field_error::FieldError;
 
@@ -46,7 +47,7 @@ pub fn parse_bounded(
             ),
         ));
     }
-    let length = trimmed.chars().count();
+    let length = raw.chars().count();
     if length > max_chars {
         return Err(FieldError::new(
             field,

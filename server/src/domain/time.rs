@@ -22,7 +22,7 @@ pub fn parse_time(field: &'static str, raw: &str) -> Result<DateTime<Utc>, Field
 pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FieldError> {
     let at = parse_time("expires_at", raw)?;
     if at <= now {
-        return Err(FieldError::new(
+        return Err(FieldError::unprocessable(
             "expires_at",
             "`expires_at` must be in the future",
         ));

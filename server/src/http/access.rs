@@ -116,6 +116,15 @@ pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
         .find(|rule| rule.path == path && rule.method == method)
 }
 
+/// The methods route `path` has, in the order of [`RULES`].
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    RULES
+        .iter()
+        .filter(|rule| rule.path == path)
+        .map(|rule| rule.method)
+        .collect()
+}
+
 /// The principal of an authenticated request, put there by [`authorize`].
 pub fn principal(request: &actix_web::HttpRequest) -> Option<Principal> {
     request.extensions().get::<Principal>().cloned()
@@ -138,6 +147,7 @@ pub async fn authorize(
         None => Some(ApiError::method_not_allowed(
             request.method().as_str(),
             request.path(),
+            &allowed_methods(&pattern),
         )),
         Some(Rule { access: Public, .. }) => None,
         Some(Rule {

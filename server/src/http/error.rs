@@ -42,6 +42,8 @@ pub struct ErrorBody {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
+    /// For `405`: the methods the resource has, answered in `Allow` (RFC 9110 §15.5.6).
+    allow: Option<String>,
     /// Boxed: errors travel in every `Result` of the HTTP layer.
     body: Box<ErrorBody>,
 }
@@ -56,6 +58,7 @@ impl ApiError {
     ) -> Self {
         Self {
             status,
+            allow: None,
             body: Box::new(ErrorBody {
                 message: message.into(),
                 code: code.into(),
@@ -97,13 +100,18 @@ impl ApiError {
         Self::not_found(format!("no resource at {path}; see /docs for the API"))
     }
 
-    /// The route at `path` has no `method`: `405`.
-    pub fn method_not_allowed(method: &str, path: &str) -> Self {
-        Self::invalid(
+    /// The route at `path` has no `method`, only `allowed`: `405` with `Allow`.
+    pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
+        let mut error = Self::invalid(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            format!("{method} is not supported on {path}"),
-        )
+            format!(
+                "{method} is not supported on {path}; it takes {}",
+                allowed.join(", ")
+            ),
+        );
+        error.allow = Some(allowed.join(", "));
+        error
     }
 
     /// The replica cannot serve (database unreachable, a background worker stopped): `503`,
@@ -154,13 +162,20 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if let Some(allow) = &self.allow {
+            response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
+        }
         response.json(&self.body)
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
-        Self::field(error.field, error.message)
+        let mut answer = Self::field(error.field, error.message);
+        if error.unprocessable {
+            answer.status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        answer
     }
 }
 

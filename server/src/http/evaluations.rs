@@ -40,7 +40,7 @@ impl EvaluateRequest {
         let corpus = match self.corpus.as_deref() {
             Some(corpus) => Some(corpus_lines(corpus, self.corpus_format.as_deref())?),
             None if self.corpus_format.is_some() => {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "corpus_format",
                     "`corpus_format` without a `corpus`",
                 ));

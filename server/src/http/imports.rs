@@ -98,25 +98,39 @@ async fn read_upload(
         }
         return Ok((bytes, None));
     }
+    // The form holds exactly one part, `file`: another part is a mistake worth saying (a
+    // misnamed file part, or fields this route does not read).
     let mut multipart = actix_multipart::Multipart::new(request.headers(), payload);
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|e| unreadable(&e))?;
-        if field.name() != Some("file") {
-            continue;
-        }
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_owned);
-        while let Some(chunk) = field.next().await {
-            bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
-            if bytes.len() > limit {
-                return Err(too_large());
-            }
-        }
-        return Ok((bytes, file_name));
+    let other_part = |name: &str| -> ApiError {
+        FieldError::new(
+            "file",
+            format!("the form has a part `{name}`; send the file as the only part, `file`"),
+        )
+        .into()
+    };
+    let Some(field) = multipart.next().await else {
+        return Err(FieldError::new("file", "the multipart body has no `file` part").into());
+    };
+    let mut field = field.map_err(|e| unreadable(&e))?;
+    if field.name() != Some("file") {
+        return Err(other_part(field.name().unwrap_or_default()));
     }
-    Err(FieldError::new("file", "the multipart body has no `file` part").into())
+    let file_name = field
+        .content_disposition()
+        .and_then(|d| d.get_filename())
+        .map(str::to_owned);
+    while let Some(chunk) = field.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
+        if bytes.len() > limit {
+            return Err(too_large());
+        }
+    }
+    drop(field);
+    if let Some(next) = multipart.next().await {
+        let next = next.map_err(|e| unreadable(&e))?;
+        return Err(other_part(next.name().unwrap_or_default()));
+    }
+    Ok((bytes, file_name))
 }
 
 /// Import a file, sent as the `file` part of a multipart form or as the whole request body;

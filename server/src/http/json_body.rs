@@ -53,7 +53,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
                 return Ok(OptionalJsonBody(None));
             }
             content_type?;
-            parse(&bytes).map(|value| OptionalJsonBody(Some(value)))
+            // `null` is no body too, as the document's `oneOf [body, null]` says.
+            parse::<Option<T>>(&bytes).map(OptionalJsonBody)
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod builds;
+pub mod contract;
 pub mod coverage;
 pub mod entries;
 pub mod error;
@@ -30,7 +31,6 @@ pub use crate::services::AppState;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::error::ApiError;
@@ -139,7 +139,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             // Swagger UI's assets are compiled into the binary (`vendored`): the page works
             // on intranets with no internet access.
-            SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", openapi::document()),
         )
         .default_service(web::to(unknown_route));
 }
@@ -147,9 +148,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource whose unsupported methods answer `405` with the JSON error body.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|request: HttpRequest| async move {
+        let pattern = request.match_pattern().unwrap_or_default();
         Err::<HttpResponse, _>(ApiError::method_not_allowed(
             request.method().as_str(),
             request.path(),
+            &access::allowed_methods(&pattern),
         ))
     }))
 }

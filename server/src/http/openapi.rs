@@ -4,6 +4,8 @@
 
 use utoipa::OpenApi;
 
+use crate::taxonomy::Taxonomy;
+
 use super::{
     audit, builds, coverage, evaluations, exports, health, imports, keywords, lints, questions,
     reports, search, taxonomy, tokens,
@@ -105,11 +107,19 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The OpenAPI document as served: the annotations' document refined by [`super::contract`].
+pub fn document() -> serde_json::Value {
+    let mut document =
+        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document always serializes");
+    let taxonomy = Taxonomy::shipped().expect("the shipped taxonomy parses (tested)");
+    super::contract::refine(&mut document, &taxonomy);
+    document
+}
+
 /// The OpenAPI document as pretty JSON with a trailing newline, as committed.
 pub fn spec_json() -> String {
-    let mut json = ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document always serializes");
+    let mut json =
+        serde_json::to_string_pretty(&document()).expect("a JSON value always serializes");
     json.push('\n');
     json
 }

@@ -206,7 +206,7 @@ pub async fn produce(
         }
         ExportName::QuestionsXlsx | ExportName::QuestionsCsv => {
             if build.is_some() {
-                return Err(FieldError::new(
+                return Err(FieldError::unprocessable(
                     "build",
                     "builds hold keywords only; export questions by status",
                 )

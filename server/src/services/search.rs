@@ -417,7 +417,9 @@ pub async fn search(
 ) -> Result<(Vec<SearchHit>, usize), ServiceError> {
     let words = index.query_words(&q);
     if words.is_empty() {
-        return Err(FieldError::new("q", "`q` has no letters or digits to search for").into());
+        return Err(
+            FieldError::unprocessable("q", "`q` has no letters or digits to search for").into(),
+        );
     }
     let (hits, total) =
         blocking::off_workers(move || index.search(&words, &filter, offset, limit)).await??;

@@ -31,7 +31,7 @@ pub const CLI_ACTOR: &str = "cli";
 pub fn token_name(name: &str) -> Result<TokenName, crate::domain::field_error::FieldError> {
     let name = TokenName::parse(name)?;
     if name.as_str() == CLI_ACTOR {
-        return Err(crate::domain::field_error::FieldError::new(
+        return Err(crate::domain::field_error::FieldError::unprocessable(
             "name",
             format!("`{CLI_ACTOR}` is reserved for the command line"),
         ));

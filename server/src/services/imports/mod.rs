@@ -41,7 +41,8 @@ pub enum ImportKind {
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub kind: ImportKind,
-    pub format: Format,
+    /// `None`: sniffed from the bytes (see `Format::sniff`).
+    pub format: Option<Format>,
     /// XLSX sheet by name (default: the first whose header names a term or question column).
     pub sheet: Option<String>,
     /// The risk of rows that name none.
@@ -171,7 +172,9 @@ pub async fn start(
     authorize_status(&options, Some(role), state.four_eyes)?;
     resolve_options(state.checks(), &options)?;
     if bytes.is_empty() {
-        return Err(FieldError::new("file", "the request body (the file) is empty").into());
+        return Err(
+            FieldError::unprocessable("file", "the request body (the file) is empty").into(),
+        );
     }
     // The number of rows is known once the file is read; the task's total follows then.
     let task = tasks::create(&state.db, "import", actor.as_str(), 0, &state.replica).await?;
@@ -261,7 +264,7 @@ mod tests {
         };
         let options = ImportOptions {
             kind: ImportKind::Keyword,
-            format: Format::Txt,
+            format: Some(Format::Txt),
             sheet: None,
             default_risk: Some("A.1.a".to_owned()),
             mapping: HashMap::new(),

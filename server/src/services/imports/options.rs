@@ -65,21 +65,24 @@ impl ImportRequest {
     }
 }
 
-/// The format named by `format`, or by the extension of `file_name`.
-fn parse_format(format: Option<&str>, file_name: Option<&str>) -> Result<Format, FieldError> {
+/// The format named by `format` (`csv`, `txt`, `jsonl`, `xlsx`), else by the extension of
+/// `file_name`; `None` when neither names one (the import then sniffs the bytes).
+fn parse_format(
+    format: Option<&str>,
+    file_name: Option<&str>,
+) -> Result<Option<Format>, FieldError> {
     match format {
-        Some(raw) => Format::from_file_name(&format!("x.{raw}")).ok_or_else(|| {
-            FieldError::new(
+        Some(raw) => match raw {
+            "csv" => Ok(Some(Format::Csv)),
+            "txt" => Ok(Some(Format::Txt)),
+            "jsonl" => Ok(Some(Format::Jsonl)),
+            "xlsx" => Ok(Some(Format::Xlsx)),
+            _ => Err(FieldError::new(
                 "format",
                 format!("`format` must be csv, txt, jsonl or xlsx, not `{raw}`"),
-            )
-        }),
-        None => file_name.and_then(Format::from_file_name).ok_or_else(|| {
-            FieldError::new(
-                "format",
-                "give `format` (csv, txt, jsonl, xlsx) or a `file_name` with one of those extensions",
-            )
-        }),
+            )),
+        },
+        None => Ok(file_name.and_then(Format::from_file_name)),
     }
 }
 
@@ -89,7 +92,7 @@ pub fn parse_mapping(raw: &str) -> Result<HashMap<String, String>, FieldError> {
         .filter(|pair| !pair.trim().is_empty())
         .map(|pair| {
             let (label, code) = pair.split_once(':').ok_or_else(|| {
-                FieldError::new("mapping", format!("`{pair}` is not `label:code`"))
+                FieldError::unprocessable("mapping", format!("`{pair}` is not `label:code`"))
             })?;
             Ok((label.trim().to_owned(), code.trim().to_owned()))
         })
@@ -139,12 +142,12 @@ pub fn resolve_options(
             .collect(),
         options.mapping.clone(),
     )
-    .map_err(|message| FieldError::new("mapping", message))?;
+    .map_err(|message| FieldError::unprocessable("mapping", message))?;
     let default_risk = match &options.default_risk {
         Some(raw) => Some(
             resolver
                 .resolve(raw)
-                .ok_or_else(|| FieldError::new("risk", format!("unknown risk `{raw}`")))?
+                .ok_or_else(|| FieldError::unprocessable("risk", format!("unknown risk `{raw}`")))?
                 .to_owned(),
         ),
         None => None,

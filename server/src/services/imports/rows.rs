@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use lexset_importers::columns::Column;
 use lexset_importers::risk::RiskResolver;
-use lexset_importers::table::{Row, Table};
+use lexset_importers::table::{Format, Row, Table};
 
 use super::write::Pending;
 use super::{ImportKind, ImportOptions, RowReport};
@@ -371,8 +371,9 @@ pub(super) fn check_file(
         default_risk,
         existing,
     } = *file;
-    let table = lexset_importers::table::read(bytes, options.format, options.sheet.as_deref())
-        .map_err(|e| FieldError::new("file", e.to_string()))?;
+    let format = options.format.unwrap_or_else(|| Format::sniff(bytes));
+    let table = lexset_importers::table::read(bytes, format, options.sheet.as_deref())
+        .map_err(|e| FieldError::unprocessable("file", e.to_string()))?;
     let file_risk = options
         .file_name
         .as_deref()
