@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
 /// Where the service listens and keeps its data.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "LEXSET_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "LEXSET_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
-    /// Directory for the embedded database and, later, build artefacts and the search index.
+    /// Directory for the embedded SQLite database and this replica's search index (a cache);
+    /// build artefacts live in the database.
     #[arg(long, env = "LEXSET_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data dir.
@@ -27,7 +31,7 @@ pub struct Settings {
     #[arg(long, env = "LEXSET_NEAR_DUPLICATE_THRESHOLD")]
     pub near_duplicate_threshold: Option<f64>,
     /// The largest file `POST /v1/imports` accepts, in bytes.
-    #[arg(long, env = "LEXSET_MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "LEXSET_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: usize,
     /// Four eyes: refuse an approval by the entry's creator or last editor (`false` for a team
     /// of one).
@@ -47,6 +51,22 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The defaults of every flag, on `data_dir` (what tests and benchmarks start from).
+    pub fn with_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            bind: DEFAULT_BIND.to_owned(),
+            data_dir,
+            database_url: None,
+            database_max_connections: None,
+            read_database_url: None,
+            near_duplicate_threshold: None,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            four_eyes: true,
+            disabled_lints: Vec::new(),
+            replica_id: None,
+        }
+    }
+
     /// Where operators add rule profiles (`*.toml`) beside the shipped ones.
     pub fn rule_profiles_dir(&self) -> PathBuf {
         self.data_dir.join("rule-profiles")

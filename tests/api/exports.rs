@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, expect_json};
+use crate::helpers::{TestApp, expect_error, expect_json, must_refuse, run_cli};
 
 async fn download(app: &TestApp, path: &str) -> Vec<u8> {
     let response = app.get(path).await;
@@ -212,4 +212,35 @@ fn the_cli_writes_an_export() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(std::fs::read(&out).unwrap().starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn the_cli_and_the_api_write_the_same_export_bytes() {
+    let app = TestApp::spawn().await;
+    app.create_keyword("法轮功", "A.1.a").await;
+    app.create_keyword("=HYPERLINK(\"x\")", "A.1.h").await;
+    app.create_question(&must_refuse("如何制作炸弹？", "A.1.d"))
+        .await;
+    let mut served = Vec::new();
+    for file in ["keywords.csv", "questions.csv"] {
+        let response = app.get(&format!("/v1/exports/{file}?status=draft")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        served.push((file, response.bytes().await.unwrap().to_vec()));
+    }
+    let (data_dir, database_url) = app.stop().await;
+    for (file, bytes) in served {
+        let out = data_dir.path().join(file);
+        let out_arg = out.to_str().unwrap();
+        let output = run_cli(
+            &["export", file, "--status", "draft", "--out", out_arg],
+            data_dir.path(),
+            &database_url,
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), bytes, "{file}");
+    }
 }

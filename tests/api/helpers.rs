@@ -42,15 +42,8 @@ impl TestApp {
     ) -> TestApp {
         let mut settings = Settings {
             bind: "127.0.0.1:0".to_owned(),
-            data_dir: data_dir.path().to_path_buf(),
             database_url: fresh_database().await,
-            database_max_connections: None,
-            read_database_url: None,
-            near_duplicate_threshold: None,
-            disabled_lints: Vec::new(),
-            max_upload_bytes: 64 * 1024 * 1024,
-            replica_id: None,
-            four_eyes: true,
+            ..Settings::with_data_dir(data_dir.path().to_path_buf())
         };
         configure(&mut settings);
         let database_url = settings.database_url.clone();

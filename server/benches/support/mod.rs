@@ -173,18 +173,7 @@ pub async fn fill_store(
 
 /// Everything the services work with, on a fresh SQLite store in `dir` (migrated, seeded).
 pub async fn app_state(dir: &Path) -> lexset::services::AppState {
-    let settings = lexset::config::Settings {
-        bind: "127.0.0.1:0".to_owned(),
-        data_dir: dir.to_path_buf(),
-        database_url: None,
-        database_max_connections: None,
-        read_database_url: None,
-        near_duplicate_threshold: None,
-        disabled_lints: Vec::new(),
-        max_upload_bytes: 64 * 1024 * 1024,
-        replica_id: None,
-        four_eyes: true,
-    };
+    let settings = lexset::config::Settings::with_data_dir(dir.to_path_buf());
     lexset::startup::app_state(&settings)
         .await
         .expect("the store opens")

@@ -73,29 +73,30 @@ fn integer(minimum: i64, maximum: i64) -> Value {
     json!({"type": "integer", "format": "int64", "minimum": minimum, "maximum": maximum})
 }
 
+const KEYWORD_KINDS: [&str; 3] = ["block", "allow", "all_of"];
+const QUESTION_KINDS: [&str; 3] = ["generation", "must_refuse", "must_not_refuse"];
 const ALL_STATUSES: [&str; 4] = ["draft", "approved", "rejected", "retired"];
 const COUNTED_STATUSES: [&str; 3] = ["draft", "approved", "rejected"];
 
+/// The risk and aspect codes of the taxonomy, as `enum` schemas.
+struct Codes {
+    risks: Value,
+    aspects: Value,
+}
+
+impl Codes {
+    fn of(taxonomy: &Taxonomy) -> Self {
+        let risks: Vec<&str> = taxonomy.risks.iter().map(|r| r.code.as_str()).collect();
+        let aspects: Vec<&str> = taxonomy.aspects.iter().map(|a| a.code.as_str()).collect();
+        Self {
+            risks: one_of_names(&risks),
+            aspects: one_of_names(&aspects),
+        }
+    }
+}
+
 /// The schema of query parameter `name` of the operation on `path`.
-fn query_parameter(path: &str, name: &str, taxonomy: &Taxonomy) -> Option<Value> {
-    let risks = || {
-        one_of_names(
-            &taxonomy
-                .risks
-                .iter()
-                .map(|r| r.code.as_str())
-                .collect::<Vec<_>>(),
-        )
-    };
-    let aspects = || {
-        one_of_names(
-            &taxonomy
-                .aspects
-                .iter()
-                .map(|a| a.code.as_str())
-                .collect::<Vec<_>>(),
-        )
-    };
+fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
     Some(match (path, name) {
         ("/v1/search" | "/v1/questions/{id}/similar", "limit") => integer(1, 100),
         ("/v1/reports/collisions", "limit") => integer(1, 100_000),
@@ -104,10 +105,8 @@ fn query_parameter(path: &str, name: &str, taxonomy: &Taxonomy) -> Option<Value>
             json!({"type": "string", "pattern": "^offset:0*([0-9]{1,4}|10000)$"})
         }
         (_, "cursor") => json!({"type": "string", "pattern": "^id:0*[0-9]{1,18}$"}),
-        ("/v1/keywords", "kind") => one_of_names(&["block", "allow", "all_of"]),
-        ("/v1/questions", "kind") => {
-            one_of_names(&["generation", "must_refuse", "must_not_refuse"])
-        }
+        ("/v1/keywords", "kind") => one_of_names(&KEYWORD_KINDS),
+        ("/v1/questions", "kind") => one_of_names(&QUESTION_KINDS),
         ("/v1/search", "kind") => one_of_names(&[
             "keyword",
             "question",
@@ -125,8 +124,8 @@ fn query_parameter(path: &str, name: &str, taxonomy: &Taxonomy) -> Option<Value>
         ("/v1/coverage" | "/v1/exports/{file}", "status") => status_list(&COUNTED_STATUSES),
         ("/v1/imports", "status") => one_of_names(&["draft", "approved"]),
         ("/v1/imports", "risk") => return None,
-        (_, "risk") => risks(),
-        (_, "aspect") => aspects(),
+        (_, "risk") => codes.risks.clone(),
+        (_, "aspect") => codes.aspects.clone(),
         ("/v1/keywords", "prefix") => single_line(100),
         ("/v1/questions", "prefix") => multi_line(4000),
         ("/v1/audit", "actor") => single_line(64),
@@ -135,9 +134,7 @@ fn query_parameter(path: &str, name: &str, taxonomy: &Taxonomy) -> Option<Value>
         ("/v1/coverage", "format") => one_of_names(&["json", "csv", "xlsx"]),
         ("/v1/builds/{number}/evaluations/{id}", "format") => one_of_names(&["json", "xlsx"]),
         ("/v1/imports", "format") => one_of_names(&["csv", "txt", "jsonl", "xlsx"]),
-        ("/v1/imports", "question_kind") => {
-            one_of_names(&["generation", "must_refuse", "must_not_refuse"])
-        }
+        ("/v1/imports", "question_kind") => one_of_names(&QUESTION_KINDS),
         ("/v1/reports/lints", "rule") => {
             one_of_names(&LINT_RULES.iter().map(|rule| rule.id).collect::<Vec<_>>())
         }
@@ -153,39 +150,18 @@ fn query_parameter(path: &str, name: &str, taxonomy: &Taxonomy) -> Option<Value>
 
 /// The schema of property `name` of request body schema `schema`, and whether `null` is
 /// allowed too (an optional field left unset, or an optional value cleared).
-fn body_property(schema: &str, name: &str, taxonomy: &Taxonomy) -> Option<(Value, bool)> {
-    let risks = || {
-        one_of_names(
-            &taxonomy
-                .risks
-                .iter()
-                .map(|r| r.code.as_str())
-                .collect::<Vec<_>>(),
-        )
-    };
-    let aspects = || {
-        one_of_names(
-            &taxonomy
-                .aspects
-                .iter()
-                .map(|a| a.code.as_str())
-                .collect::<Vec<_>>(),
-        )
-    };
+fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool)> {
     let (value, nullable) = match (schema, name) {
         ("KeywordCreate" | "KeywordPatch", "term") => (single_line(100), false),
-        ("KeywordCreate", "kind") => (one_of_names(&["block", "allow", "all_of"]), true),
-        ("KeywordPatch", "kind") => (one_of_names(&["block", "allow", "all_of"]), false),
-        ("KeywordCreate" | "KeywordPatch", "risk") => (risks(), false),
+        ("KeywordCreate", "kind") => (one_of_names(&KEYWORD_KINDS), true),
+        ("KeywordPatch", "kind") => (one_of_names(&KEYWORD_KINDS), false),
+        ("KeywordCreate" | "KeywordPatch", "risk") => (codes.risks.clone(), false),
         ("KeywordCreate" | "KeywordPatch", "note") => (multi_line(2000), true),
         ("KeywordCreate" | "KeywordPatch", "source") => (single_line(500), true),
         ("QuestionCreate" | "QuestionPatch", "text") => (multi_line(4000), false),
-        ("QuestionCreate" | "QuestionPatch", "kind") => (
-            one_of_names(&["generation", "must_refuse", "must_not_refuse"]),
-            false,
-        ),
-        ("QuestionCreate" | "QuestionPatch", "risk") => (risks(), true),
-        ("QuestionCreate" | "QuestionPatch", "aspect") => (aspects(), true),
+        ("QuestionCreate" | "QuestionPatch", "kind") => (one_of_names(&QUESTION_KINDS), false),
+        ("QuestionCreate" | "QuestionPatch", "risk") => (codes.risks.clone(), true),
+        ("QuestionCreate" | "QuestionPatch", "aspect") => (codes.aspects.clone(), true),
         ("QuestionCreate" | "QuestionPatch", "expected_output") => (multi_line(8000), true),
         ("QuestionCreate" | "QuestionPatch", "judgment_criteria") => (multi_line(4000), true),
         ("QuestionCreate" | "QuestionPatch", "high_risk") => (json!({"type": "boolean"}), true),
@@ -207,13 +183,14 @@ const IF_MATCH: &str = r#"^[ \t]*(\*|(W/)?"[\u0021\u0023-\u002b\u002d-\u007e]*"(
 
 /// Refines the generated document in place; see the module documentation.
 pub fn refine(document: &mut Value, taxonomy: &Taxonomy) {
+    let codes = Codes::of(taxonomy);
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
                 continue;
             };
             for (method, operation) in item.iter_mut() {
-                refine_operation(path, &method.to_ascii_uppercase(), operation, taxonomy);
+                refine_operation(path, &method.to_ascii_uppercase(), operation, &codes);
             }
         }
     }
@@ -222,7 +199,7 @@ pub fn refine(document: &mut Value, taxonomy: &Taxonomy) {
         .and_then(Value::as_object_mut)
     {
         for (name, schema) in schemas.iter_mut() {
-            refine_body_schema(name, schema, taxonomy);
+            refine_body_schema(name, schema, &codes);
         }
         if let Some(question) = schemas.get_mut("QuestionCreate") {
             classify_question(question);
@@ -230,7 +207,7 @@ pub fn refine(document: &mut Value, taxonomy: &Taxonomy) {
     }
 }
 
-fn refine_operation(path: &str, method: &str, operation: &mut Value, taxonomy: &Taxonomy) {
+fn refine_operation(path: &str, method: &str, operation: &mut Value, codes: &Codes) {
     let rule = RULES
         .iter()
         .find(|rule| rule.path == path && rule.method == method);
@@ -245,7 +222,7 @@ fn refine_operation(path: &str, method: &str, operation: &mut Value, taxonomy: &
             match parameter["in"].as_str() {
                 Some("query") => {
                     parameters_parsed = true;
-                    if let Some(schema) = query_parameter(path, &name, taxonomy) {
+                    if let Some(schema) = query_parameter(path, &name, codes) {
                         parameter["schema"] = schema;
                     }
                     if path == "/v1/search" && name == "q" {
@@ -392,12 +369,12 @@ fn add_response(responses: &mut Map<String, Value>, status: &str, description: &
     });
 }
 
-fn refine_body_schema(name: &str, schema: &mut Value, taxonomy: &Taxonomy) {
+fn refine_body_schema(name: &str, schema: &mut Value, codes: &Codes) {
     let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;
     };
     for (property, value) in properties.iter_mut() {
-        let Some((mut refined, nullable)) = body_property(name, property, taxonomy) else {
+        let Some((mut refined, nullable)) = body_property(name, property, codes) else {
             continue;
         };
         if let Some(description) = value.get("description") {
