@@ -17,7 +17,7 @@ use crate::lint::Lint;
 use crate::services::lints::Linted;
 use crate::services::review::{self, Reviewable, Transition};
 use crate::services::revisions::{self, ChangeContext};
-use crate::services::versioned_change::{self, VersionedEntity, VersionedModel};
+use crate::services::versioned_change::{self, Editable, VersionedEntity, VersionedModel};
 use crate::store::entities::{keyword, question};
 
 use super::request_fields::optional;
@@ -84,6 +84,33 @@ pub fn change_context(
         actor: actor.0,
         reason: optional(reason, Reason::parse)?,
     })
+}
+
+/// Entries as a page shows them, each with its lints.
+pub fn views<M: Shown>(state: &AppState, items: Vec<M>) -> Vec<EntryView<M::View>> {
+    items.into_iter().map(|item| view(state, item)).collect()
+}
+
+/// An edit of entry `id` based on the version `if_match` names, by `actor`, for `reason`.
+pub async fn update<E: Editable<Model: Shown>>(
+    state: web::Data<AppState>,
+    id: i64,
+    actor: RequestActor,
+    if_match: IfMatch,
+    reason: Option<String>,
+    changes: E::Changes,
+) -> Result<HttpResponse, ApiError> {
+    let context = change_context(actor, reason)?;
+    let entry = E::update_entry(
+        &state.db,
+        state.checks(),
+        id,
+        &if_match.0,
+        &context,
+        changes,
+    )
+    .await?;
+    Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
 pub async fn get<E: VersionedEntity<Model: Shown>>(

@@ -1,6 +1,5 @@
 //! `/v1/keywords`: the interception lexicon.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
-use super::entries::{self, EntryView, change_context, created_response, entry_response, view};
+use super::entries::{self, EntryView, change_context, created_response, view};
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
@@ -211,7 +210,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
     let (items, next_cursor) = keywords::list(&state.db, filter, page).await?;
-    let items = items.into_iter().map(|k| view(&state, k)).collect();
+    let items = entries::views(&state, items);
     Ok(HttpResponse::Ok().json(KeywordPage { items, next_cursor }))
 }
 
@@ -240,18 +239,9 @@ pub async fn update(
     if_match: IfMatch,
     JsonBody(body): JsonBody<KeywordPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let context = change_context(actor, body.reason.clone())?;
+    let reason = body.reason.clone();
     let changes = body.parse(&state.taxonomy)?;
-    let keyword = keywords::update(
-        &state.db,
-        state.checks(),
-        id.into_inner(),
-        &if_match.0,
-        &context,
-        changes,
-    )
-    .await?;
-    Ok(entry_response(&state, StatusCode::OK, keyword))
+    entries::update::<Entity>(state, id.into_inner(), actor, if_match, reason, changes).await
 }
 
 entries::entry_handlers!(

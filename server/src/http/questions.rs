@@ -1,6 +1,5 @@
 //! `/v1/questions`: the evaluation test sets.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
-use super::entries::{self, EntryView, change_context, created_response, entry_response, view};
+use super::entries::{self, EntryView, change_context, created_response, view};
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
@@ -261,7 +260,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
     let (items, next_cursor) = questions::list(&state.db, filter, page).await?;
-    let items = items.into_iter().map(|q| view(&state, q)).collect();
+    let items = entries::views(&state, items);
     Ok(HttpResponse::Ok().json(QuestionPage { items, next_cursor }))
 }
 
@@ -290,18 +289,9 @@ pub async fn update(
     if_match: IfMatch,
     JsonBody(body): JsonBody<QuestionPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let context = change_context(actor, body.reason.clone())?;
+    let reason = body.reason.clone();
     let changes = body.parse(&state.taxonomy)?;
-    let question = questions::update(
-        &state.db,
-        state.checks(),
-        id.into_inner(),
-        &if_match.0,
-        &context,
-        changes,
-    )
-    .await?;
-    Ok(entry_response(&state, StatusCode::OK, question))
+    entries::update::<Entity>(state, id.into_inner(), actor, if_match, reason, changes).await
 }
 
 entries::entry_handlers!(

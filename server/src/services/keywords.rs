@@ -171,3 +171,18 @@ pub async fn update(
     txn.commit().await?;
     Ok(saved)
 }
+
+impl versioned_change::Editable for Entity {
+    type Changes = KeywordChanges;
+
+    fn update_entry(
+        db: &DatabaseConnection,
+        checks: Checks<'_>,
+        id: i64,
+        expected_version: &ExpectedVersion,
+        context: &ChangeContext,
+        changes: KeywordChanges,
+    ) -> impl Future<Output = Result<Model, ServiceError>> {
+        update(db, checks, id, expected_version, context, changes)
+    }
+}

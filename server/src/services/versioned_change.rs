@@ -112,6 +112,22 @@ macro_rules! versioned_entity {
 }
 pub(crate) use versioned_entity;
 
+/// An entry kind whose content can be edited: the one `update` of its service, so callers
+/// edit either kind through one generic path.
+pub trait Editable: VersionedEntity {
+    /// The fields an edit may change (parsed domain values).
+    type Changes;
+
+    fn update_entry(
+        db: &DatabaseConnection,
+        checks: super::Checks<'_>,
+        id: i64,
+        expected_version: &ExpectedVersion,
+        context: &ChangeContext,
+        changes: Self::Changes,
+    ) -> impl Future<Output = Result<Self::Model, ServiceError>>;
+}
+
 /// Opens a transaction holding the write lock of entry kind `kind`.
 pub async fn begin_write(
     db: &DatabaseConnection,
