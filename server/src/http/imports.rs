@@ -64,43 +64,28 @@ impl ImportQuery {
 /// bytes.
 async fn read_upload(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<(Vec<u8>, Option<String>), ApiError> {
-    let too_large = || {
-        ApiError::invalid(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "the file is larger than the {limit} bytes this service accepts (LEXSET_MAX_UPLOAD_BYTES)"
-            ),
-        )
-    };
-    let unreadable = |e: &dyn std::fmt::Display| {
-        ApiError::invalid(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            format!("the upload could not be read: {e}"),
-        )
-    };
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let mut bytes = Vec::new();
-    if !is_multipart {
-        while let Some(chunk) = payload.next().await {
-            bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
-            if bytes.len() > limit {
-                return Err(too_large());
-            }
-        }
-        return Ok((bytes, None));
+    if is_multipart {
+        read_form(request, payload, limit).await
+    } else {
+        Ok((read_all(payload, limit).await?, None))
     }
-    // The form holds exactly one part, `file`: another part is a mistake worth saying (a
-    // misnamed file part, or fields this route does not read).
-    let mut multipart = actix_multipart::Multipart::new(request.headers(), payload);
+}
+
+/// The form's one part, `file`, and its file name: another part is a mistake worth saying (a
+/// misnamed file part, or fields this route does not read).
+async fn read_form(
+    request: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
     let other_part = |name: &str| -> ApiError {
         FieldError::new(
             "file",
@@ -108,10 +93,11 @@ async fn read_upload(
         )
         .into()
     };
+    let mut multipart = actix_multipart::Multipart::new(request.headers(), payload);
     let Some(field) = multipart.next().await else {
         return Err(FieldError::new("file", "the multipart body has no `file` part").into());
     };
-    let mut field = field.map_err(|e| unreadable(&e))?;
+    let field = field.map_err(|e| unreadable(&e))?;
     if field.name() != Some("file") {
         return Err(other_part(field.name().unwrap_or_default()));
     }
@@ -119,18 +105,41 @@ async fn read_upload(
         .content_disposition()
         .and_then(|d| d.get_filename())
         .map(str::to_owned);
-    while let Some(chunk) = field.next().await {
-        bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
-        if bytes.len() > limit {
-            return Err(too_large());
-        }
-    }
-    drop(field);
+    let bytes = read_all(field, limit).await?;
     if let Some(next) = multipart.next().await {
         let next = next.map_err(|e| unreadable(&e))?;
         return Err(other_part(next.name().unwrap_or_default()));
     }
     Ok((bytes, file_name))
+}
+
+/// Every chunk of `stream`, refusing more than `limit` bytes as they arrive.
+async fn read_all<E: std::fmt::Display>(
+    mut stream: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
+        if bytes.len() > limit {
+            return Err(ApiError::invalid(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the file is larger than the {limit} bytes this service accepts (LEXSET_MAX_UPLOAD_BYTES)"
+                ),
+            ));
+        }
+    }
+    Ok(bytes)
+}
+
+fn unreadable(error: &dyn std::fmt::Display) -> ApiError {
+    ApiError::invalid(
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        format!("the upload could not be read: {error}"),
+    )
 }
 
 /// Import a file, sent as the `file` part of a multipart form or as the whole request body;
