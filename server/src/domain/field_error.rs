@@ -1,19 +1,24 @@
+use crate::messages::{Message, msg};
+
 /// Client input that does not parse, naming the field at fault.
 ///
 /// The HTTP layer turns it into `400` with the stable code `invalid_<field>`; `field` is always
-/// one of the documented request field names, so the set of codes is fixed.
+/// one of the documented request field names, so the set of codes is fixed. `message` says
+/// why, in any language; its key names the reason (`required`, `too_long`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
-    pub message: String,
+    pub message: Message,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+    pub fn new(field: &'static str, message: Message) -> Self {
+        Self { field, message }
+    }
+
+    /// A required field that the request left out (or set to `null`).
+    pub fn missing(field: &'static str) -> Self {
+        Self::new(field, msg!("required", field = field))
     }
 }
 
@@ -25,18 +30,11 @@ impl std::fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-impl FieldError {
-    /// A required field that the request left out (or set to `null`).
-    pub fn missing(field: &'static str) -> Self {
-        Self::new(field, format!("`{field}` is required"))
-    }
-}
-
 /// The value of `all` whose name is `raw`, or an error on `field` listing every name: how the
-/// closed sets (statuses, kinds, roles) parse.
+/// closed sets (statuses, kinds, roles) parse. `what` is the word for a value of the set.
 pub fn one_of<T: Copy>(
     field: &'static str,
-    what: &str,
+    what: Message,
     all: &[T],
     name: impl Fn(T) -> &'static str,
     raw: &str,
@@ -48,9 +46,11 @@ pub fn one_of<T: Copy>(
             let names: Vec<&str> = all.iter().map(|value| name(*value)).collect();
             FieldError::new(
                 field,
-                format!(
-                    "unknown {what} `{raw}`; expected one of {}",
-                    names.join(", ")
+                msg!(
+                    "unknown_value",
+                    what = what,
+                    value = raw,
+                    expected = names.join(", ")
                 ),
             )
         })

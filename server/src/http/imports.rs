@@ -10,8 +10,10 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::builds::TaskView;
 use super::error::{ApiError, ErrorBody};
+use super::language::request_lang;
 use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 use crate::services::imports::{self, ImportOptions, ImportRequest, parse_mapping};
 
 /// How to read the uploaded file.
@@ -71,16 +73,14 @@ async fn read_upload(
         ApiError::invalid(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "the file is larger than the {limit} bytes this service accepts (LEXSET_MAX_UPLOAD_BYTES)"
-            ),
+            msg!("upload_too_large", limit = limit),
         )
     };
     let unreadable = |e: &dyn std::fmt::Display| {
         ApiError::invalid(
             StatusCode::BAD_REQUEST,
             "invalid_body",
-            format!("the upload could not be read: {e}"),
+            msg!("unreadable_upload", detail = e.to_string()),
         )
     };
     let is_multipart = request
@@ -116,7 +116,7 @@ async fn read_upload(
         }
         return Ok((bytes, file_name));
     }
-    Err(FieldError::new("file", "the multipart body has no `file` part").into())
+    Err(FieldError::new("file", msg!("no_file_part")).into())
 }
 
 /// Import a file, sent as the `file` part of a multipart form or as the whole request body;
@@ -141,7 +141,8 @@ pub async fn create(
     if query.file_name.is_none() {
         query.file_name = uploaded_name;
     }
-    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?).await?;
+    let lang = request_lang(&request);
+    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?, lang).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(TaskView::from(task)))

@@ -11,6 +11,7 @@ use super::{ImportKind, ImportOptions};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::messages::msg;
 use crate::services::{Checks, ServiceError};
 
 /// An import as a client names it, before parsing.
@@ -41,7 +42,7 @@ impl ImportRequest {
             other => {
                 return Err(FieldError::new(
                     "kind",
-                    format!("`kind` must be keyword or question, not `{other}`"),
+                    msg!("import_kind_value", value = other),
                 ));
             }
         };
@@ -68,18 +69,11 @@ impl ImportRequest {
 /// The format named by `format`, or by the extension of `file_name`.
 fn parse_format(format: Option<&str>, file_name: Option<&str>) -> Result<Format, FieldError> {
     match format {
-        Some(raw) => Format::from_file_name(&format!("x.{raw}")).ok_or_else(|| {
-            FieldError::new(
-                "format",
-                format!("`format` must be csv, txt, jsonl or xlsx, not `{raw}`"),
-            )
-        }),
-        None => file_name.and_then(Format::from_file_name).ok_or_else(|| {
-            FieldError::new(
-                "format",
-                "give `format` (csv, txt, jsonl, xlsx) or a `file_name` with one of those extensions",
-            )
-        }),
+        Some(raw) => Format::from_file_name(&format!("x.{raw}"))
+            .ok_or_else(|| FieldError::new("format", msg!("import_format_value", value = raw))),
+        None => file_name
+            .and_then(Format::from_file_name)
+            .ok_or_else(|| FieldError::new("format", msg!("import_format_missing"))),
     }
 }
 
@@ -88,9 +82,9 @@ pub fn parse_mapping(raw: &str) -> Result<HashMap<String, String>, FieldError> {
     raw.split(',')
         .filter(|pair| !pair.trim().is_empty())
         .map(|pair| {
-            let (label, code) = pair.split_once(':').ok_or_else(|| {
-                FieldError::new("mapping", format!("`{pair}` is not `label:code`"))
-            })?;
+            let (label, code) = pair
+                .split_once(':')
+                .ok_or_else(|| FieldError::new("mapping", msg!("mapping_pair", pair = pair)))?;
             Ok((label.trim().to_owned(), code.trim().to_owned()))
         })
         .collect()
@@ -113,7 +107,7 @@ pub fn authorize_status(
     if role.is_some_and(|role| role < Role::Admin) {
         return Err(ServiceError::RoleTooLow {
             needed: Role::Admin,
-            action: "importing approved entries",
+            action: msg!("importing_approved_entries"),
         });
     }
     Ok(())
@@ -139,12 +133,12 @@ pub fn resolve_options(
             .collect(),
         options.mapping.clone(),
     )
-    .map_err(|message| FieldError::new("mapping", message))?;
+    .map_err(|detail| FieldError::new("mapping", msg!("mapping_invalid", detail = detail)))?;
     let default_risk = match &options.default_risk {
         Some(raw) => Some(
             resolver
                 .resolve(raw)
-                .ok_or_else(|| FieldError::new("risk", format!("unknown risk `{raw}`")))?
+                .ok_or_else(|| FieldError::new("risk", msg!("unresolved_risk", value = raw)))?
                 .to_owned(),
         ),
         None => None,
