@@ -14,6 +14,7 @@ use support::{app_state, data_dir};
 
 use lexset::domain::status::{EntryStatus, QuestionKind};
 use lexset::domain::text::Actor;
+use lexset::messages::Lang;
 use lexset::services::imports::{ImportKind, ImportOptions, import};
 use lexset::services::revisions::ChangeContext;
 use lexset_importers::table::Format;
@@ -77,9 +78,16 @@ async fn main() {
             status: EntryStatus::Draft,
             dry_run: false,
         };
-        let report = import(&state, &context, bytes, &options, Arc::new(|_, _| {}))
-            .await
-            .expect("import");
+        let report = import(
+            &state,
+            &context,
+            bytes,
+            &options,
+            Lang::En,
+            Arc::new(|_, _| {}),
+        )
+        .await
+        .expect("import");
         rows += report.rows;
         accepted += report.accepted;
         duplicates += report.duplicates;

@@ -3,8 +3,9 @@
 //!
 //! Layers, each depending only on those below it: `http` (handlers, errors, OpenAPI) →
 //! `services` (one transaction per operation) → `store` (entities, migrations) — with
-//! `domain` (parsed input types, no storage or wire crate) and `taxonomy` (seed data) used by
-//! all. See `docs/architecture.md`; `layering` checks the rules.
+//! `domain` (parsed input types, no storage or wire crate), `messages` (texts for people in
+//! Chinese and English) and `taxonomy` (seed data) used by all. See `docs/architecture.md`;
+//! `layering` checks the rules.
 
 pub mod config;
 pub mod coverage;
@@ -17,6 +18,7 @@ pub mod http;
 #[cfg(test)]
 mod layering;
 pub mod lint;
+pub mod messages;
 pub mod search;
 pub mod segmentation;
 pub mod services;

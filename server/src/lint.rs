@@ -15,6 +15,7 @@ use crate::dedup::near_duplicates::word_count;
 use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::status::{KeywordKind, QuestionKind};
 use crate::fold::FoldProfile;
+use crate::messages::msg;
 
 const LINTS_TOML: &str = include_str!("../../seeds/lints.toml");
 
@@ -39,7 +40,13 @@ impl Severity {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("severity", "severity", &Self::ALL, Self::as_str, raw)
+        one_of(
+            "severity",
+            msg!("noun_severity"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
     }
 }
 

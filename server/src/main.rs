@@ -5,6 +5,7 @@ use tracing_subscriber::EnvFilter;
 
 use lexset::config::Settings;
 use lexset::coverage::render;
+use lexset::messages::Lang;
 use lexset::services::tokens::CLI_ACTOR;
 use lexset::startup::{self, Application};
 
@@ -148,7 +149,7 @@ async fn main() -> std::process::ExitCode {
             Ok(true) => std::process::ExitCode::SUCCESS,
             Ok(false) => std::process::ExitCode::from(1),
             Err(error) => {
-                tracing::error!("{error}");
+                tracing::error!("{}", in_locale(&*error));
                 std::process::ExitCode::from(2)
             }
         },
@@ -159,10 +160,18 @@ fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::Ex
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error}");
+            tracing::error!("{}", in_locale(&*error));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `error` in the locale's language when it is one of lexset's own, else as it displays.
+fn in_locale(error: &(dyn std::error::Error + 'static)) -> String {
+    lexset::services::message_of(error).map_or_else(
+        || error.to_string(),
+        |message| message.render(Lang::from_locale()),
+    )
 }
 
 #[derive(Subcommand)]
@@ -374,7 +383,8 @@ async fn import(
             bar.set_position(done as u64);
         })
     };
-    let report = imports::import(&state, &context, bytes, &options, progress).await?;
+    let lang = Lang::from_locale();
+    let report = imports::import(&state, &context, bytes, &options, lang, progress).await?;
     bar.finish_and_clear();
     if !report.dry_run {
         audit_cli(

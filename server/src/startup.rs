@@ -200,6 +200,9 @@ impl Application {
             App::new()
                 .wrap(actix_web::middleware::from_fn(http::access::authorize))
                 .wrap(actix_web::middleware::from_fn(http::audit::record_writes))
+                .wrap(actix_web::middleware::from_fn(
+                    http::language::translate_errors,
+                ))
                 .wrap(Logger::new(r#"%a "%r" %s %b %{x-request-id}o %T"#))
                 .app_data(state.clone())
                 .app_data(search.clone())

@@ -49,6 +49,10 @@ const MESSAGES = {
     kind_generation: '生成内容测试题', kind_must_refuse: '应拒答测试题', kind_must_not_refuse: '非拒答测试题',
     action_created: '创建', action_updated: '修改', action_status_changed: '状态变更', action_retired: '停用',
     role_reader: '读者', role_annotator: '标注员', role_reviewer: '审核员', role_admin: '管理员',
+    stage_enqueued: '排队中', stage_import: '导入行', stage_snapshot: '读取词库', stage_compile: '编译', stage_publish: '发布',
+    stage_load: '载入构建', stage_evaluate: '评估', stage_store: '保存报告', stage_done: '完成',
+    task_status_enqueued: '排队中', task_status_processing: '处理中', task_status_succeeded: '成功', task_status_failed: '失败',
+    build_status_compiling: '编译中', build_status_published: '已发布', build_status_failed: '失败',
   },
   en: {
     keywords: 'Keywords', questions: 'Questions', review: 'Review', import: 'Import', coverage: 'Coverage', builds: 'Builds',
@@ -91,6 +95,10 @@ const MESSAGES = {
     kind_generation: 'generation', kind_must_refuse: 'must refuse', kind_must_not_refuse: 'must not refuse',
     action_created: 'created', action_updated: 'updated', action_status_changed: 'status changed', action_retired: 'retired',
     role_reader: 'reader', role_annotator: 'annotator', role_reviewer: 'reviewer', role_admin: 'admin',
+    stage_enqueued: 'queued', stage_import: 'importing rows', stage_snapshot: 'reading the lexicon', stage_compile: 'compiling', stage_publish: 'publishing',
+    stage_load: 'loading the build', stage_evaluate: 'evaluating', stage_store: 'storing the report', stage_done: 'done',
+    task_status_enqueued: 'queued', task_status_processing: 'processing', task_status_succeeded: 'succeeded', task_status_failed: 'failed',
+    build_status_compiling: 'compiling', build_status_published: 'published', build_status_failed: 'failed',
   },
 };
 
@@ -112,6 +120,12 @@ function t(key, vars = {}) {
   let text = MESSAGES[lang][key] ?? MESSAGES.zh[key] ?? key;
   for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, value);
   return text;
+}
+
+/// The words for a stable code the server sends (a task stage, a build status): `kind_code` in
+/// the string table, or the code itself when the table has none.
+function named(kind, code) {
+  return MESSAGES[lang][`${kind}_${code}`] ?? code;
 }
 
 /// Builds an element. Children are text unless they are nodes: nothing from the API becomes
@@ -179,9 +193,10 @@ function queryString(params) {
 }
 
 /// One API call. Answers `{status, ok, data, response}`: `data` is the JSON body, if it is
-/// JSON (a file's body stays unread in `response`); a 401 signs the tab out.
+/// JSON (a file's body stays unread in `response`); a 401 signs the tab out. The server writes
+/// its messages (errors, import rows) in the page's language.
 async function api(method, path, { query = {}, json, body, headers = {} } = {}) {
-  const sent = { Authorization: `Bearer ${session.token}`, ...headers };
+  const sent = { Authorization: `Bearer ${session.token}`, 'Accept-Language': lang === 'zh' ? 'zh-CN' : 'en', ...headers };
   if (json !== undefined) {
     sent['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
@@ -212,7 +227,7 @@ async function runTask(box, start, taskOf = (body) => body) {
   for (;;) {
     bar.max = Math.max(task.total, 1);
     bar.value = task.status === 'succeeded' ? bar.max : task.done;
-    label.textContent = `${task.stage} ${task.done}/${task.total} · ${task.status}`;
+    label.textContent = `${named('stage', task.stage)} ${task.done}/${task.total} · ${named('task_status', task.status)}`;
     if (task.status !== 'enqueued' && task.status !== 'processing') break;
     await new Promise((resolve) => setTimeout(resolve, 250));
     const polled = await api('GET', `/v1/tasks/${task.id}`);
@@ -223,7 +238,7 @@ async function runTask(box, start, taskOf = (body) => body) {
     task = polled.data;
   }
   if (task.status === 'succeeded') return { task, started: started.data };
-  box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? task.status })));
+  box.append(h('div', { class: 'panel error' }, t('task_failed', { error: task.error ?? named('task_status', task.status) })));
   return null;
 }
 
@@ -916,7 +931,7 @@ async function buildsScreen(root) {
   const evaluationBox = h('div', { id: 'evaluation' });
   root.append(h('table', { id: 'builds' }, headerRow(['#', t('status'), t('created_by'), t('time'), t('counts'), 'SHA-256', '']),
     builds.map((build) => h('tr', { 'data-build': build.number },
-      h('td', {}, build.number), h('td', {}, build.status), h('td', {}, build.created_by), h('td', {}, when(build.published_at ?? build.created_at)),
+      h('td', {}, build.number), h('td', {}, named('build_status', build.status)), h('td', {}, build.created_by), h('td', {}, when(build.published_at ?? build.created_at)),
       h('td', {}, build.counts?.total ?? ''), h('td', { title: build.sha256 ?? '' }, (build.sha256 ?? '').slice(0, 12)),
       h('td', {}, h('div', { class: 'actions' }, build.status === 'published' ? [
         h('button', { type: 'button', onclick: () => download(`/v1/builds/${build.number}/artifact`) }, t('download')),

@@ -14,6 +14,7 @@ mod exports;
 mod health_and_docs;
 mod imports;
 mod keywords;
+mod languages;
 mod lints;
 mod questions;
 mod replicas;

@@ -257,6 +257,11 @@ async fn a_gbk_csv_goes_through_the_import_wizard() {
     page.select("#report-filter", "invalid").await;
     let rows = page.text("#report-rows").await;
     assert!(rows.contains("赌博") && !rows.contains("藏独"), "{rows}");
+    // The server writes the row's message in the page's language; the reason code stays.
+    assert!(
+        rows.contains("unknown_risk") && rows.contains("无法识别的风险类别「A.9.z」"),
+        "{rows}"
+    );
     page.select("#report-filter", "").await;
     page.screenshot("import-dry-run").await;
     let listed = expect_json(app.get("/v1/keywords").await, StatusCode::OK).await;
@@ -344,7 +349,7 @@ async fn an_admin_publishes_builds_compares_and_evaluates_them() {
 
     let admin = driver.signed_in(&app, Role::Admin, "/builds").await;
     admin.click("#publish").await;
-    admin.wait("[data-build='1']").await;
+    admin.wait_text("[data-build='1']", "已发布").await;
     app.approved_keyword("六四", "A.1.b", "block").await;
     admin.click("#publish").await;
     admin.wait("[data-build='2']").await;
@@ -352,6 +357,7 @@ async fn an_admin_publishes_builds_compares_and_evaluates_them() {
     admin.wait_text("#diff", "六四").await;
     admin.click("[data-build='2'] .evaluate").await;
     admin.wait("#evaluation-kinds").await;
+    admin.wait_text("#evaluation", "完成 3/3 · 成功").await;
     admin.screenshot("builds").await;
     admin.close().await;
 }

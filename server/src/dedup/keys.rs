@@ -9,6 +9,7 @@ use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 use crate::domain::field_error::FieldError;
 use crate::domain::status::KeywordKind;
 use crate::fold::FoldProfile;
+use crate::messages::msg;
 use lexset_filter::checksum::sha256_hex;
 
 /// The longest folded key stored (the column holds 1024 characters; PostgreSQL indexes keep
@@ -23,17 +24,13 @@ pub fn keyword_key(profile: &FoldProfile, term: &str) -> Result<String, FieldErr
     if length > MAX_KEY_CHARS {
         return Err(FieldError::unprocessable(
             "term",
-            format!(
-                "`term` folds to {length} characters (NFKC expands some characters); at most {MAX_KEY_CHARS} are allowed"
-            ),
+            msg!("folds_too_long", length = length, max = MAX_KEY_CHARS),
         ));
     }
     if key.is_empty() {
         return Err(FieldError::unprocessable(
             "term",
-            format!(
-                "`term` `{term}` folds to nothing: it holds only separators, spaces or invisible characters"
-            ),
+            msg!("folds_to_nothing", term = term),
         ));
     }
     Ok(key)
@@ -61,18 +58,13 @@ pub fn all_of_parts(profile: &FoldProfile, term: &str) -> Result<Vec<String>, Fi
         .split('+')
         .map(|part| keyword_key(profile, part))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| {
-            FieldError::unprocessable(
-                "term",
-                format!("`term` `{term}` has an empty part; an all_of rule is written `A+B`"),
-            )
-        })?;
+        .map_err(|_| FieldError::unprocessable("term", msg!("all_of_empty_part", term = term)))?;
     parts.sort();
     parts.dedup();
     if parts.len() < 2 {
         return Err(FieldError::unprocessable(
             "term",
-            format!("`term` `{term}` needs at least two different parts, written `A+B`"),
+            msg!("all_of_one_part", term = term),
         ));
     }
     Ok(parts)
@@ -96,10 +88,7 @@ pub fn question_letters(profile: &FoldProfile, text: &str) -> String {
 pub fn question_key(profile: &FoldProfile, text: &str) -> Result<String, FieldError> {
     let letters = question_letters(profile, text);
     if letters.is_empty() {
-        return Err(FieldError::unprocessable(
-            "text",
-            "`text` has no letters or digits once punctuation and spaces are removed",
-        ));
+        return Err(FieldError::unprocessable("text", msg!("no_letters")));
     }
     Ok(letters_key(&letters))
 }
@@ -121,7 +110,11 @@ mod tests {
     fn keys_that_expand_past_the_limit_are_refused() {
         // U+FDFA folds to an 18-character phrase.
         let err = keyword_key(&profile(), &"\u{FDFA}".repeat(40)).unwrap_err();
-        assert!(err.message.contains("at most 512"), "{}", err.message);
+        assert!(
+            err.message.to_string().contains("at most 512"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

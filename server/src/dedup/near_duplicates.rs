@@ -14,6 +14,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::keys::question_letters;
 use crate::fold::FoldProfile;
+use crate::messages::{Message, msg};
 use crate::segmentation::jieba;
 
 const CONFIG_TOML: &str = include_str!("../../../seeds/near-duplicates.toml");
@@ -34,19 +35,17 @@ impl NearDuplicateConfig {
     pub fn shipped() -> Result<Self, String> {
         let config: Self = toml::from_str(CONFIG_TOML)
             .map_err(|e| format!("seeds/near-duplicates.toml is invalid: {e}"))?;
-        check_threshold(config.threshold)?;
+        check_threshold(config.threshold).map_err(|message| message.to_string())?;
         Ok(config)
     }
 }
 
 /// Thresholds are similarities in (0, 1].
-pub fn check_threshold(threshold: f64) -> Result<f64, String> {
+pub fn check_threshold(threshold: f64) -> Result<f64, Message> {
     if threshold > 0.0 && threshold <= 1.0 {
         Ok(threshold)
     } else {
-        Err(format!(
-            "a similarity threshold must be above 0 and at most 1, not {threshold}"
-        ))
+        Err(msg!("threshold_range", value = threshold))
     }
 }
 

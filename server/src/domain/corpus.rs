@@ -1,6 +1,7 @@
 //! A benign corpus for evaluations: the texts a filter should not intercept.
 
 use super::field_error::FieldError;
+use crate::messages::msg;
 
 /// Splits a corpus into texts; JSONL lines must be strings or objects with `text`/`prompt`.
 pub fn corpus_lines(corpus: &str, format: Option<&str>) -> Result<Vec<String>, FieldError> {
@@ -11,7 +12,14 @@ pub fn corpus_lines(corpus: &str, format: Option<&str>) -> Result<Vec<String>, F
             .enumerate()
             .map(|(index, line)| {
                 let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                    FieldError::unprocessable("corpus", format!("JSONL line {}: {e}", index + 1))
+                    FieldError::unprocessable(
+                        "corpus",
+                        msg!(
+                            "corpus_line_not_json",
+                            line = index + 1,
+                            detail = e.to_string()
+                        ),
+                    )
                 })?;
                 match &value {
                     serde_json::Value::String(text) => Some(text.clone()),
@@ -23,16 +31,13 @@ pub fn corpus_lines(corpus: &str, format: Option<&str>) -> Result<Vec<String>, F
                     _ => None,
                 }
                 .ok_or_else(|| {
-                    FieldError::unprocessable(
-                        "corpus",
-                        format!("JSONL line {} is neither a string nor an object with `text` or `prompt`", index + 1),
-                    )
+                    FieldError::unprocessable("corpus", msg!("corpus_line_shape", line = index + 1))
                 })
             })
             .collect(),
         other => Err(FieldError::new(
             "corpus_format",
-            format!("`corpus_format` must be text or jsonl, not `{other}`"),
+            msg!("corpus_format_value", value = other),
         )),
     }
 }

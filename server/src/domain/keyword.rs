@@ -46,6 +46,10 @@ mod tests {
     fn a_term_is_at_most_100_characters() {
         assert!(KeywordTerm::parse(&"词".repeat(100)).is_ok());
         let err = KeywordTerm::parse(&"词".repeat(101)).unwrap_err();
-        assert!(err.message.contains("at most 100"), "{}", err.message);
+        assert!(
+            err.message.to_string().contains("at most 100"),
+            "{}",
+            err.message
+        );
     }
 }

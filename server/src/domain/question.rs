@@ -5,6 +5,7 @@ use super::field_error::FieldError;
 use super::status::{EntryStatus, QuestionKind};
 use super::taxonomy_code::{AspectCode, RiskCode};
 use super::text::bounded_text;
+use crate::messages::msg;
 
 bounded_text!(
     /// 问题表述: the question put to the model.
@@ -38,30 +39,22 @@ impl Classification {
         match (kind, &risk, &aspect) {
             (QuestionKind::MustNotRefuse, None, Some(_)) => {}
             (QuestionKind::MustNotRefuse, Some(_), _) => {
-                return Err(FieldError::unprocessable(
-                    "risk",
-                    "a must_not_refuse question is tagged with an `aspect`, not a `risk`",
-                ));
+                return Err(FieldError::unprocessable("risk", msg!("aspect_not_risk")));
             }
             (QuestionKind::MustNotRefuse, None, None) => {
-                return Err(FieldError::unprocessable(
-                    "aspect",
-                    "`aspect` is required for a must_not_refuse question (see GET /v1/aspects)",
-                ));
+                return Err(FieldError::unprocessable("aspect", msg!("aspect_required")));
             }
             (_, Some(_), None) => {}
             (_, None, _) => {
                 return Err(FieldError::unprocessable(
                     "risk",
-                    format!("`risk` is required for a {kind_name} question (see GET /v1/risks)"),
+                    msg!("risk_required", kind = kind_name),
                 ));
             }
             (_, Some(_), Some(_)) => {
                 return Err(FieldError::unprocessable(
                     "aspect",
-                    format!(
-                        "`aspect` applies to must_not_refuse questions only, not to {kind_name}"
-                    ),
+                    msg!("aspect_only_must_not_refuse", kind = kind_name),
                 ));
             }
         }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::field_error::{FieldError, one_of};
+use crate::messages::{Message, msg};
 
 /// Which kind of entry a revision belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +23,22 @@ impl EntryKind {
         }
     }
 
+    /// The word for an entry of this kind, for people.
+    pub fn noun(self) -> Message {
+        match self {
+            Self::Keyword => msg!("noun_keyword"),
+            Self::Question => msg!("noun_question"),
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("kind", "entry kind", &Self::ALL, Self::as_str, raw)
+        one_of(
+            "kind",
+            msg!("noun_entry_kind"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
     }
 }
 

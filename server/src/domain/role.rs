@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::field_error::{FieldError, one_of};
+use crate::messages::msg;
 
 /// `reader` < `annotator` < `reviewer` < `admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,7 +32,7 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("role", "role", &Self::ALL, Self::as_str, raw)
+        one_of("role", msg!("noun_role"), &Self::ALL, Self::as_str, raw)
     }
 }
 

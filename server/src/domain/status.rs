@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::field_error::{FieldError, one_of};
+use crate::messages::msg;
 
 /// Where an entry stands in review. Only `approved` entries count for builds and coverage;
 /// `retired` entries are kept (with their history) but frozen.
@@ -29,17 +30,14 @@ impl EntryStatus {
 
     /// Parses a status named by a client, e.g. in a list filter.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("status", "status", &Self::ALL, Self::as_str, raw)
+        one_of("status", msg!("noun_status"), &Self::ALL, Self::as_str, raw)
     }
 
     /// Parses a status that a create or edit may set: retiring has its own endpoint, so that a
     /// retirement is always a deliberate act with its own revision.
     pub fn parse_settable(raw: &str) -> Result<Self, FieldError> {
         match Self::parse(raw)? {
-            Self::Retired => Err(FieldError::new(
-                "status",
-                "`retired` cannot be set here; use the entry's `/retire` endpoint",
-            )),
+            Self::Retired => Err(FieldError::new("status", msg!("retired_not_settable"))),
             status => Ok(status),
         }
     }
@@ -64,10 +62,7 @@ impl EntryStatus {
         };
         let statuses = Self::parse_list(raw)?;
         if statuses.contains(&Self::Retired) {
-            return Err(FieldError::new(
-                "status",
-                "retired entries never count toward coverage",
-            ));
+            return Err(FieldError::new("status", msg!("retired_never_counts")));
         }
         Ok(statuses)
     }
@@ -97,7 +92,13 @@ impl QuestionKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("kind", "kind", &Self::ALL, Self::as_str, raw)
+        one_of(
+            "kind",
+            msg!("noun_question_kind"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
     }
 }
 
@@ -125,7 +126,13 @@ impl KeywordKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("kind", "keyword kind", &Self::ALL, Self::as_str, raw)
+        one_of(
+            "kind",
+            msg!("noun_keyword_kind"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
     }
 }
 
@@ -144,7 +151,7 @@ mod tests {
     fn unknown_status_names_the_field() {
         let err = EntryStatus::parse("Approved").unwrap_err();
         assert_eq!(err.field, "status");
-        assert!(err.message.contains("`Approved`"));
+        assert!(err.message.to_string().contains("`Approved`"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Risk and aspect codes, checked against the loaded taxonomy.
 
 use super::field_error::FieldError;
+use crate::messages::msg;
 use crate::taxonomy::Taxonomy;
 
 /// A code of one of the 31 risks (`A.1.a` … `A.5.b`) known to the taxonomy.
@@ -14,16 +15,11 @@ impl RiskCode {
             return Ok(Self(code.to_owned()));
         }
         let message = if code.is_empty() {
-            "`risk` must not be empty; give a risk code such as `A.1.a` (see GET /v1/risks)"
-                .to_owned()
+            msg!("risk_empty")
         } else if taxonomy.is_group(code) {
-            format!(
-                "`{code}` is a risk group, not a risk; give one of its risks such as `{code}.a` (see GET /v1/risks)"
-            )
+            msg!("risk_group", code = code)
         } else {
-            format!(
-                "unknown risk code `{code}`; expected a code such as `A.1.a` (see GET /v1/risks)"
-            )
+            msg!("unknown_risk", code = code)
         };
         Err(FieldError::new("risk", message))
     }
@@ -48,9 +44,7 @@ impl AspectCode {
             Some(_) => Ok(Self(code.to_owned())),
             None => Err(FieldError::new(
                 "aspect",
-                format!(
-                    "unknown aspect `{code}`; expected a code such as `history` (see GET /v1/aspects)"
-                ),
+                msg!("unknown_aspect", code = code),
             )),
         }
     }
@@ -93,14 +87,19 @@ mod tests {
         let group = RiskCode::parse("A.1", &taxonomy).unwrap_err();
         assert_eq!(group.field, "risk");
         assert!(
-            group.message.contains("is a risk group"),
+            group.message.to_string().contains("is a risk group"),
             "{}",
             group.message
         );
         let unknown = RiskCode::parse("A.9.z", &taxonomy).unwrap_err();
-        assert!(unknown.message.contains("unknown risk code `A.9.z`"));
+        assert!(
+            unknown
+                .message
+                .to_string()
+                .contains("unknown risk code `A.9.z`")
+        );
         let empty = RiskCode::parse("", &taxonomy).unwrap_err();
-        assert!(empty.message.contains("must not be empty"));
+        assert!(empty.message.to_string().contains("must not be empty"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! document's `maxLength` says exactly what is accepted. Cost: one pass over the input.
 
 use super::field_error::FieldError;
+use crate::messages::msg;
 
 /// Whether a field may span several lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +28,7 @@ pub fn parse_bounded(
     };
     let trimmed = normalized.trim();
     if trimmed.is_empty() {
-        return Err(FieldError::new(
-            field,
-            format!("`{field}` must not be empty or only whitespace"),
-        ));
+        return Err(FieldError::new(field, msg!("empty", field = field)));
     }
     let allowed = |c: char| lines == Lines::Multi && (c == '\n' || c == '\t');
     if let Some((position, c)) = trimmed
@@ -40,10 +38,11 @@ pub fn parse_bounded(
     {
         return Err(FieldError::new(
             field,
-            format!(
-                "`{field}` contains the control character U+{:04X} at character {}",
-                u32::from(c),
-                position + 1
+            msg!(
+                "control_characters",
+                field = field,
+                code = format!("{:04X}", u32::from(c)),
+                position = position + 1
             ),
         ));
     }
@@ -51,7 +50,7 @@ pub fn parse_bounded(
     if length > max_chars {
         return Err(FieldError::new(
             field,
-            format!("`{field}` is {length} characters long; at most {max_chars} are allowed"),
+            msg!("too_long", field = field, length = length, max = max_chars),
         ));
     }
     Ok(trimmed.to_owned())
@@ -127,7 +126,7 @@ mod tests {
         for raw in ["", "   ", "\n\t ", "\u{3000}"] {
             let err = Note::parse(raw).unwrap_err();
             assert_eq!(err.field, "note");
-            assert!(err.message.contains("empty"), "{}", err.message);
+            assert_eq!(err.message.key(), "empty");
         }
     }
 
@@ -135,7 +134,11 @@ mod tests {
     fn single_line_fields_reject_newlines() {
         let err = Source::parse("a\nb").unwrap_err();
         assert_eq!(err.field, "source");
-        assert!(err.message.contains("U+000A"), "{}", err.message);
+        assert!(
+            err.message.to_string().contains("U+000A"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -147,7 +150,7 @@ mod tests {
     fn rejects_control_characters_with_their_position() {
         let err = Note::parse("ab\u{7}c").unwrap_err();
         assert_eq!(
-            err.message,
+            err.message.to_string(),
             "`note` contains the control character U+0007 at character 3"
         );
     }
@@ -158,7 +161,7 @@ mod tests {
         assert!(Actor::parse(&at_limit).is_ok());
         let err = Actor::parse(&format!("{at_limit}字")).unwrap_err();
         assert_eq!(
-            err.message,
+            err.message.to_string(),
             "`actor` is 65 characters long; at most 64 are allowed"
         );
     }

@@ -3,19 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::field_error::FieldError;
+use crate::messages::msg;
 
 /// An RFC 3339 time in field `field`.
 pub fn parse_time(field: &'static str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
     DateTime::parse_from_rfc3339(raw)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| {
-            FieldError::new(
-                field,
-                format!(
-                    "`{field}` must be an RFC 3339 time such as 2027-06-30T00:00:00Z, not `{raw}`"
-                ),
-            )
-        })
+        .map_err(|_| FieldError::new(field, msg!("rfc3339", field = field, value = raw)))
 }
 
 /// An RFC 3339 time after `now`.
@@ -24,7 +18,7 @@ pub fn parse_expiry(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Fiel
     if at <= now {
         return Err(FieldError::unprocessable(
             "expires_at",
-            "`expires_at` must be in the future",
+            msg!("expiry_in_past"),
         ));
     }
     Ok(at)

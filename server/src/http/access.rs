@@ -8,11 +8,12 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, ResponseError, web};
+use actix_web::{Error, HttpMessage, web};
 
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::role::Role;
+use crate::messages::msg;
 use crate::services::tokens::{self, Principal, Rejection};
 
 /// What a route needs.
@@ -139,9 +140,7 @@ pub async fn authorize(
         // No route has this path as sent. The router matches the percent-decoded path, so a
         // path like /v1/%74okens must not reach it unchecked: answer 404 here.
         let error = ApiError::no_route(request.path());
-        return Ok(request
-            .into_response(error.error_response())
-            .map_into_right_body());
+        return Ok(request.error_response(error).map_into_right_body());
     };
     let refused = match rule_for(request.method().as_str(), &pattern) {
         None => Some(ApiError::method_not_allowed(
@@ -162,36 +161,34 @@ pub async fn authorize(
                     ApiError::auth(
                         StatusCode::FORBIDDEN,
                         "forbidden",
-                        format!(
-                            "{} {pattern} needs the `{}` role; token `{}` has `{}`",
-                            request.method(),
-                            needed.as_str(),
-                            principal.name,
-                            principal.role.as_str()
+                        msg!(
+                            "forbidden",
+                            method = request.method().as_str(),
+                            route = &pattern,
+                            needed = needed.as_str(),
+                            token = &principal.name,
+                            role = principal.role.as_str()
                         ),
                     )
                 })
             }
         },
     };
+    // `error_response` keeps the error with the response, so `http::language` can render it
+    // for the reader.
     match refused {
-        Some(error) => Ok(request
-            .into_response(error.error_response())
-            .map_into_right_body()),
+        Some(error) => Ok(request.error_response(error).map_into_right_body()),
         None => Ok(next.call(request).await?.map_into_left_body()),
     }
 }
 
 /// The principal of the request's `Authorization: Bearer …` header.
 async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
-    let unauthorized =
-        |code, message: &str| ApiError::auth(StatusCode::UNAUTHORIZED, code, message.to_owned());
-    let header = request.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        unauthorized(
-            "missing_token",
-            "this needs `Authorization: Bearer <token>`; an admin creates tokens (`lexset token create`)",
-        )
-    })?;
+    let unauthorized = |code, message| ApiError::auth(StatusCode::UNAUTHORIZED, code, message);
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing_token", msg!("missing_token")))?;
     // The scheme name is case-insensitive (RFC 9110 §11.1).
     let secret = header
         .to_str()
@@ -200,14 +197,14 @@ async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, secret)| secret.trim())
         .filter(|secret| !secret.is_empty())
-        .ok_or_else(|| unauthorized("invalid_token", "`Authorization` must be `Bearer <token>`"))?;
+        .ok_or_else(|| unauthorized("invalid_token", msg!("not_bearer")))?;
     let state = request
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::system("no_state", "the application state is missing"))?;
+        .ok_or_else(|| ApiError::system("no_state", msg!("no_state")))?;
     match tokens::authenticate(&state.db, secret).await? {
         Ok(principal) => Ok(principal),
-        Err(Rejection::Unknown) => Err(unauthorized("invalid_token", "the token is not valid")),
-        Err(Rejection::Revoked) => Err(unauthorized("token_revoked", "the token was revoked")),
-        Err(Rejection::Expired) => Err(unauthorized("token_expired", "the token has expired")),
+        Err(Rejection::Unknown) => Err(unauthorized("invalid_token", msg!("invalid_token"))),
+        Err(Rejection::Revoked) => Err(unauthorized("token_revoked", msg!("token_revoked"))),
+        Err(Rejection::Expired) => Err(unauthorized("token_expired", msg!("token_expired"))),
     }
 }

@@ -11,6 +11,7 @@ use super::access::principal;
 use super::error::ApiError;
 use crate::domain::role::Role;
 use crate::domain::text::Actor;
+use crate::messages::msg;
 
 /// The request's actor (its token's name) and role.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ impl FromRequest for RequestActor {
                 ApiError::auth(
                     StatusCode::UNAUTHORIZED,
                     "missing_token",
-                    "this needs `Authorization: Bearer <token>`",
+                    msg!("missing_token"),
                 )
             })
             .and_then(|principal| {

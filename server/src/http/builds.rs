@@ -14,6 +14,7 @@ use super::json_body::JsonBody;
 use super::preconditions::holds_current;
 use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 use crate::services::builds::{self, BuildDiff, BuildError};
 use crate::services::tasks::{self, TaskState};
 use crate::store::entities::{build, task};
@@ -21,19 +22,12 @@ use crate::store::entities::{build, task};
 impl From<BuildError> for ApiError {
     fn from(error: BuildError) -> Self {
         match error {
-            BuildError::NotFound(number) => ApiError::invalid(
-                StatusCode::NOT_FOUND,
-                "build_not_found",
-                format!("no build has number {number}"),
-            ),
-            BuildError::NoneYet => {
-                ApiError::invalid(StatusCode::NOT_FOUND, "build_not_found", error.to_string())
+            BuildError::NotFound(_) | BuildError::NoneYet => {
+                ApiError::invalid(StatusCode::NOT_FOUND, "build_not_found", error.message())
             }
-            BuildError::NotPublished { .. } => ApiError::invalid(
-                StatusCode::CONFLICT,
-                "build_not_published",
-                format!("{error}; poll its task until it succeeds"),
-            ),
+            BuildError::NotPublished { .. } => {
+                ApiError::invalid(StatusCode::CONFLICT, "build_not_published", error.message())
+            }
             BuildError::Database(db) => db.into(),
             other => ApiError::from(sea_orm::DbErr::Custom(other.to_string())),
         }
@@ -320,13 +314,9 @@ pub async fn match_text(
     let number = number.into_inner();
     let text = body.text.ok_or_else(|| FieldError::missing("text"))?;
     if text.chars().count() > MAX_MATCH_CHARS {
-        return Err(FieldError::new(
-            "text",
-            format!(
-                "`text` must be at most {MAX_MATCH_CHARS} characters; split it, or load the artefact (lexset-filter) to filter in bulk"
-            ),
-        )
-        .into());
+        return Err(
+            FieldError::new("text", msg!("match_text_too_long", max = MAX_MATCH_CHARS)).into(),
+        );
     }
     let filter = builds::filter(&state.build_environment(), &state.filters, number).await?;
     Ok(HttpResponse::Ok().json(MatchResult {

@@ -34,11 +34,9 @@ impl From<CoverageError> for ApiError {
             CoverageError::UnknownProfile { .. } => ApiError::invalid(
                 actix_web::http::StatusCode::NOT_FOUND,
                 "profile_not_found",
-                error.to_string(),
+                error.message(),
             ),
-            CoverageError::Profile(profile) => {
-                ApiError::system("invalid_rule_profile", profile.to_string())
-            }
+            CoverageError::Profile(_) => ApiError::system("invalid_rule_profile", error.message()),
             CoverageError::Database(db) => db.into(),
         }
     }

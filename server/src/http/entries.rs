@@ -14,6 +14,7 @@ use super::questions::QuestionView;
 use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::text::Reason;
 use crate::lint::Lint;
+use crate::messages::msg;
 use crate::services::lints::Linted;
 use crate::services::review::{self, Reviewable, Transition};
 use crate::services::revisions::{self, ChangeContext};
@@ -145,7 +146,7 @@ pub async fn decide<E: Reviewable<Model: Shown>>(
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.and_then(|request| request.reason);
     if transition == Transition::Reject && reason.is_none() {
-        return Err(ApiError::field("reason", "a rejection needs a `reason`"));
+        return Err(ApiError::field("reason", msg!("rejection_needs_reason")));
     }
     let context = change_context(actor, reason)?;
     let entry = review::decide::<E>(

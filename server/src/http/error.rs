@@ -1,8 +1,9 @@
 //! The one error body of the API: `{"message", "code", "type", "field"?}`.
 //!
-//! `code` is stable and machine-readable; `message` is for people and names the field or
-//! header at fault; `type` is `invalid_request` for anything the client can fix, `internal`
-//! or `system` otherwise. Client input never yields a 5xx.
+//! `code` is stable and machine-readable; `message` is for people, in the language the request
+//! asks for (`Accept-Language`; English by default), and names the field or header at fault;
+//! `type` is `invalid_request` for anything the client can fix, `internal` or `system`
+//! otherwise. Client input never yields a 5xx.
 
 use std::borrow::Cow;
 
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 use super::keywords::KeywordView;
 use super::questions::QuestionView;
 use crate::domain::field_error::FieldError;
+use crate::messages::{Lang, Message, msg};
 use crate::services::{ExistingEntry, ServiceError};
 
 /// The body of every error response.
@@ -38,14 +40,24 @@ pub struct ErrorBody {
     pub existing: Option<serde_json::Value>,
 }
 
-/// An error answer: a status and an [`ErrorBody`].
+/// An error answer: a status and what its [`ErrorBody`] says, the message rendered in the
+/// reader's language when the body is written (see `http::language`).
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     /// For `405`: the methods the resource has, answered in `Allow` (RFC 9110 §15.5.6).
     allow: Option<String>,
     /// Boxed: errors travel in every `Result` of the HTTP layer.
-    body: Box<ErrorBody>,
+    detail: Box<Detail>,
+}
+
+#[derive(Debug, Clone)]
+struct Detail {
+    error_type: &'static str,
+    code: Cow<'static, str>,
+    message: Message,
+    field: Option<String>,
+    existing: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -54,15 +66,15 @@ impl ApiError {
         status: StatusCode,
         error_type: &'static str,
         code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
+        message: Message,
     ) -> Self {
         Self {
             status,
             allow: None,
-            body: Box::new(ErrorBody {
-                message: message.into(),
-                code: code.into(),
+            detail: Box::new(Detail {
                 error_type,
+                code: code.into(),
+                message,
                 field: None,
                 existing: None,
             }),
@@ -71,7 +83,7 @@ impl ApiError {
 
     /// A missing or refused credential: `401` (no valid token) or `403` (a valid token without
     /// the right), `type: auth`.
-    pub fn auth(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn auth(status: StatusCode, code: &'static str, message: Message) -> Self {
         Self::new(status, "auth", code, message)
     }
 
@@ -79,25 +91,25 @@ impl ApiError {
     pub fn invalid(
         status: StatusCode,
         code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
+        message: Message,
     ) -> Self {
         Self::new(status, "invalid_request", code, message)
     }
 
     /// A field that does not parse: `400 invalid_<field>`.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
+    pub fn field(field: &str, message: Message) -> Self {
         let mut error = Self::invalid(StatusCode::BAD_REQUEST, format!("invalid_{field}"), message);
-        error.body.field = Some(field.to_owned());
+        error.detail.field = Some(field.to_owned());
         error
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub fn not_found(message: Message) -> Self {
         Self::invalid(StatusCode::NOT_FOUND, "not_found", message)
     }
 
     /// No route has `path`: `404`.
     pub fn no_route(path: &str) -> Self {
-        Self::not_found(format!("no resource at {path}; see /docs for the API"))
+        Self::not_found(msg!("not_found", path = path))
     }
 
     /// The route at `path` has no `method`, only `allowed`: `405` with `Allow`.
@@ -105,9 +117,11 @@ impl ApiError {
         let mut error = Self::invalid(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            format!(
-                "{method} is not supported on {path}; it takes {}",
-                allowed.join(", ")
+            msg!(
+                "method_not_allowed",
+                method = method,
+                path = path,
+                allowed = allowed.join(", ")
             ),
         );
         error.allow = Some(allowed.join(", "));
@@ -116,12 +130,12 @@ impl ApiError {
 
     /// The replica cannot serve (database unreachable, a background worker stopped): `503`,
     /// so load balancers take it out.
-    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unavailable(code: &'static str, message: Message) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "system", code, message)
     }
 
     /// A server-side configuration problem the operator must fix: `500`, `type: system`.
-    pub fn system(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn system(code: &'static str, message: Message) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "system", code, message)
     }
 
@@ -131,12 +145,20 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "internal",
-            "internal error; the server log has the details",
+            msg!("internal"),
         )
     }
 
-    pub fn body(&self) -> &ErrorBody {
-        &self.body
+    /// The body, its message in `lang`.
+    pub fn body(&self, lang: Lang) -> ErrorBody {
+        let detail = &*self.detail;
+        ErrorBody {
+            message: detail.message.render(lang),
+            code: detail.code.clone(),
+            error_type: detail.error_type,
+            field: detail.field.clone(),
+            existing: detail.existing.clone(),
+        }
     }
 }
 
@@ -145,13 +167,14 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status, self.body.code, self.body.message
+            self.status, self.detail.code, self.detail.message
         )
     }
 }
 
 impl std::error::Error for ApiError {}
 
+/// The response in English; `http::language` re-renders the body for readers of Chinese.
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -165,7 +188,7 @@ impl ResponseError for ApiError {
         if let Some(allow) = &self.allow {
             response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
         }
-        response.json(&self.body)
+        response.json(self.body(Lang::En))
     }
 }
 
@@ -181,44 +204,28 @@ impl From<FieldError> for ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
+        let message = error.message();
         match error {
-            ServiceError::NotFound { kind, id } => {
-                let name = kind.as_str();
-                Self::invalid(
-                    StatusCode::NOT_FOUND,
-                    format!("{name}_not_found"),
-                    format!("no {name} has id {id}"),
-                )
-            }
-            ServiceError::VersionMismatch { current } => Self::invalid(
+            ServiceError::NotFound { kind, .. } => Self::invalid(
+                StatusCode::NOT_FOUND,
+                format!("{}_not_found", kind.as_str()),
+                message,
+            ),
+            ServiceError::VersionMismatch { .. } => Self::invalid(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",
-                format!(
-                    "`If-Match` names a version that is no longer current: someone else changed \
-                     this entry, which is now at version {current} (ETag \"{current}\"); fetch it, \
-                     re-apply your edit and send it with `If-Match: \"{current}\"`"
-                ),
+                message,
             ),
-            ServiceError::Retired { kind, id } => Self::invalid(
-                StatusCode::CONFLICT,
-                "entry_retired",
-                format!(
-                    "{} {id} is retired and can no longer be changed",
-                    kind.as_str()
-                ),
-            ),
+            ServiceError::Retired { .. } => {
+                Self::invalid(StatusCode::CONFLICT, "entry_retired", message)
+            }
             ServiceError::Duplicate { kind, existing } => {
-                let name = kind.as_str();
-                let id = existing.id();
                 let mut error = Self::invalid(
                     StatusCode::CONFLICT,
-                    format!("duplicate_{name}"),
-                    format!(
-                        "this {name} folds to the same key as live {name} {id}; edit or retire \
-                         that one instead (it is in `existing`)"
-                    ),
+                    format!("duplicate_{}", kind.as_str()),
+                    message,
                 );
-                error.body.existing = match existing {
+                error.detail.existing = match existing {
                     ExistingEntry::Keyword(model) => {
                         serde_json::to_value(KeywordView::from(*model))
                     }
@@ -229,58 +236,35 @@ impl From<ServiceError> for ApiError {
                 .ok();
                 error
             }
-            ServiceError::InvalidTransition { transition, status } => Self::invalid(
-                StatusCode::CONFLICT,
-                "invalid_transition",
-                format!(
-                    "cannot {transition} an entry that is {}; approve takes draft or rejected entries, reject draft or approved ones, reopen rejected or retired ones",
-                    status.as_str()
-                ),
-            ),
-            ServiceError::FourEyes { actor } => Self::auth(
-                StatusCode::FORBIDDEN,
-                "four_eyes",
-                format!(
-                    "four eyes: `{actor}` created or last edited this entry, so another reviewer must approve it"
-                ),
-            ),
-            ServiceError::ImportNeedsReview => {
-                Self::auth(StatusCode::FORBIDDEN, "four_eyes", error.to_string())
+            ServiceError::InvalidTransition { .. } => {
+                Self::invalid(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            ServiceError::FourEyes { .. } | ServiceError::ImportNeedsReview => {
+                Self::auth(StatusCode::FORBIDDEN, "four_eyes", message)
             }
             ServiceError::RoleTooLow { .. } => {
-                Self::auth(StatusCode::FORBIDDEN, "forbidden", error.to_string())
+                Self::auth(StatusCode::FORBIDDEN, "forbidden", message)
             }
-            ServiceError::LintFailed { rules } => Self::invalid(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "lint_failed",
-                format!(
-                    "approval blocked by lint errors: {}; fix the entry or keep it as a draft (see GET /v1/lint-rules)",
-                    rules.join(", ")
-                ),
-            ),
+            ServiceError::LintFailed { .. } => {
+                Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, "lint_failed", message)
+            }
             ServiceError::Invalid(field_error) => field_error.into(),
             ServiceError::Database(db_error) => Self::internal(&db_error),
             ServiceError::Search(search_error) => Self::internal(&search_error),
             ServiceError::Interrupted(interrupted) => Self::internal(&interrupted),
             ServiceError::Build(build) => build.into(),
             ServiceError::Coverage(coverage) => coverage.into(),
-            ServiceError::NoSuchExport(_) => {
-                Self::invalid(StatusCode::NOT_FOUND, "not_found", error.to_string())
-            }
+            ServiceError::NoSuchExport(_) => Self::not_found(message),
             ServiceError::Render(detail) => Self::internal(&detail),
             ServiceError::TaskNotFound(_) => {
-                Self::invalid(StatusCode::NOT_FOUND, "task_not_found", error.to_string())
+                Self::invalid(StatusCode::NOT_FOUND, "task_not_found", message)
             }
-            ServiceError::EvaluationNotFound { .. } => Self::invalid(
-                StatusCode::NOT_FOUND,
-                "evaluation_not_found",
-                error.to_string(),
-            ),
-            ServiceError::EvaluationNotFinished { .. } => Self::invalid(
-                StatusCode::CONFLICT,
-                "evaluation_not_finished",
-                error.to_string(),
-            ),
+            ServiceError::EvaluationNotFound { .. } => {
+                Self::invalid(StatusCode::NOT_FOUND, "evaluation_not_found", message)
+            }
+            ServiceError::EvaluationNotFinished { .. } => {
+                Self::invalid(StatusCode::CONFLICT, "evaluation_not_finished", message)
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use super::request_fields::NewestQuery;
 use crate::domain::corpus::corpus_lines;
 use crate::domain::field_error::FieldError;
 use crate::domain::status::EntryStatus;
+use crate::messages::msg;
 use crate::services::evaluations::{self, EvaluationRequest};
 use crate::services::exports::XLSX;
 use crate::store::entities::evaluation;
@@ -42,7 +43,7 @@ impl EvaluateRequest {
             None if self.corpus_format.is_some() => {
                 return Err(FieldError::unprocessable(
                     "corpus_format",
-                    "`corpus_format` without a `corpus`",
+                    msg!("corpus_format_without_corpus"),
                 ));
             }
             None => None,
@@ -193,10 +194,8 @@ pub async fn get(
                 format!("attachment; filename=\"build-{number}-evaluation-{id}.xlsx\""),
             ))
             .body(evaluations::workbook(&state.db, number, id).await?)),
-        other => Err(FieldError::new(
-            "format",
-            format!("`format` must be json or xlsx, not `{other}`"),
-        )
-        .into()),
+        other => {
+            Err(FieldError::new("format", msg!("evaluation_format_value", value = other)).into())
+        }
     }
 }

@@ -10,6 +10,7 @@ use super::error::{ApiError, ErrorBody};
 use super::request_fields::optional;
 use crate::domain::field_error::FieldError;
 use crate::domain::status::EntryStatus;
+use crate::messages::msg;
 use crate::services::exports::{self, ExportName};
 
 /// What to export.
@@ -28,12 +29,8 @@ impl ExportQuery {
     fn parse(self) -> Result<(Vec<EntryStatus>, Option<i64>), FieldError> {
         let statuses = EntryStatus::parse_counted(self.status.as_deref())?;
         let build = optional(self.build, |raw| {
-            raw.parse::<i64>().map_err(|_| {
-                FieldError::new(
-                    "build",
-                    format!("`build` must be a build number, not `{raw}`"),
-                )
-            })
+            raw.parse::<i64>()
+                .map_err(|_| FieldError::new("build", msg!("not_a_build_number", value = raw)))
         })?;
         Ok((statuses, build))
     }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use crate::messages::msg;
 use crate::services::periodic::WorkerHealth;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,16 +39,13 @@ pub async fn ready(
     state.db.ping().await.map_err(|e| {
         ApiError::unavailable(
             "database_unavailable",
-            format!("the database does not answer: {e}"),
+            msg!("database_unavailable", detail = e.to_string()),
         )
     })?;
     if let Some(stopped) = workers.0.iter().find(|worker| !worker.is_alive()) {
         return Err(ApiError::unavailable(
             "worker_stopped",
-            format!(
-                "the {} stopped (see the server log); restart this replica",
-                stopped.name
-            ),
+            msg!("worker_stopped", worker = stopped.name),
         ));
     }
     Ok(HttpResponse::Ok().json(Status { status: "ready" }))

@@ -10,8 +10,10 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::builds::TaskView;
 use super::error::{ApiError, ErrorBody};
+use super::language::request_lang;
 use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 use crate::services::imports::{self, ImportOptions, ImportRequest, parse_mapping};
 
 /// How to read the uploaded file.
@@ -87,15 +89,11 @@ async fn read_form(
     limit: usize,
 ) -> Result<(Vec<u8>, Option<String>), ApiError> {
     let other_part = |name: &str| -> ApiError {
-        FieldError::new(
-            "file",
-            format!("the form has a part `{name}`; send the file as the only part, `file`"),
-        )
-        .into()
+        FieldError::new("file", msg!("form_other_part", part = name)).into()
     };
     let mut multipart = actix_multipart::Multipart::new(request.headers(), payload);
     let Some(field) = multipart.next().await else {
-        return Err(FieldError::new("file", "the multipart body has no `file` part").into());
+        return Err(FieldError::new("file", msg!("no_file_part")).into());
     };
     let field = field.map_err(|e| unreadable(&e))?;
     if field.name() != Some("file") {
@@ -125,9 +123,7 @@ async fn read_all<E: std::fmt::Display>(
             return Err(ApiError::invalid(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!(
-                    "the file is larger than the {limit} bytes this service accepts (LEXSET_MAX_UPLOAD_BYTES)"
-                ),
+                msg!("upload_too_large", limit = limit),
             ));
         }
     }
@@ -138,7 +134,7 @@ fn unreadable(error: &dyn std::fmt::Display) -> ApiError {
     ApiError::invalid(
         StatusCode::BAD_REQUEST,
         "invalid_body",
-        format!("the upload could not be read: {error}"),
+        msg!("unreadable_upload", detail = error.to_string()),
     )
 }
 
@@ -164,7 +160,8 @@ pub async fn create(
     if query.file_name.is_none() {
         query.file_name = uploaded_name;
     }
-    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?).await?;
+    let lang = request_lang(&request);
+    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?, lang).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(TaskView::from(task)))

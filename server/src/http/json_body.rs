@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::messages::msg;
 
 /// The largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -74,9 +75,7 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
         Err(ApiError::invalid(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!(
-                "the body must be JSON with `Content-Type: application/json`, not `{content_type}`"
-            ),
+            msg!("unsupported_media_type", content_type = content_type),
         ))
     }
 }
@@ -86,15 +85,13 @@ fn payload_error(error: actix_web::Error) -> ApiError {
         ApiError::invalid(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "the body is larger than this route accepts ({MAX_JSON_BYTES} bytes for entries)"
-            ),
+            msg!("payload_too_large", max = MAX_JSON_BYTES),
         )
     } else {
         ApiError::invalid(
             StatusCode::BAD_REQUEST,
             "invalid_body",
-            format!("the body could not be read: {error}"),
+            msg!("unreadable_body", detail = error.to_string()),
         )
     }
 }
@@ -109,7 +106,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return ApiError::invalid(
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
+                msg!("malformed_json", detail = inner.to_string()),
             );
         }
         let top_level_field = path.split(['.', '[']).next().unwrap_or("");
@@ -119,10 +116,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid(
                 StatusCode::BAD_REQUEST,
                 "invalid_body",
-                format!("the body must be a JSON object with the documented fields: {inner}"),
+                msg!("invalid_body", detail = inner.to_string()),
             )
         } else {
-            ApiError::field(top_level_field, format!("`{path}`: {inner}"))
+            ApiError::field(
+                top_level_field,
+                msg!("wrong_type", path = &path, detail = inner.to_string()),
+            )
         }
     })
 }
@@ -130,6 +130,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::Lang;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -147,21 +148,25 @@ mod tests {
     #[test]
     fn syntax_errors_are_malformed_json() {
         let err = parse::<Sample>(b"{\"term\": ").unwrap_err();
-        assert_eq!(err.body().code, "malformed_json");
+        assert_eq!(err.body(Lang::En).code, "malformed_json");
     }
 
     #[test]
     fn type_errors_name_the_field() {
         let err = parse::<Sample>(br#"{"term": 5}"#).unwrap_err();
-        assert_eq!(err.body().code, "invalid_term");
-        assert_eq!(err.body().field.as_deref(), Some("term"));
-        assert!(err.body().message.starts_with("`term`: invalid type"));
+        assert_eq!(err.body(Lang::En).code, "invalid_term");
+        assert_eq!(err.body(Lang::En).field.as_deref(), Some("term"));
+        assert!(
+            err.body(Lang::En)
+                .message
+                .starts_with("`term`: invalid type")
+        );
     }
 
     #[test]
     fn unknown_fields_are_an_invalid_body() {
         let err = parse::<Sample>(br#"{"terms": "x"}"#).unwrap_err();
-        assert_eq!(err.body().code, "invalid_body");
-        assert!(err.body().message.contains("unknown field `terms`"));
+        assert_eq!(err.body(Lang::En).code, "invalid_body");
+        assert!(err.body(Lang::En).message.contains("unknown field `terms`"));
     }
 }

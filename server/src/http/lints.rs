@@ -10,6 +10,7 @@ use super::request_fields::optional;
 use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 use crate::lint::{RULES, Rule, Severity};
+use crate::messages::msg;
 use crate::services::lints::{self, LintFilter, LintReport};
 
 /// A rule and whether it is switched on here.
@@ -62,12 +63,7 @@ impl LintReportQuery {
                     .iter()
                     .find(|r| r.id == raw)
                     .map(|r| r.id)
-                    .ok_or_else(|| {
-                        FieldError::new(
-                            "rule",
-                            format!("no lint rule `{raw}`; see GET /v1/lint-rules"),
-                        )
-                    })
+                    .ok_or_else(|| FieldError::new("rule", msg!("unknown_lint_rule", value = raw)))
             })?,
             severity: optional(self.severity, Severity::parse)?,
         })

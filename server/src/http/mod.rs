@@ -14,6 +14,7 @@ pub mod health;
 pub mod imports;
 pub mod json_body;
 pub mod keywords;
+pub mod language;
 pub mod lints;
 pub mod openapi;
 pub mod preconditions;
@@ -35,18 +36,19 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use self::error::ApiError;
 use self::json_body::MAX_JSON_BYTES;
+use crate::messages::msg;
 
 /// Registers every route, the extractor error handlers and the JSON 404/405 answers.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_JSON_BYTES))
         .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::not_found(format!("no resource at this path: {error}")).into()
+            ApiError::not_found(msg!("no_resource_at_path", detail = error.to_string())).into()
         }))
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
             ApiError::invalid(
                 StatusCode::BAD_REQUEST,
                 "invalid_query",
-                format!("the query string is invalid: {error}"),
+                msg!("invalid_query", detail = error.to_string()),
             )
             .into()
         }))

@@ -11,6 +11,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest};
 
 use super::error::ApiError;
+use crate::messages::msg;
 use crate::services::versioned_change::ExpectedVersion;
 
 /// The `ETag` header value of an entry at `version`.
@@ -36,15 +37,14 @@ fn parse_if_match(value: Option<&header::HeaderValue>) -> Result<IfMatch, ApiErr
         return Err(ApiError::invalid(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
-            "this change needs an `If-Match` header with the entry's ETag from your last GET \
-             (e.g. `If-Match: \"3\"`), so that a colleague's edit is never overwritten silently",
+            msg!("precondition_required"),
         ));
     };
     let invalid = || {
         ApiError::invalid(
             StatusCode::BAD_REQUEST,
             "invalid_if_match",
-            "`If-Match` must be `*` or a list of entity tags such as `\"3\"`",
+            msg!("invalid_if_match"),
         )
     };
     let text = value.to_str().map_err(|_| invalid())?.trim();
@@ -87,6 +87,7 @@ pub fn holds_current(request: &HttpRequest, etag: &header::EntityTag) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::Lang;
 
     fn parse(raw: &str) -> Result<IfMatch, ApiError> {
         parse_if_match(Some(&header::HeaderValue::from_str(raw).unwrap()))
@@ -95,7 +96,7 @@ mod tests {
     #[test]
     fn missing_header_is_428() {
         let err = parse_if_match(None).unwrap_err();
-        assert_eq!(err.body().code, "precondition_required");
+        assert_eq!(err.body(Lang::En).code, "precondition_required");
     }
 
     #[test]
@@ -121,7 +122,10 @@ mod tests {
 
     #[test]
     fn unquoted_tags_are_refused() {
-        assert_eq!(parse("3").unwrap_err().body().code, "invalid_if_match");
+        assert_eq!(
+            parse("3").unwrap_err().body(Lang::En).code,
+            "invalid_if_match"
+        );
     }
 
     #[test]

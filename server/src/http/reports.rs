@@ -10,6 +10,7 @@ use super::questions::QuestionView;
 use super::request_fields::optional;
 use crate::dedup::near_duplicates::check_threshold;
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 use crate::services::reports::{self, CollisionsReport, DuplicateCluster};
 
 /// Parameters of `GET /v1/reports/duplicates`.
@@ -69,15 +70,13 @@ pub async fn duplicates(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     if let Some(kind) = query.kind.as_deref().filter(|kind| *kind != "question") {
-        return Err(FieldError::new(
-            "kind",
-            format!("near-duplicate reports cover `question` only, not `{kind}`; keywords are deduplicated exactly (see /v1/reports/collisions)"),
-        )
-        .into());
+        return Err(
+            FieldError::new("kind", msg!("duplicates_of_questions_only", kind = kind)).into(),
+        );
     }
     let threshold = optional(query.threshold, |raw| {
         raw.parse::<f64>()
-            .map_err(|_| format!("`threshold` must be a number, not `{raw}`"))
+            .map_err(|_| msg!("not_a_number", field = "threshold", value = raw))
             .and_then(check_threshold)
             .map_err(|message| FieldError::new("threshold", message))
     })?
@@ -125,9 +124,7 @@ pub async fn collisions(
             .ok_or_else(|| {
                 FieldError::new(
                     "limit",
-                    format!(
-                        "`limit` must be a whole number from 1 to {MAX_COLLISION_ROWS}, not `{raw}`"
-                    ),
+                    msg!("limit_range", max = MAX_COLLISION_ROWS, value = raw),
                 )
             })
     })?

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -58,7 +59,7 @@ pub fn flag(field: &'static str, raw: &str) -> Result<bool, FieldError> {
         "false" => Ok(false),
         _ => Err(FieldError::new(
             field,
-            format!("`{field}` must be `true` or `false`, not `{raw}`"),
+            msg!("not_a_flag", field = field, value = raw),
         )),
     }
 }
@@ -71,10 +72,7 @@ pub fn edit_required<T>(
 ) -> Result<Option<T>, FieldError> {
     match raw {
         None => Ok(None),
-        Some(None) => Err(FieldError::new(
-            field,
-            format!("`{field}` cannot be cleared"),
-        )),
+        Some(None) => Err(FieldError::new(field, msg!("cannot_clear", field = field))),
         Some(Some(value)) => parse(&value).map(Some),
     }
 }
@@ -95,7 +93,10 @@ mod tests {
     #[test]
     fn required_fields_must_be_present() {
         assert_eq!(
-            required("note", None, Note::parse).unwrap_err().message,
+            required("note", None, Note::parse)
+                .unwrap_err()
+                .message
+                .to_string(),
             "`note` is required"
         );
         assert!(required("note", Some("x".into()), Note::parse).is_ok());
@@ -112,7 +113,8 @@ mod tests {
         assert_eq!(
             edit_required("note", Some(None), Note::parse)
                 .unwrap_err()
-                .message,
+                .message
+                .to_string(),
             "`note` cannot be cleared"
         );
     }

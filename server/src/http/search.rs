@@ -11,6 +11,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
+use crate::messages::msg;
 use crate::search::{EntryFilter, SearchIndex};
 use crate::services::search::{self as search_service, SearchHit, SimilarQuestion};
 use crate::taxonomy::Taxonomy;
@@ -80,7 +81,11 @@ fn parse_kind(raw: &str, filter: &mut EntryFilter) -> Result<(), FieldError> {
                     .collect();
                 return Err(FieldError::new(
                     "kind",
-                    format!("`kind` must be one of {}, not `{raw}`", kinds.join(", ")),
+                    msg!(
+                        "search_kind_value",
+                        expected = kinds.join(", "),
+                        value = raw
+                    ),
                 ));
             }
         }
@@ -94,10 +99,7 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, FieldError> {
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
-                FieldError::new(
-                    "limit",
-                    format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{raw}`"),
-                )
+                FieldError::new("limit", msg!("limit_range", max = MAX_LIMIT, value = raw))
             })
     })
     .map(|limit| limit.unwrap_or(DEFAULT_LIMIT))
@@ -108,12 +110,7 @@ fn parse_offset(raw: Option<&str>) -> Result<usize, FieldError> {
     raw.strip_prefix("offset:")
         .and_then(|n| n.parse::<usize>().ok())
         .filter(|n| *n <= MAX_OFFSET)
-        .ok_or_else(|| {
-            FieldError::new(
-                "cursor",
-                format!("`cursor` `{raw}` is not a cursor this service handed out"),
-            )
-        })
+        .ok_or_else(|| FieldError::new("cursor", msg!("bad_cursor", value = raw)))
 }
 
 impl SearchQuery {
@@ -151,11 +148,7 @@ pub async fn search(
     let mut query = query.into_inner();
     let q = query.q.take().ok_or_else(|| FieldError::missing("q"))?;
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(FieldError::new(
-            "q",
-            format!("`q` must be at most {MAX_QUERY_CHARS} characters"),
-        )
-        .into());
+        return Err(FieldError::new("q", msg!("q_too_long", max = MAX_QUERY_CHARS)).into());
     }
     let filter = query.filter(&state.taxonomy)?;
     let limit = parse_limit(query.limit.as_deref())?;

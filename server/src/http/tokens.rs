@@ -14,6 +14,7 @@ use super::request_fields::{NewestQuery, optional, required};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::domain::time::parse_expiry;
+use crate::messages::msg;
 use crate::services::tokens::{self, NewToken};
 use crate::store::entities::api_token;
 
@@ -154,7 +155,7 @@ fn not_found(id: i64) -> ApiError {
     ApiError::invalid(
         StatusCode::NOT_FOUND,
         "token_not_found",
-        format!("no token has id {id}"),
+        msg!("token_not_found", id = id),
     )
 }
 

@@ -10,6 +10,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 
 use super::error::ApiError;
+use crate::messages::msg;
 
 /// The shell: every screen is drawn by `app.js` from the address's `#/…` fragment.
 const INDEX_HTML: &str = include_str!("../../ui/index.html");
@@ -46,7 +47,7 @@ pub async fn asset(asset: web::Path<String>) -> Result<HttpResponse, ApiError> {
         .iter()
         .find(|(name, _, _)| *name == asset)
         .map(|(_, content_type, body)| page_response(content_type, body))
-        .ok_or_else(|| ApiError::not_found(format!("the page has no asset `{asset}`")))
+        .ok_or_else(|| ApiError::not_found(msg!("no_asset", asset = asset)))
 }
 
 fn page_response(content_type: &str, body: &'static str) -> HttpResponse {

@@ -29,6 +29,7 @@ use crate::coverage::rules::DEFAULT_PROFILE;
 use crate::dedup::Dedup;
 use crate::dedup::keys::all_of_parts;
 use crate::domain::status::{EntryStatus, KeywordKind};
+use crate::messages::{Message, msg};
 use crate::store::entities::{build, build_artifact, keyword};
 use crate::taxonomy::Taxonomy;
 
@@ -57,9 +58,9 @@ impl FilterCache {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("no build {0}")]
+    #[error("{}", self.message())]
     NotFound(i64),
-    #[error("build {number} is {status}, not published")]
+    #[error("{}", self.message())]
     NotPublished { number: i64, status: String },
     #[error(transparent)]
     Database(#[from] DbErr),
@@ -67,7 +68,7 @@ pub enum BuildError {
     Artifact(#[from] ArtifactError),
     #[error("artefact file: {0}")]
     Io(#[from] std::io::Error),
-    #[error("no build has been published yet")]
+    #[error("{}", self.message())]
     NoneYet,
     #[error("build {0} is published but its artefact is missing")]
     ArtifactMissing(i64),
@@ -75,6 +76,20 @@ pub enum BuildError {
     Interrupted(#[from] blocking::Interrupted),
     #[error("{0}")]
     Other(String),
+}
+
+impl BuildError {
+    /// What went wrong, for people.
+    pub fn message(&self) -> Message {
+        match self {
+            Self::NotFound(number) => msg!("build_not_found", number = *number),
+            Self::NoneYet => msg!("no_build_yet"),
+            Self::NotPublished { number, status } => {
+                msg!("build_not_published", number = *number, status = status)
+            }
+            other => msg!("internal_error", detail = other.to_string()),
+        }
+    }
 }
 
 /// Records a new build and its task, and runs it in the background ([`run`]).

@@ -20,6 +20,7 @@ use crate::coverage::render::{self, BuildLinks};
 use crate::coverage::rules::{Entries, ProfileError, RuleProfile, load_profiles};
 use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
+use crate::messages::{Message, msg};
 use crate::store::entities::{evaluation, keyword, question};
 use crate::taxonomy::Taxonomy;
 
@@ -60,12 +61,29 @@ struct CollapsedGroup {
 /// Why a coverage report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
-    #[error("no rule profile `{id}`; available: {available}")]
+    #[error("{}", self.message())]
     UnknownProfile { id: String, available: String },
     #[error(transparent)]
     Profile(#[from] ProfileError),
     #[error(transparent)]
     Database(#[from] DbErr),
+}
+
+impl CoverageError {
+    /// What went wrong, for people.
+    pub fn message(&self) -> Message {
+        match self {
+            Self::UnknownProfile { id, available } => {
+                msg!("profile_not_found", id = id, available = available)
+            }
+            Self::Profile(profile) => msg!(
+                "invalid_rule_profile",
+                origin = &profile.origin,
+                detail = &profile.message
+            ),
+            Self::Database(error) => msg!("internal_error", detail = error.to_string()),
+        }
+    }
 }
 
 /// The report of profile `profile_id` (from the shipped profiles and `profiles_dir`) over the
@@ -385,7 +403,7 @@ impl ReportFormat {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("format", "format", &Self::ALL, Self::as_str, raw)
+        one_of("format", msg!("noun_format"), &Self::ALL, Self::as_str, raw)
     }
 
     pub fn content_type(self) -> &'static str {

@@ -14,6 +14,7 @@ use crate::coverage::rules::{
 use crate::domain::field_error::FieldError;
 use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::export::{self, KeywordRow, QuestionRow};
+use crate::messages::msg;
 use crate::store::entities::keyword;
 use crate::taxonomy::Taxonomy;
 
@@ -206,11 +207,7 @@ pub async fn produce(
         }
         ExportName::QuestionsXlsx | ExportName::QuestionsCsv => {
             if build.is_some() {
-                return Err(FieldError::unprocessable(
-                    "build",
-                    "builds hold keywords only; export questions by status",
-                )
-                .into());
+                return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
             }
             let rows = questions(&state.db, statuses).await?;
             blocking::off_workers(move || {

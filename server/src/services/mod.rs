@@ -31,6 +31,7 @@ pub use self::context::AppState;
 
 use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
+use crate::messages::{Message, msg};
 use crate::store::entities::{keyword, question};
 
 /// What writes check entries against: dedup settings, lint rules and the taxonomy.
@@ -41,46 +42,44 @@ pub struct Checks<'a> {
     pub taxonomy: &'a crate::taxonomy::Taxonomy,
 }
 
-/// Why a service refused or failed an operation.
+/// Why a service refused or failed an operation. A refusal displays as its
+/// [`message`](Self::message) in English.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("no {kind:?} with id {id}")]
+    #[error("{}", self.message())]
     NotFound { kind: EntryKind, id: i64 },
     /// The client edited a version that is no longer current.
-    #[error("the version named is stale; the current version is {current}")]
+    #[error("{}", self.message())]
     VersionMismatch { current: i32 },
     /// Retired entries are frozen.
-    #[error("{kind:?} {id} is retired")]
+    #[error("{}", self.message())]
     Retired { kind: EntryKind, id: i64 },
     /// A live entry of the same kind already has the same dedup key.
-    #[error("duplicate of an existing {kind:?}")]
+    #[error("{}", self.message())]
     Duplicate {
         kind: EntryKind,
         existing: ExistingEntry,
     },
     /// A review decision that does not apply to the entry's status.
-    #[error("cannot {transition} an entry that is {}", status.as_str())]
+    #[error("{}", self.message())]
     InvalidTransition {
         transition: &'static str,
         status: crate::domain::status::EntryStatus,
     },
     /// Four eyes: the approver created or last edited the entry.
-    #[error("{actor} created or last edited this entry")]
+    #[error("{}", self.message())]
     FourEyes { actor: String },
     /// Approved entries imported while four eyes is on: nobody else would review them.
-    #[error(
-        "four eyes: imported entries need a second person's review, so import drafts; a team \
-         bringing in a lexicon reviewed elsewhere runs with LEXSET_FOUR_EYES=false"
-    )]
+    #[error("{}", self.message())]
     ImportNeedsReview,
     /// The caller's role is below the one `action` needs.
-    #[error("{action} needs the `{}` role", needed.as_str())]
+    #[error("{}", self.message())]
     RoleTooLow {
         needed: crate::domain::role::Role,
-        action: &'static str,
+        action: Message,
     },
     /// The entry would be approved with error lints.
-    #[error("approval blocked by lint errors: {}", rules.join(", "))]
+    #[error("{}", self.message())]
     LintFailed { rules: Vec<&'static str> },
     #[error(transparent)]
     Invalid(#[from] FieldError),
@@ -94,21 +93,86 @@ pub enum ServiceError {
     Build(#[from] builds::BuildError),
     #[error(transparent)]
     Coverage(#[from] coverage::CoverageError),
-    #[error("no task has id {0}")]
+    #[error("{}", self.message())]
     TaskNotFound(i64),
-    #[error("build {build} has no evaluation {id}")]
+    #[error("{}", self.message())]
     EvaluationNotFound { build: i64, id: i64 },
     /// The evaluation's report is not there yet.
-    #[error("evaluation {id} has no report yet (status {status})")]
+    #[error("{}", self.message())]
     EvaluationNotFinished { id: i64, status: String },
     /// No export has this name.
-    #[error(
-        "no export `{0}`; there are keywords.xlsx, keywords.csv, questions.xlsx and questions.csv"
-    )]
+    #[error("{}", self.message())]
     NoSuchExport(String),
     /// A file could not be rendered (a bug, not the client's input).
     #[error("cannot render {0}")]
     Render(String),
+}
+
+impl ServiceError {
+    /// What went wrong, for people: the HTTP error body's `message` and the command line's
+    /// error, in the reader's language. Internal failures carry their detail here; the HTTP
+    /// layer logs it and answers a generic message instead.
+    pub fn message(&self) -> Message {
+        match self {
+            Self::NotFound { kind, id } => match kind {
+                EntryKind::Keyword => msg!("keyword_not_found", id = *id),
+                EntryKind::Question => msg!("question_not_found", id = *id),
+            },
+            Self::VersionMismatch { current } => {
+                msg!("precondition_failed", current = *current)
+            }
+            Self::Retired { kind, id } => msg!("entry_retired", entry = kind.noun(), id = *id),
+            Self::Duplicate { kind, existing } => match kind {
+                EntryKind::Keyword => msg!("duplicate_keyword", id = existing.id()),
+                EntryKind::Question => msg!("duplicate_question", id = existing.id()),
+            },
+            Self::InvalidTransition { transition, status } => msg!(
+                "invalid_transition",
+                transition = *transition,
+                status = status.as_str()
+            ),
+            Self::FourEyes { actor } => msg!("four_eyes", actor = actor),
+            Self::ImportNeedsReview => msg!("import_needs_review"),
+            Self::RoleTooLow { needed, action } => {
+                msg!(
+                    "role_too_low",
+                    action = action.clone(),
+                    needed = needed.as_str()
+                )
+            }
+            Self::LintFailed { rules } => msg!("lint_failed", rules = rules.join(", ")),
+            Self::Invalid(field_error) => field_error.message.clone(),
+            Self::Build(build) => build.message(),
+            Self::Coverage(coverage) => coverage.message(),
+            Self::NoSuchExport(name) => msg!("no_such_export", name = name),
+            Self::TaskNotFound(id) => msg!("task_not_found", id = *id),
+            Self::EvaluationNotFound { build, id } => {
+                msg!("evaluation_not_found", build = *build, id = *id)
+            }
+            Self::EvaluationNotFinished { id, status } => {
+                msg!("evaluation_not_finished", id = *id, status = status)
+            }
+            Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_) => {
+                msg!("internal_error", detail = self.to_string())
+            }
+        }
+    }
+}
+
+/// The message of one of lexset's own errors, for the command line to print in the reader's
+/// language; `None` for any other error, which prints as it displays.
+pub fn message_of(error: &(dyn std::error::Error + 'static)) -> Option<Message> {
+    if let Some(error) = error.downcast_ref::<ServiceError>() {
+        Some(error.message())
+    } else if let Some(error) = error.downcast_ref::<FieldError>() {
+        Some(error.message.clone())
+    } else if let Some(error) = error.downcast_ref::<builds::BuildError>() {
+        Some(error.message())
+    } else {
+        error
+            .downcast_ref::<coverage::CoverageError>()
+            .map(coverage::CoverageError::message)
+    }
 }
 
 /// The live entry a write would duplicate.

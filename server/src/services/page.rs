@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use crate::domain::field_error::FieldError;
+use crate::messages::msg;
 
 /// At most this many entries per page.
 pub const MAX_LIMIT: u64 = 1000;
@@ -30,9 +31,7 @@ impl PageRequest {
                 _ => {
                     return Err(FieldError::new(
                         "limit",
-                        format!(
-                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{raw}`"
-                        ),
+                        msg!("limit_range", max = MAX_LIMIT, value = raw),
                     ));
                 }
             },
@@ -43,12 +42,7 @@ impl PageRequest {
                 .strip_prefix("id:")
                 .and_then(|id| id.parse::<i64>().ok())
                 .filter(|id| *id >= 0)
-                .ok_or_else(|| {
-                    FieldError::new(
-                        "cursor",
-                        format!("`cursor` `{raw}` is not a cursor this service handed out"),
-                    )
-                })?,
+                .ok_or_else(|| FieldError::new("cursor", msg!("bad_cursor", value = raw)))?,
         };
         Ok(Self { after, limit })
     }

@@ -34,6 +34,7 @@ use crate::dedup::near_duplicates::{jaccard, words};
 use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 use crate::fold::FoldProfile;
+use crate::messages::msg;
 use crate::search::{
     EntryFilter, Hit, IndexedEntry, Opened, RevisionMark, SearchError, SearchIndex, SearchWriter,
     Snippet, Watermark,
@@ -417,9 +418,7 @@ pub async fn search(
 ) -> Result<(Vec<SearchHit>, usize), ServiceError> {
     let words = index.query_words(&q);
     if words.is_empty() {
-        return Err(
-            FieldError::unprocessable("q", "`q` has no letters or digits to search for").into(),
-        );
+        return Err(FieldError::unprocessable("q", msg!("q_no_letters")).into());
     }
     let (hits, total) =
         blocking::off_workers(move || index.search(&words, &filter, offset, limit)).await??;

@@ -33,7 +33,7 @@ pub fn token_name(name: &str) -> Result<TokenName, crate::domain::field_error::F
     if name.as_str() == CLI_ACTOR {
         return Err(crate::domain::field_error::FieldError::unprocessable(
             "name",
-            format!("`{CLI_ACTOR}` is reserved for the command line"),
+            crate::messages::msg!("reserved_name", name = CLI_ACTOR),
         ));
     }
     Ok(name)

@@ -25,6 +25,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::domain::text::Actor;
+use crate::messages::{Lang, msg};
 use crate::store::entities::task;
 
 /// Told how many rows are done of how many, as rows are checked and written.
@@ -101,12 +102,13 @@ pub struct ImportReport {
 }
 
 /// Reads, checks and (unless a dry run) imports `bytes`, telling `progress` as rows are
-/// checked and written.
+/// checked and written; the rows' messages are in `lang`.
 pub async fn import(
     state: &AppState,
     context: &ChangeContext,
     bytes: Vec<u8>,
     options: &ImportOptions,
+    lang: Lang,
     progress: Progress,
 ) -> Result<ImportReport, ServiceError> {
     let (resolver, default_risk) = resolve_options(state.checks(), options)?;
@@ -120,6 +122,7 @@ pub async fn import(
                 resolver: &resolver,
                 default_risk: default_risk.as_deref(),
                 existing: &existing,
+                lang,
             };
             rows::check_file(&file, &bytes, &*progress)
         })
@@ -161,29 +164,36 @@ pub async fn import(
 }
 
 /// Checks an import asked for through the API by `actor` with `role`, records its task and
-/// runs it in the background; the task's result is the row report.
+/// runs it in the background; the task's result is the row report, its messages in `lang`
+/// (the language of the request).
 pub async fn start(
     state: &AppState,
     actor: Actor,
     role: Role,
     bytes: Vec<u8>,
     options: ImportOptions,
+    lang: Lang,
 ) -> Result<task::Model, ServiceError> {
     authorize_status(&options, Some(role), state.four_eyes)?;
     resolve_options(state.checks(), &options)?;
     if bytes.is_empty() {
-        return Err(
-            FieldError::unprocessable("file", "the request body (the file) is empty").into(),
-        );
+        return Err(FieldError::unprocessable("file", msg!("empty_file")).into());
     }
     // The number of rows is known once the file is read; the task's total follows then.
     let task = tasks::create(&state.db, "import", actor.as_str(), 0, &state.replica).await?;
-    tokio::spawn(run(state.clone(), task.id, actor, bytes, options));
+    tokio::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
     Ok(task)
 }
 
-/// Runs an import task to its end, recording the report or the failure.
-async fn run(state: AppState, task_id: i64, actor: Actor, bytes: Vec<u8>, options: ImportOptions) {
+/// Runs an import task to its end, recording the report or the failure (in `lang`).
+async fn run(
+    state: AppState,
+    task_id: i64,
+    actor: Actor,
+    bytes: Vec<u8>,
+    options: ImportOptions,
+    lang: Lang,
+) {
     let context = ChangeContext {
         actor,
         reason: None,
@@ -191,7 +201,7 @@ async fn run(state: AppState, task_id: i64, actor: Actor, bytes: Vec<u8>, option
     // Polls read progress from the in-process registry first, so they need no database.
     let live = state.live_progress.clone();
     let progress: Progress = Arc::new(move |done, total| live.set(task_id, "import", done, total));
-    let outcome = match import(&state, &context, bytes, &options, progress).await {
+    let outcome = match import(&state, &context, bytes, &options, lang, progress).await {
         Ok(report) => match serde_json::to_value(&report) {
             Ok(value) => {
                 let rows = i32::try_from(report.rows).unwrap_or(i32::MAX);
@@ -202,7 +212,7 @@ async fn run(state: AppState, task_id: i64, actor: Actor, bytes: Vec<u8>, option
             }
             Err(error) => tasks::fail(&state.db, task_id, &error.to_string()).await,
         },
-        Err(error) => tasks::fail(&state.db, task_id, &error.to_string()).await,
+        Err(error) => tasks::fail(&state.db, task_id, &error.message().render(lang)).await,
     };
     state.live_progress.finish(task_id);
     if let Err(error) = outcome {
@@ -274,7 +284,15 @@ mod tests {
             dry_run: false,
         };
         let bytes = "甲词\n乙词\n丙词\n丁词\n".as_bytes().to_vec();
-        let result = import(&state, &context, bytes, &options, Arc::new(|_, _| {})).await;
+        let result = import(
+            &state,
+            &context,
+            bytes,
+            &options,
+            Lang::En,
+            Arc::new(|_, _| {}),
+        )
+        .await;
         assert!(result.is_err(), "{result:?}");
         assert_eq!(keyword::Entity::find().count(&db).await.unwrap(), 0);
         assert_eq!(revision::Entity::find().count(&db).await.unwrap(), 0);

@@ -11,6 +11,7 @@ use super::{ImportKind, ImportOptions};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::messages::msg;
 use crate::services::{Checks, ServiceError};
 
 /// An import as a client names it, before parsing.
@@ -41,7 +42,7 @@ impl ImportRequest {
             other => {
                 return Err(FieldError::new(
                     "kind",
-                    format!("`kind` must be keyword or question, not `{other}`"),
+                    msg!("import_kind_value", value = other),
                 ));
             }
         };
@@ -72,16 +73,14 @@ fn parse_format(
     file_name: Option<&str>,
 ) -> Result<Option<Format>, FieldError> {
     match format {
-        Some(raw) => match raw {
-            "csv" => Ok(Some(Format::Csv)),
-            "txt" => Ok(Some(Format::Txt)),
-            "jsonl" => Ok(Some(Format::Jsonl)),
-            "xlsx" => Ok(Some(Format::Xlsx)),
-            _ => Err(FieldError::new(
-                "format",
-                format!("`format` must be csv, txt, jsonl or xlsx, not `{raw}`"),
-            )),
-        },
+        Some("csv") => Ok(Some(Format::Csv)),
+        Some("txt") => Ok(Some(Format::Txt)),
+        Some("jsonl") => Ok(Some(Format::Jsonl)),
+        Some("xlsx") => Ok(Some(Format::Xlsx)),
+        Some(raw) => Err(FieldError::new(
+            "format",
+            msg!("import_format_value", value = raw),
+        )),
         None => Ok(file_name.and_then(Format::from_file_name)),
     }
 }
@@ -92,7 +91,7 @@ pub fn parse_mapping(raw: &str) -> Result<HashMap<String, String>, FieldError> {
         .filter(|pair| !pair.trim().is_empty())
         .map(|pair| {
             let (label, code) = pair.split_once(':').ok_or_else(|| {
-                FieldError::unprocessable("mapping", format!("`{pair}` is not `label:code`"))
+                FieldError::unprocessable("mapping", msg!("mapping_pair", pair = pair))
             })?;
             Ok((label.trim().to_owned(), code.trim().to_owned()))
         })
@@ -116,7 +115,7 @@ pub fn authorize_status(
     if role.is_some_and(|role| role < Role::Admin) {
         return Err(ServiceError::RoleTooLow {
             needed: Role::Admin,
-            action: "importing approved entries",
+            action: msg!("importing_approved_entries"),
         });
     }
     Ok(())
@@ -142,12 +141,16 @@ pub fn resolve_options(
             .collect(),
         options.mapping.clone(),
     )
-    .map_err(|message| FieldError::unprocessable("mapping", message))?;
+    .map_err(|detail| {
+        FieldError::unprocessable("mapping", msg!("mapping_invalid", detail = detail))
+    })?;
     let default_risk = match &options.default_risk {
         Some(raw) => Some(
             resolver
                 .resolve(raw)
-                .ok_or_else(|| FieldError::unprocessable("risk", format!("unknown risk `{raw}`")))?
+                .ok_or_else(|| {
+                    FieldError::unprocessable("risk", msg!("unresolved_risk", value = raw))
+                })?
                 .to_owned(),
         ),
         None => None,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use lexset_importers::columns::Column;
 use lexset_importers::risk::RiskResolver;
-use lexset_importers::table::{Format, Row, Table};
+use lexset_importers::table::{Format, Row, Table, TableError};
 
 use super::write::Pending;
 use super::{ImportKind, ImportOptions, RowReport};
@@ -16,39 +16,18 @@ use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::status::{KeywordKind, QuestionKind};
 use crate::domain::text::{Note, Source};
 use crate::lint;
+use crate::messages::{Lang, Message, msg};
 use crate::services::Checks;
 use crate::services::keywords::NewKeywordRow;
 use crate::services::questions::NewQuestionRow;
 
-pub(super) fn invalid(
-    line: usize,
-    text: &str,
-    reason: &'static str,
-    message: impl Into<String>,
-) -> Box<RowReport> {
-    Box::new(RowReport {
-        line,
-        outcome: "invalid",
-        reason: Some(reason),
-        message: Some(message.into()),
-        duplicate_of_entry: None,
-        duplicate_of_line: None,
-        entry_id: None,
-        keyword_kind: None,
-        text: text.to_owned(),
-    })
-}
-
-/// The reason code of a field that does not parse.
+/// The reason code of a field that does not parse, from its message's key.
 fn reason_of(error: &FieldError) -> &'static str {
-    if error.message.contains("empty") || error.message.contains("folds to nothing") {
-        "empty"
-    } else if error.message.contains("control character") {
-        "control_characters"
-    } else if error.message.contains("at most") {
-        "over_long"
-    } else {
-        "invalid"
+    match error.message.key() {
+        "empty" | "folds_to_nothing" | "all_of_empty_part" => "empty",
+        "control_characters" => "control_characters",
+        "too_long" | "folds_too_long" => "over_long",
+        _ => "invalid",
     }
 }
 
@@ -59,12 +38,12 @@ fn row_risk<'a>(
     resolver: &'a RiskResolver,
     file_risk: Option<&'a str>,
     default_risk: Option<&'a str>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, Message> {
     if let Some(raw) = table.cell(row, Column::Risk) {
         return resolver
             .resolve(raw)
             .map(|c| Some(c.to_owned()))
-            .ok_or_else(|| format!("unknown risk `{raw}`"));
+            .ok_or_else(|| msg!("unresolved_risk", value = raw));
     }
     let (group, subgroup) = (
         table.cell(row, Column::Group),
@@ -75,11 +54,8 @@ fn row_risk<'a>(
             .resolve_pair(group, subgroup)
             .map(|c| Some(c.to_owned()))
             .ok_or_else(|| {
-                format!(
-                    "unknown risk `{} / {}`",
-                    group.unwrap_or(""),
-                    subgroup.unwrap_or("")
-                )
+                let pair = format!("{} / {}", group.unwrap_or(""), subgroup.unwrap_or(""));
+                msg!("unresolved_risk", value = pair)
             });
     }
     Ok(default_risk.or(file_risk).map(str::to_owned))
@@ -96,14 +72,48 @@ pub(super) struct RowChecker<'a> {
     pub resolver: &'a RiskResolver,
     pub file_risk: Option<&'a str>,
     pub default_risk: Option<&'a str>,
+    /// The language of the rows' messages.
+    pub lang: Lang,
 }
 
 impl RowChecker<'_> {
+    /// The report of `row` (read as `text`), invalid for `reason`; its message in the
+    /// import's language.
+    fn invalid(
+        &self,
+        row: &Row,
+        text: &str,
+        reason: &'static str,
+        message: &Message,
+    ) -> Box<RowReport> {
+        Box::new(RowReport {
+            line: row.line,
+            outcome: "invalid",
+            reason: Some(reason),
+            message: Some(message.render(self.lang)),
+            duplicate_of_entry: None,
+            duplicate_of_line: None,
+            entry_id: None,
+            keyword_kind: None,
+            text: text.to_owned(),
+        })
+    }
+
+    /// The report of `row`, invalid because one of its fields does not parse.
+    fn invalid_field(&self, row: &Row, text: &str, error: &FieldError) -> Box<RowReport> {
+        self.invalid(row, text, reason_of(error), &error.message)
+    }
+
     /// The row's cell in `column` (empty when missing), refusing unreadable rows.
     fn text<'r>(&self, row: &'r Row, column: Column) -> Result<&'r str, Box<RowReport>> {
         let raw = self.table.cell(row, column).unwrap_or("");
         match &row.malformed {
-            Some(problem) => Err(invalid(row.line, raw, "malformed", problem.clone())),
+            Some(problem) => Err(self.invalid(
+                row,
+                raw,
+                "malformed",
+                &msg!("malformed_row", detail = problem),
+            )),
             None => Ok(raw),
         }
     }
@@ -118,13 +128,8 @@ impl RowChecker<'_> {
             self.default_risk,
         ) {
             Ok(Some(risk)) => Ok(risk),
-            Ok(None) => Err(invalid(
-                row.line,
-                raw,
-                "unknown_risk",
-                "the row names no risk; give a risk column, a mapping or --risk",
-            )),
-            Err(message) => Err(invalid(row.line, raw, "unknown_risk", message)),
+            Ok(None) => Err(self.invalid(row, raw, "unknown_risk", &msg!("row_names_no_risk"))),
+            Err(message) => Err(self.invalid(row, raw, "unknown_risk", &message)),
         }
     }
 
@@ -136,11 +141,12 @@ impl RowChecker<'_> {
         lints: &[lint::Lint],
     ) -> Result<i32, Box<RowReport>> {
         crate::services::lints::error_count(lints, self.options.status).map_err(|_| {
-            invalid(
-                row.line,
+            let rules = lint::errors(lints).join(", ");
+            self.invalid(
+                row,
                 raw,
                 "lint_errors",
-                format!("cannot be approved: {}", lint::errors(lints).join(", ")),
+                &msg!("row_lint_errors", rules = rules),
             )
         })
     }
@@ -154,19 +160,13 @@ pub(super) fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
         ..
     } = *checker;
     let raw = checker.text(row, Column::Term)?;
-    let term =
-        KeywordTerm::parse(raw).map_err(|e| invalid(row.line, raw, reason_of(&e), e.message))?;
+    let invalid_field = |e: FieldError| checker.invalid_field(row, raw, &e);
+    let term = KeywordTerm::parse(raw).map_err(invalid_field)?;
     // In a one-term-a-line file, a comma means several terms; a table's cell is one term.
     if table.columns.is_empty() && term.as_str().contains([',', '，', '、']) {
-        return Err(invalid(
-            row.line,
-            raw,
-            "several_terms",
-            "the line holds several terms; split it into one term a line",
-        ));
+        return Err(checker.invalid(row, raw, "several_terms", &msg!("several_terms")));
     }
     let risk = checker.risk(row, raw)?;
-    let invalid_field = |e: FieldError| invalid(row.line, raw, reason_of(&e), e.message);
     let kind = match table.cell(row, Column::Disposition) {
         Some("放行" | "白名单" | "allow") => KeywordKind::Allow,
         Some("组合拦截" | "all_of") => KeywordKind::AllOf,
@@ -174,11 +174,11 @@ pub(super) fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
         None if term.as_str().contains('+') => KeywordKind::AllOf,
         None => KeywordKind::Block,
         Some(other) => {
-            return Err(invalid(
-                row.line,
+            return Err(checker.invalid(
+                row,
                 raw,
                 "invalid",
-                format!("unknown 处置 `{other}`; expected 拦截, 放行 or 组合拦截"),
+                &msg!("unknown_disposition", value = other),
             ));
         }
     };
@@ -203,8 +203,7 @@ pub(super) fn check_keyword(checker: &RowChecker<'_>, row: &Row) -> Checked {
             .map(Source::into_inner)
     };
     let profile = &checks.dedup.profile;
-    let key = rule_key(profile, kind, term.as_str())
-        .map_err(|e| invalid(row.line, raw, reason_of(&e), e.message))?;
+    let key = rule_key(profile, kind, term.as_str()).map_err(invalid_field)?;
     let lint_errors = checker.lint_errors(
         row,
         raw,
@@ -236,13 +235,10 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         ..
     } = *checker;
     let raw = checker.text(row, Column::Question)?;
+    // A question row has several text fields: the message names the one at fault.
     let parse_error = |e: FieldError| {
-        invalid(
-            row.line,
-            raw,
-            reason_of(&e),
-            format!("{}: {}", e.field, e.message),
-        )
+        let message = msg!("row_field", field = e.field, message = e.message.clone());
+        checker.invalid(row, raw, reason_of(&e), &message)
     };
     let text = QuestionText::parse(raw).map_err(parse_error)?;
     let kind = match table.cell(row, Column::MustRefuse) {
@@ -255,11 +251,11 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         }
         Some("生成" | "生成内容" | "generation") => QuestionKind::Generation,
         Some(other) => {
-            return Err(invalid(
-                row.line,
+            return Err(checker.invalid(
+                row,
                 raw,
                 "invalid",
-                format!("cannot tell whether `{other}` means must refuse"),
+                &msg!("must_refuse_unclear", value = other),
             ));
         }
     };
@@ -275,12 +271,7 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         match aspect {
             Some(aspect) => (None, Some(aspect)),
             None => {
-                return Err(invalid(
-                    row.line,
-                    raw,
-                    "invalid",
-                    "a must-not-refuse question needs an aspect (方面) such as 历史",
-                ));
+                return Err(checker.invalid(row, raw, "invalid", &msg!("row_aspect_required")));
             }
         }
     } else {
@@ -290,11 +281,11 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         None | Some("否" | "false" | "0" | "no") => false,
         Some("是" | "true" | "1" | "yes") => true,
         Some(other) => {
-            return Err(invalid(
-                row.line,
+            return Err(checker.invalid(
+                row,
                 raw,
                 "invalid",
-                format!("高风险 must be 是 or 否, not `{other}`"),
+                &msg!("high_risk_value", value = other),
             ));
         }
     };
@@ -339,6 +330,15 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
     ))
 }
 
+/// Why the file cannot be read at all.
+fn unreadable_file(error: &TableError) -> Message {
+    match error {
+        TableError::Decode(_) => msg!("unknown_encoding"),
+        TableError::Workbook(detail) => msg!("unreadable_workbook", detail = detail),
+        TableError::NoSheet(sheet) => msg!("no_sheet", sheet = sheet),
+    }
+}
+
 /// Every row of a checked file: its report, and the writes of the rows to store.
 pub(super) struct CheckedFile {
     pub encoding: &'static str,
@@ -355,6 +355,8 @@ pub(super) struct FileChecks<'a> {
     pub default_risk: Option<&'a str>,
     /// Dedup keys of live entries with their ids.
     pub existing: &'a HashMap<String, i64>,
+    /// The language of the rows' messages.
+    pub lang: Lang,
 }
 
 /// Reads `bytes` as a table and checks every row: invalid, duplicate of a live entry or an
@@ -370,10 +372,11 @@ pub(super) fn check_file(
         resolver,
         default_risk,
         existing,
+        lang,
     } = *file;
     let format = options.format.unwrap_or_else(|| Format::sniff(bytes));
     let table = lexset_importers::table::read(bytes, format, options.sheet.as_deref())
-        .map_err(|e| FieldError::unprocessable("file", e.to_string()))?;
+        .map_err(|e| FieldError::unprocessable("file", unreadable_file(&e)))?;
     let file_risk = options
         .file_name
         .as_deref()
@@ -388,6 +391,7 @@ pub(super) fn check_file(
         resolver,
         file_risk: file_risk.as_deref(),
         default_risk,
+        lang,
     };
     let total = table.rows.len();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -440,4 +444,36 @@ pub(super) fn check_file(
         items,
         pending,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::keys::keyword_key;
+    use crate::fold::FoldProfile;
+
+    #[test]
+    fn reasons_follow_the_keys_of_the_field_errors() {
+        let reason = |result: Result<KeywordTerm, FieldError>| reason_of(&result.unwrap_err());
+        assert_eq!(reason(KeywordTerm::parse(" ")), "empty");
+        assert_eq!(
+            reason(KeywordTerm::parse("有\u{7}控制符")),
+            "control_characters"
+        );
+        assert_eq!(reason(KeywordTerm::parse(&"词".repeat(101))), "over_long");
+        let profile = FoldProfile::shipped().unwrap();
+        assert_eq!(
+            reason_of(&keyword_key(&profile, "*·_").unwrap_err()),
+            "empty"
+        );
+        let expanded = "\u{FDFA}".repeat(40);
+        assert_eq!(
+            reason_of(&keyword_key(&profile, &expanded).unwrap_err()),
+            "over_long"
+        );
+        assert_eq!(
+            reason_of(&rule_key(&profile, KeywordKind::AllOf, "枪+").unwrap_err()),
+            "empty"
+        );
+    }
 }
