@@ -8,9 +8,13 @@
 //! - [`risk`]: the risk a row names, in any spelling filings use (`A.1.f`, `A.1 f) 宣扬暴力、
 //!   淫秽色情`, the bare name, 一级分类 + 二级分类 columns) or through a user mapping.
 //!
+//! - [`formula`]: the apostrophe that keeps a spreadsheet from running a CSV cell as a formula,
+//!   written by exports and undone by the CSV reader.
+//!
 //! Nothing here touches a database: the server turns rows into entries and writes the report.
 
 pub mod columns;
 pub mod decode;
+pub mod formula;
 pub mod risk;
 pub mod table;

@@ -1,7 +1,8 @@
 //! Files to rows of cells, with the header row (if any) mapped to columns.
 
+use crate::formula;
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader};
 
@@ -20,38 +21,53 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name's extension names.
+    /// Every name a format goes by, as a `format` parameter or a file name's extension.
+    pub const NAMES: [(&'static str, Format); 7] = [
+        ("csv", Self::Csv),
+        ("tsv", Self::Csv),
+        ("txt", Self::Txt),
+        ("jsonl", Self::Jsonl),
+        ("ndjson", Self::Jsonl),
+        ("xlsx", Self::Xlsx),
+        ("xlsm", Self::Xlsx),
+    ];
+
+    /// The format called `name` (lower case, one of [`Self::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, format)| *format)
+    }
+
+    /// The format a file name's extension names (any case).
     pub fn from_file_name(name: &str) -> Option<Self> {
-        let extension = name.rsplit('.').next()?.to_ascii_lowercase();
-        match extension.as_str() {
-            "csv" | "tsv" => Some(Self::Csv),
-            "txt" => Some(Self::Txt),
-            "jsonl" | "ndjson" => Some(Self::Jsonl),
-            "xlsx" | "xlsm" => Some(Self::Xlsx),
-            _ => None,
-        }
+        let (_, extension) = name.rsplit_once('.')?;
+        Self::from_name(&extension.to_ascii_lowercase())
     }
 
     /// The format `bytes` look like, for a file that comes with neither a format nor a file
-    /// name: a ZIP archive is a workbook; text whose first line is a JSON value is JSON Lines;
-    /// text with a comma, semicolon or tab in its first line is CSV; other text is one entry a
-    /// line.
+    /// name: a ZIP archive is a workbook; text (in any encoding [`decode`] reads) whose first
+    /// line is a JSON object or string is JSON Lines; text whose first line holds a delimiter
+    /// the CSV reader knows (`,` `;` tab `|`) is CSV; other text is one entry a line.
     pub fn sniff(bytes: &[u8]) -> Self {
         if bytes.starts_with(b"PK\x03\x04") {
             return Self::Xlsx;
         }
-        let first_line = bytes
-            .split(|byte| *byte == b'\n')
-            .map(|line| line.trim_ascii())
-            .find(|line| !line.is_empty())
-            .unwrap_or_default();
-        let first_line = first_line
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(first_line);
-        match first_line.first() {
-            Some(b'{' | b'"') => Self::Jsonl,
-            _ if first_line.iter().any(|b| matches!(b, b',' | b';' | b'\t')) => Self::Csv,
-            _ => Self::Txt,
+        let Ok((text, _)) = decode(bytes) else {
+            return Self::Txt;
+        };
+        let first_line = text.lines().map(str::trim).find(|line| !line.is_empty());
+        let Some(first_line) = first_line else {
+            return Self::Txt;
+        };
+        let json = serde_json::from_str::<serde_json::Value>(first_line);
+        if json.is_ok_and(|value| value.is_object() || value.is_string()) {
+            Self::Jsonl
+        } else if first_line.contains([',', ';', '\t', '|']) {
+            Self::Csv
+        } else {
+            Self::Txt
         }
     }
 }
@@ -107,10 +123,30 @@ pub enum TableError {
     Workbook(String),
     #[error("the workbook has no sheet `{0}`")]
     NoSheet(String),
+    /// The workbook inflates past [`MAX_WORKBOOK_BYTES`] (a zip bomb, or a lexicon too large
+    /// for one upload).
+    #[error("the workbook inflates to more than {} MiB", MAX_WORKBOOK_BYTES >> 20)]
+    WorkbookTooLarge,
+    /// More rows than [`MAX_ROWS`].
+    #[error("the file has more than {MAX_ROWS} rows")]
+    TooManyRows,
 }
+
+/// The most a workbook may inflate to, all its parts together.
+pub const MAX_WORKBOOK_BYTES: u64 = 512 << 20;
+/// The most rows one file may hold.
+pub const MAX_ROWS: usize = 1_000_000;
 
 /// Reads `bytes` as `format`; `sheet` picks an XLSX sheet by name (default: the first whose header names a term or question column).
 pub fn read(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, TableError> {
+    let table = read_any(bytes, format, sheet)?;
+    if table.rows.len() > MAX_ROWS {
+        return Err(TableError::TooManyRows);
+    }
+    Ok(table)
+}
+
+fn read_any(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, TableError> {
     match format {
         Format::Xlsx => read_xlsx(bytes, sheet),
         Format::Csv => {
@@ -208,7 +244,11 @@ fn read_csv(text: &str) -> Vec<Row> {
                 let line = record
                     .position()
                     .map_or(0, |p| lines.line_at(p.byte() as usize + 1));
-                let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
+                // Exports neutralise formula-like cells; read them back as they were stored.
+                let cells: Vec<String> = record
+                    .iter()
+                    .map(|c| formula::restore(c.trim()).to_owned())
+                    .collect();
                 (!cells.iter().all(String::is_empty)).then_some(Row {
                     line,
                     cells,
@@ -359,7 +399,28 @@ fn read_sheet<RS: std::io::Read + std::io::Seek>(
 
 /// Reads sheet `sheet`, or without one the first sheet whose header names a term or question
 /// column (a filing workbook often opens with a summary), else the first sheet.
+/// Inflates every part of the workbook into nothing, counting, so that a zip bomb is refused
+/// before a reader holds it in memory: declared sizes can lie, the inflated bytes cannot.
+/// Costs one extra inflation of the file; [`read`] does it too.
+pub fn check_inflated_size(bytes: &[u8]) -> Result<(), TableError> {
+    let unreadable = |e: zip::result::ZipError| TableError::Workbook(e.to_string());
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let part = archive.by_index(index).map_err(unreadable)?;
+        let allowance = MAX_WORKBOOK_BYTES - total;
+        let inflated = std::io::copy(&mut part.take(allowance + 1), &mut std::io::sink())
+            .map_err(|e| TableError::Workbook(e.to_string()))?;
+        if inflated > allowance {
+            return Err(TableError::WorkbookTooLarge);
+        }
+        total += inflated;
+    }
+    Ok(())
+}
+
 fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
+    check_inflated_size(bytes)?;
     let mut workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
             .map_err(|e: calamine::XlsxError| TableError::Workbook(e.to_string()))?;
@@ -396,18 +457,28 @@ fn cell_text(cell: &Data) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn unnamed_files_are_sniffed_by_their_first_line() {
         assert_eq!(Format::sniff(b"PK\x03\x04rest"), Format::Xlsx);
         assert_eq!(Format::sniff(b"\n{\"term\": \"a\"}\n"), Format::Jsonl);
         assert_eq!(Format::sniff("\u{feff}\"词\"\n".as_bytes()), Format::Jsonl);
         assert_eq!(Format::sniff("关键词,风险\n".as_bytes()), Format::Csv);
+        assert_eq!(
+            Format::sniff("\"关键词\",\"风险\"\n".as_bytes()),
+            Format::Csv
+        );
+        assert_eq!(Format::sniff("关键词|风险\n".as_bytes()), Format::Csv);
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("词语\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(Format::sniff(&utf16), Format::Txt);
         assert_eq!(Format::sniff(b"a\tb\n"), Format::Csv);
         assert_eq!(Format::sniff("甲词\n乙词".as_bytes()), Format::Txt);
         assert_eq!(Format::sniff(b""), Format::Txt);
     }
-
-    use super::*;
 
     #[test]
     fn csv_with_bom_crlf_and_a_chinese_header() {

@@ -84,7 +84,7 @@ async fn main() {
             bytes,
             &options,
             Lang::En,
-            Arc::new(|_, _| {}),
+            Arc::new(|_, _, _| {}),
         )
         .await
         .expect("import");

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+const DEFAULT_DATABASE_READERS: u32 = 4;
 
 /// Where the service listens and keeps its data.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,9 +19,13 @@ pub struct Settings {
     /// Database URL (`sqlite://…` or `postgres://…`); default: a SQLite file in the data dir.
     #[arg(long, env = "LEXSET_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Connections of a PostgreSQL pool (default 10); SQLite always uses one.
+    /// Connections of a PostgreSQL pool (default 10); SQLite writes through one.
     #[arg(long, env = "LEXSET_DATABASE_MAX_CONNECTIONS")]
     pub database_max_connections: Option<u32>,
+    /// SQLite: connections that serve reads beside the one writer, so that no read waits for
+    /// an import or a build (PostgreSQL reads share its pool).
+    #[arg(long, env = "LEXSET_DATABASE_READERS", default_value_t = DEFAULT_DATABASE_READERS)]
+    pub database_readers: u32,
     /// A read replica of the database (`postgres://…`) that filter-service pulls (build list,
     /// latest, metadata, artefact) read from; a build the replica does not have yet is read
     /// from the primary.
@@ -58,6 +63,7 @@ impl Settings {
             data_dir,
             database_url: None,
             database_max_connections: None,
+            database_readers: DEFAULT_DATABASE_READERS,
             read_database_url: None,
             near_duplicate_threshold: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
@@ -94,18 +100,7 @@ mod tests {
 
     #[test]
     fn defaults_to_a_sqlite_file_in_the_data_dir() {
-        let settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            data_dir: PathBuf::from("/tmp/lexset"),
-            database_url: None,
-            database_max_connections: None,
-            read_database_url: None,
-            near_duplicate_threshold: None,
-            disabled_lints: Vec::new(),
-            max_upload_bytes: 1024,
-            replica_id: None,
-            four_eyes: true,
-        };
+        let settings = Settings::with_data_dir(PathBuf::from("/tmp/lexset"));
         assert_eq!(
             settings.database_url(),
             "sqlite:///tmp/lexset/lexset.db?mode=rwc"

@@ -3,6 +3,7 @@
 //! the Chinese. Risks are written as filings spell them: 一级分类 `A.1 包含违反…`, 二级分类
 //! `A.1 a) 煽动颠覆国家政权、推翻社会主义制度`. What is written reads back through the importers.
 
+use lexset_importers::formula;
 use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -78,7 +79,9 @@ fn keyword_cells(taxonomy: &Taxonomy, index: usize, row: &KeywordRow) -> [String
     ]
 }
 
-fn csv_bytes<const N: usize>(
+/// A CSV file as Excel on Chinese Windows expects it (UTF-8 with a byte-order mark, CRLF),
+/// every cell a spreadsheet would run as a formula neutralised (`lexset_importers::formula`).
+pub fn csv_bytes<const N: usize>(
     header: [&str; N],
     rows: impl Iterator<Item = [String; N]>,
 ) -> Result<Vec<u8>, csv::Error> {
@@ -87,7 +90,10 @@ fn csv_bytes<const N: usize>(
         .from_writer(b"\xEF\xBB\xBF".to_vec());
     writer.write_record(header)?;
     for row in rows {
-        writer.write_record(&row)?;
+        writer.write_record(
+            row.iter()
+                .map(|cell| formula::neutralize(cell).into_owned()),
+        )?;
     }
     writer
         .into_inner()

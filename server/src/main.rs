@@ -374,11 +374,12 @@ async fn import(
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} rows {elapsed}",
+        "{msg:6} {bar:40} {pos}/{len} rows {elapsed}",
     )?);
     let progress = {
         let bar = bar.clone();
-        std::sync::Arc::new(move |done: usize, total: usize| {
+        std::sync::Arc::new(move |stage: &'static str, done: usize, total: usize| {
+            bar.set_message(stage);
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })
@@ -440,8 +441,8 @@ async fn evaluate(
     corpus: Option<&std::path::Path>,
     corpus_format: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use lexset::services::{builds, evaluations};
-    let (db, _) = startup::open_store(settings).await?;
+    use lexset::services::evaluations::{self, EvaluationRequest};
+    let state = startup::app_state(settings).await?;
     let statuses = lexset::domain::status::EntryStatus::parse_counted(Some(status))?;
     let corpus = match corpus {
         Some(path) => Some(lexset::domain::corpus::corpus_lines(
@@ -450,10 +451,10 @@ async fn evaluate(
         )?),
         None => None,
     };
-    let bytes = builds::artifact(&db, build).await?;
-    let filter = lexset_filter::Filter::load(&bytes)?;
-    let questions = evaluations::questions(&db, &statuses).await?;
-    let report = lexset::evaluation::evaluate(build, &filter, &questions, corpus.as_deref());
+    let request = EvaluationRequest { statuses, corpus };
+    let env = state.build_environment();
+    let report =
+        evaluations::report(&env, &state.filters, build, request, || async { Ok(()) }).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -106,8 +106,11 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
         log_refold(&report);
     }
+    let reads =
+        store::connect_readers(&settings.database_url(), &db, settings.database_readers).await?;
     Ok(AppState {
         db,
+        reads,
         taxonomy: Arc::new(taxonomy),
         dedup: Arc::new(dedup),
         lints: Arc::new(lints),

@@ -237,3 +237,29 @@ async fn command_line_writes_are_recorded_as_cli() {
     assert_eq!(entries[0]["status"], 0);
     assert_eq!(entries[0]["request_id"], Value::Null);
 }
+
+#[tokio::test]
+async fn posts_that_change_nothing_leave_the_log_as_it_was() {
+    let app = TestApp::spawn().await;
+    app.create_keyword("法轮功", "A.1.a").await;
+    let number = app.build().await;
+    let before = audit(&app, "").await;
+    for _ in 0..3 {
+        let matched = app
+            .post_json(
+                &format!("/v1/builds/{number}/match"),
+                &json!({"text": "法轮功"}),
+            )
+            .await;
+        expect_json(matched, StatusCode::OK).await;
+    }
+    let dry = app
+        .import("format=txt&risk=A.1.a&dry_run=true", "甲词\n".into())
+        .await;
+    assert_eq!(dry["dry_run"], json!(true), "{dry}");
+    assert_eq!(summary(&audit(&app, "").await), summary(&before));
+    // A real import is a write.
+    app.import("format=txt&risk=A.1.a", "甲词\n".into()).await;
+    let after = audit(&app, "action=POST%20/v1/imports").await;
+    assert_eq!(after.len(), 1, "{after:?}");
+}

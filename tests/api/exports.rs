@@ -23,6 +23,42 @@ fn summary(items: &Value, fields: &[&str]) -> Vec<Vec<Value>> {
 }
 
 #[tokio::test]
+async fn formula_like_terms_are_neutralised_in_csv_and_read_back_unchanged() {
+    let source = TestApp::spawn().await;
+    let terms = [
+        "=HYPERLINK(\"http://example.invalid\",\"点我\")",
+        "@SUM(1+1)",
+        "-2+3+cmd|calc",
+        "+86电话",
+        "'=已转义",
+    ];
+    for term in terms {
+        source.create_keyword(term, "A.1.h").await;
+    }
+    let csv = download(&source, "/v1/exports/keywords.csv?status=draft").await;
+    let text = String::from_utf8(csv.clone()).unwrap();
+    for written in [
+        ",\"'=HYPERLINK(",
+        ",'@SUM(1+1),",
+        ",'-2+3+cmd|calc,",
+        ",'+86电话,",
+        ",''=已转义,",
+    ] {
+        assert!(text.contains(written), "{written} in {text}");
+    }
+    let target = TestApp::spawn().await;
+    let report = target.import("file_name=keywords.csv", csv).await;
+    assert_eq!(report["accepted"], json!(terms.len()), "{report}");
+    let fields = ["term", "risk", "kind"];
+    let exported = expect_json(source.get("/v1/keywords").await, StatusCode::OK).await;
+    let imported = expect_json(target.get("/v1/keywords").await, StatusCode::OK).await;
+    assert_eq!(
+        summary(&imported["items"], &fields),
+        summary(&exported["items"], &fields)
+    );
+}
+
+#[tokio::test]
 async fn keywords_survive_an_export_and_an_import_into_a_fresh_store() {
     let source = TestApp::spawn().await;
     for (body, approved) in [

@@ -350,3 +350,36 @@ async fn imported_near_duplicates_are_linked_like_created_ones() {
         .collect();
     assert_eq!(links, [&Value::Null, &json!(1), &Value::Null]);
 }
+
+#[tokio::test]
+async fn a_workbook_that_inflates_past_the_limit_is_refused_with_413() {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    // 513 MiB of zeros deflate to well under a megabyte: a zip bomb in miniature.
+    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    bomb.start_file("xl/worksheets/sheet1.xml", options)
+        .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..513 {
+        bomb.write_all(&zeros).unwrap();
+    }
+    let bytes = bomb.finish().unwrap().into_inner();
+    assert!(bytes.len() < 4 << 20, "{} bytes", bytes.len());
+    let response = app
+        .request(Method::POST, "/v1/imports?format=xlsx")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        "512 MiB",
+    )
+    .await;
+    let tasks = app.get("/v1/tasks/1").await;
+    assert_eq!(tasks.status(), StatusCode::NOT_FOUND, "no task was queued");
+}

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod builds;
+mod concurrency;
 mod coverage;
 mod dedup;
 mod errors;

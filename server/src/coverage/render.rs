@@ -103,16 +103,7 @@ fn rows(report: &CoverageReport) -> Vec<[String; 19]> {
 
 /// CSV with a UTF-8 byte-order mark and CRLF line ends, as Excel on Chinese Windows expects.
 pub fn csv(report: &CoverageReport) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    writer.write_record(COLUMNS)?;
-    for row in rows(report) {
-        writer.write_record(&row)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
+    crate::export::csv_bytes(COLUMNS, rows(report).into_iter())
 }
 
 /// An XLSX workbook: a summary sheet and a sheet with every group.

@@ -56,6 +56,15 @@ pub fn parse_bounded(
     Ok(trimmed.to_owned())
 }
 
+/// A whole number written in ASCII digits only (no sign, no spaces), with at most 18
+/// significant digits, as numeric query parameters and cursors are: the API document's
+/// integer schemas and patterns say exactly this.
+pub fn whole_number(raw: &str) -> Option<u64> {
+    let significant = raw.trim_start_matches('0');
+    (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && significant.len() <= 18)
+        .then(|| significant.parse().unwrap_or(0))
+}
+
 /// Declares a newtype over a bounded text field, parsed by [`parse_bounded`].
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:expr, lines = $lines:ident) => {

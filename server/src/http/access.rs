@@ -201,7 +201,7 @@ async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::system("no_state", msg!("no_state")))?;
-    match tokens::authenticate(&state.db, secret).await? {
+    match tokens::authenticate(&state.reads, secret).await? {
         Ok(principal) => Ok(principal),
         Err(Rejection::Unknown) => Err(unauthorized("invalid_token", msg!("invalid_token"))),
         Err(Rejection::Revoked) => Err(unauthorized("token_revoked", msg!("token_revoked"))),

@@ -56,6 +56,14 @@ fn request_id(request: &ServiceRequest) -> String {
     }
 }
 
+/// POSTs that change nothing: matching a text with a build, and an import run as a dry run.
+/// They are not writes: a filter service calling `match` would otherwise flood the log. A
+/// refused attempt at one is still recorded.
+fn changes_nothing(pattern: &str, query: &str) -> bool {
+    pattern == "/v1/builds/{number}/match"
+        || (pattern == "/v1/imports" && query.split('&').any(|pair| pair == "dry_run=true"))
+}
+
 /// Tags every request with an id and appends authenticated writes to the audit log.
 pub async fn record_writes(
     request: ServiceRequest,
@@ -67,9 +75,11 @@ pub async fn record_writes(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let action = request
-        .match_pattern()
-        .map(|pattern| format!("{} {pattern}", request.method()));
+    let pattern = request.match_pattern();
+    let read_only = pattern
+        .as_deref()
+        .is_some_and(|pattern| changes_nothing(pattern, request.query_string()));
+    let action = pattern.map(|pattern| format!("{} {pattern}", request.method()));
     // The path as routed (percent-decoded), so /v1/keywords/%31 is recorded as /v1/keywords/1.
     let path = request.match_info().as_str().to_owned();
     let state = request.app_data::<web::Data<AppState>>().cloned();
@@ -80,6 +90,7 @@ pub async fn record_writes(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     let principal = response.request().extensions().get::<Principal>().cloned();
+    let write = write && !(read_only && response.status().is_success());
     if let (true, Some(action), Some(principal), Some(state)) = (write, action, principal, state) {
         let target = response
             .headers()
@@ -188,7 +199,7 @@ pub async fn list(
         until: optional(query.until, |raw| parse_time("until", raw))?,
     };
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let (items, next_cursor) = audit::list(&state.db, filter, page).await?;
+    let (items, next_cursor) = audit::list(&state.reads, filter, page).await?;
     let items = items.into_iter().map(AuditEntryView::from).collect();
     Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
 }

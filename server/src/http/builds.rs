@@ -16,7 +16,7 @@ use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::messages::msg;
 use crate::services::builds::{self, BuildDiff, BuildError};
-use crate::services::tasks::{self, TaskState};
+use crate::services::tasks;
 use crate::store::entities::{build, task};
 
 impl From<BuildError> for ApiError {
@@ -336,15 +336,6 @@ pub async fn task(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    match tasks::poll(&state, id).await? {
-        TaskState::Stored(task) => Ok(HttpResponse::Ok().json(TaskView::from(task))),
-        TaskState::Live { stage, done, total } => Ok(HttpResponse::Ok().json(serde_json::json!({
-            "id": id,
-            "status": "processing",
-            "stage": stage,
-            "done": done,
-            "total": total,
-        }))),
-    }
+    let task = tasks::poll(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(TaskView::from(task)))
 }

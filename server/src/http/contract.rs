@@ -22,6 +22,7 @@ use crate::domain::role::Role;
 use crate::lint::RULES as LINT_RULES;
 use crate::services::exports::XLSX;
 use crate::taxonomy::Taxonomy;
+use lexset_importers::table::Format;
 
 /// Characters `char::is_whitespace` trims from both ends of a text field.
 const WHITESPACE: &str =
@@ -133,7 +134,7 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/search", "q") => json!({"type": "string", "minLength": 1, "maxLength": 200}),
         ("/v1/coverage", "format") => one_of_names(&["json", "csv", "xlsx"]),
         ("/v1/builds/{number}/evaluations/{id}", "format") => one_of_names(&["json", "xlsx"]),
-        ("/v1/imports", "format") => one_of_names(&["csv", "txt", "jsonl", "xlsx"]),
+        ("/v1/imports", "format") => one_of_names(&Format::NAMES.map(|(name, _)| name)),
         ("/v1/imports", "question_kind") => one_of_names(&QUESTION_KINDS),
         ("/v1/reports/lints", "rule") => {
             one_of_names(&LINT_RULES.iter().map(|rule| rule.id).collect::<Vec<_>>())
@@ -298,6 +299,16 @@ fn refine_operation(path: &str, method: &str, operation: &mut Value, codes: &Cod
             responses,
             "422",
             "Well-formed, but refused for what it means (`invalid_<field>` naming the field)",
+        );
+    }
+    if matches!(
+        path,
+        "/v1/builds/{number}/match" | "/v1/builds/{from}/diff/{to}" | "/v1/exports/{file}"
+    ) {
+        add_response(
+            responses,
+            "409",
+            "The build is not published (yet): `build_not_published`",
         );
     }
     if has_path_id {

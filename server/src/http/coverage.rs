@@ -145,6 +145,6 @@ pub async fn history(
     state: web::Data<AppState>,
     query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = coverage::history(&state.db, query.limit()?).await?;
+    let items = coverage::history(&state.reads, query.limit()?).await?;
     Ok(HttpResponse::Ok().json(CoverageHistory { items }))
 }

@@ -118,7 +118,7 @@ pub async fn get<E: VersionedEntity<Model: Shown>>(
     state: web::Data<AppState>,
     id: i64,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = versioned_change::get::<E>(&state.db, id).await?;
+    let entry = versioned_change::get::<E>(&state.reads, id).await?;
     Ok(entry_response(&state, StatusCode::OK, entry))
 }
 
@@ -166,8 +166,8 @@ pub async fn revisions<E: VersionedEntity>(
     state: web::Data<AppState>,
     id: i64,
 ) -> Result<HttpResponse, ApiError> {
-    versioned_change::get::<E>(&state.db, id).await?;
-    let models = revisions::list(&state.db, E::KIND, id).await?;
+    versioned_change::get::<E>(&state.reads, id).await?;
+    let models = revisions::list(&state.reads, E::KIND, id).await?;
     Ok(HttpResponse::Ok().json(RevisionList::from_models(models)?))
 }
 

@@ -256,6 +256,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Coverage(coverage) => coverage.into(),
             ServiceError::NoSuchExport(_) => Self::not_found(message),
             ServiceError::Render(detail) => Self::internal(&detail),
+            ServiceError::FileTooLarge(_) => {
+                Self::invalid(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", message)
+            }
             ServiceError::TaskNotFound(_) => {
                 Self::invalid(StatusCode::NOT_FOUND, "task_not_found", message)
             }

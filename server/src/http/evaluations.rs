@@ -147,7 +147,7 @@ pub async fn list(
     number: web::Path<i64>,
     query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = evaluations::list(&state.db, number.into_inner(), query.limit()?)
+    let items = evaluations::list(&state.reads, number.into_inner(), query.limit()?)
         .await?
         .into_iter()
         .map(|e| EvaluationView::new(e, false))
@@ -184,7 +184,7 @@ pub async fn get(
     let (number, id) = path.into_inner();
     match query.format.as_deref().unwrap_or("json") {
         "json" => {
-            let model = evaluations::get(&state.db, number, id).await?;
+            let model = evaluations::get(&state.reads, number, id).await?;
             Ok(HttpResponse::Ok().json(EvaluationView::new(model, true)))
         }
         "xlsx" => Ok(HttpResponse::Ok()
@@ -193,7 +193,7 @@ pub async fn get(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"build-{number}-evaluation-{id}.xlsx\""),
             ))
-            .body(evaluations::workbook(&state.db, number, id).await?)),
+            .body(evaluations::workbook(&state.reads, number, id).await?)),
         other => {
             Err(FieldError::new("format", msg!("evaluation_format_value", value = other)).into())
         }

@@ -209,7 +209,7 @@ pub async fn list(
     query: web::Query<KeywordListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
-    let (items, next_cursor) = keywords::list(&state.db, filter, page).await?;
+    let (items, next_cursor) = keywords::list(&state.reads, filter, page).await?;
     let items = entries::views(&state, items);
     Ok(HttpResponse::Ok().json(KeywordPage { items, next_cursor }))
 }

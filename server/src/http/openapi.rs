@@ -83,7 +83,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
         (name = "imports", description = "Files as people have them: CSV (UTF-8, BOM, UTF-16, GBK), XLSX, TXT, JSONL"),
-        (name = "coverage", description = "Quota gaps against a rule profile; the page /coverage shows them as bars"),
+        (name = "coverage", description = "Quota gaps against a rule profile; /coverage renders them as bars (with a token, like every route)"),
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
         (name = "tokens", description = "API tokens (admin): every route but the probes and the docs needs `Authorization: Bearer <token>`"),

@@ -52,16 +52,25 @@ fn parse_if_match(value: Option<&header::HeaderValue>) -> Result<IfMatch, ApiErr
         return Ok(IfMatch(ExpectedVersion::Any));
     }
     let mut versions = Vec::new();
-    for tag in text.split(',').map(str::trim) {
-        if tag.starts_with("W/\"") && tag.ends_with('"') {
-            continue; // weak tags never match under strong comparison
-        }
-        let quoted = tag
+    for tag in text.split(',').map(|tag| tag.trim_matches([' ', '\t'])) {
+        let (weak, tag) = match tag.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, tag),
+        };
+        // An entity tag is a quoted run of visible characters other than `"` (RFC 9110 §8.8.3).
+        let opaque = tag
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| t.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)))
             .ok_or_else(invalid)?;
-        // A well-formed tag that is no version of ours can only fail to match.
-        if let Ok(version) = quoted.parse::<i32>() {
+        // Weak tags never match under strong comparison, and a well-formed tag that is no
+        // version of ours can only fail to match.
+        let version = opaque
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| opaque.parse::<i32>().ok())
+            .flatten();
+        if let (false, Some(version)) = (weak, version) {
             versions.push(version);
         }
     }

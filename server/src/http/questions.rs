@@ -259,7 +259,7 @@ pub async fn list(
     query: web::Query<QuestionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.into_inner().parse(&state.taxonomy)?;
-    let (items, next_cursor) = questions::list(&state.db, filter, page).await?;
+    let (items, next_cursor) = questions::list(&state.reads, filter, page).await?;
     let items = entries::views(&state, items);
     Ok(HttpResponse::Ok().json(QuestionPage { items, next_cursor }))
 }

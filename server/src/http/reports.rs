@@ -10,6 +10,7 @@ use super::questions::QuestionView;
 use super::request_fields::optional;
 use crate::dedup::near_duplicates::check_threshold;
 use crate::domain::field_error::FieldError;
+use crate::domain::text::whole_number;
 use crate::messages::msg;
 use crate::services::reports::{self, CollisionsReport, DuplicateCluster};
 
@@ -81,7 +82,8 @@ pub async fn duplicates(
             .map_err(|message| FieldError::new("threshold", message))
     })?
     .unwrap_or(state.dedup.near_duplicates.threshold);
-    let clusters = reports::duplicate_questions(&state.db, &state.dedup, threshold).await?;
+    let clusters =
+        reports::duplicate_questions(&state.reads, state.dedup.clone(), threshold).await?;
     Ok(HttpResponse::Ok().json(DuplicatesReport {
         kind: "question",
         threshold,
@@ -118,8 +120,8 @@ pub async fn collisions(
     query: web::Query<CollisionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = optional(query.into_inner().limit, |raw| {
-        raw.parse::<usize>()
-            .ok()
+        whole_number(raw)
+            .and_then(|n| usize::try_from(n).ok())
             .filter(|n| (1..=MAX_COLLISION_ROWS).contains(n))
             .ok_or_else(|| {
                 FieldError::new(

@@ -11,6 +11,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
+use crate::domain::text::whole_number;
 use crate::messages::msg;
 use crate::search::{EntryFilter, SearchIndex};
 use crate::services::search::{self as search_service, SearchHit, SimilarQuestion};
@@ -95,8 +96,8 @@ fn parse_kind(raw: &str, filter: &mut EntryFilter) -> Result<(), FieldError> {
 
 fn parse_limit(raw: Option<&str>) -> Result<usize, FieldError> {
     optional(raw.map(str::to_owned), |raw| {
-        raw.parse::<usize>()
-            .ok()
+        whole_number(raw)
+            .and_then(|n| usize::try_from(n).ok())
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
                 FieldError::new("limit", msg!("limit_range", max = MAX_LIMIT, value = raw))
@@ -108,7 +109,8 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, FieldError> {
 fn parse_offset(raw: Option<&str>) -> Result<usize, FieldError> {
     let Some(raw) = raw else { return Ok(0) };
     raw.strip_prefix("offset:")
-        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(whole_number)
+        .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n <= MAX_OFFSET)
         .ok_or_else(|| FieldError::new("cursor", msg!("bad_cursor", value = raw)))
 }
@@ -208,7 +210,7 @@ pub async fn similar(
     };
     let limit = parse_limit(query.limit.as_deref())?;
     let similar = search_service::similar_questions(
-        &state.db,
+        &state.reads,
         state.dedup.clone(),
         index.into_inner(),
         id,

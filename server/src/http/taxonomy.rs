@@ -82,7 +82,7 @@ pub struct AspectList {
     )
 )]
 pub async fn risks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = taxonomy::risks(&state.db)
+    let items = taxonomy::risks(&state.reads)
         .await?
         .into_iter()
         .map(RiskView::from)
@@ -99,7 +99,7 @@ pub async fn risks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     )
 )]
 pub async fn aspects(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = taxonomy::aspects(&state.db)
+    let items = taxonomy::aspects(&state.reads)
         .await?
         .into_iter()
         .map(AspectView::from)

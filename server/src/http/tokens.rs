@@ -145,7 +145,7 @@ pub async fn create(
 )]
 pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let token = tokens::get(&state.db, id)
+    let token = tokens::get(&state.reads, id)
         .await?
         .ok_or_else(|| not_found(id))?;
     Ok(HttpResponse::Ok().json(TokenView::from(token)))
@@ -172,7 +172,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<NewestQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = tokens::list(&state.db, query.limit()?)
+    let items = tokens::list(&state.reads, query.limit()?)
         .await?
         .into_iter()
         .map(TokenView::from)

@@ -510,7 +510,7 @@ where
     Fut: Future<Output = Result<T, BuildError>>,
 {
     let Some(replica) = &state.pulls else {
-        return read(state.db.clone()).await;
+        return read(state.reads.clone()).await;
     };
     match read(replica.clone()).await {
         Err(
@@ -518,10 +518,10 @@ where
             | BuildError::NoneYet
             | BuildError::NotPublished { .. }
             | BuildError::ArtifactMissing(_),
-        ) => read(state.db.clone()).await,
+        ) => read(state.reads.clone()).await,
         Err(BuildError::Database(error)) => {
             tracing::warn!(%error, "the read replica failed; reading from the primary");
-            read(state.db.clone()).await
+            read(state.reads.clone()).await
         }
         other => other,
     }

@@ -18,7 +18,10 @@ use crate::taxonomy::Taxonomy;
 /// What every operation can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// Writes (and reads inside a write's transaction).
     pub db: DatabaseConnection,
+    /// Reads outside any write: never queued behind one (`store::connect_readers`).
+    pub reads: DatabaseConnection,
     pub taxonomy: Arc<Taxonomy>,
     pub dedup: Arc<Dedup>,
     pub lints: Arc<LintConfig>,

@@ -278,7 +278,7 @@ pub async fn report_with_profiles(
     statuses: &[EntryStatus],
 ) -> Result<(CoverageReport, Vec<(String, String)>), CoverageError> {
     let (report, profiles) = report(
-        &state.db,
+        &state.reads,
         &state.taxonomy,
         &state.rule_profiles_dir,
         profile,
@@ -299,14 +299,14 @@ pub async fn page(
     /// Builds (and evaluations per build) the page links.
     const LINKED: u64 = 10;
     let (report, profiles) = report_with_profiles(state, profile, statuses).await?;
-    let builds = super::builds::list(&state.db, LINKED).await?;
+    let builds = super::builds::list(&state.reads, LINKED).await?;
     let numbers: Vec<i64> = builds.iter().map(|b| b.number).collect();
     // One query for the evaluations of every linked build, newest first.
     let mut evaluations: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
     for row in evaluation::Entity::find()
         .filter(evaluation::Column::BuildNumber.is_in(numbers))
         .order_by_desc(evaluation::Column::Id)
-        .all(&state.db)
+        .all(&state.reads)
         .await?
     {
         let linked = evaluations.entry(row.build_number).or_default();

@@ -82,6 +82,25 @@ pub async fn questions(
         .collect())
 }
 
+/// The report of published build `number` against `request`: the build loaded (through the
+/// cache), the questions read, then `evaluating` is awaited and the matching runs off the
+/// async workers. The evaluation task and `lexset evaluate` both call this.
+pub async fn report<Evaluating: Future<Output = Result<(), DbErr>>>(
+    env: &BuildEnvironment,
+    cache: &FilterCache,
+    number: i64,
+    EvaluationRequest { statuses, corpus }: EvaluationRequest,
+    evaluating: impl FnOnce() -> Evaluating,
+) -> Result<EvaluationReport, BuildError> {
+    let filter = builds::filter(env, cache, number).await?;
+    let questions = questions(&env.db, &statuses).await?;
+    evaluating().await?;
+    Ok(
+        blocking::off_workers(move || evaluate(number, &filter, &questions, corpus.as_deref()))
+            .await?,
+    )
+}
+
 /// Runs evaluation `id` (task `task_id`) of build `number`; stores the report or the error.
 async fn run(
     env: BuildEnvironment,
@@ -91,12 +110,11 @@ async fn run(
 ) {
     let outcome = async {
         tasks::progress(&env.db, task_id, "load", 0).await?;
-        let filter = builds::filter(&env, &cache, number).await?;
-        let questions = questions(&env.db, &statuses).await?;
-        tasks::progress(&env.db, task_id, "evaluate", 1).await?;
-        let report =
-            blocking::off_workers(move || evaluate(number, &filter, &questions, corpus.as_deref()))
-                .await?;
+        let request = EvaluationRequest { statuses, corpus };
+        let report = report(&env, &cache, number, request, || {
+            tasks::progress(&env.db, task_id, "evaluate", 1)
+        })
+        .await?;
         tasks::progress(&env.db, task_id, "store", 2).await?;
         let json = serde_json::to_string(&report).map_err(|e| BuildError::Other(e.to_string()))?;
         let txn = env.db.begin().await?;

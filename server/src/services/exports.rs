@@ -173,8 +173,8 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 pub const CSV: &str = "text/csv; charset=utf-8";
 
 /// Renders export `name` of the entries whose status is in `statuses` or, for keywords, of
-/// published build `build`. The API and `lexset export` both call this, so both write the
-/// same bytes. Rendering runs off the async workers.
+/// published build `build`. The API and `lexset export` both call this, so they write the
+/// same CSV bytes (a workbook carries its creation time). Rendering runs off the async workers.
 pub async fn produce(
     state: &AppState,
     name: ExportName,
@@ -188,7 +188,7 @@ pub async fn produce(
                 Some(number) => {
                     build_keywords(&state.build_environment(), &state.filters, number).await?
                 }
-                None => keywords(&state.db, statuses).await?,
+                None => keywords(&state.reads, statuses).await?,
             };
             if name == ExportName::KeywordsCsv {
                 blocking::off_workers(move || {
@@ -209,7 +209,7 @@ pub async fn produce(
             if build.is_some() {
                 return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
             }
-            let rows = questions(&state.db, statuses).await?;
+            let rows = questions(&state.reads, statuses).await?;
             blocking::off_workers(move || {
                 if name == ExportName::QuestionsCsv {
                     export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())

@@ -91,11 +91,11 @@ const MAX_ITEMS: usize = 1000;
 pub async fn report(state: &AppState, filter: LintFilter) -> Result<LintReport, ServiceError> {
     let keywords = match filter.kind {
         Some(EntryKind::Question) => Vec::new(),
-        _ => reports::live_keywords(&state.db).await?,
+        _ => reports::live_keywords(&state.reads).await?,
     };
     let questions = match filter.kind {
         Some(EntryKind::Keyword) => Vec::new(),
-        _ => reports::live_questions(&state.db).await?,
+        _ => reports::live_questions(&state.reads).await?,
     };
     let (dedup, lints, taxonomy) = (
         state.dedup.clone(),

@@ -95,6 +95,9 @@ pub enum ServiceError {
     Coverage(#[from] coverage::CoverageError),
     #[error("{}", self.message())]
     TaskNotFound(i64),
+    /// An upload larger than the service takes once inflated or counted in rows.
+    #[error("{}", self.message())]
+    FileTooLarge(lexset_importers::table::TableError),
     #[error("{}", self.message())]
     EvaluationNotFound { build: i64, id: i64 },
     /// The evaluation's report is not there yet.
@@ -112,6 +115,15 @@ impl ServiceError {
     /// What went wrong, for people: the HTTP error body's `message` and the command line's
     /// error, in the reader's language. Internal failures carry their detail here; the HTTP
     /// layer logs it and answers a generic message instead.
+    /// A failure of the service itself (store, index, a panicked worker, rendering), not of
+    /// the request: its details belong in the log, not in an answer.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_)
+        )
+    }
+
     pub fn message(&self) -> Message {
         match self {
             Self::NotFound { kind, id } => match kind {
@@ -146,6 +158,7 @@ impl ServiceError {
             Self::Coverage(coverage) => coverage.message(),
             Self::NoSuchExport(name) => msg!("no_such_export", name = name),
             Self::TaskNotFound(id) => msg!("task_not_found", id = *id),
+            Self::FileTooLarge(error) => imports::unreadable_file(error),
             Self::EvaluationNotFound { build, id } => {
                 msg!("evaluation_not_found", build = *build, id = *id)
             }

@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use crate::domain::field_error::FieldError;
+use crate::domain::text::whole_number;
 use crate::messages::msg;
 
 /// At most this many entries per page.
@@ -26,8 +27,8 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, FieldError> {
         let limit = match limit {
             None => DEFAULT_LIMIT,
-            Some(raw) => match raw.parse::<u64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(raw) => match whole_number(raw) {
+                Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
                     return Err(FieldError::new(
                         "limit",
@@ -40,8 +41,8 @@ impl PageRequest {
             None => 0,
             Some(raw) => raw
                 .strip_prefix("id:")
-                .and_then(|id| id.parse::<i64>().ok())
-                .filter(|id| *id >= 0)
+                .and_then(whole_number)
+                .and_then(|id| i64::try_from(id).ok())
                 .ok_or_else(|| FieldError::new("cursor", msg!("bad_cursor", value = raw)))?,
         };
         Ok(Self { after, limit })

@@ -369,9 +369,10 @@ mod tests {
         assert_eq!((again.keywords_rekeyed, again.questions_rekeyed), (0, 0));
         assert!(again.new_collisions.is_empty());
 
-        let collisions = crate::services::reports::keyword_collisions(&db, &dedup.profile)
-            .await
-            .unwrap();
+        let collisions =
+            crate::services::reports::keyword_collisions(&db, std::sync::Arc::new(dedup.clone()))
+                .await
+                .unwrap();
         let same_key = collisions.iter().find(|c| c.kind == "same_key").unwrap();
         assert_eq!((same_key.first.id, same_key.second.id), (1, 2));
         assert_eq!(same_key.through_chinese_conversion, Some(true));

@@ -2,6 +2,7 @@
 //! collisions. Both read live (not retired) entries only.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -9,7 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{AppState, ServiceError};
+use super::{AppState, ServiceError, blocking};
 use crate::dedup::Dedup;
 use crate::dedup::collisions::{CollisionKind, KeyedKeyword, collisions};
 use crate::dedup::near_duplicates::{clusters_of_buckets, words};
@@ -30,9 +31,9 @@ pub struct DuplicateCluster {
 /// Clusters of live questions whose word sets are at least `threshold` similar.
 pub async fn duplicate_questions(
     db: &DatabaseConnection,
-    dedup: &Dedup,
+    dedup: Arc<Dedup>,
     threshold: f64,
-) -> Result<Vec<DuplicateCluster>, DbErr> {
+) -> Result<Vec<DuplicateCluster>, ServiceError> {
     let live: BTreeSet<i64> = question::Entity::find()
         .select_only()
         .column(question::Column::Id)
@@ -65,11 +66,12 @@ pub async fn duplicate_questions(
             .await?;
         questions.extend(rows.into_iter().map(|q| (q.id, q)));
     }
-    let question_words: HashMap<i64, BTreeSet<String>> = questions
-        .values()
-        .map(|q| (q.id, words(&dedup.profile, &dedup.near_duplicates, &q.text)))
-        .collect();
-    Ok(
+    // Segmenting every involved question and clustering them is CPU work.
+    let clusters = blocking::off_workers(move || {
+        let question_words: HashMap<i64, BTreeSet<String>> = questions
+            .values()
+            .map(|q| (q.id, words(&dedup.profile, &dedup.near_duplicates, &q.text)))
+            .collect();
         clusters_of_buckets(buckets.into_values(), &question_words, threshold)
             .into_iter()
             .map(|cluster| DuplicateCluster {
@@ -80,8 +82,10 @@ pub async fn duplicate_questions(
                     .filter_map(|id| questions.get(id).cloned())
                     .collect(),
             })
-            .collect(),
-    )
+            .collect()
+    })
+    .await?;
+    Ok(clusters)
 }
 
 /// Every live (not retired) keyword, in id order.
@@ -152,12 +156,7 @@ pub async fn collision_report(
     state: &AppState,
     limit: usize,
 ) -> Result<CollisionsReport, ServiceError> {
-    let mut rows = keyword_collisions(&state.db, &state.dedup.profile)
-        .await
-        .map_err(|error| match error {
-            ReportError::Database(db) => ServiceError::Database(db),
-            ReportError::Profile(profile) => ServiceError::Render(profile.to_string()),
-        })?;
+    let mut rows = keyword_collisions(&state.reads, state.dedup.clone()).await?;
     let mut counts = CollisionCounts::default();
     for row in &rows {
         match row.kind {
@@ -178,20 +177,11 @@ pub async fn collision_report(
     })
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error(transparent)]
-    Database(#[from] DbErr),
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-}
-
 /// Every collision among live keywords; see `dedup::collisions`.
 pub async fn keyword_collisions(
     db: &DatabaseConnection,
-    profile: &FoldProfile,
-) -> Result<Vec<KeywordCollision>, ReportError> {
-    let without_conversion = FoldProfile::shipped_without_chinese_conversion()?;
+    dedup: Arc<Dedup>,
+) -> Result<Vec<KeywordCollision>, ServiceError> {
     let rows: Vec<(i64, String, String, Option<String>)> = keyword::Entity::find()
         .select_only()
         .columns([
@@ -206,42 +196,48 @@ pub async fn keyword_collisions(
         .into_tuple()
         .all(db)
         .await?;
-    let keyed: Vec<KeyedKeyword> = rows
-        .into_iter()
-        .map(|(id, term, risk, key)| KeyedKeyword {
-            key: key.unwrap_or_else(|| profile.fold(&term)),
-            key_without_chinese_conversion: without_conversion.fold(&term),
-            id,
-            term,
-            risk,
-        })
-        .collect();
-    let reference = |index: usize| KeywordRef {
-        id: keyed[index].id,
-        term: keyed[index].term.clone(),
-        risk: keyed[index].risk.clone(),
-    };
-    Ok(collisions(&keyed)
-        .into_iter()
-        .map(|collision| {
-            let (kind, different_risks, through_chinese_conversion) = match collision.kind {
-                CollisionKind::Contained => ("contained", None, None),
-                CollisionKind::SameKey {
+    // Folding every keyword twice and matching them all is CPU work: off the async workers.
+    let found = blocking::off_workers(move || -> Result<_, ProfileError> {
+        let without_conversion = FoldProfile::shipped_without_chinese_conversion()?;
+        let keyed: Vec<KeyedKeyword> = rows
+            .into_iter()
+            .map(|(id, term, risk, key)| KeyedKeyword {
+                key: key.unwrap_or_else(|| dedup.profile.fold(&term)),
+                key_without_chinese_conversion: without_conversion.fold(&term),
+                id,
+                term,
+                risk,
+            })
+            .collect();
+        let reference = |index: usize| KeywordRef {
+            id: keyed[index].id,
+            term: keyed[index].term.clone(),
+            risk: keyed[index].risk.clone(),
+        };
+        Ok(collisions(&keyed)
+            .into_iter()
+            .map(|collision| {
+                let (kind, different_risks, through_chinese_conversion) = match collision.kind {
+                    CollisionKind::Contained => ("contained", None, None),
+                    CollisionKind::SameKey {
+                        different_risks,
+                        through_chinese_conversion,
+                    } => (
+                        "same_key",
+                        Some(different_risks),
+                        Some(through_chinese_conversion),
+                    ),
+                };
+                KeywordCollision {
+                    kind,
                     different_risks,
                     through_chinese_conversion,
-                } => (
-                    "same_key",
-                    Some(different_risks),
-                    Some(through_chinese_conversion),
-                ),
-            };
-            KeywordCollision {
-                kind,
-                different_risks,
-                through_chinese_conversion,
-                first: reference(collision.first),
-                second: reference(collision.second),
-            }
-        })
-        .collect())
+                    first: reference(collision.first),
+                    second: reference(collision.second),
+                }
+            })
+            .collect())
+    })
+    .await?;
+    found.map_err(|error| ServiceError::Render(error.to_string()))
 }

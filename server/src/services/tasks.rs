@@ -145,25 +145,17 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<task::Mod
     task::Entity::find_by_id(id).one(db).await
 }
 
-/// Where a task stands, as a poll sees it.
-pub enum TaskState {
-    /// Running in this process: its progress, read from memory (no database needed).
-    Live {
-        stage: &'static str,
-        done: i32,
-        total: i32,
-    },
-    /// As last recorded in the database (by any replica).
-    Stored(task::Model),
-}
-
-/// Task `id`: from this process's live progress when it runs here, else from the database.
-pub async fn poll(state: &AppState, id: i64) -> Result<TaskState, ServiceError> {
-    if let Some((stage, done, total)) = state.live_progress.get(id) {
-        return Ok(TaskState::Live { stage, done, total });
-    }
-    get(&state.db, id)
+/// Task `id` as a poll sees it: its row, with the progress this process holds in memory for a
+/// task it is running (whose own transaction may not have committed any progress yet).
+pub async fn poll(state: &AppState, id: i64) -> Result<task::Model, ServiceError> {
+    let mut task = get(&state.reads, id)
         .await?
-        .map(TaskState::Stored)
-        .ok_or(ServiceError::TaskNotFound(id))
+        .ok_or(ServiceError::TaskNotFound(id))?;
+    if let Some((stage, done, total)) = state.live_progress.get(id) {
+        task.status = "processing".to_owned();
+        task.stage = stage.to_owned();
+        task.done = done;
+        task.total = total;
+    }
+    Ok(task)
 }

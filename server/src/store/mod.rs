@@ -10,7 +10,8 @@ use sea_orm::{
 };
 
 /// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
-/// SQLite keeps sea-orm's single connection, since its writers serialize anyway.
+/// SQLite keeps sea-orm's single connection for writes, since its writers serialize anyway
+/// (reads have their own pool: [`connect_readers`]).
 ///
 /// SQLite gets write-ahead logging (a property of the database file, so setting it once is
 /// enough); concurrent writers then wait for each other within sqlx's busy timeout. Every
@@ -26,6 +27,23 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
     }
     Ok(db)
+}
+
+/// The connections reads go through. SQLite: a pool of `readers` connections beside the one
+/// writer; in WAL mode each reads the last committed state while the writer holds its
+/// transaction, so no read waits for an import or a build. PostgreSQL: the writer's pool,
+/// which serves reads and writes side by side already.
+pub async fn connect_readers(
+    url: &str,
+    writer: &DatabaseConnection,
+    readers: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    if writer.get_database_backend() != DbBackend::Sqlite {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).max_connections(readers.max(1));
+    Database::connect(options).await
 }
 
 /// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:

@@ -14,11 +14,12 @@ mod write;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lexset_importers::table::Format;
+use lexset_importers::table::{Format, TableError, check_inflated_size};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use self::options::{ImportRequest, authorize_status, parse_mapping, resolve_options};
+pub use self::rows::unreadable_file;
 use super::revisions::ChangeContext;
 use super::{AppState, ServiceError, blocking, tasks};
 use crate::domain::field_error::FieldError;
@@ -28,8 +29,8 @@ use crate::domain::text::Actor;
 use crate::messages::{Lang, msg};
 use crate::store::entities::task;
 
-/// Told how many rows are done of how many, as rows are checked and written.
-pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+/// Told the stage (`check`, then `write`) and how many rows of it are done of how many.
+pub type Progress = Arc<dyn Fn(&'static str, usize, usize) + Send + Sync>;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,10 @@ pub struct ImportReport {
     pub items: Vec<RowReport>,
 }
 
+/// The stages of an import: rows are read and checked, then written in one transaction.
+pub const STAGE_CHECK: &str = "check";
+pub const STAGE_WRITE: &str = "write";
+
 /// Reads, checks and (unless a dry run) imports `bytes`, telling `progress` as rows are
 /// checked and written; the rows' messages are in `lang`.
 pub async fn import(
@@ -143,7 +148,7 @@ pub async fn import(
         };
         write::write(&state.db, &batch, pending, &mut items, &*progress).await?;
     }
-    progress(total, total);
+    progress(STAGE_WRITE, total, total);
     let mut reasons = std::collections::BTreeMap::new();
     for item in &items {
         if let Some(reason) = item.reason {
@@ -179,6 +184,18 @@ pub async fn start(
     if bytes.is_empty() {
         return Err(FieldError::unprocessable("file", msg!("empty_file")).into());
     }
+    // A workbook that inflates past the limit (a zip bomb) is refused now, with 413, rather
+    // than failing the task later.
+    let bytes = if options.format.unwrap_or_else(|| Format::sniff(&bytes)) == Format::Xlsx {
+        blocking::off_workers(move || check_inflated_size(&bytes).map(|()| bytes))
+            .await?
+            .map_err(|error| match error {
+                TableError::WorkbookTooLarge => ServiceError::FileTooLarge(error),
+                other => FieldError::unprocessable("file", unreadable_file(&other)).into(),
+            })?
+    } else {
+        bytes
+    };
     // The number of rows is known once the file is read; the task's total follows then.
     let task = tasks::create(&state.db, "import", actor.as_str(), 0, &state.replica).await?;
     tokio::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
@@ -200,7 +217,8 @@ async fn run(
     };
     // Polls read progress from the in-process registry first, so they need no database.
     let live = state.live_progress.clone();
-    let progress: Progress = Arc::new(move |done, total| live.set(task_id, "import", done, total));
+    let progress: Progress =
+        Arc::new(move |stage, done, total| live.set(task_id, stage, done, total));
     let outcome = match import(&state, &context, bytes, &options, lang, progress).await {
         Ok(report) => match serde_json::to_value(&report) {
             Ok(value) => {
@@ -212,6 +230,11 @@ async fn run(
             }
             Err(error) => tasks::fail(&state.db, task_id, &error.to_string()).await,
         },
+        Err(error) if error.is_internal() => {
+            // The reader gets the generic text; the details go to the log, as for requests.
+            tracing::error!(task = task_id, %error, "import failed");
+            tasks::fail(&state.db, task_id, &msg!("internal").render(lang)).await
+        }
         Err(error) => tasks::fail(&state.db, task_id, &error.message().render(lang)).await,
     };
     state.live_progress.finish(task_id);
@@ -257,6 +280,7 @@ mod tests {
         let lints = LintConfig::shipped(&dedup.profile, &[]).unwrap();
         let state = AppState {
             db: db.clone(),
+            reads: db.clone(),
             taxonomy: Arc::new(taxonomy),
             dedup: Arc::new(dedup),
             lints: Arc::new(lints),
@@ -290,7 +314,7 @@ mod tests {
             bytes,
             &options,
             Lang::En,
-            Arc::new(|_, _| {}),
+            Arc::new(|_, _, _| {}),
         )
         .await;
         assert!(result.is_err(), "{result:?}");

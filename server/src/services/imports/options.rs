@@ -8,7 +8,7 @@ use lexset_importers::risk::{RiskInfo, RiskResolver};
 use lexset_importers::table::Format;
 
 use super::{ImportKind, ImportOptions};
-use crate::domain::field_error::FieldError;
+use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::role::Role;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::messages::msg;
@@ -58,7 +58,14 @@ impl ImportRequest {
                 None => QuestionKind::Generation,
             },
             status: match self.status.as_deref() {
-                Some(raw) => EntryStatus::parse_settable(raw)?,
+                // Drafts for review, or approved entries reviewed elsewhere; nothing else.
+                Some(raw) => one_of(
+                    "status",
+                    msg!("noun_status"),
+                    &[EntryStatus::Draft, EntryStatus::Approved],
+                    EntryStatus::as_str,
+                    raw,
+                )?,
                 None => EntryStatus::Draft,
             },
             dry_run: self.dry_run,
@@ -66,21 +73,16 @@ impl ImportRequest {
     }
 }
 
-/// The format named by `format` (`csv`, `txt`, `jsonl`, `xlsx`), else by the extension of
+/// The format named by `format` (a name of `Format::NAMES`), else by the extension of
 /// `file_name`; `None` when neither names one (the import then sniffs the bytes).
 fn parse_format(
     format: Option<&str>,
     file_name: Option<&str>,
 ) -> Result<Option<Format>, FieldError> {
     match format {
-        Some("csv") => Ok(Some(Format::Csv)),
-        Some("txt") => Ok(Some(Format::Txt)),
-        Some("jsonl") => Ok(Some(Format::Jsonl)),
-        Some("xlsx") => Ok(Some(Format::Xlsx)),
-        Some(raw) => Err(FieldError::new(
-            "format",
-            msg!("import_format_value", value = raw),
-        )),
+        Some(raw) => Format::from_name(raw)
+            .map(Some)
+            .ok_or_else(|| FieldError::new("format", msg!("import_format_value", value = raw))),
         None => Ok(file_name.and_then(Format::from_file_name)),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use lexset_importers::columns::Column;
 use lexset_importers::risk::RiskResolver;
-use lexset_importers::table::{Format, Row, Table, TableError};
+use lexset_importers::table::{Format, MAX_ROWS, MAX_WORKBOOK_BYTES, Row, Table, TableError};
 
 use super::write::Pending;
 use super::{ImportKind, ImportOptions, RowReport};
@@ -18,6 +18,7 @@ use crate::domain::text::{Note, Source};
 use crate::lint;
 use crate::messages::{Lang, Message, msg};
 use crate::services::Checks;
+use crate::services::ServiceError;
 use crate::services::keywords::NewKeywordRow;
 use crate::services::questions::NewQuestionRow;
 
@@ -331,11 +332,15 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
 }
 
 /// Why the file cannot be read at all.
-fn unreadable_file(error: &TableError) -> Message {
+pub fn unreadable_file(error: &TableError) -> Message {
     match error {
         TableError::Decode(_) => msg!("unknown_encoding"),
         TableError::Workbook(detail) => msg!("unreadable_workbook", detail = detail),
         TableError::NoSheet(sheet) => msg!("no_sheet", sheet = sheet),
+        TableError::WorkbookTooLarge => {
+            msg!("workbook_too_large", mib = MAX_WORKBOOK_BYTES >> 20)
+        }
+        TableError::TooManyRows => msg!("too_many_rows", max = MAX_ROWS),
     }
 }
 
@@ -360,12 +365,12 @@ pub(super) struct FileChecks<'a> {
 }
 
 /// Reads `bytes` as a table and checks every row: invalid, duplicate of a live entry or an
-/// earlier row (after folding), or accepted. `progress(done, total)` is told every 1 000 rows.
+/// earlier row (after folding), or accepted. `progress` is told every 1 000 rows.
 pub(super) fn check_file(
     file: &FileChecks<'_>,
     bytes: &[u8],
-    progress: &(dyn Fn(usize, usize) + Send + Sync),
-) -> Result<CheckedFile, FieldError> {
+    progress: &(dyn Fn(&'static str, usize, usize) + Send + Sync),
+) -> Result<CheckedFile, ServiceError> {
     let FileChecks {
         checks,
         options,
@@ -375,8 +380,14 @@ pub(super) fn check_file(
         lang,
     } = *file;
     let format = options.format.unwrap_or_else(|| Format::sniff(bytes));
-    let table = lexset_importers::table::read(bytes, format, options.sheet.as_deref())
-        .map_err(|e| FieldError::unprocessable("file", unreadable_file(&e)))?;
+    let table = lexset_importers::table::read(bytes, format, options.sheet.as_deref()).map_err(
+        |error| match error {
+            TableError::WorkbookTooLarge | TableError::TooManyRows => {
+                ServiceError::FileTooLarge(error)
+            }
+            other => FieldError::unprocessable("file", unreadable_file(&other)).into(),
+        },
+    )?;
     let file_risk = options
         .file_name
         .as_deref()
@@ -399,7 +410,7 @@ pub(super) fn check_file(
     let mut pending: Vec<(usize, Pending)> = Vec::new();
     for (done, row) in table.rows.iter().enumerate() {
         if done % 1000 == 0 {
-            progress(done, total);
+            progress(super::STAGE_CHECK, done, total);
         }
         let checked = match options.kind {
             ImportKind::Keyword => check_keyword(&checker, row),

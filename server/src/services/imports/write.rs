@@ -74,7 +74,7 @@ pub(super) async fn write(
     batch: &Batch<'_>,
     pending: Vec<(usize, Pending)>,
     items: &mut [RowReport],
-    progress: &(dyn Fn(usize, usize) + Send + Sync),
+    progress: &(dyn Fn(&'static str, usize, usize) + Send + Sync),
 ) -> Result<(), ServiceError> {
     let Batch {
         checks,
@@ -89,7 +89,7 @@ pub(super) async fn write(
     let txn = versioned_change::begin_write(db, kind).await?;
     for (written, (item, row)) in pending.into_iter().enumerate() {
         if written % 1000 == 0 {
-            progress(written, total);
+            progress(super::STAGE_WRITE, written, total);
         }
         let created = match row {
             Pending::Keyword { row, key } => keywords::insert(&txn, context, &key, row)
