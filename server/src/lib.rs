@@ -25,3 +25,4 @@ pub mod services;
 pub mod startup;
 pub mod store;
 pub mod taxonomy;
+pub mod telemetry;

@@ -83,3 +83,36 @@ async fn the_docs_page_works_without_internet() {
         .unwrap();
     assert!(initializer.contains("/openapi.json"), "{initializer}");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_tasks_and_rows_without_a_token() {
+    let app = TestApp::spawn().await;
+    app.create_keyword("法轮功", "A.1.a").await;
+    app.import("format=txt&risk=A.1.a", "甲词\n乙词\n".into())
+        .await;
+    app.build().await;
+    let response = app
+        .request_with(None, reqwest::Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for needle in [
+        r#"lexset_http_requests_total{route="/v1/keywords",method="POST",status="201"}"#,
+        r#"lexset_http_request_duration_seconds_bucket{route="/v1/keywords",method="POST","#,
+        r#"lexset_tasks_total{kind="import",outcome="succeeded"}"#,
+        r#"lexset_tasks_total{kind="build",outcome="succeeded"}"#,
+        r#"lexset_task_duration_seconds_bucket{kind="build",outcome="succeeded","#,
+        r#"lexset_import_rows_total{outcome="accepted"}"#,
+        "lexset_build_artifact_bytes_bucket{",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}

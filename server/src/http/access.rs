@@ -49,6 +49,7 @@ use Role::{Admin, Annotator, Reader, Reviewer};
 pub const RULES: &[Rule] = &[
     rule("GET", "/health", Public),
     rule("GET", "/ready", Public),
+    rule("GET", "/metrics", Public),
     rule("GET", "/docs", Public),
     rule("GET", "/docs/{_:.*}", Public),
     rule("GET", "/openapi.json", Public),

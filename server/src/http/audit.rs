@@ -21,6 +21,7 @@ use crate::services::audit::{self, AuditFilter, AuditRecord};
 use crate::services::page::PageRequest;
 use crate::services::tokens::Principal;
 use crate::store::entities::audit_entry;
+use crate::telemetry;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -83,7 +84,17 @@ pub async fn record_writes(
     // The path as routed (percent-decoded), so /v1/keywords/%31 is recorded as /v1/keywords/1.
     let path = request.match_info().as_str().to_owned();
     let state = request.app_data::<web::Data<AppState>>().cloned();
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
     let mut response = next.call(request).await?;
+    if let Some(route) = response.request().match_pattern() {
+        telemetry::request(
+            &route,
+            &method,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()

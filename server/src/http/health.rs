@@ -8,6 +8,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::messages::msg;
 use crate::services::periodic::WorkerHealth;
+use crate::telemetry;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
@@ -20,6 +21,15 @@ pub struct Status {
     responses((status = 200, description = "Alive", body = Status)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// Counters and latency histograms in the Prometheus text format (see `telemetry`).
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()),
+    responses((status = 200, description = "The Prometheus exposition", content_type = "text/plain", body = String)))]
+pub async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(telemetry::handle().render())
 }
 
 /// The background workers of a running server (search indexer, task leases).

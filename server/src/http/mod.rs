@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }))
         .service(resource("/health").route(web::get().to(health::health)))
         .service(resource("/ready").route(web::get().to(health::ready)))
+        .service(resource("/metrics").route(web::get().to(health::metrics)))
         .service(resource("/v1/risks").route(web::get().to(taxonomy::risks)))
         .service(resource("/v1/aspects").route(web::get().to(taxonomy::aspects)))
         .service(

@@ -25,6 +25,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
     paths(
         health::health,
         health::ready,
+        health::metrics,
         taxonomy::risks,
         taxonomy::aspects,
         keywords::create,

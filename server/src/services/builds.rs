@@ -23,7 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::leases::Replica;
-use super::tasks;
+use super::tasks::{self, outcome_name};
 use super::{AppState, blocking, coverage};
 use crate::coverage::rules::DEFAULT_PROFILE;
 use crate::dedup::Dedup;
@@ -32,6 +32,7 @@ use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::messages::{Message, msg};
 use crate::store::entities::{build, build_artifact, keyword};
 use crate::taxonomy::Taxonomy;
+use crate::telemetry;
 
 /// The stages a build task reports, in order.
 const STAGES: [&str; 3] = ["snapshot", "compile", "publish"];
@@ -124,7 +125,9 @@ pub async fn start(
 /// Compiles and publishes build `number`, reporting progress on `task_id`. On failure marks
 /// both failed; a build once published stays published.
 async fn run(env: BuildEnvironment, number: i64, task_id: i64) {
+    let started = std::time::Instant::now();
     let outcome = compile_and_publish(&env, number, task_id).await;
+    telemetry::task("build", outcome_name(&outcome), started.elapsed());
     if let Err(error) = outcome {
         tracing::error!(build = number, %error, "build failed");
         let message = error.to_string();
@@ -231,7 +234,9 @@ async fn compile_and_publish(
         tasks::succeed(&txn, task_id, &result).await?;
         txn.commit().await
     };
-    Ok(published.await?)
+    published.await?;
+    telemetry::published_artifact(size);
+    Ok(())
 }
 
 /// Moves the artefact files of builds published before artefacts lived in the database

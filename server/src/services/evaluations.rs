@@ -15,6 +15,7 @@ use crate::domain::status::EntryStatus;
 use crate::evaluation::{EvaluationReport, QuestionInput, evaluate};
 use crate::export;
 use crate::store::entities::{evaluation, task};
+use crate::telemetry;
 
 /// What an evaluation reads: the questions with one of `statuses`, and perhaps a benign
 /// corpus (one text a line).
@@ -108,6 +109,7 @@ async fn run(
     (id, task_id, number): (i64, i64, i64),
     EvaluationRequest { statuses, corpus }: EvaluationRequest,
 ) {
+    let started = std::time::Instant::now();
     let outcome = async {
         tasks::progress(&env.db, task_id, "load", 0).await?;
         let request = EvaluationRequest { statuses, corpus };
@@ -134,7 +136,13 @@ async fn run(
         txn.commit().await?;
         Ok::<(), BuildError>(())
     };
-    if let Err(error) = outcome.await {
+    let outcome = outcome.await;
+    telemetry::task(
+        "evaluation",
+        tasks::outcome_name(&outcome),
+        started.elapsed(),
+    );
+    if let Err(error) = outcome {
         tracing::error!(evaluation = id, %error, "evaluation failed");
         let message = error.to_string();
         let marked = async {

@@ -159,3 +159,12 @@ pub async fn poll(state: &AppState, id: i64) -> Result<task::Model, ServiceError
     }
     Ok(task)
 }
+
+/// How a task ended, as metrics name it.
+pub fn outcome_name<T, E>(outcome: &Result<T, E>) -> &'static str {
+    if outcome.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    }
+}

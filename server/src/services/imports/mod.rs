@@ -28,6 +28,7 @@ use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
 use crate::domain::text::Actor;
 use crate::messages::{Lang, msg};
 use crate::store::entities::task;
+use crate::telemetry;
 
 /// Told the stage (`check`, then `write`) and how many rows of it are done of how many.
 pub type Progress = Arc<dyn Fn(&'static str, usize, usize) + Send + Sync>;
@@ -156,6 +157,11 @@ pub async fn import(
         }
     }
     let count = |outcome: &str| items.iter().filter(|i| i.outcome == outcome).count();
+    if !options.dry_run {
+        for outcome in ["accepted", "duplicate", "invalid"] {
+            telemetry::imported_rows(outcome, count(outcome));
+        }
+    }
     Ok(ImportReport {
         dry_run: options.dry_run,
         encoding,
@@ -219,7 +225,10 @@ async fn run(
     let live = state.live_progress.clone();
     let progress: Progress =
         Arc::new(move |stage, done, total| live.set(task_id, stage, done, total));
-    let outcome = match import(&state, &context, bytes, &options, lang, progress).await {
+    let started = std::time::Instant::now();
+    let imported = import(&state, &context, bytes, &options, lang, progress).await;
+    telemetry::task("import", tasks::outcome_name(&imported), started.elapsed());
+    let outcome = match imported {
         Ok(report) => match serde_json::to_value(&report) {
             Ok(value) => {
                 let rows = i32::try_from(report.rows).unwrap_or(i32::MAX);
