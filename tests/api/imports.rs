@@ -204,6 +204,14 @@ async fn bad_import_requests_are_named() {
         "pdf",
     )
     .await;
+    // Imports write drafts for review, or approved entries reviewed elsewhere; nothing else.
+    expect_error(
+        send("format=txt&status=rejected", "x").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_status",
+        "rejected",
+    )
+    .await;
     expect_error(
         send("format=txt&kind=rule", "x").await.unwrap(),
         StatusCode::BAD_REQUEST,

@@ -172,6 +172,8 @@ async fn list_parameters_are_checked() {
         ("limit=1001", "invalid_limit", "1001"),
         ("limit=ten", "invalid_limit", "ten"),
         ("cursor=42", "invalid_cursor", "42"),
+        ("cursor=id:%2B5", "invalid_cursor", "id:+5"),
+        ("limit=%2B5", "invalid_limit", "+5"),
         ("status=live", "invalid_status", "live"),
         ("risk=A.9.z", "invalid_risk", "A.9.z"),
         ("prefix=", "invalid_prefix", "prefix"),
@@ -332,12 +334,22 @@ async fn if_match_follows_strong_comparison() {
         "version 1",
     )
     .await;
-    let unquoted = send("1", "a").await.unwrap();
+    for malformed in ["1", "\"a b\"", "W/\"", "\"1\", 2"] {
+        expect_error(
+            send(malformed, "a").await.unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_if_match",
+            "If-Match",
+        )
+        .await;
+    }
+    // A well-formed tag that names no version (`"+1"` is not `"1"`) only fails to match.
+    let signed = send("\"+1\"", "a").await.unwrap();
     expect_error(
-        unquoted,
-        StatusCode::BAD_REQUEST,
-        "invalid_if_match",
-        "If-Match",
+        signed,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        "version 1",
     )
     .await;
     let list = send("\"7\", \"1\"", "b").await.unwrap();

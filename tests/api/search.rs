@@ -256,6 +256,7 @@ async fn bad_parameters_are_refused_by_name() {
         ("q=a&limit=101", "invalid_limit", "1 to 100"),
         ("q=a&cursor=id:3", "invalid_cursor", "id:3"),
         ("q=a&cursor=offset:99999", "invalid_cursor", "offset:99999"),
+        ("q=a&cursor=offset:%2B5", "invalid_cursor", "offset:+5"),
         ("q=a&sort=score", "invalid_query", "sort"),
     ];
     for (query, code, needle) in cases {

@@ -75,6 +75,7 @@ macro_rules! bounded_text {
         impl $name {
             pub const FIELD: &'static str = $field;
             pub const MAX_CHARS: usize = $max;
+            pub const LINES: $crate::domain::text::Lines = $crate::domain::text::Lines::$lines;
 
             pub fn parse(raw: &str) -> Result<Self, $crate::domain::field_error::FieldError> {
                 $crate::domain::text::parse_bounded(

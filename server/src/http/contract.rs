@@ -18,9 +18,14 @@
 use serde_json::{Map, Value, json};
 
 use super::access::{Access, RULES};
+use super::{builds, reports, search};
+use crate::domain::keyword::KeywordTerm;
+use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::role::Role;
+use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
 use crate::lint::RULES as LINT_RULES;
 use crate::services::exports::XLSX;
+use crate::services::page;
 use crate::taxonomy::Taxonomy;
 use lexset_importers::table::Format;
 
@@ -35,26 +40,24 @@ const MULTI_LINE_CONTROLS: &str = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f";
 /// The pattern of a bounded text field (`domain::text::parse_bounded`): something besides
 /// whitespace, and no control characters once the ends are trimmed (multi-line fields keep
 /// tabs and line breaks, `\r\n` included).
-fn text_pattern(multi_line: bool) -> String {
+fn text_pattern(lines: Lines) -> String {
     let edge = format!("[^{CONTROLS}{WHITESPACE}]");
-    let inner = if multi_line {
-        format!(r"(?:[^{MULTI_LINE_CONTROLS}]|\r\n)")
-    } else {
-        format!("[^{CONTROLS}]")
+    let inner = match lines {
+        Lines::Multi => format!(r"(?:[^{MULTI_LINE_CONTROLS}]|\r\n)"),
+        Lines::Single => format!("[^{CONTROLS}]"),
     };
     format!("^[{WHITESPACE}]*{edge}(?:{inner}*{edge})?[{WHITESPACE}]*$")
 }
 
-fn text(max: u64, multi_line: bool) -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": text_pattern(multi_line)})
+fn text(max: usize, lines: Lines) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": text_pattern(lines)})
 }
 
-fn single_line(max: u64) -> Value {
-    text(max, false)
-}
-
-fn multi_line(max: u64) -> Value {
-    text(max, true)
+/// The schema of a bounded text field of the domain, from its own limit and line rule.
+macro_rules! text_of {
+    ($field:ty) => {
+        text(<$field>::MAX_CHARS, <$field>::LINES)
+    };
 }
 
 fn one_of_names(names: &[&str]) -> Value {
@@ -70,8 +73,9 @@ fn status_list(names: &[&str]) -> Value {
     })
 }
 
-fn integer(minimum: i64, maximum: i64) -> Value {
-    json!({"type": "integer", "format": "int64", "minimum": minimum, "maximum": maximum})
+/// A page size: a whole number from 1 to `maximum`.
+fn limit(maximum: u64) -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": maximum})
 }
 
 const KEYWORD_KINDS: [&str; 3] = ["block", "allow", "all_of"];
@@ -99,9 +103,9 @@ impl Codes {
 /// The schema of query parameter `name` of the operation on `path`.
 fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
     Some(match (path, name) {
-        ("/v1/search" | "/v1/questions/{id}/similar", "limit") => integer(1, 100),
-        ("/v1/reports/collisions", "limit") => integer(1, 100_000),
-        (_, "limit") => integer(1, 1000),
+        ("/v1/search" | "/v1/questions/{id}/similar", "limit") => limit(search::MAX_LIMIT as u64),
+        ("/v1/reports/collisions", "limit") => limit(reports::MAX_COLLISION_ROWS as u64),
+        (_, "limit") => limit(page::MAX_LIMIT),
         ("/v1/search", "cursor") => {
             json!({"type": "string", "pattern": "^offset:0*([0-9]{1,4}|10000)$"})
         }
@@ -127,11 +131,13 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/imports", "risk") => return None,
         (_, "risk") => codes.risks.clone(),
         (_, "aspect") => codes.aspects.clone(),
-        ("/v1/keywords", "prefix") => single_line(100),
-        ("/v1/questions", "prefix") => multi_line(4000),
-        ("/v1/audit", "actor") => single_line(64),
+        ("/v1/keywords", "prefix") => text_of!(KeywordTerm),
+        ("/v1/questions", "prefix") => text_of!(QuestionText),
+        ("/v1/audit", "actor") => text_of!(Actor),
         ("/v1/audit", "since" | "until") => json!({"type": "string", "format": "date-time"}),
-        ("/v1/search", "q") => json!({"type": "string", "minLength": 1, "maxLength": 200}),
+        ("/v1/search", "q") => {
+            json!({"type": "string", "minLength": 1, "maxLength": search::MAX_QUERY_CHARS})
+        }
         ("/v1/coverage", "format") => one_of_names(&["json", "csv", "xlsx"]),
         ("/v1/builds/{number}/evaluations/{id}", "format") => one_of_names(&["json", "xlsx"]),
         ("/v1/imports", "format") => one_of_names(&Format::NAMES.map(|(name, _)| name)),
@@ -153,24 +159,29 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
 /// allowed too (an optional field left unset, or an optional value cleared).
 fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool)> {
     let (value, nullable) = match (schema, name) {
-        ("KeywordCreate" | "KeywordPatch", "term") => (single_line(100), false),
+        ("KeywordCreate" | "KeywordPatch", "term") => (text_of!(KeywordTerm), false),
         ("KeywordCreate", "kind") => (one_of_names(&KEYWORD_KINDS), true),
         ("KeywordPatch", "kind") => (one_of_names(&KEYWORD_KINDS), false),
         ("KeywordCreate" | "KeywordPatch", "risk") => (codes.risks.clone(), false),
-        ("KeywordCreate" | "KeywordPatch", "note") => (multi_line(2000), true),
-        ("KeywordCreate" | "KeywordPatch", "source") => (single_line(500), true),
-        ("QuestionCreate" | "QuestionPatch", "text") => (multi_line(4000), false),
+        ("KeywordCreate" | "KeywordPatch", "note") => (text_of!(Note), true),
+        ("KeywordCreate" | "KeywordPatch", "source") => (text_of!(Source), true),
+        ("QuestionCreate" | "QuestionPatch", "text") => (text_of!(QuestionText), false),
         ("QuestionCreate" | "QuestionPatch", "kind") => (one_of_names(&QUESTION_KINDS), false),
         ("QuestionCreate" | "QuestionPatch", "risk") => (codes.risks.clone(), true),
         ("QuestionCreate" | "QuestionPatch", "aspect") => (codes.aspects.clone(), true),
-        ("QuestionCreate" | "QuestionPatch", "expected_output") => (multi_line(8000), true),
-        ("QuestionCreate" | "QuestionPatch", "judgment_criteria") => (multi_line(4000), true),
+        ("QuestionCreate" | "QuestionPatch", "expected_output") => (text_of!(ExpectedOutput), true),
+        ("QuestionCreate" | "QuestionPatch", "judgment_criteria") => {
+            (text_of!(JudgmentCriteria), true)
+        }
         ("QuestionCreate" | "QuestionPatch", "high_risk") => (json!({"type": "boolean"}), true),
-        (_, "reason") => (multi_line(1000), true),
-        ("TokenCreate", "name") => (single_line(64), false),
+        (_, "reason") => (text_of!(Reason), true),
+        ("TokenCreate", "name") => (text_of!(TokenName), false),
         ("TokenCreate", "role") => (one_of_names(&Role::ALL.map(Role::as_str)), false),
         ("TokenCreate", "expires_at") => (json!({"type": "string", "format": "date-time"}), true),
-        ("MatchRequest", "text") => (json!({"type": "string", "maxLength": 100_000}), false),
+        ("MatchRequest", "text") => (
+            json!({"type": "string", "maxLength": builds::MAX_MATCH_CHARS}),
+            false,
+        ),
         ("EvaluateRequest", "status") => (status_list(&COUNTED_STATUSES), true),
         ("EvaluateRequest", "corpus") => (json!({"type": "string"}), true),
         ("EvaluateRequest", "corpus_format") => (one_of_names(&["text", "jsonl"]), true),
@@ -279,7 +290,7 @@ fn refine_operation(path: &str, method: &str, operation: &mut Value, codes: &Cod
             "content": {"application/json": {"schema": {
                 "allOf": [{"$ref": "#/components/schemas/ReasonRequest"}],
                 "required": ["reason"],
-                "properties": {"reason": multi_line(1000)},
+                "properties": {"reason": text_of!(Reason)},
             }}},
         });
     }
@@ -433,7 +444,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::domain::text::{Lines, parse_bounded};
+    use crate::domain::text::parse_bounded;
 
     /// Strings mixing letters, spaces, the whitespace that trimming removes and the control
     /// characters the domain refuses.
@@ -463,8 +474,8 @@ mod tests {
     proptest! {
         #[test]
         fn text_patterns_accept_exactly_what_the_domain_accepts(raw in texts()) {
-            for (lines, multi) in [(Lines::Single, false), (Lines::Multi, true)] {
-                let pattern = regex::Regex::new(&text_pattern(multi)).expect("pattern compiles");
+            for lines in [Lines::Single, Lines::Multi] {
+                let pattern = regex::Regex::new(&text_pattern(lines)).expect("pattern compiles");
                 let domain = parse_bounded("text", &raw, 100, lines).is_ok();
                 prop_assert_eq!(pattern.is_match(&raw), domain, "{:?} ({:?})", raw, lines);
             }

@@ -104,7 +104,7 @@ pub struct CollisionsQuery {
     pub limit: Option<String>,
 }
 
-const MAX_COLLISION_ROWS: usize = 100_000;
+pub const MAX_COLLISION_ROWS: usize = 100_000;
 
 /// Live keywords that overlap once folded: contained in another, or the same folded key.
 #[utoipa::path(

@@ -18,10 +18,10 @@ use crate::services::search::{self as search_service, SearchHit, SimilarQuestion
 use crate::taxonomy::Taxonomy;
 
 /// The longest query, in characters.
-const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_QUERY_CHARS: usize = 200;
 /// Hits per page when the client names no limit, and at most.
 const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 100;
 /// Results beyond this many are not paged to: refine the query instead.
 const MAX_OFFSET: usize = 10_000;
 
