@@ -391,3 +391,35 @@ async fn a_workbook_that_inflates_past_the_limit_is_refused_with_413() {
     let tasks = app.get("/v1/tasks/1").await;
     assert_eq!(tasks.status(), StatusCode::NOT_FOUND, "no task was queued");
 }
+
+#[tokio::test]
+async fn an_import_of_several_insert_chunks_writes_every_row_with_its_revision() {
+    let app = TestApp::spawn().await;
+    // More rows than one multi-row insert takes, with a within-file duplicate in a later chunk.
+    let mut lines: String = (0..1_234).map(|i| format!("分块词{i}\n")).collect();
+    lines.push_str("分块词7\n");
+    let report = app
+        .import("kind=keyword&format=txt&risk=A.1.a", lines.into_bytes())
+        .await;
+    assert_eq!(report["accepted"], 1_234, "{}", report["reasons"]);
+    assert_eq!(report["duplicates"], 1);
+    let items = report["items"].as_array().unwrap();
+    let ids: std::collections::BTreeSet<i64> = items[..1_234]
+        .iter()
+        .map(|item| item["entry_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1_234);
+    assert_eq!(items[1_234]["duplicate_of_line"], 8);
+    for (line, item) in [(1, &items[0]), (1_234, &items[1_233])] {
+        let id = item["entry_id"].as_i64().unwrap();
+        let entry = expect_json(app.get(&format!("/v1/keywords/{id}")).await, StatusCode::OK).await;
+        assert_eq!(entry["term"], format!("分块词{}", line - 1));
+        let path = format!("/v1/keywords/{id}/revisions");
+        let revisions = expect_json(app.get(&path).await, StatusCode::OK).await;
+        let revisions = revisions["items"].as_array().unwrap();
+        assert_eq!(revisions.len(), 1);
+        assert_eq!(revisions[0]["action"], "created");
+        assert_eq!(revisions[0]["snapshot"]["term"], entry["term"]);
+        assert_eq!(revisions[0]["snapshot"]["id"], id);
+    }
+}

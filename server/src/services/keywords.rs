@@ -1,5 +1,6 @@
 //! Keyword operations.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
@@ -75,22 +76,36 @@ pub(crate) async fn insert(
     key: &str,
     row: NewKeywordRow,
 ) -> Result<Model, ServiceError> {
-    versioned_change::create::<Entity>(txn, context, key, |at| keyword::ActiveModel {
-        term: Set(row.term),
-        kind: Set(row.kind),
-        risk: Set(row.risk),
-        note: Set(row.note),
-        source: Set(row.source),
-        status: Set(row.status),
-        created_by: Set(context.actor.as_str().to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-        version: Set(1),
-        dedup_key: Set(Some(key.to_owned())),
-        lint_errors: Set(row.lint_errors),
-        ..Default::default()
+    versioned_change::create::<Entity>(txn, context, key, |at| {
+        row.into_active_model(key, context.actor.as_str(), at)
     })
     .await
+}
+
+impl NewKeywordRow {
+    /// The stored row of this keyword, written first by `actor` at `at` with dedup key `key`.
+    pub(crate) fn into_active_model(
+        self,
+        key: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> keyword::ActiveModel {
+        keyword::ActiveModel {
+            term: Set(self.term),
+            kind: Set(self.kind),
+            risk: Set(self.risk),
+            note: Set(self.note),
+            source: Set(self.source),
+            status: Set(self.status),
+            created_by: Set(actor.to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(1),
+            dedup_key: Set(Some(key.to_owned())),
+            lint_errors: Set(self.lint_errors),
+            ..Default::default()
+        }
+    }
 }
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {

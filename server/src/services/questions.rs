@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -60,6 +62,10 @@ pub struct PossibleDuplicate {
 
 /// At most this many possible duplicates are reported per question.
 const MAX_POSSIBLE_DUPLICATES: usize = 20;
+
+/// At most this many stored questions, those sharing the most near-duplicate bands, are
+/// compared with a question being written.
+pub const MAX_NEAR_DUPLICATE_CANDIDATES: u64 = 256;
 
 /// Stores a new question; returns it with the live questions it nearly duplicates.
 pub async fn create(
@@ -126,27 +132,43 @@ pub(crate) async fn insert(
     let bands = band_hashes(&words);
     let possible = possible_duplicates(txn, dedup, None, &words, &bands).await?;
     let earliest = possible.iter().map(|p| p.id).min();
-    let saved = versioned_change::create::<Entity>(txn, context, key, |at| question::ActiveModel {
-        text: Set(row.text),
-        kind: Set(row.kind),
-        risk: Set(row.risk),
-        aspect: Set(row.aspect),
-        high_risk: Set(row.high_risk),
-        expected_output: Set(row.expected_output),
-        judgment_criteria: Set(row.judgment_criteria),
-        status: Set(row.status),
-        created_by: Set(context.actor.as_str().to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-        version: Set(1),
-        dedup_key: Set(Some(key.to_owned())),
-        near_duplicate_of: Set(earliest),
-        lint_errors: Set(row.lint_errors),
-        ..Default::default()
+    let saved = versioned_change::create::<Entity>(txn, context, key, |at| {
+        row.into_active_model(key, context.actor.as_str(), at, earliest)
     })
     .await?;
     replace_bands(txn, saved.id, &bands).await?;
     Ok((saved, possible))
+}
+
+impl NewQuestionRow {
+    /// The stored row of this question, written first by `actor` at `at` with dedup key `key`,
+    /// linked to its earliest live near duplicate.
+    pub(crate) fn into_active_model(
+        self,
+        key: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+        near_duplicate_of: Option<i64>,
+    ) -> question::ActiveModel {
+        question::ActiveModel {
+            text: Set(self.text),
+            kind: Set(self.kind),
+            risk: Set(self.risk),
+            aspect: Set(self.aspect),
+            high_risk: Set(self.high_risk),
+            expected_output: Set(self.expected_output),
+            judgment_criteria: Set(self.judgment_criteria),
+            status: Set(self.status),
+            created_by: Set(actor.to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(1),
+            dedup_key: Set(Some(key.to_owned())),
+            near_duplicate_of: Set(near_duplicate_of),
+            lint_errors: Set(self.lint_errors),
+            ..Default::default()
+        }
+    }
 }
 
 /// Questions whose status is in `statuses`, in id order: what exports and evaluations read.
@@ -173,15 +195,23 @@ pub(crate) async fn possible_duplicates(
     if bands.is_empty() {
         return Ok(Vec::new());
     }
+    // The questions sharing the most bands, at most `MAX_NEAR_DUPLICATE_CANDIDATES`: a band
+    // common to thousands of questions must not make one write compare against all of them.
     let mut candidates = question_band::Entity::find()
         .select_only()
         .column(question_band::Column::QuestionId)
-        .distinct()
         .filter(question_band::Column::Hash.is_in(bands.iter().copied()));
     if let Some(id) = except {
         candidates = candidates.filter(question_band::Column::QuestionId.ne(id));
     }
-    let candidate_ids: Vec<i64> = candidates.into_tuple().all(txn).await?;
+    let candidate_ids: Vec<i64> = candidates
+        .group_by(question_band::Column::QuestionId)
+        .order_by_desc(Expr::col(question_band::Column::QuestionId).count())
+        .order_by_asc(question_band::Column::QuestionId)
+        .limit(MAX_NEAR_DUPLICATE_CANDIDATES)
+        .into_tuple()
+        .all(txn)
+        .await?;
     if candidate_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -218,18 +248,34 @@ pub async fn replace_bands(txn: &DatabaseTransaction, id: i64, bands: &[i64]) ->
         .filter(question_band::Column::QuestionId.eq(id))
         .exec(txn)
         .await?;
-    if bands.is_empty() {
-        return Ok(());
+    insert_bands(txn, [(id, bands)]).await
+}
+
+/// Stores the band hashes of new questions, in multi-row inserts of bounded size.
+pub(crate) async fn insert_bands<'a>(
+    txn: &DatabaseTransaction,
+    questions: impl IntoIterator<Item = (i64, &'a [i64])>,
+) -> Result<(), DbErr> {
+    let rows: Vec<_> = questions
+        .into_iter()
+        .flat_map(|(id, bands)| {
+            bands.iter().map(move |&hash| question_band::ActiveModel {
+                question_id: Set(id),
+                hash: Set(hash),
+                ..Default::default()
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(BAND_ROWS_PER_INSERT) {
+        question_band::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await?;
     }
-    question_band::Entity::insert_many(bands.iter().map(|&hash| question_band::ActiveModel {
-        question_id: Set(id),
-        hash: Set(hash),
-        ..Default::default()
-    }))
-    .exec(txn)
-    .await?;
     Ok(())
 }
+
+/// Band rows per insert: two parameters each, far below any database's parameter limit.
+const BAND_ROWS_PER_INSERT: usize = 2_000;
 
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<Model, ServiceError> {
     versioned_change::get::<Entity>(db, id).await

@@ -1,10 +1,7 @@
 //! The revision log: one row per change of an entry, never updated or deleted.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use crate::domain::revision::{EntryKind, RevisionAction};
@@ -36,6 +33,27 @@ pub async fn record<C: ConnectionTrait>(
     change: Change<'_>,
     snapshot: &impl Serialize,
 ) -> Result<(), DbErr> {
+    record_many(db, [(change, snapshot)]).await
+}
+
+/// Records each change with the entry's full state after it, in one multi-row insert
+/// (`changes` must fit in one statement's parameters: a few hundred rows).
+pub async fn record_many<'a, C: ConnectionTrait, S: Serialize + 'a>(
+    db: &C,
+    changes: impl IntoIterator<Item = (Change<'a>, &'a S)>,
+) -> Result<(), DbErr> {
+    let rows = changes
+        .into_iter()
+        .map(|(change, snapshot)| row(change, snapshot))
+        .collect::<Result<Vec<_>, _>>()?;
+    revision::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The stored row of `change`.
+fn row(change: Change<'_>, snapshot: &impl Serialize) -> Result<revision::ActiveModel, DbErr> {
     let Change {
         entry_kind,
         entry_id,
@@ -46,7 +64,7 @@ pub async fn record<C: ConnectionTrait>(
     } = change;
     let snapshot =
         serde_json::to_string(snapshot).map_err(|e| DbErr::Custom(format!("snapshot: {e}")))?;
-    revision::ActiveModel {
+    Ok(revision::ActiveModel {
         entry_kind: Set(entry_kind),
         entry_id: Set(entry_id),
         number: Set(number),
@@ -56,10 +74,7 @@ pub async fn record<C: ConnectionTrait>(
         snapshot: Set(snapshot),
         created_at: Set(at),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    })
 }
 
 /// All revisions of one entry, oldest first.

@@ -7,11 +7,13 @@
 //! that lock the version check (`If-Match`) and the duplicate check cannot race: two annotators
 //! editing the same version get one success and one `VersionMismatch`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, IntoActiveModel, QueryFilter, Select, TransactionTrait,
+    DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -188,16 +190,56 @@ pub async fn create<E: VersionedEntity>(
 ) -> Result<E::Model, ServiceError> {
     ensure_unique::<E>(txn, dedup_key, None).await?;
     let at = Utc::now();
-    let saved = new(at).insert(txn).await?;
-    let change = Change {
-        entry_kind: E::KIND,
-        entry_id: saved.id(),
-        number: saved.version(),
-        action: RevisionAction::Created,
-        at,
-        context,
-    };
-    revisions::record(txn, change, &saved).await?;
+    let saved = create_many::<E>(txn, context, at, vec![new(at)]).await?;
+    saved
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::Database(DbErr::RecordNotInserted))
+}
+
+/// The ids of the live entries whose dedup key is one of `keys`: the duplicate check of
+/// [`create`] for many keys in one query (`keys` must fit in one statement's parameters).
+pub async fn live_with_keys<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    keys: &[&str],
+) -> Result<HashMap<String, i64>, DbErr> {
+    let rows: Vec<(i64, Option<String>)> = E::find()
+        .select_only()
+        .columns([E::id_column(), E::dedup_key_column()])
+        .filter(E::dedup_key_column().is_in(keys.iter().copied()))
+        .filter(E::status_column().ne(EntryStatus::Retired))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, key)| key.map(|key| (key, id)))
+        .collect())
+}
+
+/// Stores new entries (at version 1, created at `at`) with one multi-row insert and records
+/// their first revisions with another; returns them as stored, in no promised order. The
+/// caller has checked their dedup keys (see [`live_with_keys`]), and `new` must fit in one
+/// statement's parameters (a few hundred rows). `txn` must come from [`begin_write`].
+pub async fn create_many<E: VersionedEntity>(
+    txn: &DatabaseTransaction,
+    context: &ChangeContext,
+    at: DateTime<Utc>,
+    new: Vec<E::ActiveModel>,
+) -> Result<Vec<E::Model>, ServiceError> {
+    let saved = E::insert_many(new).exec_with_returning(txn).await?;
+    let changes = saved.iter().map(|entry| {
+        let change = Change {
+            entry_kind: E::KIND,
+            entry_id: entry.id(),
+            number: entry.version(),
+            action: RevisionAction::Created,
+            at,
+            context,
+        };
+        (change, entry)
+    });
+    revisions::record_many(txn, changes).await?;
     Ok(saved)
 }
 

@@ -118,7 +118,7 @@ pub async fn import(
     progress: Progress,
 ) -> Result<ImportReport, ServiceError> {
     let (resolver, default_risk) = resolve_options(state.checks(), options)?;
-    let existing = write::live_keys(&state.db, options.kind).await?;
+    let existing = write::live_keys(&state.reads, options.kind).await?;
     let checked = {
         let (state, options, progress) = (state.clone(), options.clone(), progress.clone());
         blocking::off_workers(move || {

@@ -1,18 +1,29 @@
-//! Writing checked rows: one transaction holding the kind's write lock, every row with its
-//! revision, rows written by someone else meanwhile reported as duplicates.
+//! Writing checked rows: one transaction holding the kind's write lock; entries, their first
+//! revisions and question bands go in multi-row inserts of [`CHUNK_ROWS`] rows, and rows
+//! written by someone else since the check are reported as duplicates.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::{ImportKind, ImportOptions, RowReport};
+use crate::dedup::Dedup;
+use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
-use crate::services::keywords::{self, NewKeywordRow};
+use crate::services::keywords::NewKeywordRow;
 use crate::services::questions::{self, NewQuestionRow};
 use crate::services::revisions::ChangeContext;
 use crate::services::{Checks, ServiceError, versioned_change};
 use crate::store::entities::{keyword, question};
+
+/// Rows per multi-row insert. At about 15 parameters a row this stays far below SQLite's
+/// (32 766) and PostgreSQL's (65 535) parameter limits, and every full chunk has the same SQL,
+/// so the driver's per-connection statement cache prepares it once per import.
+const CHUNK_ROWS: usize = 500;
 
 /// A row ready to be written.
 pub(super) enum Pending {
@@ -68,7 +79,8 @@ pub(super) struct Batch<'a> {
     pub total: usize,
 }
 
-/// Writes every pending row in one transaction holding the kind's write lock.
+/// Writes every pending row in one transaction holding the kind's write lock, a chunk of
+/// [`CHUNK_ROWS`] at a time, telling `progress` after each chunk.
 pub(super) async fn write(
     db: &DatabaseConnection,
     batch: &Batch<'_>,
@@ -87,30 +99,175 @@ pub(super) async fn write(
         ImportKind::Question => EntryKind::Question,
     };
     let txn = versioned_change::begin_write(db, kind).await?;
-    for (written, (item, row)) in pending.into_iter().enumerate() {
-        if written % 1000 == 0 {
-            progress(super::STAGE_WRITE, written, total);
-        }
-        let created = match row {
-            Pending::Keyword { row, key } => keywords::insert(&txn, context, &key, row)
-                .await
-                .map(|saved| saved.id),
-            Pending::Question { row, key } => {
-                questions::insert(&txn, checks.dedup, context, &key, row)
-                    .await
-                    .map(|(saved, _)| saved.id)
+    let mut written = 0;
+    let mut rows = pending.into_iter().peekable();
+    while rows.peek().is_some() {
+        let (mut keywords, mut questions) = (Vec::new(), Vec::new());
+        for (item, row) in rows.by_ref().take(CHUNK_ROWS) {
+            match row {
+                Pending::Keyword { row, key } => keywords.push((item, row, key)),
+                Pending::Question { row, key } => questions.push((item, row, key)),
             }
-        };
-        match created {
-            Ok(id) => items[item].entry_id = Some(id),
-            // Written by someone else since the rows were checked: this row is a duplicate.
-            Err(ServiceError::Duplicate { existing, .. }) => {
-                items[item].outcome = "duplicate";
-                items[item].duplicate_of_entry = Some(existing.id());
-            }
-            Err(other) => return Err(other),
         }
+        written += keywords.len() + questions.len();
+        write_keywords(&txn, context, keywords, items).await?;
+        write_questions(&txn, checks.dedup, context, questions, items).await?;
+        progress(super::STAGE_WRITE, written, total);
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Marks the row as a duplicate of live entry `existing`: written by someone else since the
+/// rows were checked.
+fn written_meanwhile(item: &mut RowReport, existing: i64) {
+    item.outcome = "duplicate";
+    item.duplicate_of_entry = Some(existing);
+}
+
+/// Records the ids of the saved entries in their rows' reports, found by dedup key.
+fn record_ids<'a>(
+    items: &mut [RowReport],
+    item_of_key: &HashMap<String, usize>,
+    saved: impl IntoIterator<Item = (Option<&'a str>, i64)>,
+) {
+    for (key, id) in saved {
+        if let Some(&item) = key.and_then(|key| item_of_key.get(key)) {
+            items[item].entry_id = Some(id);
+        }
+    }
+}
+
+/// Writes one chunk of keywords: the duplicate check as one query, the entries and their
+/// revisions as one multi-row insert each.
+async fn write_keywords(
+    txn: &DatabaseTransaction,
+    context: &ChangeContext,
+    rows: Vec<(usize, NewKeywordRow, String)>,
+    items: &mut [RowReport],
+) -> Result<(), ServiceError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = rows.iter().map(|(_, _, key)| key.as_str()).collect();
+    let taken = versioned_change::live_with_keys::<keyword::Entity>(txn, &keys).await?;
+    let at = Utc::now();
+    let actor = context.actor.as_str();
+    let mut item_of_key = HashMap::with_capacity(rows.len());
+    let mut fresh = Vec::with_capacity(rows.len());
+    for (item, row, key) in rows {
+        if let Some(&existing) = taken.get(&key) {
+            written_meanwhile(&mut items[item], existing);
+            continue;
+        }
+        fresh.push(row.into_active_model(&key, actor, at));
+        item_of_key.insert(key, item);
+    }
+    let saved = versioned_change::create_many::<keyword::Entity>(txn, context, at, fresh).await?;
+    record_ids(
+        items,
+        &item_of_key,
+        saved
+            .iter()
+            .map(|entry| (entry.dedup_key.as_deref(), entry.id)),
+    );
+    Ok(())
+}
+
+/// A question checked against the store, waiting for the chunk's insert.
+struct UnsavedQuestion {
+    item: usize,
+    key: String,
+    row: NewQuestionRow,
+    near_duplicate_of: Option<i64>,
+    words: BTreeSet<String>,
+    bands: Vec<i64>,
+}
+
+/// Writes one chunk of questions as [`questions::insert`] would one by one: each is linked to
+/// its earliest live near duplicate, questions written before it in this import included. A
+/// question whose only near duplicates are still unsaved in this chunk first has those
+/// written, so the link names a stored id; otherwise the chunk's entries, revisions and bands
+/// go in one multi-row insert each.
+async fn write_questions(
+    txn: &DatabaseTransaction,
+    dedup: &Dedup,
+    context: &ChangeContext,
+    rows: Vec<(usize, NewQuestionRow, String)>,
+    items: &mut [RowReport],
+) -> Result<(), ServiceError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = rows.iter().map(|(_, _, key)| key.as_str()).collect();
+    let taken = versioned_change::live_with_keys::<question::Entity>(txn, &keys).await?;
+    let threshold = dedup.near_duplicates.threshold;
+    let mut unsaved: Vec<UnsavedQuestion> = Vec::new();
+    for (item, row, key) in rows {
+        if let Some(&existing) = taken.get(&key) {
+            written_meanwhile(&mut items[item], existing);
+            continue;
+        }
+        let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
+        let bands = band_hashes(&words);
+        let mut stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
+        let near_unsaved = unsaved.iter().any(|other| {
+            other.bands.iter().any(|band| bands.contains(band))
+                && jaccard(&words, &other.words) >= threshold
+        });
+        if stored.is_empty() && near_unsaved {
+            save_questions(txn, context, std::mem::take(&mut unsaved), items).await?;
+            stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
+        }
+        unsaved.push(UnsavedQuestion {
+            item,
+            key,
+            row,
+            near_duplicate_of: stored.iter().map(|possible| possible.id).min(),
+            words,
+            bands,
+        });
+    }
+    save_questions(txn, context, unsaved, items).await
+}
+
+/// Inserts checked questions with their revisions and bands.
+async fn save_questions(
+    txn: &DatabaseTransaction,
+    context: &ChangeContext,
+    unsaved: Vec<UnsavedQuestion>,
+    items: &mut [RowReport],
+) -> Result<(), ServiceError> {
+    if unsaved.is_empty() {
+        return Ok(());
+    }
+    let at = Utc::now();
+    let actor = context.actor.as_str();
+    let mut item_of_key = HashMap::with_capacity(unsaved.len());
+    let mut bands_of_key = HashMap::with_capacity(unsaved.len());
+    let mut fresh = Vec::with_capacity(unsaved.len());
+    for question in unsaved {
+        fresh.push(question.row.into_active_model(
+            &question.key,
+            actor,
+            at,
+            question.near_duplicate_of,
+        ));
+        item_of_key.insert(question.key.clone(), question.item);
+        bands_of_key.insert(question.key, question.bands);
+    }
+    let saved = versioned_change::create_many::<question::Entity>(txn, context, at, fresh).await?;
+    let bands = saved.iter().filter_map(|entry| {
+        let bands = bands_of_key.get(entry.dedup_key.as_deref()?)?;
+        Some((entry.id, bands.as_slice()))
+    });
+    questions::insert_bands(txn, bands).await?;
+    record_ids(
+        items,
+        &item_of_key,
+        saved
+            .iter()
+            .map(|entry| (entry.dedup_key.as_deref(), entry.id)),
+    );
     Ok(())
 }
