@@ -144,6 +144,7 @@ async fn main() {
     let context = ChangeContext {
         actor: Actor::parse("bench").expect("actor"),
         reason: None,
+        audit: None,
     };
     let mapping: HashMap<String, String> = MAPPING
         .iter()

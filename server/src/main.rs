@@ -6,6 +6,7 @@ use tracing_subscriber::EnvFilter;
 use lexset::config::Settings;
 use lexset::coverage::render;
 use lexset::messages::Lang;
+use lexset::services::audit::AuditStamp;
 use lexset::services::tokens::CLI_ACTOR;
 use lexset::startup::{self, Application};
 
@@ -368,9 +369,11 @@ async fn import(
     .parse()?;
     imports::authorize_status(&options, None, state.four_eyes)?;
     let bytes = std::fs::read(&request.file)?;
+    let target = request.file.display().to_string();
     let context = lexset::services::revisions::ChangeContext {
         actor: lexset::domain::text::Actor::parse(CLI_ACTOR)?,
         reason: None,
+        audit: Some(AuditStamp::new(CLI_ACTOR, None, "lexset import", &target)),
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(indicatif::ProgressStyle::with_template(
@@ -387,13 +390,11 @@ async fn import(
     let lang = Lang::from_locale();
     let report = imports::import(&state, &context, bytes, &options, lang, progress).await?;
     bar.finish_and_clear();
-    if !report.dry_run {
-        audit_cli(
-            &state.db,
-            "lexset import",
-            &request.file.display().to_string(),
-        )
-        .await?;
+    // Written rows committed their audit row with them; an import that wrote nothing is
+    // recorded as the attempt it was.
+    let recorded = context.audit.as_ref().is_some_and(AuditStamp::recorded);
+    if !report.dry_run && !recorded {
+        audit_cli(&state.db, "lexset import", &target).await?;
     }
     println!(
         "{} rows ({}): {} accepted, {} duplicates, {} invalid{}",

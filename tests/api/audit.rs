@@ -4,7 +4,7 @@ use lexset::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, expect_json, must_refuse, run_cli};
+use crate::helpers::{TestApp, expect_error, expect_json, must_refuse, run_cli, run_sql};
 
 async fn audit(app: &TestApp, query: &str) -> Vec<Value> {
     let page = expect_json(app.get(&format!("/v1/audit?{query}")).await, StatusCode::OK).await;
@@ -262,4 +262,93 @@ async fn posts_that_change_nothing_leave_the_log_as_it_was() {
     app.import("format=txt&risk=A.1.a", "甲词\n".into()).await;
     let after = audit(&app, "action=POST%20/v1/imports").await;
     assert_eq!(after.len(), 1, "{after:?}");
+}
+
+/// SQL making the audit table refuse (`true`) or accept (`false`) new rows, on SQLite or on
+/// PostgreSQL.
+fn audit_refuses_rows(refuse: bool, postgres: bool) -> &'static str {
+    match (refuse, postgres) {
+        (true, false) => {
+            "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+        }
+        (false, false) => "DROP TRIGGER no_audit",
+        (true, true) => {
+            "CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'audit log unavailable'; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER no_audit BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION no_audit()"
+        }
+        (false, true) => "DROP TRIGGER no_audit ON audit_log; DROP FUNCTION no_audit()",
+    }
+}
+
+#[tokio::test]
+async fn a_change_and_its_audit_row_are_stored_together_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let keyword = app.create_keyword("审计词", "A.1.a").await;
+    let path = format!("/v1/keywords/{}", keyword["id"]);
+    let postgres = app.database_url.is_some();
+    // The audit row is written inside the change's transaction: when it cannot be written, the
+    // change is not stored either (a crash between the two is the same case).
+    run_sql(
+        app.data_dir(),
+        &app.database_url,
+        audit_refuses_rows(true, postgres),
+    )
+    .await;
+    let created = app
+        .post_json("/v1/keywords", &json!({"term": "无审计", "risk": "A.1.a"}))
+        .await;
+    assert_eq!(created.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let edited = app.patch_json(&path, 1, &json!({"note": "n"})).await;
+    assert_eq!(edited.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let started = app
+        .request(
+            Method::POST,
+            "/v1/imports?kind=keyword&format=txt&risk=A.1.a",
+        )
+        .body("导入词\n")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(started.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let listed = expect_json(app.get("/v1/keywords").await, StatusCode::OK).await;
+    let terms: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["term"])
+        .collect();
+    assert_eq!(
+        terms,
+        [&json!("审计词")],
+        "nothing of the refused writes is stored"
+    );
+    let current = expect_json(app.get(&path).await, StatusCode::OK).await;
+    assert_eq!(current["version"], 1);
+    assert_eq!(current["note"], Value::Null);
+
+    run_sql(
+        app.data_dir(),
+        &app.database_url,
+        audit_refuses_rows(false, postgres),
+    )
+    .await;
+    expect_json(
+        app.patch_json(&path, 1, &json!({"note": "n"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let rows = audit(&app, "").await;
+    let actions: Vec<(&Value, &Value)> =
+        rows.iter().map(|r| (&r["action"], &r["status"])).collect();
+    assert_eq!(
+        actions,
+        [
+            (&json!("POST /v1/keywords"), &json!(201)),
+            (&json!("PATCH /v1/keywords/{id}"), &json!(200)),
+        ],
+        "one row per stored change"
+    );
 }

@@ -253,6 +253,16 @@ pub fn must_refuse(text: &str, risk: &str) -> Value {
 
 /// The database URL a server on `data_dir` with `database_url` uses (its SQLite file when
 /// `None`), for tests that reach behind the service.
+/// Runs SQL on a server's database directly, as an operator (or a bug) would.
+pub async fn run_sql(data_dir: &std::path::Path, database_url: &Option<String>, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(database_url_of(data_dir, database_url))
+        .await
+        .expect("database");
+    db.execute_unprepared(sql).await.expect("SQL runs");
+    db.close().await.expect("closes");
+}
+
 pub fn database_url_of(data_dir: &std::path::Path, database_url: &Option<String>) -> String {
     database_url
         .clone()

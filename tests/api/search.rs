@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, must_refuse};
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, must_refuse, run_sql};
 
 /// `GET /v1/search?{query}` answered 200.
 async fn search(app: &TestApp, query: &str) -> Value {
@@ -326,16 +326,6 @@ async fn similar_questions_rank_the_closest_first() {
     let closest = &similar["similar"][0];
     assert!(closest["similarity"].as_f64().unwrap() >= 0.8, "{closest}");
     assert_eq!(closest["near_duplicate"], true);
-}
-
-/// Runs SQL on a stopped server's database directly, as an operator (or a bug) would.
-async fn run_sql(data_dir: &std::path::Path, database_url: &Option<String>, sql: &str) {
-    use sea_orm::ConnectionTrait;
-    let db = sea_orm::Database::connect(database_url_of(data_dir, database_url))
-        .await
-        .expect("database");
-    db.execute_unprepared(sql).await.expect("SQL runs");
-    db.close().await.expect("closes");
 }
 
 #[tokio::test]

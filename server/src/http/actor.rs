@@ -1,21 +1,64 @@
 //! Who is making a request: the name and role of its bearer token, as checked by
-//! [`super::access::authorize`]. The name is what revisions and the audit log record.
+//! [`super::access::authorize`], and the audit row its change commits with. The name is what
+//! revisions and the audit log record.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use super::access::principal;
+use super::audit::RequestId;
 use super::error::ApiError;
 use crate::domain::role::Role;
 use crate::domain::text::Actor;
 use crate::messages::msg;
+use crate::services::audit::{AuditStamp, Recorded};
 
-/// The request's actor (its token's name) and role.
+/// The request's actor (its token's name) and role, and its audit stamp.
 #[derive(Debug, Clone)]
-pub struct RequestActor(pub Actor, pub Role);
+pub struct RequestActor(pub Actor, pub Role, AuditStamp);
+
+impl RequestActor {
+    /// The audit row of the change this request makes, answered with `status`.
+    pub fn audit(&self, status: StatusCode) -> AuditStamp {
+        let mut stamp = self.2.clone();
+        stamp.status = status.as_u16();
+        stamp
+    }
+
+    /// The audit row of a change creating a resource under `collection` (its `Location`).
+    pub fn audit_created(&self, status: StatusCode, collection: &str) -> AuditStamp {
+        let mut stamp = self.audit(status);
+        collection.clone_into(&mut stamp.target);
+        stamp.creates = true;
+        stamp
+    }
+}
+
+/// The audit stamp of `req` by `actor` with `role`: its id, route and routed path (percent
+/// decoded, so /v1/keywords/%31 is recorded as /v1/keywords/1), sharing the flag the audit
+/// middleware reads.
+fn stamp(req: &HttpRequest, actor: &Actor, role: Role) -> AuditStamp {
+    let action = format!(
+        "{} {}",
+        req.method(),
+        req.match_pattern().unwrap_or_default()
+    );
+    let extensions = req.extensions();
+    let mut stamp = AuditStamp::new(
+        actor.as_str(),
+        Some(role),
+        &action,
+        req.match_info().as_str(),
+    );
+    stamp.request_id = extensions.get::<RequestId>().map(|id| id.0.clone());
+    match extensions.get::<Recorded>() {
+        Some(recorded) => stamp.sharing(recorded.clone()),
+        None => stamp,
+    }
+}
 
 impl FromRequest for RequestActor {
     type Error = ApiError;
@@ -32,7 +75,8 @@ impl FromRequest for RequestActor {
             })
             .and_then(|principal| {
                 let name = Actor::parse(&principal.name).map_err(ApiError::from)?;
-                Ok(RequestActor(name, principal.role))
+                let stamp = stamp(req, &name, principal.role);
+                Ok(RequestActor(name, principal.role, stamp))
             });
         ready(actor)
     }

@@ -1,6 +1,8 @@
-//! Request ids and the audit log: [`record_writes`] gives every request an `X-Request-Id` and,
-//! after an authenticated write (any method but GET / HEAD / OPTIONS), appends who did what to
-//! which target with which outcome; `GET /v1/audit` reads the log.
+//! Request ids and the audit log: [`record_writes`] gives every request an `X-Request-Id`.
+//! An authenticated write (any method but GET / HEAD / OPTIONS) that changes something has
+//! its audit row committed by the service in the change's own transaction (see
+//! `services::audit::commit`); an attempt that changes nothing (refused, failed) is appended
+//! here afterwards with the status it got. `GET /v1/audit` reads the log.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -17,7 +19,7 @@ use super::error::{ApiError, ErrorBody};
 use super::request_fields::optional;
 use crate::domain::text::Actor;
 use crate::domain::time::parse_time;
-use crate::services::audit::{self, AuditFilter, AuditRecord};
+use crate::services::audit::{self, AuditFilter, AuditRecord, Recorded};
 use crate::services::page::PageRequest;
 use crate::services::tokens::Principal;
 use crate::store::entities::audit_entry;
@@ -72,6 +74,8 @@ pub async fn record_writes(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&request);
     request.extensions_mut().insert(RequestId(id.clone()));
+    let recorded = Recorded::default();
+    request.extensions_mut().insert(recorded.clone());
     let write = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -101,7 +105,7 @@ pub async fn record_writes(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     let principal = response.request().extensions().get::<Principal>().cloned();
-    let write = write && !(read_only && response.status().is_success());
+    let write = write && !recorded.is_set() && !(read_only && response.status().is_success());
     if let (true, Some(action), Some(principal), Some(state)) = (write, action, principal, state) {
         let target = response
             .headers()

@@ -135,7 +135,11 @@ pub async fn create(
     state: web::Data<AppState>,
     actor: RequestActor,
 ) -> Result<HttpResponse, ApiError> {
-    let (build, task) = builds::start(&state.build_environment(), actor.0.as_str()).await?;
+    let (build, task) = builds::start(
+        &state.build_environment(),
+        &actor.audit_created(StatusCode::ACCEPTED, "/v1/tasks"),
+    )
+    .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(BuildStarted {

@@ -15,6 +15,7 @@ use super::revisions::{ReasonRequest, RevisionList};
 use crate::domain::text::Reason;
 use crate::lint::Lint;
 use crate::messages::msg;
+use crate::services::audit::AuditStamp;
 use crate::services::lints::Linted;
 use crate::services::review::{self, Reviewable, Transition};
 use crate::services::revisions::{self, ChangeContext};
@@ -76,14 +77,30 @@ pub fn created_response(
     response
 }
 
-/// Who changes an entry and why.
+/// Who changes an entry and why, answered with 200 and the entry.
 pub fn change_context(
     actor: RequestActor,
+    reason: Option<String>,
+) -> Result<ChangeContext, ApiError> {
+    let audit = actor.audit(StatusCode::OK);
+    context(actor, audit, reason)
+}
+
+/// Who creates an entry under `collection`, answered with 201 and its `Location`.
+pub fn creation_context(actor: RequestActor, collection: &str) -> Result<ChangeContext, ApiError> {
+    let audit = actor.audit_created(StatusCode::CREATED, collection);
+    context(actor, audit, None)
+}
+
+fn context(
+    actor: RequestActor,
+    audit: AuditStamp,
     reason: Option<String>,
 ) -> Result<ChangeContext, ApiError> {
     Ok(ChangeContext {
         actor: actor.0,
         reason: optional(reason, Reason::parse)?,
+        audit: Some(audit),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `/v1/builds/{n}/evaluate` and `/v1/builds/{n}/evaluations`: a build against the test sets.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,8 +119,13 @@ pub async fn evaluate(
     body: OptionalJsonBody<EvaluateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0.unwrap_or_default().parse()?;
-    let (evaluation, task) =
-        evaluations::start(&state, number.into_inner(), actor.0.as_str(), request).await?;
+    let (evaluation, task) = evaluations::start(
+        &state,
+        number.into_inner(),
+        &actor.audit_created(StatusCode::ACCEPTED, "/v1/tasks"),
+        request,
+    )
+    .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(EvaluationStarted {

@@ -161,7 +161,15 @@ pub async fn create(
         query.file_name = uploaded_name;
     }
     let lang = request_lang(&request);
-    let task = imports::start(&state, actor.0, actor.1, body, query.parse()?, lang).await?;
+    let task = imports::start(
+        &state,
+        (actor.0.clone(), actor.1),
+        &actor.audit_created(StatusCode::ACCEPTED, "/v1/tasks"),
+        body,
+        query.parse()?,
+        lang,
+    )
+    .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
         .json(TaskView::from(task)))

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
-use super::entries::{self, EntryView, change_context, created_response, view};
+use super::entries::{self, EntryView, created_response, creation_context, view};
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
 use super::preconditions::IfMatch;
@@ -186,7 +186,7 @@ pub async fn create(
     JsonBody(body): JsonBody<KeywordCreate>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(&state.taxonomy)?;
-    let context = change_context(actor, None)?;
+    let context = creation_context(actor, "/v1/keywords")?;
     let keyword = keywords::create(&state.db, state.checks(), &context, new).await?;
     Ok(created_response(
         "/v1/keywords",

@@ -101,10 +101,9 @@ pub struct Me {
     responses((status = 200, description = "The caller", body = Me))
 )]
 pub async fn me(state: web::Data<AppState>, actor: RequestActor) -> HttpResponse {
-    let RequestActor(name, role) = actor;
     HttpResponse::Ok().json(Me {
-        name: name.as_str().to_owned(),
-        role,
+        name: actor.0.as_str().to_owned(),
+        role: actor.1,
         four_eyes: state.four_eyes,
     })
 }

@@ -1,10 +1,18 @@
-//! The audit log: appended after every authenticated write request (and by command-line
-//! writes), read by admins; nothing updates or deletes it.
+//! The audit log: one row per authenticated write request and command-line write, read by
+//! admins; nothing updates or deletes it.
+//!
+//! A change and its row are stored together: the service making the change commits its
+//! transaction through [`commit`], which writes the row of the change's [`AuditStamp`] inside
+//! it, so a crash cannot leave a change without its row or a row without its change. Attempts
+//! that change nothing (refused, failed) are recorded after the fact by the HTTP layer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 use super::ServiceError;
@@ -26,6 +34,97 @@ pub struct AuditRecord<'a> {
 /// The first `max` characters of `text`: the columns are bounded, paths are not.
 fn bounded(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+/// Who asks for a change, through which request, for what, and what the request answers when
+/// the change commits: the audit row a service writes in the change's transaction.
+#[derive(Debug, Clone)]
+pub struct AuditStamp {
+    pub request_id: Option<String>,
+    pub actor: String,
+    pub role: Option<Role>,
+    /// `POST /v1/keywords/{id}/approve`, `lexset token create`, …
+    pub action: String,
+    /// The path written; for a create, where new resources go, followed by the new id.
+    pub target: String,
+    /// Whether the target names a collection the created resource's id is appended to.
+    pub creates: bool,
+    /// The HTTP status answered on success (0 for the command line).
+    pub status: u16,
+    /// Set once the row is committed with its change; shared with whoever records attempts
+    /// that change nothing, so a request is never recorded twice.
+    recorded: Recorded,
+}
+
+impl AuditStamp {
+    pub fn new(actor: &str, role: Option<Role>, action: &str, target: &str) -> Self {
+        Self {
+            request_id: None,
+            actor: actor.to_owned(),
+            role,
+            action: action.to_owned(),
+            target: target.to_owned(),
+            creates: false,
+            status: 0,
+            recorded: Recorded::default(),
+        }
+    }
+
+    /// Whether the row was committed with its change.
+    pub fn recorded(&self) -> bool {
+        self.recorded.is_set()
+    }
+
+    /// The stamp of a request whose attempt is recorded afterwards unless `recorded` is set.
+    pub fn sharing(mut self, recorded: Recorded) -> Self {
+        self.recorded = recorded;
+        self
+    }
+
+    /// The target recorded for a change that created resource `created` (if any).
+    fn target(&self, created: Option<i64>) -> String {
+        match created {
+            Some(id) if self.creates => format!("{}/{id}", self.target.trim_end_matches('/')),
+            _ => self.target.clone(),
+        }
+    }
+}
+
+/// Whether a request's audit row was committed with its change.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded(Arc<AtomicBool>);
+
+impl Recorded {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// Writes the audit row of `stamp` (if any) inside `txn`, then commits `txn`: the change and
+/// its row are stored together or not at all. `created` is the id of the resource the change
+/// created, for stamps whose target is a collection.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    stamp: Option<&AuditStamp>,
+    created: Option<i64>,
+) -> Result<(), DbErr> {
+    if let Some(stamp) = stamp {
+        let target = stamp.target(created);
+        let row = AuditRecord {
+            request_id: stamp.request_id.as_deref(),
+            actor: &stamp.actor,
+            role: stamp.role,
+            action: &stamp.action,
+            target: &target,
+            status: stamp.status,
+        };
+        record(&txn, row).await?;
+    }
+    txn.commit().await?;
+    if let Some(stamp) = stamp {
+        stamp.recorded.0.store(true, Ordering::Release);
+    }
+    Ok(())
 }
 
 pub async fn record<C: ConnectionTrait>(db: &C, record: AuditRecord<'_>) -> Result<(), DbErr> {

@@ -22,6 +22,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::audit::AuditStamp;
 use super::leases::Replica;
 use super::tasks::{self, outcome_name};
 use super::{AppState, blocking, coverage};
@@ -93,11 +94,13 @@ impl BuildError {
     }
 }
 
-/// Records a new build and its task, and runs it in the background ([`run`]).
+/// Records a new build and its task (with the request's `audit` row), and runs it in the
+/// background ([`run`]).
 pub async fn start(
     env: &BuildEnvironment,
-    actor: &str,
+    audit: &AuditStamp,
 ) -> Result<(build::Model, crate::store::entities::task::Model), DbErr> {
+    let actor = audit.actor.as_str();
     let txn = env.db.begin().await?;
     let task = tasks::create(&txn, "build", actor, STAGES.len() as i32, &env.replica).await?;
     let build = build::ActiveModel {
@@ -117,7 +120,7 @@ pub async fn start(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    super::audit::commit(txn, Some(audit), Some(task.id)).await?;
     tokio::spawn(run(env.clone(), build.number, task.id));
     Ok((build, task))
 }

@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use super::audit::AuditStamp;
 use super::builds::{self, BuildEnvironment, BuildError, FilterCache};
 use super::{AppState, ServiceError, blocking, tasks};
 use crate::domain::status::EntryStatus;
@@ -29,9 +30,10 @@ pub struct EvaluationRequest {
 pub async fn start(
     state: &AppState,
     number: i64,
-    actor: &str,
+    audit: &AuditStamp,
     request: EvaluationRequest,
 ) -> Result<(evaluation::Model, task::Model), BuildError> {
+    let actor = audit.actor.as_str();
     let env = state.build_environment();
     let statuses = &request.statuses;
     builds::published(&env.db, number).await?;
@@ -55,7 +57,7 @@ pub async fn start(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    super::audit::commit(txn, Some(audit), Some(task.id)).await?;
     tokio::spawn(run(
         env,
         state.filters.clone(),

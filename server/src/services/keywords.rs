@@ -53,7 +53,7 @@ pub async fn create(
     };
     let txn = versioned_change::begin_write(db, EntryKind::Keyword).await?;
     let saved = insert(&txn, context, &key, row).await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), Some(saved.id)).await?;
     Ok(saved)
 }
 
@@ -183,7 +183,7 @@ pub async fn update(
         Ok(next)
     })
     .await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), None).await?;
     Ok(saved)
 }
 

@@ -101,7 +101,7 @@ pub async fn create(
     };
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
     let created = insert(&txn, dedup, context, &key, row).await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), Some(created.0.id)).await?;
     Ok(created)
 }
 
@@ -385,7 +385,7 @@ pub async fn update(
     .await?;
     let words = words(&dedup.profile, &dedup.near_duplicates, &saved.text);
     replace_bands(&txn, id, &band_hashes(&words)).await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), None).await?;
     Ok(saved)
 }
 

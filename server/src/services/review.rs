@@ -118,6 +118,6 @@ pub async fn decide<E: Reviewable>(
             Ok(next)
         })
         .await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), None).await?;
     Ok(decided)
 }

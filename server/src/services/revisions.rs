@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
+use super::audit::AuditStamp;
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::text::{Actor, Reason};
 use crate::store::entities::revision;
@@ -13,6 +14,9 @@ use crate::store::entities::revision;
 pub struct ChangeContext {
     pub actor: Actor,
     pub reason: Option<Reason>,
+    /// The audit row committed with the change (none for a change whose request was
+    /// recorded when it started, such as an import task's write).
+    pub audit: Option<AuditStamp>,
 }
 
 /// One change of one entry, about to be recorded.

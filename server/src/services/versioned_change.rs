@@ -362,7 +362,7 @@ pub async fn retire<E: VersionedEntity>(
         Ok(next)
     })
     .await?;
-    txn.commit().await?;
+    super::audit::commit(txn, context.audit.as_ref(), None).await?;
     Ok(retired)
 }
 

@@ -20,6 +20,9 @@ use utoipa::ToSchema;
 
 pub use self::options::{ImportRequest, authorize_status, parse_mapping, resolve_options};
 pub use self::rows::unreadable_file;
+use sea_orm::TransactionTrait;
+
+use super::audit::AuditStamp;
 use super::revisions::ChangeContext;
 use super::{AppState, ServiceError, blocking, tasks};
 use crate::domain::field_error::FieldError;
@@ -174,13 +177,13 @@ pub async fn import(
     })
 }
 
-/// Checks an import asked for through the API by `actor` with `role`, records its task and
-/// runs it in the background; the task's result is the row report, its messages in `lang`
-/// (the language of the request).
+/// Checks an import asked for through the API by `actor` with `role`, records its task (with
+/// the request's `audit` row) and runs it in the background; the task's result is the row
+/// report, its messages in `lang` (the language of the request).
 pub async fn start(
     state: &AppState,
-    actor: Actor,
-    role: Role,
+    (actor, role): (Actor, Role),
+    audit: &AuditStamp,
     bytes: Vec<u8>,
     options: ImportOptions,
     lang: Lang,
@@ -203,7 +206,11 @@ pub async fn start(
         bytes
     };
     // The number of rows is known once the file is read; the task's total follows then.
-    let task = tasks::create(&state.db, "import", actor.as_str(), 0, &state.replica).await?;
+    let txn = state.db.begin().await?;
+    let task = tasks::create(&txn, "import", actor.as_str(), 0, &state.replica).await?;
+    // A dry run changes nothing: its task is not audited as a write.
+    let audit = (!options.dry_run).then_some(audit);
+    super::audit::commit(txn, audit, Some(task.id)).await?;
     tokio::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
     Ok(task)
 }
@@ -217,9 +224,11 @@ async fn run(
     options: ImportOptions,
     lang: Lang,
 ) {
+    // The request was audited with the task's creation; the rows' revisions name the actor.
     let context = ChangeContext {
         actor,
         reason: None,
+        audit: None,
     };
     // Polls read progress from the in-process registry first, so they need no database.
     let live = state.live_progress.clone();
@@ -304,6 +313,7 @@ mod tests {
         let context = ChangeContext {
             actor: Actor::parse("test").unwrap(),
             reason: None,
+            audit: None,
         };
         let options = ImportOptions {
             kind: ImportKind::Keyword,

@@ -114,7 +114,7 @@ pub(super) async fn write(
         write_questions(&txn, checks.dedup, context, questions, items).await?;
         progress(super::STAGE_WRITE, written, total);
     }
-    txn.commit().await?;
+    crate::services::audit::commit(txn, context.audit.as_ref(), None).await?;
     Ok(())
 }
 
