@@ -182,6 +182,8 @@ pub struct Application {
 impl Application {
     /// Opens (and migrates) the database, loads the seeds and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        // The recorder first: what happens before it is installed is not counted.
+        crate::telemetry::handle();
         let state = app_state(settings).await?;
         recover(settings, &state).await?;
         let leasing = leases::keep_leases(state.db.clone(), state.replica.clone());

@@ -1,6 +1,7 @@
 //! What the service counts, in the Prometheus text format (`GET /metrics`): requests by route,
 //! method and status with their latency, long tasks by kind and outcome with their duration,
-//! imported rows by outcome, and published artefact sizes.
+//! imported rows by outcome, published artefact sizes, how long writes wait for the writer
+//! and their kind's write lock, and the store's busy and idle connections.
 //!
 //! The names and labels live here, once; callers say what happened. The recorder is the
 //! process's global one (`metrics` facade), installed on first use: several servers in one
@@ -10,6 +11,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::store::PoolUsage;
 
 /// Upper bounds of the latency buckets, in seconds: from a cached read to a long import.
 const SECONDS: [f64; 14] = [
@@ -36,6 +39,23 @@ pub fn handle() -> &'static PrometheusHandle {
         }
         handle
     })
+}
+
+/// Everything recorded so far, with the store's pools as they are now.
+pub fn render(pools: &[(&'static str, PoolUsage)]) -> String {
+    for &(pool, usage) in pools {
+        for (state, count) in [("busy", usage.busy), ("idle", usage.idle)] {
+            metrics::gauge!("lexset_store_connections", "pool" => pool, "state" => state)
+                .set(count as f64);
+        }
+    }
+    handle().render()
+}
+
+/// A write of `entry_kind` waited `took` for the writer connection and the kind's write lock.
+pub fn write_wait(entry_kind: &'static str, took: Duration) {
+    metrics::histogram!("lexset_store_write_wait_seconds", "entry_kind" => entry_kind)
+        .record(took.as_secs_f64());
 }
 
 /// One answered request: `route` is the matched pattern (`/v1/keywords/{id}`), so ids do not

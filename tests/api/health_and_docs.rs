@@ -112,6 +112,8 @@ async fn metrics_count_requests_tasks_and_rows_without_a_token() {
         r#"lexset_task_duration_seconds_bucket{kind="build",outcome="succeeded","#,
         r#"lexset_import_rows_total{outcome="accepted"}"#,
         "lexset_build_artifact_bytes_bucket{",
+        r#"lexset_store_write_wait_seconds_bucket{entry_kind="keyword","#,
+        r#"lexset_store_connections{pool=""#,
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }

@@ -26,10 +26,11 @@ pub async fn health() -> HttpResponse {
 /// Counters and latency histograms in the Prometheus text format (see `telemetry`).
 #[utoipa::path(get, path = "/metrics", tag = "health", security(()),
     responses((status = 200, description = "The Prometheus exposition", content_type = "text/plain", body = String)))]
-pub async fn metrics() -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pools = state.pool_usage();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(telemetry::handle().render())
+        .body(telemetry::render(&pools))
 }
 
 /// The background workers of a running server (search indexer, task leases).

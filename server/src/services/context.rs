@@ -40,6 +40,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The store's connection pools, named, with their busy and idle connections now.
+    pub fn pool_usage(&self) -> Vec<(&'static str, crate::store::PoolUsage)> {
+        crate::store::pool_usage(&self.db, &self.reads)
+    }
+
     /// What writes check entries against.
     pub fn checks(&self) -> Checks<'_> {
         Checks {

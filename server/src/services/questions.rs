@@ -136,7 +136,7 @@ pub(crate) async fn insert(
         row.into_active_model(key, context.actor.as_str(), at, earliest)
     })
     .await?;
-    replace_bands(txn, saved.id, &bands).await?;
+    insert_bands(txn, [(saved.id, bands.as_slice())]).await?;
     Ok((saved, possible))
 }
 

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::questions::{facts, replace_bands};
+use super::questions::{facts, insert_bands};
 use super::versioned_change::{VersionedEntity, VersionedModel, lock};
 use crate::dedup::Dedup;
 use crate::dedup::keys::{letters_key, question_letters, rule_key};
@@ -21,7 +21,7 @@ use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
 use crate::lint::{self, LintConfig};
-use crate::store::entities::{keyword, question, store_state};
+use crate::store::entities::{keyword, question, question_band, store_state};
 use lexset_filter::checksum::sha256_hex;
 
 /// The `store_state` row naming what the stored keys were computed with.
@@ -79,7 +79,8 @@ pub async fn refold_if_needed(
 }
 
 /// Recomputes every key, band, near-duplicate link and lint error count in one transaction
-/// holding both write locks.
+/// holding both write locks. Keys, links and counts are written only where they changed;
+/// bands are rewritten in multi-row inserts.
 pub async fn refold(
     db: &DatabaseConnection,
     dedup: &Dedup,
@@ -162,6 +163,7 @@ async fn relink_questions(
 ) -> Result<(), DbErr> {
     let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
     let mut all_words = Vec::with_capacity(questions.len());
+    let mut all_bands = Vec::with_capacity(questions.len());
     for (index, question) in questions.iter().enumerate() {
         let (id, text) = (&question.id, &question.text);
         let live = &(question.status != EntryStatus::Retired);
@@ -179,20 +181,28 @@ async fn relink_questions(
                 jaccard(&all_words[earlier], &question_words) >= dedup.near_duplicates.threshold
             })
             .map(|earlier| questions[earlier].id);
-        question::Entity::update_many()
-            .col_expr(question::Column::NearDuplicateOf, link.into())
-            .filter(question::Column::Id.eq(*id))
-            .exec(txn)
-            .await?;
-        replace_bands(txn, *id, &bands).await?;
+        if link != question.near_duplicate_of {
+            question::Entity::update_many()
+                .col_expr(question::Column::NearDuplicateOf, link.into())
+                .filter(question::Column::Id.eq(*id))
+                .exec(txn)
+                .await?;
+        }
         if *live {
-            for hash in bands {
+            for &hash in &bands {
                 buckets.entry(hash).or_default().push(index);
             }
         }
+        all_bands.push((*id, bands));
         all_words.push(question_words);
     }
-    Ok(())
+    // Every band is rewritten: one delete and multi-row inserts instead of a pair per question.
+    question_band::Entity::delete_many().exec(txn).await?;
+    insert_bands(
+        txn,
+        all_bands.iter().map(|(id, bands)| (*id, bands.as_slice())),
+    )
+    .await
 }
 
 /// What [`rekey`] found.

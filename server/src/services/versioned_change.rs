@@ -135,8 +135,10 @@ pub async fn begin_write(
     db: &DatabaseConnection,
     kind: EntryKind,
 ) -> Result<DatabaseTransaction, DbErr> {
+    let started = std::time::Instant::now();
     let txn = db.begin().await?;
     lock(&txn, kind).await?;
+    crate::telemetry::write_wait(kind.as_str(), started.elapsed());
     Ok(txn)
 }
 

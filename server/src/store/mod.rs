@@ -46,6 +46,39 @@ pub async fn connect_readers(
     Database::connect(options).await
 }
 
+/// How many connections of a pool are busy and idle now.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUsage {
+    pub busy: usize,
+    pub idle: usize,
+}
+
+/// The pools behind `writer` and `readers`, named: on SQLite the one writer connection and
+/// the readers' pool, elsewhere the one pool both use.
+pub fn pool_usage(
+    writer: &DatabaseConnection,
+    readers: &DatabaseConnection,
+) -> Vec<(&'static str, PoolUsage)> {
+    let sqlite = |db: &DatabaseConnection| {
+        let pool = db.get_sqlite_connection_pool();
+        let idle = pool.num_idle();
+        PoolUsage {
+            busy: (pool.size() as usize).saturating_sub(idle),
+            idle,
+        }
+    };
+    match writer.get_database_backend() {
+        DbBackend::Sqlite => vec![("writer", sqlite(writer)), ("readers", sqlite(readers))],
+        DbBackend::Postgres => {
+            let pool = writer.get_postgres_connection_pool();
+            let idle = pool.num_idle();
+            let busy = (pool.size() as usize).saturating_sub(idle);
+            vec![("shared", PoolUsage { busy, idle })]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:
 /// replicas starting together would otherwise race on `CREATE TABLE`; the first migrates,
 /// the others wait and then find nothing to do.
