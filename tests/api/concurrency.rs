@@ -1,5 +1,6 @@
 //! Reads never wait for writes: while an import's transaction holds the writer, lists, token
-//! lookups and task polls answer from the readers (SQLite) or the pool (PostgreSQL).
+//! lookups and task polls answer from the readers (SQLite) or the pool (PostgreSQL); while a
+//! build reads and compiles the lexicon, artefact pulls and keyword writes answer.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -61,4 +62,60 @@ async fn reads_answer_while_an_import_holds_its_write_transaction() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the import did not finish");
+}
+
+#[tokio::test]
+async fn pulls_and_other_writes_answer_while_a_build_reads_and_compiles() {
+    let app = TestApp::spawn_without_four_eyes().await;
+    app.approved_keyword("先前词", "A.1.a", "block").await;
+    let first = app.build().await;
+    let artifact = format!("/v1/builds/{first}/artifact");
+    let pulled = app.get(&artifact).await;
+    assert_eq!(pulled.status(), StatusCode::OK);
+    let etag = pulled.headers()["etag"].to_str().unwrap().to_owned();
+    // A lexicon large enough for the next build to take a while in a debug build.
+    let rows: String = (0..ROWS).map(|i| format!("构建词{i:05}\n")).collect();
+    let report = app
+        .import("format=txt&risk=A.1.a&status=approved", rows.into_bytes())
+        .await;
+    assert_eq!(report["accepted"], json!(ROWS));
+
+    let started = app
+        .request(Method::POST, "/v1/builds")
+        .send()
+        .await
+        .expect("POST build");
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    expect_json(started, StatusCode::ACCEPTED).await;
+    let mut running = false;
+    for _ in 0..2000 {
+        let task = expect_json(app.get(&location).await, StatusCode::OK).await;
+        assert_ne!(
+            task["status"], "succeeded",
+            "the build ended before it was seen running"
+        );
+        if task["status"] == "processing" {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(running, "the build never started");
+    let full = app.get(&artifact).await;
+    let unchanged = app
+        .request(Method::GET, &artifact)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("GET artifact");
+    let created = app.create_keyword("构建中新词", "A.1.b").await;
+    let task = expect_json(app.get(&location).await, StatusCode::OK).await;
+    assert_eq!(
+        task["status"], "processing",
+        "the pulls and the write answered while the build was still running: {task}"
+    );
+    assert_eq!(full.status(), StatusCode::OK);
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(created["term"], "构建中新词");
+    app.wait_for_task(&location).await;
 }

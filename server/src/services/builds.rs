@@ -41,7 +41,10 @@ const STAGES: [&str; 3] = ["snapshot", "compile", "publish"];
 /// What building needs beyond the database.
 #[derive(Clone)]
 pub struct BuildEnvironment {
+    /// Where builds are written.
     pub db: DatabaseConnection,
+    /// Where the lexicon is read from (see [`super::AppState::reads`]).
+    pub reads: DatabaseConnection,
     pub dedup: Arc<Dedup>,
     pub taxonomy: Arc<Taxonomy>,
     pub rule_profiles_dir: PathBuf,
@@ -157,13 +160,12 @@ async fn compile_and_publish(
 ) -> Result<(), BuildError> {
     tasks::progress(&env.db, task_id, STAGES[0], 0).await?;
     // The lexicon and its coverage report are read in one transaction, so the report
-    // describes exactly the entries compiled. Nothing else may use the database meanwhile:
-    // the embedded SQLite store has a single connection.
-    // PostgreSQL's default isolation gives each statement its own view: ask for one view for
-    // the whole snapshot (SQLite's transactions are serializable already).
-    let isolation = (env.db.get_database_backend() == DbBackend::Postgres)
+    // describes exactly the entries compiled; on a reader connection, so writes go on
+    // meanwhile. PostgreSQL's default isolation gives each statement its own view: ask for
+    // one view for the whole snapshot (an SQLite read transaction is one snapshot already).
+    let isolation = (env.reads.get_database_backend() == DbBackend::Postgres)
         .then_some(IsolationLevel::RepeatableRead);
-    let snapshot = env.db.begin_with_config(isolation, None).await?;
+    let snapshot = env.reads.begin_with_config(isolation, None).await?;
     let keywords: Vec<(String, KeywordKind, String)> = keyword::Entity::find()
         .select_only()
         .columns([
@@ -391,7 +393,7 @@ pub async fn filter(
     {
         return Ok(filter.clone());
     }
-    let bytes = artifact(&env.db, number).await?;
+    let bytes = artifact(&env.reads, number).await?;
     // Validating and building the automaton takes tens of milliseconds: keep it off the async
     // workers.
     let filter = blocking::off_workers(move || Filter::load(&bytes)).await??;

@@ -58,6 +58,7 @@ impl AppState {
     pub fn build_environment(&self) -> BuildEnvironment {
         BuildEnvironment {
             db: self.db.clone(),
+            reads: self.reads.clone(),
             dedup: self.dedup.clone(),
             taxonomy: self.taxonomy.clone(),
             replica: self.replica.clone(),

@@ -36,7 +36,7 @@ pub async fn start(
     let actor = audit.actor.as_str();
     let env = state.build_environment();
     let statuses = &request.statuses;
-    builds::published(&env.db, number).await?;
+    builds::published(&env.reads, number).await?;
     let txn = env.db.begin().await?;
     let task = tasks::create(&txn, "evaluation", actor, 3, &env.replica).await?;
     let evaluation = evaluation::ActiveModel {
@@ -96,7 +96,7 @@ pub async fn report<Evaluating: Future<Output = Result<(), DbErr>>>(
     evaluating: impl FnOnce() -> Evaluating,
 ) -> Result<EvaluationReport, BuildError> {
     let filter = builds::filter(env, cache, number).await?;
-    let questions = questions(&env.db, &statuses).await?;
+    let questions = questions(&env.reads, &statuses).await?;
     evaluating().await?;
     Ok(
         blocking::off_workers(move || evaluate(number, &filter, &questions, corpus.as_deref()))
