@@ -129,7 +129,7 @@ pub async fn record_writes(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only writes by this token name (or `cli`).
+    /// Only writes by this user (or `cli`).
     pub actor: Option<String>,
     /// Only actions starting with this, e.g. `POST /v1/keywords` or `POST /v1/tokens`.
     pub action: Option<String>,
