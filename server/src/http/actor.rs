@@ -1,5 +1,6 @@
-//! Who is making a request: the name and role of its bearer token, as checked by
-//! [`super::access::authorize`]. The name is what revisions and the audit log record.
+//! Who is making a request: the user of its bearer token and the token's role, as checked by
+//! [`super::access::authorize`]. The user's name is what revisions, `created_by`, the audit log
+//! and four eyes record and compare.
 
 use std::future::{Ready, ready};
 
@@ -13,7 +14,7 @@ use crate::domain::role::Role;
 use crate::domain::text::Actor;
 use crate::messages::msg;
 
-/// The request's actor (its token's name) and role.
+/// The request's actor (its token's user) and the token's role.
 #[derive(Debug, Clone)]
 pub struct RequestActor(pub Actor, pub Role);
 

@@ -154,7 +154,7 @@ pub struct AuditEntryView {
     pub at: chrono::DateTime<chrono::Utc>,
     /// The request's `X-Request-Id` (also in the server log); none for the command line.
     pub request_id: Option<String>,
-    /// The token's name, or `cli`.
+    /// The user whose token was used, or `cli`.
     pub actor: String,
     pub role: Option<String>,
     /// `POST /v1/keywords/{id}/approve`, `lexset token create`, …
