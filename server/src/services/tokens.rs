@@ -58,8 +58,8 @@ pub struct UserToken {
     pub user: user::Model,
 }
 
-/// A created token, its secret (kept nowhere) and whether its user was created with it.
-#[derive(Debug)]
+/// A created token, its secret (kept nowhere; so no `Debug`, which could log it) and whether
+/// its user was created with it.
 pub struct Created {
     pub token: UserToken,
     pub secret: String,
