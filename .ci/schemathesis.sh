@@ -32,8 +32,8 @@ trap cleanup EXIT
 
 # Token 1 is the fuzzer's admin token. Token 2 exists only to be revoked: the fuzzer calls
 # POST /v1/tokens/{id}/revoke, and with id 1 it would lock itself out for the rest of the run.
-token=$("$bin" token create --data-dir "$work/data" --role admin --name schemathesis 2>"$work/cli.log") &&
-  "$bin" token create --data-dir "$work/data" --role reader --name revoke-target >/dev/null 2>>"$work/cli.log" ||
+token=$("$bin" token create --data-dir "$work/data" --role admin --user schemathesis 2>"$work/cli.log") &&
+  "$bin" token create --data-dir "$work/data" --role reader --user revoke-target >/dev/null 2>>"$work/cli.log" ||
   { cat "$work/cli.log" >&2; exit 1; }
 
 # A port below the kernel's ephemeral range (32768+), where a client socket cannot hold it; a

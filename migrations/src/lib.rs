@@ -14,6 +14,7 @@ mod m0005_evaluations;
 mod m0006_replicas;
 mod m0007_tokens;
 mod m0008_audit;
+mod m0009_users;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_replicas::Migration),
             Box::new(m0007_tokens::Migration),
             Box::new(m0008_audit::Migration),
+            Box::new(m0009_users::Migration),
         ]
     }
 }

@@ -5,9 +5,9 @@ use tracing_subscriber::EnvFilter;
 
 use lexset::config::Settings;
 use lexset::coverage::render;
+use lexset::domain::user::CLI_ACTOR;
 use lexset::messages::Lang;
 use lexset::services::audit::AuditStamp;
-use lexset::services::tokens::CLI_ACTOR;
 use lexset::startup::{self, Application};
 
 #[derive(Parser)]
@@ -94,6 +94,12 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage users (the people and services tokens belong to) on the server's machine; works
+    /// before any token exists.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
 }
@@ -116,14 +122,11 @@ async fn main() -> std::process::ExitCode {
         Command::Refold(settings) => exit_code(refold(&settings).await),
         Command::Reindex(settings) => exit_code(reindex(&settings).await),
         Command::Token {
-            action:
-                TokenAction::Create {
-                    settings,
-                    name,
-                    role,
-                    expires_at,
-                },
-        } => exit_code(create_token(&settings, &name, &role, expires_at.as_deref()).await),
+            action: TokenAction::Create { settings, token },
+        } => exit_code(create_token(&settings, token).await),
+        Command::User {
+            action: UserAction::Create { settings, name },
+        } => exit_code(create_user(&settings, &name).await),
         Command::Import { settings, request } => exit_code(import(&settings, request).await),
         Command::Export {
             settings,
@@ -177,52 +180,87 @@ fn in_locale(error: &(dyn std::error::Error + 'static)) -> String {
 
 #[derive(Subcommand)]
 enum TokenAction {
-    /// Create a token and print its secret (shown only now).
+    /// Create a token for a user and print its secret (shown only now). A user that does not
+    /// exist yet is created with it (and says so).
     Create {
         #[command(flatten)]
         settings: Settings,
-        /// Who holds it; recorded as the actor of its changes.
-        #[arg(long)]
+        #[command(flatten)]
+        token: TokenRequest,
+    },
+}
+
+#[derive(clap::Args)]
+struct TokenRequest {
+    /// The user it belongs to; recorded as the actor of its changes.
+    #[arg(long)]
+    user: String,
+    /// A label telling the user's tokens apart (e.g. laptop); default the user's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// reader, annotator, reviewer or admin.
+    #[arg(long)]
+    role: String,
+    /// When it stops working (RFC 3339); default never.
+    #[arg(long)]
+    expires_at: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user (unique name); give it tokens with `lexset token create --user NAME`.
+    Create {
+        #[command(flatten)]
+        settings: Settings,
+        /// The user's name: the actor recorded for every change made with its tokens.
         name: String,
-        /// reader, annotator, reviewer or admin.
-        #[arg(long)]
-        role: String,
-        /// When it stops working (RFC 3339); default never.
-        #[arg(long)]
-        expires_at: Option<String>,
     },
 }
 
 async fn create_token(
     settings: &Settings,
-    name: &str,
-    role: &str,
-    expires_at: Option<&str>,
+    request: TokenRequest,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use lexset::services::tokens::{self, NewToken};
+    use lexset::services::tokens::{self, NewToken, UnknownUser};
     let now = chrono::Utc::now();
     let new = NewToken {
-        name: tokens::token_name(name)?,
-        role: lexset::domain::role::Role::parse(role)?,
-        expires_at: expires_at
+        user: lexset::domain::user::UserName::parse("user", &request.user)?,
+        name: request
+            .name
+            .as_deref()
+            .map(lexset::domain::text::TokenName::parse)
+            .transpose()?,
+        role: lexset::domain::role::Role::parse(&request.role)?,
+        expires_at: request
+            .expires_at
+            .as_deref()
             .map(|raw| lexset::domain::time::parse_expiry(raw, now))
             .transpose()?,
     };
     let (db, _) = startup::open_store(settings).await?;
-    let (token, secret) = tokens::create(&db, new, CLI_ACTOR).await?;
-    audit_cli(
-        &db,
-        "lexset token create",
-        &format!("/v1/tokens/{}", token.id),
-    )
-    .await?;
+    let audit = AuditStamp::new(CLI_ACTOR, None, "lexset token create", "").creating("/v1/tokens");
+    let created = tokens::create(&db, new, (CLI_ACTOR, Some(&audit)), UnknownUser::Create).await?;
+    let tokens::UserToken { token, user } = &created.token;
+    if created.user_created {
+        eprintln!("user {} `{}` created", user.id, user.name);
+    }
     eprintln!(
-        "token {} `{}` ({}) created; its secret, shown only now:",
+        "token {} `{}` of user `{}` ({}) created; its secret, shown only now:",
         token.id,
         token.name,
+        user.name,
         token.role.as_str()
     );
-    println!("{secret}");
+    println!("{}", created.secret);
+    Ok(())
+}
+
+async fn create_user(settings: &Settings, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let name = lexset::domain::user::UserName::parse("name", name)?;
+    let (db, _) = startup::open_store(settings).await?;
+    let audit = AuditStamp::new(CLI_ACTOR, None, "lexset user create", "").creating("/v1/users");
+    let user = lexset::services::users::create(&db, name, &audit).await?;
+    eprintln!("user {} `{}` created", user.id, user.name);
     Ok(())
 }
 

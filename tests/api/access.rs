@@ -5,7 +5,7 @@ use lexset::http::access::{Access, RULES, rule_for};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, run_cli};
+use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, run_cli, token_of};
 
 /// Routes outside the OpenAPI document: the documentation itself, the coverage page and the
 /// web page with its assets.
@@ -60,24 +60,20 @@ fn concrete(pattern: &str) -> String {
 /// Tokens the matrix needs beyond the four roles: revoked and expired ones (admins both, so
 /// only their state can be why they are refused).
 async fn dead_tokens(app: &TestApp) -> (String, String) {
-    use lexset::domain::text::TokenName;
-    use lexset::services::tokens::{self, NewToken};
+    use lexset::services::tokens;
     let db = sea_orm::Database::connect(database_url_of(app.data_dir(), &app.database_url))
         .await
         .expect("database");
-    let admin = |name: &str, expires_at| NewToken {
-        name: TokenName::parse(name).expect("name"),
-        role: Role::Admin,
-        expires_at,
-    };
-    let (revoked, revoked_secret) = tokens::create(&db, admin("revoked", None), "test")
+    let revoked_secret = token_of(&db, "revoked", Role::Admin, None).await;
+    let revoked = tokens::authenticate(&db, &revoked_secret)
         .await
-        .expect("token");
-    tokens::revoke(&db, revoked.id).await.expect("revoked");
+        .expect("lookup")
+        .expect("a valid token");
+    tokens::revoke(&db, revoked.token_id, None)
+        .await
+        .expect("revoked");
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let (_, expired_secret) = tokens::create(&db, admin("expired", Some(past)), "test")
-        .await
-        .expect("token");
+    let expired_secret = token_of(&db, "expired", Role::Admin, Some(past)).await;
     db.close().await.expect("closes");
     (revoked_secret, expired_secret)
 }
@@ -159,10 +155,15 @@ async fn every_route_answers_every_credential_as_its_rule_says() {
 #[tokio::test]
 async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
     let app = TestApp::spawn().await;
+    expect_json(
+        app.post_json("/v1/users", &json!({"name": "张三"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let created = expect_json(
         app.post_json(
             "/v1/tokens",
-            &json!({"name": "张三", "role": "annotator", "expires_at": "2099-01-01T00:00:00Z"}),
+            &json!({"user": "张三", "role": "annotator", "expires_at": "2099-01-01T00:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -175,8 +176,13 @@ async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
     );
     assert_eq!(created["role"], "annotator");
     assert_eq!(created["created_by"], "admin");
+    assert_eq!(created["user"], "张三");
+    assert_eq!(
+        created["name"], "张三",
+        "the label defaults to the user's name"
+    );
 
-    // The new token works and names its holder in the revisions it writes.
+    // The new token works and names its user in the revisions it writes.
     let keyword = expect_json(
         app.request_with(Some(&secret), Method::POST, "/v1/keywords")
             .json(&json!({"term": "法轮功", "risk": "A.1.a"}))
@@ -227,48 +233,66 @@ async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
 #[tokio::test]
 async fn bad_token_requests_are_named_and_create_nothing() {
     let app = TestApp::spawn().await;
-    let cases: [(Value, StatusCode, &str, &str); 7] = [
+    let cases: [(Value, StatusCode, &str, &str); 10] = [
         (
-            json!({"role": "reader"}),
+            json!({"name": "ops", "role": "reader"}),
             StatusCode::BAD_REQUEST,
-            "invalid_name",
-            "`name` is required",
+            "invalid_user",
+            "`user` is required",
         ),
         (
-            json!({"name": "x".repeat(65), "role": "reader"}),
+            json!({"user": "x".repeat(65), "role": "reader"}),
             StatusCode::BAD_REQUEST,
-            "invalid_name",
+            "invalid_user",
             "at most 64",
         ),
         (
-            json!({"name": "cli", "role": "reader"}),
+            json!({"user": "cli", "role": "reader"}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
+            "invalid_user",
             "reserved",
         ),
         (
-            json!({"name": "ops"}),
+            json!({"user": "nobody", "role": "reader"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_user",
+            "nobody",
+        ),
+        (
+            json!({"user": "reader", "name": "", "role": "reader"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_name",
+            "empty",
+        ),
+        (
+            json!({"user": "reader"}),
             StatusCode::BAD_REQUEST,
             "invalid_role",
             "`role` is required",
         ),
         (
-            json!({"name": "ops", "role": "root"}),
+            json!({"user": "reader", "role": "root"}),
             StatusCode::BAD_REQUEST,
             "invalid_role",
             "root",
         ),
         (
-            json!({"name": "ops", "role": "reader", "expires_at": "tomorrow"}),
+            json!({"user": "reader", "role": "reader", "expires_at": "tomorrow"}),
             StatusCode::BAD_REQUEST,
             "invalid_expires_at",
             "RFC 3339",
         ),
         (
-            json!({"name": "ops", "role": "reader", "expires_at": "2001-01-01T00:00:00Z"}),
+            json!({"user": "reader", "role": "reader", "expires_at": "2001-01-01T00:00:00Z"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_expires_at",
             "future",
+        ),
+        (
+            json!({"user": "reader", "role": "reader", "owner": "x"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "owner",
         ),
     ];
     for (body, status, code, needle) in cases {
@@ -284,6 +308,12 @@ async fn bad_token_requests_are_named_and_create_nothing() {
     assert_eq!(
         listed["items"].as_array().map(Vec::len),
         Some(Role::ALL.len())
+    );
+    let users = expect_json(app.get("/v1/users").await, StatusCode::OK).await;
+    assert_eq!(
+        users["items"].as_array().map(Vec::len),
+        Some(Role::ALL.len()),
+        "no user was made by a refused token: {users}"
     );
     expect_error(
         app.request(Method::POST, "/v1/tokens/999/revoke")
@@ -325,12 +355,14 @@ async fn bad_token_requests_are_named_and_create_nothing() {
 async fn the_first_admin_token_comes_from_the_cli() {
     let app = TestApp::spawn().await;
     let (data_dir, database_url) = app.stop().await;
-    let args = ["token", "create", "--name", "ops", "--role", "admin"];
+    // The user `ops` does not exist yet: the command line creates it with its first token.
+    let args = ["token", "create", "--user", "ops", "--role", "admin"];
     let output = run_cli(&args, data_dir.path(), &database_url);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        log.contains("user") && log.contains("`ops` created"),
+        "{log}"
     );
     let secret = String::from_utf8(output.stdout)
         .expect("UTF-8")
@@ -351,10 +383,26 @@ async fn the_first_admin_token_comes_from_the_cli() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["name"] == "ops" && t["created_by"] == "cli")
+            .any(|t| t["user"] == "ops" && t["name"] == "ops" && t["created_by"] == "cli")
+    );
+    let users = expect_json(
+        app.request_with(Some(&secret), Method::GET, "/v1/users")
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "ops" && u["created_by"] == "cli"),
+        "{users}"
     );
 
-    let args = ["token", "create", "--name", "ops", "--role", "root"];
+    let args = ["token", "create", "--user", "ops", "--role", "root"];
     let refused = run_cli(&args, app.data_dir(), &app.database_url);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("root"));

@@ -73,8 +73,13 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
         .to_owned();
     expect_json(evaluation, StatusCode::ACCEPTED).await;
     app.wait_for_task(&location).await;
+    let user = expect_json(
+        app.post_json("/v1/users", &json!({"name": "李四"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let token = expect_json(
-        app.post_json("/v1/tokens", &json!({"name": "李四", "role": "reader"}))
+        app.post_json("/v1/tokens", &json!({"user": "李四", "role": "reader"}))
             .await,
         StatusCode::CREATED,
     )
@@ -118,6 +123,7 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
             ("admin", "POST /v1/imports", 202),
             ("admin", "POST /v1/builds", 202),
             ("admin", "POST /v1/builds/{number}/evaluate", 202),
+            ("admin", "POST /v1/users", 201),
             ("admin", "POST /v1/tokens", 201),
             ("admin", "POST /v1/tokens/{id}/revoke", 200),
             ("annotator", "POST /v1/builds", 403),
@@ -135,7 +141,8 @@ async fn every_kind_of_write_is_recorded_with_its_request_id() {
         "an import's target is its task"
     );
     assert_eq!(rows[7].2, location, "an evaluation's target is its task");
-    assert_eq!(rows[8].2, token_path);
+    assert_eq!(rows[8].2, format!("/v1/users/{}", user["id"]));
+    assert_eq!(rows[9].2, token_path);
     assert_eq!(entries[0]["request_id"], "client-42");
     assert!(
         entries[1]["request_id"]
@@ -227,13 +234,54 @@ async fn the_log_is_filtered_paged_admin_only_and_append_only() {
 async fn command_line_writes_are_recorded_as_cli() {
     let app = TestApp::spawn().await;
     let (data_dir, database_url) = app.stop().await;
-    let args = ["token", "create", "--name", "ops", "--role", "reader"];
+    let args = ["user", "create", "李四"];
+    let output = run_cli(&args, data_dir.path(), &database_url);
+    assert!(output.status.success());
+    // For a user that does not exist yet, the user and the token.
+    let args = ["token", "create", "--user", "ops", "--role", "reader"];
     let output = run_cli(&args, data_dir.path(), &database_url);
     assert!(output.status.success());
     let app = TestApp::spawn_on(data_dir, database_url).await;
     let entries = audit(&app, "actor=cli").await;
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0]["action"], "lexset token create");
+    let rows: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    let users = expect_json(app.get("/v1/users").await, StatusCode::OK).await;
+    let id_of = |name: &str| {
+        users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == name)
+            .map(|u| u["id"].clone())
+            .expect("the user")
+    };
+    // The restarted test server added role tokens since: find the command line's.
+    let tokens = expect_json(app.get("/v1/tokens").await, StatusCode::OK).await;
+    let token = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["user"] == "ops")
+        .expect("the token of ops");
+    assert_eq!(
+        rows,
+        [
+            (
+                "lexset user create",
+                &*format!("/v1/users/{}", id_of("李四"))
+            ),
+            (
+                "lexset token create",
+                &*format!("/v1/users/{}", id_of("ops"))
+            ),
+            (
+                "lexset token create",
+                &*format!("/v1/tokens/{}", token["id"])
+            ),
+        ]
+    );
     assert_eq!(entries[0]["status"], 0);
     assert_eq!(entries[0]["request_id"], Value::Null);
 }
@@ -313,6 +361,10 @@ async fn a_change_and_its_audit_row_are_stored_together_or_not_at_all() {
         .await
         .expect("POST");
     assert_eq!(started.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let user = app.post_json("/v1/users", &json!({"name": "无审计者"})).await;
+    assert_eq!(user.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let users = expect_json(app.get("/v1/users").await, StatusCode::OK).await;
+    assert!(!users.to_string().contains("无审计者"), "{users}");
     let listed = expect_json(app.get("/v1/keywords").await, StatusCode::OK).await;
     let terms: Vec<&Value> = listed["items"]
         .as_array()

@@ -17,7 +17,7 @@ pub struct TestApp {
     data_dir: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
-    /// A token secret per role, each token named after its role (`admin`, `reviewer`, …);
+    /// A token secret per role, each of a user named after its role (`admin`, `reviewer`, …);
     /// `client` sends the admin's.
     pub secrets: HashMap<Role, String>,
 }
@@ -296,26 +296,40 @@ fn client_with(secret: Option<&str>) -> reqwest::Client {
         .expect("a client")
 }
 
-/// Creates a token of each role (named after it) in the store `settings` name, as an operator
-/// does with `lexset token create`; returns their secrets.
+/// Creates a token of each role for a user named after the role in the store `settings` name,
+/// as an operator does with `lexset token create`; returns their secrets.
 async fn role_tokens(settings: &Settings) -> HashMap<Role, String> {
-    use lexset::domain::text::TokenName;
-    use lexset::services::tokens::{self, NewToken};
     let (db, _) = lexset::startup::open_store(settings)
         .await
         .expect("the store opens");
     let mut secrets = HashMap::new();
     for role in Role::ALL {
-        let new = NewToken {
-            name: TokenName::parse(role.as_str()).expect("a name"),
-            role,
-            expires_at: None,
-        };
-        let (_, secret) = tokens::create(&db, new, "test").await.expect("a token");
-        secrets.insert(role, secret);
+        secrets.insert(role, token_of(&db, role.as_str(), role, None).await);
     }
     db.close().await.expect("closes");
     secrets
+}
+
+/// Creates a token of `role` for user `user` (created if need be), expiring at `expires_at`,
+/// straight in the store `db`; returns its secret.
+pub async fn token_of(
+    db: &sea_orm::DatabaseConnection,
+    user: &str,
+    role: Role,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    use lexset::domain::user::UserName;
+    use lexset::services::tokens::{self, NewToken, UnknownUser};
+    let new = NewToken {
+        user: UserName::parse("user", user).expect("a user name"),
+        name: None,
+        role,
+        expires_at,
+    };
+    tokens::create(db, new, ("test", None), UnknownUser::Create)
+        .await
+        .expect("a token")
+        .secret
 }
 
 /// Asserts the status and returns the JSON body.

@@ -30,7 +30,7 @@ async fn create_answers_201_with_location_etag_and_the_stored_keyword() {
     assert_eq!(body["note"], "seen in forum posts");
     assert_eq!(body["source"], "team list 2026-11");
     assert_eq!(body["status"], "draft");
-    assert_eq!(body["created_by"], "annotator", "the token's name");
+    assert_eq!(body["created_by"], "annotator", "the token's user");
     assert_eq!(body["version"], 1);
 
     let fetched = app.get(&format!("/v1/keywords/{id}")).await;

@@ -22,3 +22,4 @@ mod replicas;
 mod review;
 mod search;
 mod taxonomy;
+mod users;

@@ -26,12 +26,29 @@ async fn decide(
 
 /// A second reviewer, 王五, for four-eyes checks; returns the secret.
 async fn second_reviewer(app: &TestApp) -> String {
-    let created = expect_json(
-        app.post_json("/v1/tokens", &json!({"name": "王五", "role": "reviewer"}))
-            .await,
+    expect_json(
+        app.post_json("/v1/users", &json!({"name": "王五"})).await,
         StatusCode::CREATED,
     )
     .await;
+    reviewer_token(app, "王五", "desk").await
+}
+
+/// A new reviewer token labelled `label` of the existing user `user`; returns the secret.
+async fn reviewer_token(app: &TestApp, user: &str, label: &str) -> String {
+    let created = expect_json(
+        app.post_json(
+            "/v1/tokens",
+            &json!({"user": user, "name": label, "role": "reviewer"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (&created["user"], &created["name"]),
+        (&json!(user), &json!(label))
+    );
     created["secret"].as_str().expect("secret").to_owned()
 }
 
@@ -92,6 +109,81 @@ async fn four_eyes_keep_creators_and_last_editors_from_approving() {
     let annotator = app.secrets[&Role::Annotator].clone();
     let refused = decide(&app, &annotator, &edited, "reject", 3, Some("no")).await;
     expect_error(refused, StatusCode::FORBIDDEN, "forbidden", "reviewer").await;
+}
+
+#[tokio::test]
+async fn four_eyes_count_people_not_tokens() {
+    let app = TestApp::spawn().await;
+    // 王五 holds two reviewer tokens, labelled apart.
+    let desk = second_reviewer(&app).await;
+    let laptop = reviewer_token(&app, "王五", "laptop").await;
+    for secret in [&desk, &laptop] {
+        let me = expect_json(
+            app.request_with(Some(secret), Method::GET, "/v1/me")
+                .send()
+                .await
+                .expect("GET"),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(me["name"], "王五", "a token acts as its user");
+    }
+
+    // Created with one token: the other token of the same person may not approve it.
+    let own = expect_json(
+        app.request_with(Some(&desk), Method::POST, "/v1/keywords")
+            .json(&json!({"term": "法轮功", "risk": "A.1.a"}))
+            .send()
+            .await
+            .expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(own["created_by"], "王五");
+    let own = format!("/v1/keywords/{}", own["id"]);
+    let refused = decide(&app, &laptop, &own, "approve", 1, None).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "four_eyes", "王五").await;
+
+    // Created by the admin, edited by 王五 on the laptop: the desk token is 王五 too.
+    let edited = app.create_keyword("大麻", "A.1.f").await;
+    let edited = format!("/v1/keywords/{}", edited["id"]);
+    expect_json(
+        app.request_with(Some(&laptop), Method::PATCH, &edited)
+            .header("If-Match", "\"1\"")
+            .json(&json!({"note": "改了"}))
+            .send()
+            .await
+            .expect("PATCH"),
+        StatusCode::OK,
+    )
+    .await;
+    let revisions = expect_json(
+        app.get(&format!("{edited}/revisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(revisions["unreviewed_authors"], json!(["admin", "王五"]));
+    let refused = decide(&app, &desk, &edited, "approve", 2, None).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "four_eyes", "王五").await;
+
+    // Another person's token may approve both.
+    let reviewer = app.secrets[&Role::Reviewer].clone();
+    for (path, version) in [(&own, 1), (&edited, 2)] {
+        let approved = expect_json(
+            decide(&app, &reviewer, path, "approve", version, None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(approved["status"], "approved");
+    }
+    let revisions = expect_json(app.get(&format!("{own}/revisions")).await, StatusCode::OK).await;
+    let actors: Vec<&str> = revisions["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["actor"].as_str().expect("actor"))
+        .collect();
+    assert_eq!(actors, ["王五", "reviewer"]);
 }
 
 #[tokio::test]

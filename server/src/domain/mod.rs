@@ -13,3 +13,4 @@ pub mod status;
 pub mod taxonomy_code;
 pub mod text;
 pub mod time;
+pub mod user;

@@ -100,12 +100,12 @@ macro_rules! bounded_text {
 pub(crate) use bounded_text;
 
 bounded_text!(
-    /// Who made a change, as recorded in revisions and the audit log: the name of the API
-    /// token used (or `cli` for local commands).
+    /// Who made a change, as recorded in revisions and the audit log: the name of the user
+    /// whose token was used (or `cli` for local commands).
     Actor, field = "actor", max = 64, lines = Single
 );
 bounded_text!(
-    /// The name of an API token: the person or service holding it.
+    /// The label of an API token (e.g. `laptop`), telling a user's tokens apart; not an actor.
     TokenName, field = "name", max = 64, lines = Single
 );
 bounded_text!(

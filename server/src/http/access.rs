@@ -108,6 +108,9 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/v1/tokens", AtLeast(Admin)),
     rule("GET", "/v1/tokens/{id}", AtLeast(Admin)),
     rule("POST", "/v1/tokens/{id}/revoke", AtLeast(Admin)),
+    rule("GET", "/v1/users", AtLeast(Admin)),
+    rule("POST", "/v1/users", AtLeast(Admin)),
+    rule("GET", "/v1/users/{id}", AtLeast(Admin)),
     rule("GET", "/v1/audit", AtLeast(Admin)),
 ];
 
@@ -167,7 +170,7 @@ pub async fn authorize(
                             method = request.method().as_str(),
                             route = &pattern,
                             needed = needed.as_str(),
-                            token = &principal.name,
+                            user = &principal.name,
                             role = principal.role.as_str()
                         ),
                     )

@@ -1,6 +1,6 @@
-//! Who is making a request: the name and role of its bearer token, as checked by
-//! [`super::access::authorize`], and the audit row its change commits with. The name is what
-//! revisions and the audit log record.
+//! Who is making a request: the user of its bearer token and the token's role, as checked by
+//! [`super::access::authorize`], and the audit row its change commits with. The user's name is
+//! what revisions, `created_by`, the audit log and four eyes record and compare.
 
 use std::future::{Ready, ready};
 
@@ -16,7 +16,7 @@ use crate::domain::text::Actor;
 use crate::messages::msg;
 use crate::services::audit::{AuditStamp, Recorded};
 
-/// The request's actor (its token's name) and role, and its audit stamp.
+/// The request's actor (its token's user), the token's role, and the request's audit stamp.
 #[derive(Debug, Clone)]
 pub struct RequestActor(pub Actor, pub Role, AuditStamp);
 
@@ -30,10 +30,7 @@ impl RequestActor {
 
     /// The audit row of a change creating a resource under `collection` (its `Location`).
     pub fn audit_created(&self, status: StatusCode, collection: &str) -> AuditStamp {
-        let mut stamp = self.audit(status);
-        collection.clone_into(&mut stamp.target);
-        stamp.creates = true;
-        stamp
+        self.audit(status).creating(collection)
     }
 }
 

@@ -133,7 +133,7 @@ pub async fn record_writes(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only writes by this token name (or `cli`).
+    /// Only writes by this user (or `cli`).
     pub actor: Option<String>,
     /// Only actions starting with this, e.g. `POST /v1/keywords` or `POST /v1/tokens`.
     pub action: Option<String>,
@@ -158,7 +158,7 @@ pub struct AuditEntryView {
     pub at: chrono::DateTime<chrono::Utc>,
     /// The request's `X-Request-Id` (also in the server log); none for the command line.
     pub request_id: Option<String>,
-    /// The token's name, or `cli`.
+    /// The user whose token was used, or `cli`.
     pub actor: String,
     pub role: Option<String>,
     /// `POST /v1/keywords/{id}/approve`, `lexset token create`, …

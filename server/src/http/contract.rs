@@ -23,6 +23,7 @@ use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::role::Role;
 use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
+use crate::domain::user::UserName;
 use crate::lint::RULES as LINT_RULES;
 use crate::services::exports::XLSX;
 use crate::services::page;
@@ -175,7 +176,8 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         }
         ("QuestionCreate" | "QuestionPatch", "high_risk") => (json!({"type": "boolean"}), true),
         (_, "reason") => (text_of!(Reason), true),
-        ("TokenCreate", "name") => (text_of!(TokenName), false),
+        ("TokenCreate", "user") | ("UserCreate", "name") => (text_of!(UserName), false),
+        ("TokenCreate", "name") => (text_of!(TokenName), true),
         ("TokenCreate", "role") => (one_of_names(&Role::ALL.map(Role::as_str)), false),
         ("TokenCreate", "expires_at") => (json!({"type": "string", "format": "date-time"}), true),
         ("MatchRequest", "text") => (

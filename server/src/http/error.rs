@@ -236,6 +236,9 @@ impl From<ServiceError> for ApiError {
                 .ok();
                 error
             }
+            ServiceError::DuplicateUser { .. } => {
+                Self::invalid(StatusCode::CONFLICT, "duplicate_user", message)
+            }
             ServiceError::InvalidTransition { .. } => {
                 Self::invalid(StatusCode::CONFLICT, "invalid_transition", message)
             }

@@ -27,6 +27,7 @@ pub mod search;
 pub mod taxonomy;
 pub mod tokens;
 pub mod ui;
+pub mod users;
 
 pub use crate::services::AppState;
 
@@ -130,6 +131,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/tokens/{id}").route(web::get().to(tokens::get)))
         .service(resource("/v1/tokens/{id}/revoke").route(web::post().to(tokens::revoke)))
+        .service(
+            resource("/v1/users")
+                .route(web::get().to(users::list))
+                .route(web::post().to(users::create)),
+        )
+        .service(resource("/v1/users/{id}").route(web::get().to(users::get)))
         .service(resource("/v1/me").route(web::get().to(tokens::me)))
         .service(resource("/v1/audit").route(web::get().to(audit::list)))
         .service(resource("/").route(web::get().to(ui::index)))

@@ -8,7 +8,7 @@ use crate::taxonomy::Taxonomy;
 
 use super::{
     audit, builds, coverage, evaluations, exports, health, imports, keywords, lints, questions,
-    reports, search, taxonomy, tokens,
+    reports, search, taxonomy, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -74,6 +74,9 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         tokens::get,
         audit::list,
         tokens::revoke,
+        users::create,
+        users::list,
+        users::get,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -87,7 +90,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "coverage", description = "Quota gaps against a rule profile; /coverage renders them as bars (with a token, like every route)"),
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),
         (name = "reports", description = "Dedup reports: near-duplicate questions, keyword collisions"),
-        (name = "tokens", description = "API tokens (admin): every route but the probes and the docs needs `Authorization: Bearer <token>`"),
+        (name = "tokens", description = "API tokens (admin): every route but the probes and the docs needs `Authorization: Bearer <token>`; each token belongs to a user"),
+        (name = "users", description = "The people and services tokens belong to (admin); a user's name is the actor of every change made with its tokens, so four eyes compares people, not tokens"),
         (name = "audit", description = "Every authenticated write: who, what, on what, when, outcome (admin)"),
         (name = "health", description = "Probes"),
     )

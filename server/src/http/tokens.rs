@@ -1,4 +1,5 @@
-//! `/v1/tokens`: API tokens, managed by admins. A secret is shown once, when created.
+//! `/v1/tokens`: API tokens, managed by admins. Each belongs to a user (`/v1/users`), whose
+//! name is the actor of its changes. A secret is shown once, when created.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -13,17 +14,23 @@ use super::json_body::JsonBody;
 use super::request_fields::{NewestQuery, optional, required};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
+use crate::domain::text::TokenName;
 use crate::domain::time::parse_expiry;
+use crate::domain::user::UserName;
 use crate::messages::msg;
-use crate::services::tokens::{self, NewToken};
-use crate::store::entities::api_token;
+use crate::services::tokens::{self, NewToken, UnknownUser, UserToken};
 
 /// A token to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenCreate {
-    /// Who holds it (a person or a service); recorded as the actor of its changes.
+    /// The user it belongs to (see `POST /v1/users`; an unknown user is `422
+    /// invalid_user`). The user's name is recorded as the actor of the token's changes.
     #[schema(required = true, example = "张三")]
+    pub user: Option<String>,
+    /// A label telling the user's tokens apart (e.g. `laptop`, `ci`); default the user's name.
+    /// Not an actor: two tokens of one user are one reviewer for four eyes.
+    #[schema(example = "laptop")]
     pub name: Option<String>,
     /// `reader`, `annotator`, `reviewer` or `admin`.
     #[schema(required = true, example = "annotator")]
@@ -36,7 +43,8 @@ pub struct TokenCreate {
 impl TokenCreate {
     fn parse(self, now: DateTime<Utc>) -> Result<NewToken, FieldError> {
         Ok(NewToken {
-            name: required("name", self.name, tokens::token_name)?,
+            user: required("user", self.user, |raw| UserName::parse("user", raw))?,
+            name: optional(self.name, TokenName::parse)?,
             role: required("role", self.role, Role::parse)?,
             expires_at: optional(self.expires_at, |raw| parse_expiry(raw, now))?,
         })
@@ -47,6 +55,9 @@ impl TokenCreate {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
     pub id: i64,
+    /// The user it belongs to: the actor of its changes.
+    pub user: String,
+    /// Its label.
     pub name: String,
     pub role: Role,
     pub created_by: String,
@@ -55,10 +66,11 @@ pub struct TokenView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<api_token::Model> for TokenView {
-    fn from(token: api_token::Model) -> Self {
+impl From<UserToken> for TokenView {
+    fn from(UserToken { token, user }: UserToken) -> Self {
         TokenView {
             id: token.id,
+            user: user.name,
             name: token.name,
             role: token.role,
             created_by: token.created_by,
@@ -88,14 +100,15 @@ pub struct TokenList {
 /// button (a role too low, or the four-eyes rule).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    /// The token's name: the actor recorded in revisions and the audit log.
+    /// The token's user: the actor recorded in revisions and the audit log, whichever of the
+    /// user's tokens is used.
     pub name: String,
     pub role: Role,
     /// Whether approvals by an entry's own unreviewed authors are refused.
     pub four_eyes: bool,
 }
 
-/// The caller's token name and role.
+/// The caller's user name and the token's role.
 #[utoipa::path(
     get, path = "/v1/me", tag = "tokens",
     responses((status = 200, description = "The caller", body = Me))
@@ -108,7 +121,7 @@ pub async fn me(state: web::Data<AppState>, actor: RequestActor) -> HttpResponse
     })
 }
 
-/// Create a token; the answer holds its secret, shown this once.
+/// Create a token for a user; the answer holds its secret, shown this once.
 #[utoipa::path(
     post, path = "/v1/tokens", tag = "tokens",
     request_body = TokenCreate,
@@ -116,6 +129,8 @@ pub async fn me(state: web::Data<AppState>, actor: RequestActor) -> HttpResponse
         (status = 201, description = "Created; `secret` is shown only now", body = TokenCreated,
             headers(("Location" = String))),
         (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "`invalid_user`: no user has that name (or it is the \
+            reserved `cli`); `invalid_expires_at`: not in the future", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -124,12 +139,24 @@ pub async fn create(
     JsonBody(body): JsonBody<TokenCreate>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse(Utc::now())?;
-    let (token, secret) = tokens::create(&state.db, new, actor.0.as_str()).await?;
+    let created = tokens::create(
+        &state.db,
+        new,
+        (
+            actor.0.as_str(),
+            Some(&actor.audit_created(StatusCode::CREATED, "/v1/tokens")),
+        ),
+        UnknownUser::Refuse,
+    )
+    .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/tokens/{}", token.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/tokens/{}", created.token.token.id),
+        ))
         .json(TokenCreated {
-            token: token.into(),
-            secret,
+            token: created.token.into(),
+            secret: created.secret,
         }))
 }
 
@@ -191,9 +218,10 @@ pub async fn list(
 pub async fn revoke(
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    actor: RequestActor,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let token = tokens::revoke(&state.db, id)
+    let token = tokens::revoke(&state.db, id, Some(&actor.audit(StatusCode::OK)))
         .await?
         .ok_or_else(|| not_found(id))?;
     Ok(HttpResponse::Ok().json(TokenView::from(token)))

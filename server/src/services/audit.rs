@@ -70,6 +70,32 @@ impl AuditStamp {
         }
     }
 
+    /// The stamp of a change that creates a resource under `collection` (its new id is
+    /// appended to the target).
+    pub fn creating(mut self, collection: &str) -> Self {
+        collection.clone_into(&mut self.target);
+        self.creates = true;
+        self
+    }
+
+    /// Records, inside `txn`, that the same request also created `target` (as when a token is
+    /// made for a user the command line creates on the way).
+    pub async fn record_also(&self, txn: &DatabaseTransaction, target: &str) -> Result<(), DbErr> {
+        record(txn, self.row(target)).await
+    }
+
+    /// The row of this stamp on `target`.
+    fn row<'a>(&'a self, target: &'a str) -> AuditRecord<'a> {
+        AuditRecord {
+            request_id: self.request_id.as_deref(),
+            actor: &self.actor,
+            role: self.role,
+            action: &self.action,
+            target,
+            status: self.status,
+        }
+    }
+
     /// Whether the row was committed with its change.
     pub fn recorded(&self) -> bool {
         self.recorded.is_set()
@@ -110,15 +136,7 @@ pub async fn commit(
 ) -> Result<(), DbErr> {
     if let Some(stamp) = stamp {
         let target = stamp.target(created);
-        let row = AuditRecord {
-            request_id: stamp.request_id.as_deref(),
-            actor: &stamp.actor,
-            role: stamp.role,
-            action: &stamp.action,
-            target: &target,
-            status: stamp.status,
-        };
-        record(&txn, row).await?;
+        record(&txn, stamp.row(&target)).await?;
     }
     txn.commit().await?;
     if let Some(stamp) = stamp {

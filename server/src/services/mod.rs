@@ -23,6 +23,7 @@ pub mod search;
 pub mod tasks;
 pub mod taxonomy;
 pub mod tokens;
+pub mod users;
 pub mod versioned_change;
 
 use sea_orm::DbErr;
@@ -66,9 +67,13 @@ pub enum ServiceError {
         transition: &'static str,
         status: crate::domain::status::EntryStatus,
     },
-    /// Four eyes: the approver created or last edited the entry.
+    /// Four eyes: the approver (a user, whichever of their tokens they use) created or last
+    /// edited the entry.
     #[error("{}", self.message())]
     FourEyes { actor: String },
+    /// A user of this name exists already.
+    #[error("{}", self.message())]
+    DuplicateUser { name: String },
     /// Approved entries imported while four eyes is on: nobody else would review them.
     #[error("{}", self.message())]
     ImportNeedsReview,
@@ -144,6 +149,7 @@ impl ServiceError {
                 status = status.as_str()
             ),
             Self::FourEyes { actor } => msg!("four_eyes", actor = actor),
+            Self::DuplicateUser { name } => msg!("duplicate_user", name = name),
             Self::ImportNeedsReview => msg!("import_needs_review"),
             Self::RoleTooLow { needed, action } => {
                 msg!(

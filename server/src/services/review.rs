@@ -62,7 +62,8 @@ impl<E: VersionedEntity<Model: Linted>> Reviewable for E {}
 /// Who wrote content of the entry that no approval has covered yet, read from its revisions
 /// (oldest first): the actors of its `created` and `updated` revisions since it was last
 /// approved (all of them if never). The last editor is among them, and so is anyone who edited
-/// before a trivial later edit. Under four-eyes none of them may approve it.
+/// before a trivial later edit. Under four-eyes none of them may approve it. Actors are users
+/// (every token of a user acts as that user), so a second token is no second pair of eyes.
 pub fn unreviewed_authors(revisions: &[revision::Model]) -> Vec<String> {
     let mut authors: Vec<String> = Vec::new();
     for revision in revisions {

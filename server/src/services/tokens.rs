@@ -1,51 +1,70 @@
-//! API tokens: created with a random secret shown once, stored as its SHA-256, listed without
-//! secrets, revoked, and checked on every request.
+//! API tokens: each belongs to a user, is created with a random secret shown once, stored as
+//! its SHA-256, listed without secrets, revoked, and checked on every request. A request acts
+//! as the token's user: two tokens of one person are one actor.
 
 use chrono::{DateTime, Utc};
 use lexset_filter::checksum::sha256_hex;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 
+use super::audit::AuditStamp;
+use super::{ServiceError, users};
+use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
 use crate::domain::text::TokenName;
+use crate::domain::user::UserName;
+use crate::messages::msg;
 use crate::store::entities::api_token::{self, Model};
+use crate::store::entities::user;
 
 /// Prefix of every secret, so a leaked one is recognisable (e.g. by secret scanners).
 pub const SECRET_PREFIX: &str = "lexset_";
 
-/// Who a request acts as: a valid token's name and role.
+/// Who a request acts as: the user of a valid token, and the token's role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub token_id: i64,
+    /// The token's user: the actor of revisions, `created_by` and the audit log.
     pub name: String,
     pub role: Role,
-}
-
-/// The actor of command-line writes; no token may take its name, so the audit log and the
-/// revisions stay unambiguous.
-pub const CLI_ACTOR: &str = "cli";
-
-/// `name` parsed as a token's name: not the reserved [`CLI_ACTOR`].
-pub fn token_name(name: &str) -> Result<TokenName, crate::domain::field_error::FieldError> {
-    let name = TokenName::parse(name)?;
-    if name.as_str() == CLI_ACTOR {
-        return Err(crate::domain::field_error::FieldError::unprocessable(
-            "name",
-            crate::messages::msg!("reserved_name", name = CLI_ACTOR),
-        ));
-    }
-    Ok(name)
 }
 
 /// A token to create.
 #[derive(Debug, Clone)]
 pub struct NewToken {
-    pub name: TokenName,
+    /// The user it belongs to.
+    pub user: UserName,
+    /// Its label; `None`: the user's name.
+    pub name: Option<TokenName>,
     pub role: Role,
     /// `None`: until revoked.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What [`create`] does when the token's user does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownUser {
+    /// Refuse: `422 invalid_user` (the API: users are created on purpose).
+    Refuse,
+    /// Create the user too (the command line, where the first admin starts from nothing).
+    Create,
+}
+
+/// A token with the user it belongs to.
+#[derive(Debug, Clone)]
+pub struct UserToken {
+    pub token: Model,
+    pub user: user::Model,
+}
+
+/// A created token, its secret (kept nowhere; so no `Debug`, which could log it) and whether
+/// its user was created with it.
+pub struct Created {
+    pub token: UserToken,
+    pub secret: String,
+    pub user_created: bool,
 }
 
 /// Why a presented secret does not authenticate.
@@ -65,15 +84,32 @@ fn new_secret() -> Result<String, DbErr> {
     Ok(format!("{SECRET_PREFIX}{hex}"))
 }
 
-/// Stores a new token; returns it and its secret, which is not kept anywhere.
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
+/// Stores a new token for `new.user`, made by `created_by`, in one transaction with the
+/// `audit` row of the request; what happens when there is no such user is `unknown_user`'s to
+/// say.
+pub async fn create(
+    db: &DatabaseConnection,
     new: NewToken,
-    created_by: &str,
-) -> Result<(Model, String), DbErr> {
+    (created_by, audit): (&str, Option<&AuditStamp>),
+    unknown_user: UnknownUser,
+) -> Result<Created, ServiceError> {
     let secret = new_secret()?;
+    let txn = db.begin().await?;
+    let (user, user_created) = match unknown_user {
+        UnknownUser::Create => users::find_or_create(&txn, &new.user, created_by).await?,
+        UnknownUser::Refuse => {
+            let user = users::find(&txn, &new.user).await?.ok_or_else(|| {
+                FieldError::unprocessable("user", msg!("unknown_user", name = new.user.as_str()))
+            })?;
+            (user, false)
+        }
+    };
+    let name = new
+        .name
+        .map_or_else(|| user.name.clone(), TokenName::into_inner);
     let token = api_token::ActiveModel {
-        name: Set(new.name.into_inner()),
+        name: Set(name),
+        user_id: Set(user.id),
         role: Set(new.role),
         secret_hash: Set(sha256_hex(secret.as_bytes())),
         created_by: Set(created_by.to_owned()),
@@ -82,49 +118,93 @@ pub async fn create<C: ConnectionTrait>(
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
-    Ok((token, secret))
+    if let Some(audit) = audit.filter(|_| user_created) {
+        audit
+            .record_also(&txn, &format!("/v1/users/{}", user.id))
+            .await?;
+    }
+    super::audit::commit(txn, audit, Some(token.id)).await?;
+    Ok(Created {
+        token: UserToken { token, user },
+        secret,
+        user_created,
+    })
+}
+
+/// Tokens paired with their users; every token has its user (a non-null foreign key).
+fn paired(rows: Vec<(Model, Option<user::Model>)>) -> Result<Vec<UserToken>, DbErr> {
+    rows.into_iter()
+        .map(|(token, user)| {
+            let user = user
+                .ok_or_else(|| DbErr::RecordNotFound(format!("the user of token {}", token.id)))?;
+            Ok(UserToken { token, user })
+        })
+        .collect()
 }
 
 /// The newest `limit` tokens, newest first.
-pub async fn list<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<Model>, DbErr> {
-    api_token::Entity::find()
-        .order_by_desc(api_token::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+pub async fn list<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<UserToken>, DbErr> {
+    paired(
+        api_token::Entity::find()
+            .find_also_related(user::Entity)
+            .order_by_desc(api_token::Column::Id)
+            .limit(limit)
+            .all(db)
+            .await?,
+    )
+}
+
+/// The one token `select` finds, if any.
+async fn one<C: ConnectionTrait>(
+    db: &C,
+    select: Select<api_token::Entity>,
+) -> Result<Option<UserToken>, DbErr> {
+    let row = select.find_also_related(user::Entity).one(db).await?;
+    Ok(paired(row.into_iter().collect())?.pop())
 }
 
 /// Token `id`, if there is one.
-pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Model>, DbErr> {
-    api_token::Entity::find_by_id(id).one(db).await
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<UserToken>, DbErr> {
+    one(db, api_token::Entity::find_by_id(id)).await
 }
 
-/// Revokes token `id` (again: no change); `None` when there is no such token.
-pub async fn revoke<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Model>, DbErr> {
-    let Some(token) = get(db, id).await? else {
+/// Revokes token `id` (again: no change), with the request's `audit` row; `None` when there
+/// is no such token.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    id: i64,
+    audit: Option<&AuditStamp>,
+) -> Result<Option<UserToken>, DbErr> {
+    let txn = db.begin().await?;
+    let Some(UserToken { token, user }) = get(&txn, id).await? else {
         return Ok(None);
     };
-    if token.revoked_at.is_some() {
-        return Ok(Some(token));
-    }
-    let mut active: api_token::ActiveModel = token.into();
-    active.revoked_at = Set(Some(Utc::now()));
-    Ok(Some(active.update(db).await?))
+    let token = if token.revoked_at.is_some() {
+        token
+    } else {
+        let mut active: api_token::ActiveModel = token.into();
+        active.revoked_at = Set(Some(Utc::now()));
+        active.update(&txn).await?
+    };
+    super::audit::commit(txn, audit, None).await?;
+    Ok(Some(UserToken { token, user }))
 }
 
-/// The principal of `secret`, or why it is refused. One indexed lookup by the secret's hash.
+/// The principal of `secret`, or why it is refused. One indexed lookup by the secret's hash,
+/// joined to the token's user.
 pub async fn authenticate<C: ConnectionTrait>(
     db: &C,
     secret: &str,
 ) -> Result<Result<Principal, Rejection>, DbErr> {
     let hash = sha256_hex(secret.as_bytes());
-    let Some(token) = api_token::Entity::find()
-        .filter(api_token::Column::SecretHash.eq(hash))
-        .one(db)
-        .await?
-    else {
+    let found = one(
+        db,
+        api_token::Entity::find().filter(api_token::Column::SecretHash.eq(hash)),
+    )
+    .await?;
+    let Some(UserToken { token, user }) = found else {
         return Ok(Err(Rejection::Unknown));
     };
     if token.revoked_at.is_some() {
@@ -135,7 +215,7 @@ pub async fn authenticate<C: ConnectionTrait>(
     }
     Ok(Ok(Principal {
         token_id: token.id,
-        name: token.name,
+        name: user.name,
         role: token.role,
     }))
 }

@@ -1,5 +1,5 @@
-//! An API token: who holds it, what it may do, how long it lives. The secret itself is never
-//! stored, only its SHA-256.
+//! An API token: the user it belongs to, what it may do, how long it lives. The secret itself
+//! is never stored, only its SHA-256.
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
@@ -11,7 +11,9 @@ use crate::domain::role::Role;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// A label telling the user's tokens apart (by default the user's name).
     pub name: String,
+    pub user_id: i64,
     pub role: Role,
     pub secret_hash: String,
     pub created_by: String,
@@ -21,6 +23,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id"
+    )]
+    User,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

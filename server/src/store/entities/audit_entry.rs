@@ -1,4 +1,4 @@
-//! One audited write: who (token name and role), what (method and route), on what (the path,
+//! One audited write: who (the token's user and role), what (method and route), on what (the path,
 //! or the created resource), when, with which outcome (HTTP status), in which request.
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ pub struct Model {
     pub at: DateTime<Utc>,
     /// The request's `X-Request-Id` (also in the server log); none for the command line.
     pub request_id: Option<String>,
-    /// The token's name, or `cli`.
+    /// The user whose token was used, or `cli`.
     pub actor: String,
     pub role: Option<String>,
     /// `POST /v1/keywords/{id}/approve`, `lexset token create`, …

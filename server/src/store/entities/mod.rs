@@ -16,4 +16,5 @@ pub mod revision;
 pub mod risk;
 pub mod store_state;
 pub mod task;
+pub mod user;
 pub mod write_lock;
