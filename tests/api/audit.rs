@@ -361,7 +361,9 @@ async fn a_change_and_its_audit_row_are_stored_together_or_not_at_all() {
         .await
         .expect("POST");
     assert_eq!(started.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let user = app.post_json("/v1/users", &json!({"name": "无审计者"})).await;
+    let user = app
+        .post_json("/v1/users", &json!({"name": "无审计者"}))
+        .await;
     assert_eq!(user.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let users = expect_json(app.get("/v1/users").await, StatusCode::OK).await;
     assert!(!users.to_string().contains("无审计者"), "{users}");

@@ -55,7 +55,12 @@ pub struct BuildEnvironment {
 /// Loaded artefacts by build number (artefacts never change once published); keeps the
 /// newest [`FilterCache::CAPACITY`] builds.
 #[derive(Default)]
-pub struct FilterCache(Mutex<HashMap<i64, Arc<Filter>>>);
+pub struct FilterCache {
+    loaded: Mutex<HashMap<i64, Arc<Filter>>>,
+    /// Held while a build is loaded, so requests arriving together for a build not yet
+    /// loaded wait for one load instead of each reading and compiling the artefact.
+    loading: tokio::sync::Mutex<()>,
+}
 
 impl FilterCache {
     pub const CAPACITY: usize = 8;
@@ -385,13 +390,12 @@ pub async fn filter(
     cache: &FilterCache,
     number: i64,
 ) -> Result<Arc<Filter>, BuildError> {
-    if let Some(filter) = cache
-        .0
-        .lock()
-        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?
-        .get(&number)
-    {
-        return Ok(filter.clone());
+    if let Some(filter) = cached(cache, number)? {
+        return Ok(filter);
+    }
+    let _loading = cache.loading.lock().await;
+    if let Some(filter) = cached(cache, number)? {
+        return Ok(filter);
     }
     let bytes = artifact(&env.reads, number).await?;
     // Validating and building the automaton takes tens of milliseconds: keep it off the async
@@ -399,7 +403,7 @@ pub async fn filter(
     let filter = blocking::off_workers(move || Filter::load(&bytes)).await??;
     let filter = Arc::new(filter);
     let mut cached = cache
-        .0
+        .loaded
         .lock()
         .map_err(|_| BuildError::Other("filter cache poisoned".into()))?;
     cached.insert(number, filter.clone());
@@ -408,6 +412,15 @@ pub async fn filter(
         cached.remove(&oldest);
     }
     Ok(filter)
+}
+
+/// Build `number`'s filter if it is loaded.
+fn cached(cache: &FilterCache, number: i64) -> Result<Option<Arc<Filter>>, BuildError> {
+    let loaded = cache
+        .loaded
+        .lock()
+        .map_err(|_| BuildError::Other("filter cache poisoned".into()))?;
+    Ok(loaded.get(&number).cloned())
 }
 
 /// A rule as a diff lists it.

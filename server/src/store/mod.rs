@@ -9,6 +9,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// The SQLite writer's page cache, in KiB (a negative `cache_size` counts KiB).
+const WRITER_CACHE_KIB: &str = "-65536";
+
 /// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
 /// SQLite keeps sea-orm's single connection for writes, since its writers serialize anyway
 /// (reads have their own pool: [`connect_readers`]).
@@ -22,6 +25,9 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     if let Some(max) = max_connections.filter(|_| url.starts_with("postgres")) {
         options.max_connections(max);
     }
+    // A large import's pages stay in the writer's cache until it commits instead of spilling
+    // into the WAL early and being read back (the default cache is 2 MiB).
+    options.map_sqlx_sqlite_opts(|sqlite| sqlite.pragma("cache_size", WRITER_CACHE_KIB));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;

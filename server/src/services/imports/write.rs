@@ -23,7 +23,7 @@ use crate::store::entities::{keyword, question};
 /// Rows per multi-row insert. At about 15 parameters a row this stays far below SQLite's
 /// (32 766) and PostgreSQL's (65 535) parameter limits, and every full chunk has the same SQL,
 /// so the driver's per-connection statement cache prepares it once per import.
-const CHUNK_ROWS: usize = 500;
+const CHUNK_ROWS: usize = 1_000;
 
 /// A row ready to be written.
 pub(super) enum Pending {
@@ -99,6 +99,7 @@ pub(super) async fn write(
         ImportKind::Question => EntryKind::Question,
     };
     let txn = versioned_change::begin_write(db, kind).await?;
+    progress(super::STAGE_WRITE, 0, total);
     let mut written = 0;
     let mut rows = pending.into_iter().peekable();
     while rows.peek().is_some() {
