@@ -223,6 +223,19 @@ impl FoldTable {
         }
     }
 
+    /// Calls `emit` with each character of the folded form of `c`, in order: `c` itself when
+    /// it folds to itself, nothing when it is removed. One O(1) lookup; what matching runs per
+    /// character when it folds inside its scan instead of folding the text first.
+    #[inline(always)]
+    pub(crate) fn fold_char(&self, c: char, mut emit: impl FnMut(char)) {
+        match self.mapped(c) {
+            None => emit(c),
+            Some(Mapped::Removed) => {}
+            Some(Mapped::Char(folded)) => emit(folded),
+            Some(Mapped::Text(folded)) => folded.chars().for_each(emit),
+        }
+    }
+
     /// Folds `text` into `out`, copying runs of characters that fold to themselves in one
     /// piece; calls `changed(source_start, source_char, folded_start, one_char)` after each
     /// character that folded to something else.

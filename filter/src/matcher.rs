@@ -1,17 +1,18 @@
 //! Matching text against a loaded artefact.
 //!
-//! Steps per text: fold it with the artefact's table (keeping offsets back to the original),
-//! find every pattern occurrence with the automaton (overlapping, so 法轮 and 法轮功 both hit),
-//! drop occurrences that lie inside an allow-listed occurrence, report block hits, then AND
-//! rules whose parts all occur. Spans are given in the ORIGINAL text, as byte and character
-//! offsets. Cost: folding plus one automaton pass, linear in the text.
+//! Steps per text, in one pass: fold each character with the artefact's table as it is read
+//! and feed its folded form to the automaton, which finds every pattern occurrence
+//! (overlapping, so 法轮 and 法轮功 both hit); drop occurrences that lie inside an
+//! allow-listed occurrence, report block hits, then AND rules whose parts all occur. Spans
+//! are given in the ORIGINAL text, as byte and character offsets. Cost: one table lookup and
+//! one automaton step per character, O(1) per occurrence; linear in the text.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{self, AndRule, ArtifactError, ArtifactHeader, Pattern};
-use crate::fold_table::{FoldTable, FoldedText};
+use crate::fold_table::FoldTable;
 
 /// A span of the original text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +58,11 @@ pub struct Filter {
     risk_sets: Vec<Vec<String>>,
     /// Per pattern: whether an AND rule uses it.
     and_part: Vec<bool>,
+    /// Per pattern: its length in folded characters.
+    pattern_chars: Vec<u32>,
+    /// Slots in the ring of recent folded characters [`Filter::find`] keeps: the smallest
+    /// power of two that is at least the longest pattern's length in characters.
+    ring_len: usize,
     /// Whether any pattern is allow-listed.
     has_allow: bool,
     terms: fst::Map<Vec<u8>>,
@@ -95,6 +101,15 @@ impl Filter {
             .map(|r| index_of(r.risk_bits))
             .collect();
         let has_allow = sections.patterns.iter().any(|p| p.allow);
+        let pattern_chars: Vec<u32> = sections
+            .patterns
+            .iter()
+            .map(|p| u32::try_from(p.text.chars().count()).unwrap_or(u32::MAX))
+            .collect();
+        let ring_len = pattern_chars
+            .iter()
+            .max()
+            .map_or(1, |&longest| (longest as usize).next_power_of_two());
         let mut and_part = vec![false; sections.patterns.len()];
         for rule in &sections.and_rules {
             for part in &rule.parts {
@@ -110,6 +125,8 @@ impl Filter {
             and_risks,
             risk_sets,
             and_part,
+            pattern_chars,
+            ring_len,
             has_allow,
             terms: sections.terms,
             automaton: sections.automaton,
@@ -179,89 +196,175 @@ impl Filter {
     }
 
     /// Every hit in `text`.
+    ///
+    /// One pass, folding inside the match loop: each character is folded with the table as it
+    /// is read and its folded form goes straight into the automaton, so no folded copy of the
+    /// text is made. The source position of each of the last [`Filter::ring_len`] folded
+    /// characters is kept in a ring, so an occurrence's start maps back to the original text in
+    /// O(1); its end is the end of the character being read. Cost: per character a table
+    /// lookup and an automaton step, per occurrence O(1); allocates only the hits (and, when
+    /// the artefact has allow-list patterns, the occurrences).
     pub fn find(&self, text: &str) -> Vec<Hit<'_>> {
-        let folded = self.table.fold_with_offsets(text);
-        // (pattern id, folded start, folded end), in order of end.
-        let occurrences = self
-            .automaton
-            .find_overlapping_iter(&folded.text)
-            .map(|m| (m.value() as usize, m.start(), m.end()))
-            .filter(|(id, _, _)| *id < self.patterns.len());
+        let mut hits = HitCollector::new(self);
         // Allow-list spans must all be known before a hit inside one can be dropped, and an
         // allow span may end after the hit: buffer only when the artefact has any.
         if self.has_allow {
-            let buffered: Vec<(usize, usize, usize)> = occurrences.collect();
+            let mut occurrences = Vec::new();
+            self.occurrences(text, |occurrence| occurrences.push(occurrence));
             let allowed = AllowSpans::new(
-                buffered
+                occurrences
                     .iter()
-                    .filter(|(id, _, _)| self.patterns[*id].allow)
-                    .map(|&(_, start, end)| (start, end))
+                    .filter(|o| self.patterns[o.id].allow)
+                    .map(|o| (o.folded_start, o.folded_end))
                     .collect(),
             );
-            self.hits(text, &folded, buffered.into_iter(), &allowed)
+            for occurrence in occurrences {
+                if !allowed.strictly_contain(occurrence.folded_start, occurrence.folded_end) {
+                    hits.add(occurrence);
+                }
+            }
         } else {
-            self.hits(text, &folded, occurrences, &AllowSpans::new(Vec::new()))
+            self.occurrences(text, |occurrence| hits.add(occurrence));
+        }
+        hits.finish()
+    }
+
+    /// Calls `found` with every pattern occurrence in the folded form of `text`, overlapping,
+    /// in order of end (at one end, longest first): what daachorse's overlapping search over
+    /// the folded text reports, with spans in the original text.
+    ///
+    /// Invariant: the ring holds at least as many slots as the longest pattern has characters,
+    /// and slot `k % ring_len` holds the source character of folded character `k` until
+    /// folded character `k + ring_len` is read; an occurrence of `n` characters ending after
+    /// folded character `k - 1` starts at folded character `k - n`, still in the ring.
+    #[inline]
+    fn occurrences(&self, text: &str, mut found: impl FnMut(Occurrence)) {
+        let mut on_stack = [Origin::default(); RING_ON_STACK];
+        let mut on_heap = Vec::new();
+        let ring: &mut [Origin] = if self.ring_len <= RING_ON_STACK {
+            &mut on_stack[..self.ring_len]
+        } else {
+            on_heap.resize(self.ring_len, Origin::default());
+            &mut on_heap
+        };
+        let mask = ring.len() - 1;
+        let mut stepper = self.automaton.find_overlapping_stepper();
+        // Folded characters read so far.
+        let mut folded = 0usize;
+        for (char_index, (byte, c)) in text.char_indices().enumerate() {
+            let origin = Origin {
+                byte,
+                char: char_index,
+            };
+            let byte_end = byte + c.len_utf8();
+            self.table.fold_char(c, |folded_char| {
+                ring[folded & mask] = origin;
+                folded += 1;
+                stepper.consume(folded_char);
+                for m in stepper.matches() {
+                    let id = m.value() as usize;
+                    // The placeholder automaton of an empty lexicon has an id past the patterns.
+                    let Some(&chars) = self.pattern_chars.get(id) else {
+                        continue;
+                    };
+                    let folded_start = folded - chars as usize;
+                    let start = ring[folded_start & mask];
+                    found(Occurrence {
+                        id,
+                        folded_start,
+                        folded_end: folded,
+                        span: Span {
+                            byte_start: start.byte,
+                            byte_end,
+                            char_start: start.char,
+                            char_end: char_index + 1,
+                        },
+                    });
+                }
+            });
+        }
+    }
+}
+
+/// Ring slots kept on the stack; artefacts with longer patterns put their ring on the heap.
+const RING_ON_STACK: usize = 64;
+
+/// Where a folded character came from: the start of its source character, in bytes and in
+/// characters.
+#[derive(Debug, Clone, Copy, Default)]
+struct Origin {
+    byte: usize,
+    char: usize,
+}
+
+/// One pattern occurrence: its folded range in characters (what allow-list containment is
+/// decided on) and its span in the original text.
+#[derive(Debug, Clone, Copy)]
+struct Occurrence {
+    id: usize,
+    folded_start: usize,
+    folded_end: usize,
+    span: Span,
+}
+
+/// Turns occurrences, in order, into hits: block patterns as they come, AND rules at the end
+/// from the first occurrence of each of their parts.
+struct HitCollector<'a> {
+    filter: &'a Filter,
+    hits: Vec<Hit<'a>>,
+    first_part: HashMap<usize, Span>,
+}
+
+impl<'a> HitCollector<'a> {
+    fn new(filter: &'a Filter) -> Self {
+        Self {
+            filter,
+            hits: Vec::new(),
+            first_part: HashMap::new(),
         }
     }
 
-    /// Turns pattern occurrences into hits, dropping those inside an `allowed` span.
-    fn hits<'a>(
-        &'a self,
-        text: &str,
-        folded: &FoldedText,
-        occurrences: impl Iterator<Item = (usize, usize, usize)>,
-        allowed: &AllowSpans,
-    ) -> Vec<Hit<'a>> {
-        let suppressed = |start: usize, end: usize| allowed.strictly_contain(start, end);
-        let mut sources = folded.cursor();
-        let mut chars = CharOffsets::new(text);
-        let mut span_of = |start: usize, end: usize| {
-            let source = sources.source_range(start..end);
-            Span {
-                byte_start: source.start,
-                byte_end: source.end,
-                char_start: chars.char_at(source.start),
-                char_end: chars.char_at(source.end),
-            }
-        };
-        let mut hits = Vec::new();
-        let mut first_part: HashMap<usize, (usize, usize)> = HashMap::new();
-        for (id, start, end) in occurrences {
-            let pattern = &self.patterns[id];
-            if !pattern.block && !self.and_part[id] || suppressed(start, end) {
-                continue;
-            }
-            if self.and_part[id] {
-                first_part.entry(id).or_insert((start, end));
-            }
-            if pattern.block {
-                hits.push(Hit {
-                    term: &pattern.term,
-                    kind: HitKind::Keyword,
-                    risks: &self.risk_sets[self.pattern_risks[id]],
-                    span: span_of(start, end),
-                    parts: Vec::new(),
-                });
-            }
+    #[inline]
+    fn add(&mut self, occurrence: Occurrence) {
+        let filter = self.filter;
+        let id = occurrence.id;
+        if filter.and_part[id] {
+            self.first_part.entry(id).or_insert(occurrence.span);
         }
-        for (rule, risks) in self.and_rules.iter().zip(&self.and_risks) {
-            let parts: Option<Vec<(usize, usize)>> = rule
+        let pattern = &filter.patterns[id];
+        if pattern.block {
+            self.hits.push(Hit {
+                term: &pattern.term,
+                kind: HitKind::Keyword,
+                risks: &filter.risk_sets[filter.pattern_risks[id]],
+                span: occurrence.span,
+                parts: Vec::new(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Vec<Hit<'a>> {
+        let filter = self.filter;
+        if self.first_part.is_empty() {
+            return self.hits;
+        }
+        for (rule, risks) in filter.and_rules.iter().zip(&filter.and_risks) {
+            let parts: Option<Vec<Span>> = rule
                 .parts
                 .iter()
-                .map(|id| first_part.get(&(*id as usize)).copied())
+                .map(|id| self.first_part.get(&(*id as usize)).copied())
                 .collect();
             if let Some(parts) = parts {
-                let parts: Vec<Span> = parts.into_iter().map(|(s, e)| span_of(s, e)).collect();
-                hits.push(Hit {
+                self.hits.push(Hit {
                     term: &rule.term,
                     kind: HitKind::AllOf,
-                    risks: &self.risk_sets[*risks],
+                    risks: &filter.risk_sets[*risks],
                     span: parts[0],
                     parts,
                 });
             }
         }
-        hits
+        self.hits
     }
 }
 
@@ -316,35 +419,6 @@ pub struct PatternInfo<'a> {
     pub risks: Vec<String>,
 }
 
-/// Byte → character offsets for queries that move mostly forward (overlapping matches come
-/// in end order, so a start may step back by up to one pattern length): each query costs the
-/// distance from the previous one.
-struct CharOffsets<'a> {
-    text: &'a str,
-    byte: usize,
-    chars: usize,
-}
-
-impl<'a> CharOffsets<'a> {
-    fn new(text: &'a str) -> Self {
-        Self {
-            text,
-            byte: 0,
-            chars: 0,
-        }
-    }
-
-    fn char_at(&mut self, byte: usize) -> usize {
-        if byte < self.byte {
-            self.chars -= self.text[byte..self.byte].chars().count();
-        } else {
-            self.chars += self.text[self.byte..byte].chars().count();
-        }
-        self.byte = byte;
-        self.chars
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -360,6 +434,7 @@ mod tests {
             ('Ａ', "a".to_owned()),
             ('A', "a".to_owned()),
             ('輪', "轮".to_owned()),
+            ('ﬁ', "fi".to_owned()),
             ('*', String::new()),
             (' ', String::new()),
             ('\u{200B}', String::new()),
@@ -476,6 +551,104 @@ mod tests {
         assert_eq!(filter.header().patterns, 0);
     }
 
+    /// The two-pass implementation [`Filter::find`] replaced, kept as its reference: fold the
+    /// whole text with offsets, run daachorse's overlapping search over the folded copy, map
+    /// spans back with a region cursor and count characters with [`CharOffsets`].
+    fn two_pass<'a>(filter: &'a Filter, text: &str) -> Vec<Hit<'a>> {
+        let folded = filter.table.fold_with_offsets(text);
+        let occurrences: Vec<(usize, usize, usize)> = filter
+            .automaton
+            .find_overlapping_iter(&folded.text)
+            .map(|m| (m.value() as usize, m.start(), m.end()))
+            .filter(|(id, _, _)| *id < filter.patterns.len())
+            .collect();
+        let allowed = AllowSpans::new(
+            occurrences
+                .iter()
+                .filter(|(id, _, _)| filter.patterns[*id].allow)
+                .map(|&(_, start, end)| (start, end))
+                .collect(),
+        );
+        let mut sources = folded.cursor();
+        let mut chars = CharOffsets::new(text);
+        let mut span_of = |start: usize, end: usize| {
+            let source = sources.source_range(start..end);
+            Span {
+                byte_start: source.start,
+                byte_end: source.end,
+                char_start: chars.char_at(source.start),
+                char_end: chars.char_at(source.end),
+            }
+        };
+        let mut hits = Vec::new();
+        let mut first_part: HashMap<usize, (usize, usize)> = HashMap::new();
+        for (id, start, end) in occurrences {
+            let pattern = &filter.patterns[id];
+            if !pattern.block && !filter.and_part[id] || allowed.strictly_contain(start, end) {
+                continue;
+            }
+            if filter.and_part[id] {
+                first_part.entry(id).or_insert((start, end));
+            }
+            if pattern.block {
+                hits.push(Hit {
+                    term: &pattern.term,
+                    kind: HitKind::Keyword,
+                    risks: &filter.risk_sets[filter.pattern_risks[id]],
+                    span: span_of(start, end),
+                    parts: Vec::new(),
+                });
+            }
+        }
+        for (rule, risks) in filter.and_rules.iter().zip(&filter.and_risks) {
+            let parts: Option<Vec<(usize, usize)>> = rule
+                .parts
+                .iter()
+                .map(|id| first_part.get(&(*id as usize)).copied())
+                .collect();
+            if let Some(parts) = parts {
+                let parts: Vec<Span> = parts.into_iter().map(|(s, e)| span_of(s, e)).collect();
+                hits.push(Hit {
+                    term: &rule.term,
+                    kind: HitKind::AllOf,
+                    risks: &filter.risk_sets[*risks],
+                    span: parts[0],
+                    parts,
+                });
+            }
+        }
+        hits
+    }
+
+    /// Byte → character offsets for queries that move mostly forward (overlapping matches come
+    /// in end order, so a start may step back by up to one pattern length): each query costs the
+    /// distance from the previous one.
+    struct CharOffsets<'a> {
+        text: &'a str,
+        byte: usize,
+        chars: usize,
+    }
+
+    impl<'a> CharOffsets<'a> {
+        fn new(text: &'a str) -> Self {
+            Self {
+                text,
+                byte: 0,
+                chars: 0,
+            }
+        }
+
+        fn char_at(&mut self, byte: usize) -> usize {
+            if byte < self.byte {
+                self.chars -= self.text[byte..self.byte].chars().count();
+            } else {
+                self.chars += self.text[self.byte..byte].chars().count();
+            }
+            self.byte = byte;
+            self.chars
+        }
+    }
+
     /// Naive matching of the entry list on folded text: what the artefact must agree with.
     fn naive(rules: &[RuleInput], text: &str) -> Vec<(String, usize, usize)> {
         let folded = table().fold_with_offsets(text);
@@ -495,6 +668,29 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn one_pass_matching_agrees_with_two_passes(
+            rules in proptest::collection::vec(
+                ("[法轮功大麻Afi輪ﬁ]{1,3}", "[法轮功大麻Afi輪ﬁ]{1,3}", 0..4u8),
+                0..10,
+            ),
+            text in "[法轮功大麻Aafi輪Ａﬁ* \u{200B}]{0,60}",
+        ) {
+            let table = table();
+            let rules: Vec<RuleInput> = rules
+                .iter()
+                .filter(|(a, b, _)| !table.fold(a).is_empty() && !table.fold(b).is_empty())
+                .map(|(a, b, kind)| match kind {
+                    0 => rule(a, RuleKind::Block, &["A.1.a"]),
+                    1 => rule(a, RuleKind::Block, &["A.1.f"]),
+                    2 => rule(a, RuleKind::Allow, &[]),
+                    _ => rule(&format!("{a}+{b}"), RuleKind::AllOf, &["A.1.f"]),
+                })
+                .collect();
+            let filter = Filter::load(&build(&rules)).unwrap();
+            prop_assert_eq!(filter.find(&text), two_pass(&filter, &text));
+        }
+
         #[test]
         fn the_artefact_matches_like_the_entry_list(
             terms in proptest::collection::btree_set("[法轮功大麻Aa]{1,3}", 1..8),
