@@ -166,7 +166,7 @@ printf '/v1/keywords?limit=50\n' >"$work/keywords.paths"
 
 # --- seed: token, 100 000 approved keywords, a build --------------------------------------
 mkdir -p "$data"
-token=$(LEXSET_DATA_DIR=$data RUST_LOG=warn "$bin" token create --role admin --name load-bench)
+token=$(LEXSET_DATA_DIR=$data RUST_LOG=warn "$bin" token create --role admin --user load-bench)
 start_server
 log "server on $base; importing $rows seed keywords"
 t0=$(now)
