@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, expect_json};
 
 /// Enough rows for the write to take seconds, so the reads below surely fall inside it.
-const ROWS: usize = 20_000;
+const ROWS: usize = 50_000;
 
 #[tokio::test]
 async fn reads_answer_while_an_import_holds_its_write_transaction() {
