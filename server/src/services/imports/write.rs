@@ -139,6 +139,15 @@ fn record_ids<'a>(
     }
 }
 
+/// The live entries already holding the keys of a chunk's rows (item, row, key), by key.
+async fn taken_keys<E: versioned_change::VersionedEntity, Row>(
+    txn: &DatabaseTransaction,
+    rows: &[(usize, Row, String)],
+) -> Result<HashMap<String, i64>, sea_orm::DbErr> {
+    let keys: Vec<&str> = rows.iter().map(|(_, _, key)| key.as_str()).collect();
+    versioned_change::live_with_keys::<E>(txn, &keys).await
+}
+
 /// Writes one chunk of keywords: the duplicate check as one query, the entries and their
 /// revisions as one multi-row insert each.
 async fn write_keywords(
@@ -150,8 +159,7 @@ async fn write_keywords(
     if rows.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = rows.iter().map(|(_, _, key)| key.as_str()).collect();
-    let taken = versioned_change::live_with_keys::<keyword::Entity>(txn, &keys).await?;
+    let taken = taken_keys::<keyword::Entity, _>(txn, &rows).await?;
     let at = Utc::now();
     let actor = context.actor.as_str();
     let mut item_of_key = HashMap::with_capacity(rows.len());
@@ -200,8 +208,7 @@ async fn write_questions(
     if rows.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = rows.iter().map(|(_, _, key)| key.as_str()).collect();
-    let taken = versioned_change::live_with_keys::<question::Entity>(txn, &keys).await?;
+    let taken = taken_keys::<question::Entity, _>(txn, &rows).await?;
     let threshold = dedup.near_duplicates.threshold;
     let mut unsaved: Vec<UnsavedQuestion> = Vec::new();
     for (item, row, key) in rows {
