@@ -304,6 +304,8 @@ async fn similar_questions_rank_the_closest_first() {
         &[("question", id(&asked)), ("question", id(&close))],
     )
     .await;
+    // Every question the assertions name is indexed before `similar` is asked.
+    search_until(&app, "q=二手手机", &[("question", id(&far))]).await;
     let similar = expect_json(
         app.get(&format!("/v1/questions/{}/similar", id(&asked)))
             .await,

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -65,7 +65,7 @@ const MAX_POSSIBLE_DUPLICATES: usize = 20;
 
 /// At most this many stored questions, those sharing the most near-duplicate bands, are
 /// compared with a question being written.
-pub const MAX_NEAR_DUPLICATE_CANDIDATES: u64 = 256;
+const MAX_NEAR_DUPLICATE_CANDIDATES: u64 = 256;
 
 /// Stores a new question; returns it with the live questions it nearly duplicates.
 pub async fn create(
@@ -195,12 +195,19 @@ pub(crate) async fn possible_duplicates(
     if bands.is_empty() {
         return Ok(Vec::new());
     }
-    // The questions sharing the most bands, at most `MAX_NEAR_DUPLICATE_CANDIDATES`: a band
-    // common to thousands of questions must not make one write compare against all of them.
+    // The live questions sharing the most bands, at most `MAX_NEAR_DUPLICATE_CANDIDATES`: a
+    // band common to thousands of questions must not make one write compare against all of
+    // them (retired ones keep their bands, so they are left out before the limit).
+    let live = Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::Status.ne(EntryStatus::Retired))
+        .to_owned();
     let mut candidates = question_band::Entity::find()
         .select_only()
         .column(question_band::Column::QuestionId)
-        .filter(question_band::Column::Hash.is_in(bands.iter().copied()));
+        .filter(question_band::Column::Hash.is_in(bands.iter().copied()))
+        .filter(question_band::Column::QuestionId.in_subquery(live));
     if let Some(id) = except {
         candidates = candidates.filter(question_band::Column::QuestionId.ne(id));
     }

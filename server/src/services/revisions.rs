@@ -41,7 +41,7 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// Records each change with the entry's full state after it, in one multi-row insert
-/// (`changes` must fit in one statement's parameters: a few hundred rows).
+/// (`changes` must fit in one statement's parameters: a thousand rows).
 pub async fn record_many<'a, C: ConnectionTrait, S: Serialize + 'a>(
     db: &C,
     changes: impl IntoIterator<Item = (Change<'a>, &'a S)>,

@@ -222,7 +222,7 @@ pub async fn live_with_keys<E: VersionedEntity>(
 /// Stores new entries (at version 1, created at `at`) with one multi-row insert and records
 /// their first revisions with another; returns them as stored, in no promised order. The
 /// caller has checked their dedup keys (see [`live_with_keys`]), and `new` must fit in one
-/// statement's parameters (a few hundred rows). `txn` must come from [`begin_write`].
+/// statement's parameters (a thousand rows of up to 16 columns). `txn` must come from [`begin_write`].
 pub async fn create_many<E: VersionedEntity>(
     txn: &DatabaseTransaction,
     context: &ChangeContext,

@@ -85,16 +85,17 @@ pub fn pool_usage(
     }
 }
 
-/// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:
-/// replicas starting together would otherwise race on `CREATE TABLE`; the first migrates,
-/// the others wait and then find nothing to do.
+/// Brings the schema up to date in one transaction (both databases' DDL is transactional),
+/// so a crash midway — say between copying a table and renaming the copy — leaves the schema
+/// as it was. On PostgreSQL under an advisory lock as well: replicas starting together would
+/// otherwise race on `CREATE TABLE`; the first migrates, the others wait and then find
+/// nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
-    }
     let txn = db.begin().await?;
-    txn.execute_unprepared("SELECT pg_advisory_xact_lock(5394613)")
-        .await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(5394613)")
+            .await?;
+    }
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }

@@ -194,7 +194,8 @@ struct UnsavedQuestion {
 }
 
 /// Writes one chunk of questions as [`questions::insert`] would one by one: each is linked to
-/// its earliest live near duplicate, questions written before it in this import included. A
+/// the lowest id among its possible duplicates ([`questions::possible_duplicates`]),
+/// questions written before it in this import included. A
 /// question whose only near duplicates are still unsaved in this chunk first has those
 /// written, so the link names a stored id; otherwise the chunk's entries, revisions and bands
 /// go in one multi-row insert each.
@@ -211,6 +212,9 @@ async fn write_questions(
     let taken = taken_keys::<question::Entity, _>(txn, &rows).await?;
     let threshold = dedup.near_duplicates.threshold;
     let mut unsaved: Vec<UnsavedQuestion> = Vec::new();
+    // The unsaved questions holding each band, so a question is compared only with those
+    // sharing a band with it.
+    let mut unsaved_by_band: HashMap<i64, Vec<usize>> = HashMap::new();
     for (item, row, key) in rows {
         if let Some(&existing) = taken.get(&key) {
             written_meanwhile(&mut items[item], existing);
@@ -219,13 +223,18 @@ async fn write_questions(
         let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
         let bands = band_hashes(&words);
         let mut stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
-        let near_unsaved = unsaved.iter().any(|other| {
-            other.bands.iter().any(|band| bands.contains(band))
-                && jaccard(&words, &other.words) >= threshold
-        });
+        let near_unsaved = bands
+            .iter()
+            .filter_map(|band| unsaved_by_band.get(band))
+            .flatten()
+            .any(|&other| jaccard(&words, &unsaved[other].words) >= threshold);
         if stored.is_empty() && near_unsaved {
             save_questions(txn, context, std::mem::take(&mut unsaved), items).await?;
+            unsaved_by_band.clear();
             stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
+        }
+        for &band in &bands {
+            unsaved_by_band.entry(band).or_default().push(unsaved.len());
         }
         unsaved.push(UnsavedQuestion {
             item,
