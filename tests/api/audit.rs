@@ -305,6 +305,11 @@ async fn posts_that_change_nothing_leave_the_log_as_it_was() {
         .import("format=txt&risk=A.1.a&dry_run=true", "甲词\n".into())
         .await;
     assert_eq!(dry["dry_run"], json!(true), "{dry}");
+    // However the query spells it: what decides is the import the handler parsed.
+    let spelled = app
+        .import("format=txt&risk=A.1.a&dry_run=%74rue", "乙词\n".into())
+        .await;
+    assert_eq!(spelled["dry_run"], json!(true), "{spelled}");
     assert_eq!(summary(&audit(&app, "").await), summary(&before));
     // A real import is a write.
     app.import("format=txt&risk=A.1.a", "甲词\n".into()).await;

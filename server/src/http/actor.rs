@@ -14,7 +14,7 @@ use super::error::ApiError;
 use crate::domain::role::Role;
 use crate::domain::text::Actor;
 use crate::messages::msg;
-use crate::services::audit::{AuditStamp, Recorded};
+use crate::services::audit::AuditStamp;
 
 /// The request's actor (its token's user), the token's role, and the request's audit stamp.
 #[derive(Debug, Clone)]
@@ -35,26 +35,21 @@ impl RequestActor {
 }
 
 /// The audit stamp of `req` by `actor` with `role`: its id, route and routed path (percent
-/// decoded, so /v1/keywords/%31 is recorded as /v1/keywords/1), sharing the flag the audit
-/// middleware reads.
+/// decoded, so /v1/keywords/%31 is recorded as /v1/keywords/1).
 fn stamp(req: &HttpRequest, actor: &Actor, role: Role) -> AuditStamp {
     let action = format!(
         "{} {}",
         req.method(),
         req.match_pattern().unwrap_or_default()
     );
-    let extensions = req.extensions();
     let mut stamp = AuditStamp::new(
         actor.as_str(),
         Some(role),
         &action,
         req.match_info().as_str(),
     );
-    stamp.request_id = extensions.get::<RequestId>().map(|id| id.0.clone());
-    match extensions.get::<Recorded>() {
-        Some(recorded) => stamp.sharing(recorded.clone()),
-        None => stamp,
-    }
+    stamp.request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+    stamp
 }
 
 impl FromRequest for RequestActor {

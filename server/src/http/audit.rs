@@ -1,13 +1,15 @@
 //! Request ids and the audit log: [`record_writes`] gives every request an `X-Request-Id`.
-//! An authenticated write (any method but GET / HEAD / OPTIONS) that changes something has
-//! its audit row committed by the service in the change's own transaction (see
-//! `services::audit::commit`); an attempt that changes nothing (refused, failed) is appended
-//! here afterwards with the status it got. `GET /v1/audit` reads the log.
+//! An authenticated write (any method but GET / HEAD / OPTIONS) that succeeds had its audit
+//! row committed by the service in the change's own transaction (see
+//! `services::audit::commit`); one that does not (refused, failed) is appended here afterwards
+//! with the status it got. POSTs that change nothing — `match`, a dry-run import — commit no
+//! row, so they are recorded only when refused: a filter service calling `match` does not
+//! flood the log.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::http::header::{HeaderName, HeaderValue, LOCATION};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
 use chrono::Utc;
@@ -19,7 +21,7 @@ use super::error::{ApiError, ErrorBody};
 use super::request_fields::optional;
 use crate::domain::text::Actor;
 use crate::domain::time::parse_time;
-use crate::services::audit::{self, AuditFilter, AuditRecord, Recorded};
+use crate::services::audit::{self, AuditFilter, AuditRecord};
 use crate::services::page::PageRequest;
 use crate::services::tokens::Principal;
 use crate::store::entities::audit_entry;
@@ -59,32 +61,21 @@ fn request_id(request: &ServiceRequest) -> String {
     }
 }
 
-/// POSTs that change nothing: matching a text with a build, and an import run as a dry run.
-/// They are not writes: a filter service calling `match` would otherwise flood the log. A
-/// refused attempt at one is still recorded.
-fn changes_nothing(pattern: &str, query: &str) -> bool {
-    pattern == "/v1/builds/{number}/match"
-        || (pattern == "/v1/imports" && query.split('&').any(|pair| pair == "dry_run=true"))
-}
-
-/// Tags every request with an id and appends authenticated writes to the audit log.
+/// Tags every request with an id and appends authenticated write attempts that did not
+/// succeed to the audit log.
 pub async fn record_writes(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id(&request);
     request.extensions_mut().insert(RequestId(id.clone()));
-    let recorded = Recorded::default();
-    request.extensions_mut().insert(recorded.clone());
     let write = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let pattern = request.match_pattern();
-    let read_only = pattern
-        .as_deref()
-        .is_some_and(|pattern| changes_nothing(pattern, request.query_string()));
-    let action = pattern.map(|pattern| format!("{} {pattern}", request.method()));
+    let action = request
+        .match_pattern()
+        .map(|pattern| format!("{} {pattern}", request.method()));
     // The path as routed (percent-decoded), so /v1/keywords/%31 is recorded as /v1/keywords/1.
     let path = request.match_info().as_str().to_owned();
     let state = request.app_data::<web::Data<AppState>>().cloned();
@@ -105,20 +96,15 @@ pub async fn record_writes(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     let principal = response.request().extensions().get::<Principal>().cloned();
-    let write = write && !recorded.is_set() && !(read_only && response.status().is_success());
-    if let (true, Some(action), Some(principal), Some(state)) = (write, action, principal, state) {
-        let target = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|location| location.to_str().ok())
-            .unwrap_or(&path)
-            .to_owned();
+    let attempt = write && !response.status().is_success();
+    if let (true, Some(action), Some(principal), Some(state)) = (attempt, action, principal, state)
+    {
         let record = AuditRecord {
             request_id: Some(&id),
             actor: &principal.name,
             role: Some(principal.role),
             action: &action,
-            target: &target,
+            target: &path,
             status: response.status().as_u16(),
         };
         if let Err(error) = audit::record(&state.db, record).await {

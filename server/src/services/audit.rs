@@ -4,7 +4,7 @@
 //! A change and its row are stored together: the service making the change commits its
 //! transaction through [`commit`], which writes the row of the change's [`AuditStamp`] inside
 //! it, so a crash cannot leave a change without its row or a row without its change. Attempts
-//! that change nothing (refused, failed) are recorded after the fact by the HTTP layer.
+//! that do not succeed (refused, failed) are recorded after the fact by the HTTP layer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,9 +51,8 @@ pub struct AuditStamp {
     pub creates: bool,
     /// The HTTP status answered on success (0 for the command line).
     pub status: u16,
-    /// Set once the row is committed with its change; shared with whoever records attempts
-    /// that change nothing, so a request is never recorded twice.
-    recorded: Recorded,
+    /// Set once the row is committed with its change.
+    recorded: Arc<AtomicBool>,
 }
 
 impl AuditStamp {
@@ -66,7 +65,7 @@ impl AuditStamp {
             target: target.to_owned(),
             creates: false,
             status: 0,
-            recorded: Recorded::default(),
+            recorded: Arc::default(),
         }
     }
 
@@ -98,13 +97,7 @@ impl AuditStamp {
 
     /// Whether the row was committed with its change.
     pub fn recorded(&self) -> bool {
-        self.recorded.is_set()
-    }
-
-    /// The stamp of a request whose attempt is recorded afterwards unless `recorded` is set.
-    pub fn sharing(mut self, recorded: Recorded) -> Self {
-        self.recorded = recorded;
-        self
+        self.recorded.load(Ordering::Acquire)
     }
 
     /// The target recorded for a change that created resource `created` (if any).
@@ -113,16 +106,6 @@ impl AuditStamp {
             Some(id) if self.creates => format!("{}/{id}", self.target.trim_end_matches('/')),
             _ => self.target.clone(),
         }
-    }
-}
-
-/// Whether a request's audit row was committed with its change.
-#[derive(Debug, Clone, Default)]
-pub struct Recorded(Arc<AtomicBool>);
-
-impl Recorded {
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Acquire)
     }
 }
 
@@ -140,7 +123,7 @@ pub async fn commit(
     }
     txn.commit().await?;
     if let Some(stamp) = stamp {
-        stamp.recorded.0.store(true, Ordering::Release);
+        stamp.recorded.store(true, Ordering::Release);
     }
     Ok(())
 }
