@@ -264,24 +264,6 @@ async fn create_user(settings: &Settings, name: &str) -> Result<(), Box<dyn std:
     Ok(())
 }
 
-/// Appends a command-line write to the audit log.
-async fn audit_cli(
-    db: &sea_orm::DatabaseConnection,
-    action: &str,
-    target: &str,
-) -> Result<(), sea_orm::DbErr> {
-    use lexset::services::audit::{self, AuditRecord};
-    let record = AuditRecord {
-        request_id: None,
-        actor: CLI_ACTOR,
-        role: None,
-        action,
-        target,
-        status: 0,
-    };
-    audit::record(db, record).await
-}
-
 async fn reindex(settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
     let (db, dedup) = startup::open_store(settings).await?;
     let started = std::time::Instant::now();
@@ -430,9 +412,9 @@ async fn import(
     bar.finish_and_clear();
     // Written rows committed their audit row with them; an import that wrote nothing is
     // recorded as the attempt it was.
-    let recorded = context.audit.as_ref().is_some_and(AuditStamp::recorded);
-    if !report.dry_run && !recorded {
-        audit_cli(&state.db, "lexset import", &target).await?;
+    let unrecorded = context.audit.as_ref().filter(|audit| !audit.recorded());
+    if let Some(audit) = unrecorded.filter(|_| !report.dry_run) {
+        audit.record_on(&state.db, &target).await?;
     }
     println!(
         "{} rows ({}): {} accepted, {} duplicates, {} invalid{}",

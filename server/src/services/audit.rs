@@ -77,10 +77,11 @@ impl AuditStamp {
         self
     }
 
-    /// Records, inside `txn`, that the same request also created `target` (as when a token is
-    /// made for a user the command line creates on the way).
-    pub async fn record_also(&self, txn: &DatabaseTransaction, target: &str) -> Result<(), DbErr> {
-        record(txn, self.row(target)).await
+    /// Records this stamp's row on `target` through `db`: inside a change's transaction for a
+    /// second resource the same request created (a token's new user), or on its own for an
+    /// attempt that stored nothing.
+    pub async fn record_on<C: ConnectionTrait>(&self, db: &C, target: &str) -> Result<(), DbErr> {
+        record(db, self.row(target)).await
     }
 
     /// The row of this stamp on `target`.

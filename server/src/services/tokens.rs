@@ -122,7 +122,7 @@ pub async fn create(
     .await?;
     if let Some(audit) = audit.filter(|_| user_created) {
         audit
-            .record_also(&txn, &format!("/v1/users/{}", user.id))
+            .record_on(&txn, &format!("/v1/users/{}", user.id))
             .await?;
     }
     super::audit::commit(txn, audit, Some(token.id)).await?;
