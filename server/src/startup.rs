@@ -125,6 +125,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         four_eyes: settings.four_eyes,
         max_upload_bytes: settings.max_upload_bytes,
         live_progress: Arc::default(),
+        tokens: Arc::default(),
     })
 }
 

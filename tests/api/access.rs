@@ -5,7 +5,9 @@ use lexset::http::access::{Access, RULES, rule_for};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, database_url_of, expect_error, expect_json, run_cli, token_of};
+use crate::helpers::{
+    TestApp, database_url_of, expect_error, expect_json, run_cli, run_sql, token_of,
+};
 
 /// Routes outside the OpenAPI document: the documentation itself, the coverage page and the
 /// web page with its assets.
@@ -65,11 +67,12 @@ async fn dead_tokens(app: &TestApp) -> (String, String) {
         .await
         .expect("database");
     let revoked_secret = token_of(&db, "revoked", Role::Admin, None).await;
-    let revoked = tokens::authenticate(&db, &revoked_secret)
+    let cache = tokens::TokenCache::default();
+    let revoked = tokens::authenticate(&db, &cache, &revoked_secret)
         .await
         .expect("lookup")
         .expect("a valid token");
-    tokens::revoke(&db, revoked.token_id, None)
+    tokens::revoke(&db, &cache, revoked.token_id, None)
         .await
         .expect("revoked");
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
@@ -155,20 +158,12 @@ async fn every_route_answers_every_credential_as_its_rule_says() {
 #[tokio::test]
 async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
     let app = TestApp::spawn().await;
-    expect_json(
-        app.post_json("/v1/users", &json!({"name": "张三"})).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let created = expect_json(
-        app.post_json(
-            "/v1/tokens",
-            &json!({"user": "张三", "role": "annotator", "expires_at": "2099-01-01T00:00:00Z"}),
+    let created = app
+        .user_with_token(
+            "张三",
+            json!({"role": "annotator", "expires_at": "2099-01-01T00:00:00Z"}),
         )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+        .await;
     let secret = created["secret"].as_str().expect("secret").to_owned();
     assert!(
         secret.starts_with("lexset_") && secret.len() == 7 + 64,
@@ -228,6 +223,58 @@ async fn admins_create_list_and_revoke_tokens_and_secrets_are_shown_once() {
         "revoked",
     )
     .await;
+}
+
+/// A token is taken on trust for `TRUSTED_FOR` after it was found valid (the token cache);
+/// revoked in the store by someone else (another replica, an operator), it is refused once
+/// that time has passed, and the refusal is never cached.
+#[tokio::test]
+async fn a_token_revoked_in_the_store_by_another_process_is_refused_within_the_trusted_time() {
+    use lexset::services::tokens::TRUSTED_FOR;
+    let app = TestApp::spawn().await;
+    let created = app.user_with_token("李四", json!({"role": "reader"})).await;
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let id = created["id"].as_i64().expect("id");
+    let status = || async {
+        app.request_with(Some(&secret), Method::GET, "/v1/me")
+            .send()
+            .await
+            .expect("GET")
+            .status()
+    };
+    assert_eq!(
+        status().await,
+        StatusCode::OK,
+        "the new token works at once"
+    );
+    run_sql(
+        app.data_dir(),
+        &app.database_url,
+        &format!("UPDATE api_tokens SET revoked_at = '2026-01-01T00:00:00+00:00' WHERE id = {id}"),
+    )
+    .await;
+    let revoked_at = std::time::Instant::now();
+    // Asked again and again, so the cache has every chance to keep vouching for it.
+    while status().await == StatusCode::OK {
+        assert!(
+            revoked_at.elapsed() < TRUSTED_FOR * 3,
+            "still accepted {:?} after it was revoked",
+            revoked_at.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for _ in 0..3 {
+        expect_error(
+            app.request_with(Some(&secret), Method::GET, "/v1/me")
+                .send()
+                .await
+                .expect("GET"),
+            StatusCode::UNAUTHORIZED,
+            "token_revoked",
+            "revoked",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -113,6 +113,24 @@ impl TestApp {
         self.request(Method::GET, path).send().await.expect("GET")
     }
 
+    /// Creates user `user` and a token of it with `token` (its `role`, label, expiry) through
+    /// the API; returns the created token's body (with its `id` and `secret`).
+    pub async fn user_with_token(&self, user: &str, token: Value) -> Value {
+        expect_json(
+            self.post_json("/v1/users", &serde_json::json!({ "name": user }))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let mut token = token;
+        token["user"] = Value::from(user);
+        expect_json(
+            self.post_json("/v1/tokens", &token).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.request(Method::POST, path)
             .json(body)

@@ -140,7 +140,7 @@ pub async fn authorize(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(pattern) = request.match_pattern() else {
+    let Some(pattern) = super::route::pattern(request.request()) else {
         // No route has this path as sent. The router matches the percent-decoded path, so a
         // path like /v1/%74okens must not reach it unchecked: answer 404 here.
         let error = ApiError::no_route(request.path());
@@ -205,7 +205,7 @@ async fn authenticate(request: &ServiceRequest) -> Result<Principal, ApiError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::system("no_state", msg!("no_state")))?;
-    match tokens::authenticate(&state.reads, secret).await? {
+    match tokens::authenticate(&state.reads, &state.tokens, secret).await? {
         Ok(principal) => Ok(principal),
         Err(Rejection::Unknown) => Err(unauthorized("invalid_token", msg!("invalid_token"))),
         Err(Rejection::Revoked) => Err(unauthorized("token_revoked", msg!("token_revoked"))),

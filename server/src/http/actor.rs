@@ -40,7 +40,7 @@ fn stamp(req: &HttpRequest, actor: &Actor, role: Role) -> AuditStamp {
     let action = format!(
         "{} {}",
         req.method(),
-        req.match_pattern().unwrap_or_default()
+        super::route::pattern(req).unwrap_or_default()
     );
     let mut stamp = AuditStamp::new(
         actor.as_str(),

@@ -73,8 +73,7 @@ pub async fn record_writes(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let action = request
-        .match_pattern()
+    let action = super::route::pattern(request.request())
         .map(|pattern| format!("{} {pattern}", request.method()));
     // The path as routed (percent-decoded), so /v1/keywords/%31 is recorded as /v1/keywords/1.
     let path = request.match_info().as_str().to_owned();
@@ -82,7 +81,7 @@ pub async fn record_writes(
     let started = std::time::Instant::now();
     let method = request.method().to_string();
     let mut response = next.call(request).await?;
-    if let Some(route) = response.request().match_pattern() {
+    if let Some(route) = super::route::pattern(response.request()) {
         telemetry::request(
             &route,
             &method,

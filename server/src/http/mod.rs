@@ -22,6 +22,7 @@ pub mod questions;
 pub mod reports;
 pub mod request_fields;
 pub mod revisions;
+pub mod route;
 pub mod schemas;
 pub mod search;
 pub mod taxonomy;
@@ -158,7 +159,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource whose unsupported methods answer `405` with the JSON error body.
 fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|request: HttpRequest| async move {
-        let pattern = request.match_pattern().unwrap_or_default();
+        let pattern = route::pattern(&request).unwrap_or_default();
         Err::<HttpResponse, _>(ApiError::method_not_allowed(
             request.method().as_str(),
             request.path(),

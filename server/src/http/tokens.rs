@@ -221,8 +221,13 @@ pub async fn revoke(
     actor: RequestActor,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let token = tokens::revoke(&state.db, id, Some(&actor.audit(StatusCode::OK)))
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let token = tokens::revoke(
+        &state.db,
+        &state.tokens,
+        id,
+        Some(&actor.audit(StatusCode::OK)),
+    )
+    .await?
+    .ok_or_else(|| not_found(id))?;
     Ok(HttpResponse::Ok().json(TokenView::from(token)))
 }

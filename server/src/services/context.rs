@@ -11,6 +11,7 @@ use super::Checks;
 use super::builds::{BuildEnvironment, FilterCache};
 use super::leases::Replica;
 use super::tasks::LiveProgress;
+use super::tokens::TokenCache;
 use crate::dedup::Dedup;
 use crate::lint::LintConfig;
 use crate::taxonomy::Taxonomy;
@@ -37,6 +38,8 @@ pub struct AppState {
     /// The largest file `POST /v1/imports` accepts.
     pub max_upload_bytes: usize,
     pub live_progress: Arc<LiveProgress>,
+    /// Tokens recently found valid ([`TokenCache`]).
+    pub tokens: Arc<TokenCache>,
 }
 
 impl AppState {

@@ -12,9 +12,23 @@ use sea_orm::{
 /// The SQLite writer's page cache, in KiB (a negative `cache_size` counts KiB).
 const WRITER_CACHE_KIB: &str = "-65536";
 
+/// sqlx pings a pooled connection before handing it out; for SQLite that is a message to the
+/// connection's thread and back, as costly as a small query, and a connection to a local file
+/// does not go stale.
+const PING_SQLITE_BEFORE_USE: bool = false;
+
+/// How many rows a SQLite connection's thread may hand over before the request reading them
+/// takes any (sqlx's default is 50). A keyword page is 51 rows and an import chunk returns
+/// 1 000 ids: with room for them all, the thread fills the channel in one go and the reader
+/// wakes once or twice instead of once per row.
+const SQLITE_ROWS_IN_FLIGHT: usize = 1024;
+
 /// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
 /// SQLite keeps sea-orm's single connection for writes, since its writers serialize anyway
-/// (reads have their own pool: [`connect_readers`]).
+/// (reads have their own pool: [`connect_readers`]). That connection is opened from the task
+/// runtime and kept for the life of the process, so the thread sqlx runs it on inherits the
+/// task threads' lower CPU priority ([`crate::background`]): most of what it writes is
+/// imports and builds, and reads come first.
 ///
 /// SQLite gets write-ahead logging (a property of the database file, so setting it once is
 /// enough); concurrent writers then wait for each other within sqlx's busy timeout. Every
@@ -27,11 +41,22 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     }
     // A large import's pages stay in the writer's cache until it commits instead of spilling
     // into the WAL early and being read back (the default cache is 2 MiB).
-    options.map_sqlx_sqlite_opts(|sqlite| sqlite.pragma("cache_size", WRITER_CACHE_KIB));
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .pragma("cache_size", WRITER_CACHE_KIB)
+            .row_buffer_size(SQLITE_ROWS_IN_FLIGHT)
+    });
+    if !url.starts_with("sqlite") {
+        return Database::connect(options).await;
     }
+    options
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .test_before_acquire(PING_SQLITE_BEFORE_USE);
+    let db = crate::background::spawn(async move { Database::connect(options).await })
+        .await
+        .map_err(|error| DbErr::Custom(format!("opening the store stopped: {error}")))??;
+    db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
     Ok(db)
 }
 
@@ -48,7 +73,11 @@ pub async fn connect_readers(
         return Ok(writer.clone());
     }
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).max_connections(readers.max(1));
+    options
+        .sqlx_logging(false)
+        .max_connections(readers.max(1))
+        .test_before_acquire(PING_SQLITE_BEFORE_USE)
+        .map_sqlx_sqlite_opts(|sqlite| sqlite.row_buffer_size(SQLITE_ROWS_IN_FLIGHT));
     Database::connect(options).await
 }
 

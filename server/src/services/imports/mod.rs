@@ -211,7 +211,7 @@ pub async fn start(
     // A dry run changes nothing: its task is not audited as a write.
     let audit = (!options.dry_run).then_some(audit);
     super::audit::commit(txn, audit, Some(task.id)).await?;
-    tokio::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
+    crate::background::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
     Ok(task)
 }
 
@@ -309,6 +309,7 @@ mod tests {
             four_eyes: true,
             max_upload_bytes: 1 << 20,
             live_progress: Arc::default(),
+            tokens: Arc::default(),
         };
         let context = ChangeContext {
             actor: Actor::parse("test").unwrap(),
