@@ -7,7 +7,6 @@
 //! Chinese and English) and `taxonomy` (seed data) used by all. See `docs/architecture.md`;
 //! `layering` checks the rules.
 
-pub mod background;
 pub mod config;
 pub mod coverage;
 pub mod dedup;
@@ -25,6 +24,7 @@ pub mod segmentation;
 pub mod services;
 pub mod startup;
 pub mod store;
+pub mod task_runtime;
 pub mod taxonomy;
 pub mod telemetry;
 

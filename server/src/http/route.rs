@@ -6,7 +6,7 @@
 use actix_web::{HttpMessage, HttpRequest};
 
 /// The request's route pattern, kept in its extensions once known.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct MatchedRoute(Option<String>);
 
 /// The pattern of the route `request`'s path matches; `None` when no route does.

@@ -129,7 +129,7 @@ pub async fn start(
     .insert(&txn)
     .await?;
     super::audit::commit(txn, Some(audit), Some(task.id)).await?;
-    crate::background::spawn(run(env.clone(), build.number, task.id));
+    crate::task_runtime::spawn(run(env.clone(), build.number, task.id));
     Ok((build, task))
 }
 

@@ -58,7 +58,7 @@ pub async fn start(
     .insert(&txn)
     .await?;
     super::audit::commit(txn, Some(audit), Some(task.id)).await?;
-    crate::background::spawn(run(
+    crate::task_runtime::spawn(run(
         env,
         state.filters.clone(),
         (evaluation.id, task.id, number),

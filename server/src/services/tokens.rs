@@ -207,55 +207,75 @@ pub const TRUSTED_FOR: Duration = Duration::from_secs(2);
 /// At most this many tokens are remembered; past it the cache starts again empty.
 const MAX_REMEMBERED: usize = 10_000;
 
-/// Tokens this process found valid in the last [`TRUSTED_FOR`], by secret hash, so a request
-/// with one of them does not touch the store: on SQLite the lookup was about half of a `match`
-/// request's CPU. Only valid tokens are kept, so a new token works at once and a refused one
-/// is asked about every time.
+/// Tokens this process found valid in the last [`TRUSTED_FOR`], by secret hash, so requests
+/// with one of them touch the store about once per [`TRUSTED_FOR`]: on SQLite the lookup was
+/// about half of a `match` request's CPU. Only valid tokens are kept, so a new token works at
+/// once and a refused one is asked about every time.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    valid: Mutex<HashMap<String, Remembered>>,
+    state: Mutex<Remembrance>,
+}
+
+#[derive(Debug, Default)]
+struct Remembrance {
+    valid: HashMap<String, Remembered>,
+    /// Counts [`TokenCache::forget`]s: a lookup that began before one may have read the token
+    /// before its revocation committed, so what it found is not remembered.
+    forgets: u64,
 }
 
 #[derive(Debug, Clone)]
 struct Remembered {
     principal: Principal,
     expires_at: Option<DateTime<Utc>>,
+    /// When the lookup that found it valid began.
     checked: Instant,
 }
 
 impl TokenCache {
-    /// The principal of the token with secret hash `hash`, if it was found valid less than
-    /// [`TRUSTED_FOR`] ago and has not expired since.
-    fn recall(&self, hash: &str) -> Option<Principal> {
-        let valid = self
-            .valid
+    fn state(&self) -> std::sync::MutexGuard<'_, Remembrance> {
+        // The map is consistent after any panic (inserts and removals are single calls).
+        self.state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        valid
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The principal of the token with secret hash `hash`, if it was found valid by a lookup
+    /// begun less than [`TRUSTED_FOR`] ago and has not expired since.
+    fn recall(&self, hash: &str) -> Option<Principal> {
+        self.state()
+            .valid
             .get(hash)
             .filter(|token| token.checked.elapsed() < TRUSTED_FOR)
             .filter(|token| token.expires_at.is_none_or(|at| at > Utc::now()))
             .map(|token| token.principal.clone())
     }
 
-    fn remember(&self, hash: String, token: Remembered) {
-        let mut valid = self
-            .valid
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if valid.len() >= MAX_REMEMBERED {
-            valid.clear();
-        }
-        valid.insert(hash, token);
+    /// How many forgets there have been: taken before a lookup, handed to [`Self::remember`].
+    fn forgets(&self) -> u64 {
+        self.state().forgets
     }
 
-    /// Forgets token `id`: its next request asks the store.
+    /// Remembers `token`, unless a token was forgotten since its lookup began (`forgets_before`).
+    fn remember(&self, hash: String, token: Remembered, forgets_before: u64) {
+        let mut state = self.state();
+        if state.forgets != forgets_before {
+            return;
+        }
+        if state.valid.len() >= MAX_REMEMBERED {
+            state.valid.clear();
+        }
+        state.valid.insert(hash, token);
+    }
+
+    /// Forgets token `id`: its next request asks the store, and a lookup of it still running
+    /// is not remembered.
     pub fn forget(&self, id: i64) {
-        let mut valid = self
+        let mut state = self.state();
+        state
             .valid
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        valid.retain(|_, token| token.principal.token_id != id);
+            .retain(|_, token| token.principal.token_id != id);
+        state.forgets += 1;
     }
 }
 
@@ -270,6 +290,7 @@ pub async fn authenticate<C: ConnectionTrait>(
     if let Some(principal) = cache.recall(&hash) {
         return Ok(Ok(principal));
     }
+    let (checked, forgets_before) = (Instant::now(), cache.forgets());
     let found = one(
         db,
         api_token::Entity::find().filter(api_token::Column::SecretHash.eq(hash.as_str())),
@@ -292,8 +313,48 @@ pub async fn authenticate<C: ConnectionTrait>(
     let remembered = Remembered {
         principal: principal.clone(),
         expires_at: token.expires_at,
-        checked: Instant::now(),
+        checked,
     };
-    cache.remember(hash, remembered);
+    cache.remember(hash, remembered, forgets_before);
     Ok(Ok(principal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found_valid(token_id: i64) -> Remembered {
+        Remembered {
+            principal: Principal {
+                token_id,
+                name: "张三".to_owned(),
+                role: Role::Reader,
+            },
+            expires_at: None,
+            checked: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_lookup_begun_before_a_revocation_is_not_remembered() {
+        let cache = TokenCache::default();
+        let before = cache.forgets();
+        // The token is revoked (and forgotten) while the lookup that found it valid runs.
+        cache.forget(7);
+        cache.remember("hash".to_owned(), found_valid(7), before);
+        assert_eq!(cache.recall("hash"), None);
+        cache.remember("hash".to_owned(), found_valid(7), cache.forgets());
+        assert_eq!(cache.recall("hash").map(|p| p.token_id), Some(7));
+        cache.forget(7);
+        assert_eq!(cache.recall("hash"), None);
+    }
+
+    #[test]
+    fn an_expired_token_is_not_recalled() {
+        let cache = TokenCache::default();
+        let mut token = found_valid(1);
+        token.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
+        cache.remember("hash".to_owned(), token, cache.forgets());
+        assert_eq!(cache.recall("hash"), None);
+    }
 }

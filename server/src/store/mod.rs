@@ -26,9 +26,10 @@ const SQLITE_ROWS_IN_FLIGHT: usize = 1024;
 /// Opens a connection pool on `url`. `max_connections` sizes a PostgreSQL pool (default 10);
 /// SQLite keeps sea-orm's single connection for writes, since its writers serialize anyway
 /// (reads have their own pool: [`connect_readers`]). That connection is opened from the task
-/// runtime and kept for the life of the process, so the thread sqlx runs it on inherits the
-/// task threads' lower CPU priority ([`crate::background`]): most of what it writes is
-/// imports and builds, and reads come first.
+/// runtime and never closed for idleness or age, so the thread sqlx runs it on inherits the
+/// task threads' lower CPU priority ([`crate::task_runtime`]): most of what it writes is
+/// imports and builds, and reads come first. (Should it fail, sqlx reopens it from whichever
+/// thread needs it, at that thread's priority.)
 ///
 /// SQLite gets write-ahead logging (a property of the database file, so setting it once is
 /// enough); concurrent writers then wait for each other within sqlx's busy timeout. Every
@@ -46,14 +47,14 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
             .pragma("cache_size", WRITER_CACHE_KIB)
             .row_buffer_size(SQLITE_ROWS_IN_FLIGHT)
     });
-    if !url.starts_with("sqlite") {
+    if !is_sqlite(url) {
         return Database::connect(options).await;
     }
     options
         .max_lifetime(None)
         .idle_timeout(None)
         .test_before_acquire(PING_SQLITE_BEFORE_USE);
-    let db = crate::background::spawn(async move { Database::connect(options).await })
+    let db = crate::task_runtime::spawn(async move { Database::connect(options).await })
         .await
         .map_err(|error| DbErr::Custom(format!("opening the store stopped: {error}")))??;
     db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
@@ -61,7 +62,7 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
 }
 
 /// The connections reads go through. SQLite: a pool of `readers` connections beside the one
-/// writer; in WAL mode each reads the last committed state while the writer holds its
+/// writer, opened at once and kept; in WAL mode each reads the last committed state while the writer holds its
 /// transaction, so no read waits for an import or a build. PostgreSQL: the writer's pool,
 /// which serves reads and writes side by side already.
 pub async fn connect_readers(
@@ -69,16 +70,26 @@ pub async fn connect_readers(
     writer: &DatabaseConnection,
     readers: u32,
 ) -> Result<DatabaseConnection, DbErr> {
-    if writer.get_database_backend() != DbBackend::Sqlite {
+    if !is_sqlite(url) {
         return Ok(writer.clone());
     }
     let mut options = ConnectOptions::new(url.to_owned());
+    // All opened now, by the caller (the server's start, at its CPU priority), and kept: one
+    // opened later by a task would run at the task threads' lower priority.
+    let readers = readers.max(1);
     options
         .sqlx_logging(false)
-        .max_connections(readers.max(1))
+        .max_connections(readers)
+        .min_connections(readers)
+        .max_lifetime(None)
+        .idle_timeout(None)
         .test_before_acquire(PING_SQLITE_BEFORE_USE)
         .map_sqlx_sqlite_opts(|sqlite| sqlite.row_buffer_size(SQLITE_ROWS_IN_FLIGHT));
     Database::connect(options).await
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// How many connections of a pool are busy and idle now.

@@ -211,7 +211,7 @@ pub async fn start(
     // A dry run changes nothing: its task is not audited as a write.
     let audit = (!options.dry_run).then_some(audit);
     super::audit::commit(txn, audit, Some(task.id)).await?;
-    crate::background::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
+    crate::task_runtime::spawn(run(state.clone(), task.id, actor, bytes, options, lang));
     Ok(task)
 }
 

@@ -1,7 +1,8 @@
 //! Where tasks run (imports, builds, evaluations): a tokio runtime of their own whose threads,
 //! its blocking pool included, run at a lower CPU priority than the HTTP workers. Threads
 //! started from them inherit it, and so does the SQLite writer connection's, which
-//! `store::connect` opens from here.
+//! `store::connect` opens from here (best effort: a connection sqlx has to reopen after a
+//! failure gets the priority of whichever thread reopens it).
 //!
 //! Why: a task spawned from a handler would run on that handler's worker thread and hold up
 //! every request on it between two awaits; and on a small machine a busy import would take CPU
@@ -21,8 +22,9 @@ use tokio::task::JoinHandle;
 /// elsewhere they keep the process's).
 const LOWER_PRIORITY: i32 = 10;
 
-/// Worker threads of the task runtime: tasks await the store and leave CPU work to the
-/// blocking pool, so two threads keep several tasks going.
+/// Worker threads of the task runtime. Tasks mostly await the store and hand their heaviest
+/// work (reading and checking rows, compiling) to the blocking pool, so two threads keep
+/// several tasks going.
 const WORKER_THREADS: usize = 2;
 
 /// Runs `task` on the task runtime, started on first use and kept for the life of the process.
@@ -53,9 +55,9 @@ fn runtime() -> &'static Runtime {
 /// the thread that starts it, and task threads start others.
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    // SAFETY: these calls only read their arguments. On Linux a thread id names one thread:
-    // getpriority(PRIO_PROCESS, pid) reads the main thread's nice value and
-    // setpriority(PRIO_PROCESS, tid) changes only the calling thread's.
+    // SAFETY: the calls take plain integers, no pointers, and touch no Rust state. On Linux a
+    // thread id names one thread: getpriority(PRIO_PROCESS, pid) reads the main thread's nice
+    // value and setpriority(PRIO_PROCESS, tid) changes only the calling thread's.
     let changed = unsafe {
         let base = libc::getpriority(libc::PRIO_PROCESS, libc::getpid() as libc::id_t);
         let thread = libc::gettid() as libc::id_t;
