@@ -55,13 +55,13 @@ fn runtime() -> &'static Runtime {
 /// the thread that starts it, and task threads start others.
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    // SAFETY: the calls take plain integers, no pointers, and touch no Rust state. On Linux a
-    // thread id names one thread: getpriority(PRIO_PROCESS, pid) reads the main thread's nice
-    // value and setpriority(PRIO_PROCESS, tid) changes only the calling thread's.
+    // SAFETY: the libc calls here and below take plain integers, no pointers, and touch no
+    // Rust state. On Linux a thread id names one thread: getpriority(PRIO_PROCESS, pid) reads
+    // the main thread's nice value and setpriority(PRIO_PROCESS, tid) changes only the calling
+    // thread's.
     let changed = unsafe {
-        let base = libc::getpriority(libc::PRIO_PROCESS, libc::getpid() as libc::id_t);
         let thread = libc::gettid() as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, thread, lowered(base))
+        libc::setpriority(libc::PRIO_PROCESS, thread, lowered(process_nice()))
     };
     if changed != 0 {
         tracing::debug!(
@@ -73,6 +73,13 @@ fn lower_priority() {
 
 #[cfg(not(target_os = "linux"))]
 fn lower_priority() {}
+
+/// The process's nice value: its main thread's.
+#[cfg(target_os = "linux")]
+fn process_nice() -> i32 {
+    // SAFETY: as in `lower_priority`.
+    unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::getpid() as libc::id_t) }
+}
 
 /// The nice value [`LOWER_PRIORITY`] below `base`, at most 19 (the lowest priority).
 #[cfg(target_os = "linux")]
@@ -91,8 +98,7 @@ mod tests {
 
     #[test]
     fn tasks_and_the_threads_they_start_run_below_the_process() {
-        // SAFETY: as in `lower_priority`.
-        let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::getpid() as libc::id_t) };
+        let base = process_nice();
         let caller = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");

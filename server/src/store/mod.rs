@@ -40,20 +40,13 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     if let Some(max) = max_connections.filter(|_| url.starts_with("postgres")) {
         options.max_connections(max);
     }
-    // A large import's pages stay in the writer's cache until it commits instead of spilling
-    // into the WAL early and being read back (the default cache is 2 MiB).
-    options.map_sqlx_sqlite_opts(|sqlite| {
-        sqlite
-            .pragma("cache_size", WRITER_CACHE_KIB)
-            .row_buffer_size(SQLITE_ROWS_IN_FLIGHT)
-    });
     if !is_sqlite(url) {
         return Database::connect(options).await;
     }
-    options
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .test_before_acquire(PING_SQLITE_BEFORE_USE);
+    keep_sqlite_connections(&mut options);
+    // A large import's pages stay in the writer's cache until it commits instead of spilling
+    // into the WAL early and being read back (the default cache is 2 MiB).
+    options.map_sqlx_sqlite_opts(|sqlite| sqlite.pragma("cache_size", WRITER_CACHE_KIB));
     let db = crate::task_runtime::spawn(async move { Database::connect(options).await })
         .await
         .map_err(|error| DbErr::Custom(format!("opening the store stopped: {error}")))??;
@@ -62,9 +55,9 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
 }
 
 /// The connections reads go through. SQLite: a pool of `readers` connections beside the one
-/// writer, opened at once and kept; in WAL mode each reads the last committed state while the writer holds its
-/// transaction, so no read waits for an import or a build. PostgreSQL: the writer's pool,
-/// which serves reads and writes side by side already.
+/// writer, opened at once and kept; in WAL mode each reads the last committed state while the
+/// writer holds its transaction, so no read waits for an import or a build. PostgreSQL: the
+/// writer's pool, which serves reads and writes side by side already.
 pub async fn connect_readers(
     url: &str,
     writer: &DatabaseConnection,
@@ -80,16 +73,24 @@ pub async fn connect_readers(
     options
         .sqlx_logging(false)
         .max_connections(readers)
-        .min_connections(readers)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .test_before_acquire(PING_SQLITE_BEFORE_USE)
-        .map_sqlx_sqlite_opts(|sqlite| sqlite.row_buffer_size(SQLITE_ROWS_IN_FLIGHT));
+        .min_connections(readers);
+    keep_sqlite_connections(&mut options);
     Database::connect(options).await
 }
 
 fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
+}
+
+/// What the writer and the readers share on SQLite: connections kept for the life of the
+/// process (never closed for idleness or age, so none is reopened at another thread's
+/// priority), not pinged before use, and handing over up to [`SQLITE_ROWS_IN_FLIGHT`] rows.
+fn keep_sqlite_connections(options: &mut ConnectOptions) {
+    options
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .test_before_acquire(PING_SQLITE_BEFORE_USE)
+        .map_sqlx_sqlite_opts(|sqlite| sqlite.row_buffer_size(SQLITE_ROWS_IN_FLIGHT));
 }
 
 /// How many connections of a pool are busy and idle now.
