@@ -3,20 +3,29 @@
 /// A column lexset understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
-    /// The keyword (关键词 / 词条 / term).
+    /// The keyword (关键词 / 词条 / 敏感词 / term / keyword).
     Term,
-    /// A risk in any spelling (风险类别 / 类别 / 安全风险项 / risk / category).
+    /// A risk in any spelling (风险类别 / 类别 / 违规类型 / 风险类型 / 安全风险 / risk /
+    /// category).
     Risk,
     /// 一级分类: the risk group (A.1 …).
     Group,
-    /// 二级分类: the risk within the group.
+    /// 二级分类 / 违规子类 / 风险子类: the risk within the group.
     Subgroup,
-    /// A question (题目 / 问题 / 测试题 / question).
+    /// A question (题目 / 问题 / 题干 / 提问 / 指令 / question / prompt / query / instruction
+    /// / input).
     Question,
-    /// Whether the model must refuse (是否应拒答 / 测试类型).
-    MustRefuse,
-    /// 预期输出 / 预期输出结果 / expected output.
+    /// Which bank a question belongs to (测试类型 / 题型 / 题库 / kind / question_kind).
+    Kind,
+    /// The behaviour expected of the model, refusing or answering (是否应拒答 / 应拒答 /
+    /// 预期行为 / expected_behavior / must_refuse / behavior).
+    ExpectedBehavior,
+    /// What the model should output (预期输出 / 预期输出结果 / 预期回答 / expected output).
     ExpectedOutput,
+    /// What some model did answer (答案 / 回答 / 模型回答 / response / answer / output /
+    /// completion): public sets publish these next to their questions; never an expected
+    /// output.
+    ModelAnswer,
     /// 判定标准 / judgment criteria.
     JudgmentCriteria,
     /// 方面 / aspect.
@@ -31,8 +40,9 @@ pub enum Column {
     HighRisk,
 }
 
-/// Header spellings per column, compared after trimming and lower-casing.
-const ALIASES: [(Column, &[&str]); 13] = [
+/// Header spellings per column, compared after trimming and lower-casing. Invariant (tested):
+/// every spelling is in lower case and belongs to one column only.
+const ALIASES: &[(Column, &[&str])] = &[
     (
         Column::Term,
         &["关键词", "词条", "敏感词", "拦截关键词", "term", "keyword"],
@@ -45,12 +55,26 @@ const ALIASES: [(Column, &[&str]); 13] = [
             "分类",
             "安全风险项",
             "风险",
+            "违规类型",
+            "风险类型",
+            "安全风险",
+            "风险分类",
             "risk",
             "category",
         ],
     ),
     (Column::Group, &["一级分类", "一级类别"]),
-    (Column::Subgroup, &["二级分类", "二级类别"]),
+    (
+        Column::Subgroup,
+        &[
+            "二级分类",
+            "二级类别",
+            "违规子类",
+            "子类",
+            "二级风险",
+            "风险子类",
+        ],
+    ),
     (
         Column::Question,
         &[
@@ -58,23 +82,55 @@ const ALIASES: [(Column, &[&str]); 13] = [
             "问题",
             "测试题",
             "问题表述",
+            "问题内容",
+            "题干",
+            "提问",
+            "指令",
             "question",
             "text",
             "prompt",
+            "query",
+            "instruction",
+            "input",
         ],
     ),
     (
-        Column::MustRefuse,
-        &["是否应拒答", "应拒答", "测试类型", "must_refuse"],
+        Column::Kind,
+        &["测试类型", "题型", "题库", "kind", "question_kind"],
+    ),
+    (
+        Column::ExpectedBehavior,
+        &[
+            "是否应拒答",
+            "应拒答",
+            "预期行为",
+            "expected_behavior",
+            "must_refuse",
+            "behavior",
+        ],
     ),
     (
         Column::ExpectedOutput,
         &[
             "预期输出",
             "预期输出结果",
-            "答案",
+            "预期回答",
             "expected_output",
             "expected output",
+        ],
+    ),
+    (
+        Column::ModelAnswer,
+        &[
+            "答案",
+            "回答",
+            "模型回答",
+            "模型输出",
+            "response",
+            "answer",
+            "model_answer",
+            "output",
+            "completion",
         ],
     ),
     (
@@ -104,6 +160,8 @@ pub fn recognise(header: &str) -> Option<Column> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -112,6 +170,68 @@ mod tests {
         assert_eq!(recognise("Keyword"), Some(Column::Term));
         assert_eq!(recognise("二级分类"), Some(Column::Subgroup));
         assert_eq!(recognise("判定标准"), Some(Column::JudgmentCriteria));
+        assert_eq!(recognise("\u{FEFF}Query"), Some(Column::Question));
         assert_eq!(recognise("序号"), None);
+    }
+
+    #[test]
+    fn every_alias_names_its_column_and_no_other() {
+        let mut owner: HashMap<&str, Column> = HashMap::new();
+        for (column, names) in ALIASES {
+            for name in *names {
+                assert_eq!(*name, name.trim().to_lowercase(), "unreachable spelling");
+                if let Some(first) = owner.insert(name, *column) {
+                    panic!("`{name}` is listed under {first:?} and {column:?}");
+                }
+                assert_eq!(recognise(name), Some(*column), "{name}");
+            }
+        }
+    }
+
+    /// The spellings public question sets use, pinned so that a later edit of the table does
+    /// not move one silently (答案 above all: a model's answer, not an expected output).
+    #[test]
+    fn public_question_set_headers() {
+        for (header, column) in [
+            ("query", Column::Question),
+            ("Instruction", Column::Question),
+            ("input", Column::Question),
+            ("提问", Column::Question),
+            ("指令", Column::Question),
+            ("问题内容", Column::Question),
+            ("题干", Column::Question),
+            ("违规类型", Column::Risk),
+            ("风险类型", Column::Risk),
+            ("安全风险", Column::Risk),
+            ("风险分类", Column::Risk),
+            ("违规子类", Column::Subgroup),
+            ("子类", Column::Subgroup),
+            ("二级风险", Column::Subgroup),
+            ("风险子类", Column::Subgroup),
+            ("测试类型", Column::Kind),
+            ("题型", Column::Kind),
+            ("题库", Column::Kind),
+            ("kind", Column::Kind),
+            ("question_kind", Column::Kind),
+            ("是否应拒答", Column::ExpectedBehavior),
+            ("预期行为", Column::ExpectedBehavior),
+            ("expected_behavior", Column::ExpectedBehavior),
+            ("must_refuse", Column::ExpectedBehavior),
+            ("behavior", Column::ExpectedBehavior),
+            ("预期输出结果", Column::ExpectedOutput),
+            ("预期回答", Column::ExpectedOutput),
+            ("答案", Column::ModelAnswer),
+            ("回答", Column::ModelAnswer),
+            ("模型回答", Column::ModelAnswer),
+            ("模型输出", Column::ModelAnswer),
+            ("Response", Column::ModelAnswer),
+            ("answer", Column::ModelAnswer),
+            ("model_answer", Column::ModelAnswer),
+            ("output", Column::ModelAnswer),
+            ("completion", Column::ModelAnswer),
+        ] {
+            assert_eq!(recognise(header), Some(column), "{header}");
+        }
+        assert_eq!(recognise("参考答案"), None, "ambiguous: left to a mapping");
     }
 }
