@@ -40,6 +40,27 @@ pub enum Column {
     HighRisk,
 }
 
+impl Column {
+    /// Whether the column may hold a classification (a risk, group, aspect or bank, in some
+    /// spelling) rather than free text or a yes/no flag; see
+    /// [`Table::classification_cells`](crate::table::Table::classification_cells).
+    pub fn may_classify(self) -> bool {
+        match self {
+            Self::Risk | Self::Group | Self::Subgroup | Self::Aspect | Self::Kind => true,
+            Self::Term
+            | Self::Question
+            | Self::ExpectedBehavior
+            | Self::ExpectedOutput
+            | Self::ModelAnswer
+            | Self::JudgmentCriteria
+            | Self::Note
+            | Self::Source
+            | Self::Disposition
+            | Self::HighRisk => false,
+        }
+    }
+}
+
 /// Header spellings per column, compared after trimming and lower-casing. Invariant (tested):
 /// every spelling is in lower case and belongs to one column only.
 const ALIASES: &[(Column, &[&str])] = &[

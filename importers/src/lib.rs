@@ -3,8 +3,9 @@
 //! - [`decode`]: bytes to text — UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030
 //!   (the superset of GBK that Chinese Excel writes);
 //! - [`table`]: text or a workbook to rows of cells — CSV with a sniffed delimiter, TXT (one
-//!   entry a line), JSONL, XLSX (a named sheet or the first) — with the header row, if any,
-//!   mapped to [`columns::Column`]s through Chinese and English aliases;
+//!   entry a line), JSONL, a JSON array, XLSX (a named sheet or the first) — with the header
+//!   row (or JSON keys), if any, mapped to [`columns::Column`]s through Chinese and English
+//!   aliases, and a headerless file read by position (text, then risk);
 //! - [`risk`]: the risk a row names, in any spelling filings use (`A.1.f`, `A.1 f) 宣扬暴力、
 //!   淫秽色情`, the bare name, 一级分类 + 二级分类 columns) or through a user mapping.
 //!

@@ -1,13 +1,14 @@
 //! Files to rows of cells, with the header row (if any) mapped to columns.
 
-use crate::formula;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader};
+use serde_json::Value;
 
 use crate::columns::{Column, recognise};
 use crate::decode::{DecodeError, decode};
+use crate::formula;
 
 /// A file format lexset reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,17 +18,20 @@ pub enum Format {
     Txt,
     /// JSON Lines: objects with recognised keys, or strings.
     Jsonl,
+    /// One JSON array of objects with recognised keys, or of strings.
+    Json,
     Xlsx,
 }
 
 impl Format {
     /// Every name a format goes by, as a `format` parameter or a file name's extension.
-    pub const NAMES: [(&'static str, Format); 7] = [
+    pub const NAMES: [(&'static str, Format); 8] = [
         ("csv", Self::Csv),
         ("tsv", Self::Csv),
         ("txt", Self::Txt),
         ("jsonl", Self::Jsonl),
         ("ndjson", Self::Jsonl),
+        ("json", Self::Json),
         ("xlsx", Self::Xlsx),
         ("xlsm", Self::Xlsx),
     ];
@@ -47,9 +51,10 @@ impl Format {
     }
 
     /// The format `bytes` look like, for a file that comes with neither a format nor a file
-    /// name: a ZIP archive is a workbook; text (in any encoding [`decode`] reads) whose first
-    /// line is a JSON object or string is JSON Lines; text whose first line holds a delimiter
-    /// the CSV reader knows (`,` `;` tab `|`) is CSV; other text is one entry a line.
+    /// name: a ZIP archive is a workbook; text (in any encoding [`decode`] reads) that opens
+    /// a JSON array of objects or strings is JSON; text whose first line is a JSON object or
+    /// string is JSON Lines; text whose first line holds a delimiter the CSV reader knows (`,`
+    /// `;` tab `|`) is CSV; other text is one entry a line.
     pub fn sniff(bytes: &[u8]) -> Self {
         if bytes.starts_with(b"PK\x03\x04") {
             return Self::Xlsx;
@@ -57,6 +62,9 @@ impl Format {
         let Ok((text, _)) = decode(bytes) else {
             return Self::Txt;
         };
+        if opens_json_array(&text) {
+            return Self::Json;
+        }
         let first_line = text.lines().map(str::trim).find(|line| !line.is_empty());
         let Some(first_line) = first_line else {
             return Self::Txt;
@@ -70,6 +78,15 @@ impl Format {
             Self::Txt
         }
     }
+}
+
+/// Whether `text` begins, after white space, with `[` and then `{`, `"` or `]`: a JSON array
+/// of objects or strings. Looking past the bracket keeps a list whose first entry is `[广告]`
+/// (a keyword, not JSON) one entry a line.
+fn opens_json_array(text: &str) -> bool {
+    text.trim_start()
+        .strip_prefix('[')
+        .is_some_and(|rest| rest.trim_start().starts_with(['{', '"', ']']))
 }
 
 /// One input row: its line (or sheet row) number, its cells, and why it is unreadable if it is.
@@ -91,13 +108,21 @@ pub struct Table {
 }
 
 impl Table {
-    /// The cell of `row` in `column`, trimmed; without a header, the first cell stands for
-    /// the term or question column.
-    /// A file with a term column but no question column (or the reverse) serves either.
+    /// The cell of `row` in `column`, trimmed, if not empty. A file with a term column but no
+    /// question column (or the reverse) serves either.
+    ///
+    /// Without a header row (`columns` empty) cells stand by position, as one- and
+    /// two-column lists are published: the first is the term or question, the second its
+    /// risk, or its aspect for a question that must not be refused; no other column is
+    /// answered.
     pub fn cell<'a>(&self, row: &'a Row, column: Column) -> Option<&'a str> {
         let position = |wanted: Column| self.columns.iter().position(|c| *c == Some(wanted));
         let index = if self.columns.is_empty() {
-            matches!(column, Column::Term | Column::Question).then_some(0)?
+            match column {
+                Column::Term | Column::Question => 0,
+                Column::Risk | Column::Aspect => 1,
+                _ => return None,
+            }
         } else {
             match column {
                 Column::Term => position(Column::Term).or_else(|| position(Column::Question))?,
@@ -112,6 +137,29 @@ impl Table {
             .map(|cell| cell.trim())
             .filter(|cell| !cell.is_empty())
     }
+
+    /// The cells of `row` that may name its risk in some spelling (a code, a filing's
+    /// spelling, a name, a user's label), trimmed, non-empty and in column order: those of
+    /// columns that [`Column::may_classify`] and of unrecognised columns, cells past the
+    /// header included; without a header row, every cell but the first. Text columns
+    /// (question, answers, notes …) and yes/no flags are never yielded, so that a question
+    /// that happens to spell a risk's name is not read as one.
+    pub fn classification_cells<'a>(&'a self, row: &'a Row) -> impl Iterator<Item = &'a str> {
+        let headerless = self.columns.is_empty();
+        row.cells
+            .iter()
+            .enumerate()
+            .filter(move |(index, _)| {
+                if headerless {
+                    *index > 0
+                } else {
+                    let column = self.columns.get(*index).copied().flatten();
+                    column.is_none_or(Column::may_classify)
+                }
+            })
+            .map(|(_, cell)| cell.trim())
+            .filter(|cell| !cell.is_empty())
+    }
 }
 
 /// Why a file cannot be read at all (single rows that cannot are reported as malformed).
@@ -123,6 +171,10 @@ pub enum TableError {
     Workbook(String),
     #[error("the workbook has no sheet `{0}`")]
     NoSheet(String),
+    /// A JSON file that is not valid JSON or not an array, or a JSON or JSON Lines file whose
+    /// objects have more than [`MAX_COLUMNS`] distinct keys.
+    #[error("the JSON file cannot be read: {0}")]
+    Json(String),
     /// The workbook inflates past [`MAX_WORKBOOK_BYTES`] (a zip bomb, or a lexicon too large
     /// for one upload).
     #[error("the workbook inflates to more than {} MiB", MAX_WORKBOOK_BYTES >> 20)]
@@ -136,6 +188,10 @@ pub enum TableError {
 pub const MAX_WORKBOOK_BYTES: u64 = 512 << 20;
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 1_000_000;
+/// The most cells of one row a sheet may have, and the most distinct keys the objects of a
+/// JSON or JSON Lines file may have; beyond it the file is refused rather than read (a
+/// sheet's declared size is no limit: a cell at XFD1048576 makes a huge grid).
+pub const MAX_COLUMNS: u32 = 1_000;
 
 /// Reads `bytes` as `format`; `sheet` picks an XLSX sheet by name (default: the first whose header names a term or question column).
 pub fn read(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, TableError> {
@@ -173,7 +229,11 @@ fn read_any(bytes: &[u8], format: Format, sheet: Option<&str>) -> Result<Table, 
         }
         Format::Jsonl => {
             let (text, encoding) = decode(bytes)?;
-            Ok(read_jsonl(&text, encoding))
+            read_jsonl(&text, encoding)
+        }
+        Format::Json => {
+            let (text, encoding) = decode(bytes)?;
+            read_json_array(&text, encoding)
         }
     }
 }
@@ -288,67 +348,145 @@ fn with_header(mut rows: Vec<Row>, encoding: &'static str) -> Table {
     }
 }
 
-fn read_jsonl(text: &str, encoding: &'static str) -> Table {
-    let mut columns: BTreeMap<String, usize> = BTreeMap::new();
-    let mut parsed = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(serde_json::Value::Object(object)) => {
-                for key in object.keys() {
-                    let next = columns.len();
-                    columns.entry(key.clone()).or_insert(next);
-                }
-                parsed.push((i + 1, Ok(object)));
-            }
-            Ok(serde_json::Value::String(text)) => {
-                let mut object = serde_json::Map::new();
-                object.insert("term".to_owned(), serde_json::Value::String(text));
-                let next = columns.len();
-                columns.entry("term".to_owned()).or_insert(next);
-                parsed.push((i + 1, Ok(object)));
-            }
-            Ok(_) => parsed.push((i + 1, Err("neither an object nor a string".to_owned()))),
-            Err(error) => parsed.push((i + 1, Err(format!("not JSON: {error}")))),
+/// JSON values to rows, for JSON Lines (a value a line) and JSON arrays (a value an element).
+/// Invariants: an object's keys are columns, numbered as they are first met and recognised
+/// like a header row; a string is a row whose one cell is in the `term` column
+/// (which answers for the question too, see [`Table::cell`]); any other value is a malformed
+/// row naming its place. A row's cells stop at its last key: [`Table::cell`] reads a missing
+/// cell as an empty one.
+struct JsonRows {
+    /// What a row's number counts, for messages: `line` or `element`.
+    unit: &'static str,
+    positions: HashMap<String, usize>,
+    keys: Vec<String>,
+    rows: Vec<Row>,
+}
+
+impl JsonRows {
+    fn new(unit: &'static str) -> Self {
+        Self {
+            unit,
+            positions: HashMap::new(),
+            keys: Vec::new(),
+            rows: Vec::new(),
         }
     }
-    let mut names: Vec<(&String, &usize)> = columns.iter().collect();
-    names.sort_by_key(|(_, index)| **index);
-    let rows = parsed
-        .into_iter()
-        .map(|(line, object)| match object {
-            Ok(object) => Row {
-                line,
-                cells: names
-                    .iter()
-                    .map(|(name, _)| match object.get(name.as_str()) {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(serde_json::Value::Null) | None => String::new(),
-                        Some(other) => other.to_string(),
-                    })
-                    .collect(),
-                malformed: None,
-            },
-            Err(problem) => Row {
-                line,
-                cells: Vec::new(),
-                malformed: Some(problem),
-            },
-        })
-        .collect();
-    Table {
-        columns: names.iter().map(|(name, _)| recognise(name)).collect(),
-        rows,
-        encoding,
+
+    /// Adds the row of `value`, found at `line`; refuses a key past [`MAX_COLUMNS`].
+    fn push(&mut self, line: usize, value: Value) -> Result<(), TableError> {
+        let object = match value {
+            Value::Object(object) => object,
+            Value::String(text) => [("term".to_owned(), Value::String(text))]
+                .into_iter()
+                .collect(),
+            other => {
+                let problem = format!(
+                    "{} {line} is {}, neither an object nor a string",
+                    self.unit,
+                    json_kind(&other)
+                );
+                self.malformed(line, problem);
+                return Ok(());
+            }
+        };
+        let mut cells = Vec::new();
+        for (key, value) in object {
+            let position = self.position(key)?;
+            if cells.len() <= position {
+                cells.resize(position + 1, String::new());
+            }
+            cells[position] = match value {
+                Value::String(text) => text,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+        }
+        self.rows.push(Row {
+            line,
+            cells,
+            malformed: None,
+        });
+        Ok(())
+    }
+
+    fn malformed(&mut self, line: usize, problem: String) {
+        self.rows.push(Row {
+            line,
+            cells: Vec::new(),
+            malformed: Some(problem),
+        });
+    }
+
+    /// The cell position of `key`, numbering it if it is new.
+    fn position(&mut self, key: String) -> Result<usize, TableError> {
+        if let Some(position) = self.positions.get(&key) {
+            return Ok(*position);
+        }
+        // Each distinct key widens the table: bound it as a sheet's columns are bounded.
+        if self.keys.len() >= MAX_COLUMNS as usize {
+            return Err(TableError::Json(format!(
+                "its objects have more than {MAX_COLUMNS} distinct keys"
+            )));
+        }
+        let position = self.keys.len();
+        self.positions.insert(key.clone(), position);
+        self.keys.push(key);
+        Ok(position)
+    }
+
+    fn into_table(self, encoding: &'static str) -> Table {
+        Table {
+            columns: self.keys.iter().map(|key| recognise(key)).collect(),
+            rows: self.rows,
+            encoding,
+        }
     }
 }
 
-/// The most cells of one row a sheet may have; beyond it the file is refused rather than
-/// read (a sheet's declared size is no limit: a cell at XFD1048576 makes a huge grid).
-const MAX_COLUMNS: u32 = 1_000;
+/// How a message names the kind of a JSON value.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads JSON Lines; a line that is not JSON is a malformed row, blank lines are skipped.
+fn read_jsonl(text: &str, encoding: &'static str) -> Result<Table, TableError> {
+    let mut rows = JsonRows::new("line");
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(value) => rows.push(index + 1, value)?,
+            Err(error) => rows.malformed(index + 1, format!("not JSON: {error}")),
+        }
+    }
+    Ok(rows.into_table(encoding))
+}
+
+/// Reads one JSON array, each element a row numbered by its 1-based position; a file that
+/// is not JSON, or whose value is not an array, is refused whole.
+fn read_json_array(text: &str, encoding: &'static str) -> Result<Table, TableError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|error| TableError::Json(format!("it is not valid JSON: {error}")))?;
+    let Value::Array(elements) = value else {
+        return Err(TableError::Json(format!(
+            "its value is {}, not an array",
+            json_kind(&value)
+        )));
+    };
+    let mut rows = JsonRows::new("element");
+    for (index, element) in elements.into_iter().enumerate() {
+        rows.push(index + 1, element)?;
+    }
+    Ok(rows.into_table(encoding))
+}
 
 /// Reads one sheet cell by cell (never as a dense grid), numbering rows as the sheet does.
 fn read_sheet<RS: std::io::Read + std::io::Seek>(
