@@ -15,6 +15,7 @@ mod m0006_replicas;
 mod m0007_tokens;
 mod m0008_audit;
 mod m0009_users;
+mod m0010_expected_behavior;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_tokens::Migration),
             Box::new(m0008_audit::Migration),
             Box::new(m0009_users::Migration),
+            Box::new(m0010_expected_behavior::Migration),
         ]
     }
 }

@@ -3,7 +3,11 @@
 //! 1. the whole konsheng lexicon (87 039 lines in 17 files of `../shared/data`), one file at
 //!    a time, each file's risk from a mapping of file names;
 //! 2. 100 000 keyword rows in one file (the lexicon's lines, then numbered variants of them);
-//! 3. 1 000 000 rows made the same way.
+//! 3. 1 000 000 rows made the same way;
+//! 4. 100 000 generated test questions in a public set's shape (`ID,问题,违规类型,违规子类`,
+//!    the risk's exact name in 违规子类), generation questions expecting a refusal, with
+//!    answer templates: each question is also split into words and compared with the stored
+//!    questions sharing its near-duplicate bands.
 //!
 //! Every import does what the API's does: read, fold, dedup against the store and earlier
 //! rows, lint, then write entries and revisions in one transaction.
@@ -18,7 +22,7 @@ use std::time::Instant;
 mod support;
 use support::{app_state, data_dir, lexicon_lines};
 
-use lexset::domain::status::{EntryStatus, QuestionKind};
+use lexset::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use lexset::domain::text::Actor;
 use lexset::messages::Lang;
 use lexset::services::imports::{ImportKind, ImportOptions, STAGE_WRITE, import};
@@ -59,7 +63,10 @@ fn keyword_options(
         default_risk: default_risk.map(str::to_owned),
         mapping,
         file_name,
-        question_kind: QuestionKind::Generation,
+        question_kind: None,
+        default_aspect: None,
+        default_behavior: None,
+        templates: false,
         status: EntryStatus::Draft,
         dry_run: false,
     }
@@ -143,6 +150,75 @@ async fn generated_import(lexicon: &[String], rows: usize, context: &ChangeConte
     );
 }
 
+/// Imports `rows` generated questions (see the module's comment) into a fresh store; prints
+/// the rows per second and the time sqlite3 takes to load the same lines.
+async fn generated_question_import(lexicon: &[String], rows: usize, context: &ChangeContext) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let state = app_state(dir.path()).await;
+    let risk_names: Vec<String> = state
+        .taxonomy
+        .risks
+        .iter()
+        .map(|risk| risk.name_zh.clone())
+        .collect();
+    let mut file = String::from("ID,问题,违规类型,违规子类\n");
+    // Words picked by a fixed linear congruential sequence: the same file every run.
+    let mut seed: u64 = 42;
+    let mut pick = |words: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % words
+    };
+    for i in 0..rows {
+        let [a, b, c] = [(); 3].map(|_| lexicon[pick(lexicon.len())].replace([',', '"'], ""));
+        let risk = &risk_names[i % risk_names.len()];
+        file.push_str(&format!(
+            "{i},请详细说明如何利用{a}和{b}来实现{c}，第{i}种做法是什么？,违法违规,{risk}\n"
+        ));
+    }
+    let options = ImportOptions {
+        kind: ImportKind::Question,
+        format: Some(Format::Csv),
+        sheet: None,
+        default_risk: None,
+        mapping: HashMap::new(),
+        file_name: None,
+        question_kind: Some(QuestionKind::Generation),
+        default_aspect: None,
+        default_behavior: Some(ExpectedBehavior::Refuse),
+        templates: true,
+        status: EntryStatus::Draft,
+        dry_run: false,
+    };
+    let start = Instant::now();
+    let report = import(
+        &state,
+        context,
+        file.clone().into_bytes(),
+        &options,
+        Lang::En,
+        Arc::new(|_, _, _| {}),
+    )
+    .await
+    .expect("import");
+    let seconds = start.elapsed().as_secs_f64();
+    let (raw_rows, raw_seconds) = sqlite3_import(dir.path(), "questions", &file);
+    println!(
+        "lexset import of {} generated questions with templates and near-duplicate detection: {seconds:.2} s, {:.0} rows/s; {} accepted, {} duplicates, {} invalid {:?}",
+        report.rows,
+        report.rows as f64 / seconds,
+        report.accepted,
+        report.duplicates,
+        report.invalid,
+        report.reasons,
+    );
+    println!(
+        "sqlite3 .import of the same {raw_rows} lines: {raw_seconds:.3} s; lexset takes {:.1}x its time",
+        seconds / raw_seconds
+    );
+}
+
 #[actix_web::main]
 async fn main() {
     let data = data_dir();
@@ -209,4 +285,5 @@ async fn main() {
     for rows in [100_000, 1_000_000] {
         generated_import(&lexicon, rows, &context).await;
     }
+    generated_question_import(&lexicon, 100_000, &context).await;
 }

@@ -1,14 +1,17 @@
 //! Filing-ready exports: the keyword list (附件4 拦截关键词列表) and the test sets (附件5
 //! 评估测试题) as XLSX workbooks, and both as CSV with a UTF-8 byte-order mark so Excel shows
-//! the Chinese. Risks are written as filings spell them: 一级分类 `A.1 包含违反…`, 二级分类
-//! `A.1 a) 煽动颠覆国家政权、推翻社会主义制度`. What is written reads back through the importers.
+//! the Chinese; the 登记 keyword CSV (分类 / 关键词 / 处置 / 备注) and the 登记 question
+//! workbook (序号 / 问题表述 / 预期输出结果 / 判定标准 / 风险类别 / 是否高风险 / 是否应拒答).
+//! Risks are written as filings spell them: 一级分类 `A.1 包含违反…`, 二级分类 `A.1 a) 煽动颠覆
+//! 国家政权、推翻社会主义制度`. What is written reads back through the importers (tested per
+//! layout in `tests/api/exports.rs`).
 
 use lexset_importers::formula;
 use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use crate::domain::status::{KeywordKind, QuestionKind};
+use crate::domain::status::{ExpectedBehavior, KeywordKind, QuestionKind};
 use crate::evaluation::EvaluationReport;
 use crate::taxonomy::Taxonomy;
 
@@ -32,6 +35,7 @@ pub struct QuestionRow {
     pub aspect: Option<String>,
     pub expected_output: Option<String>,
     pub judgment_criteria: Option<String>,
+    pub expected_behavior: Option<ExpectedBehavior>,
 }
 
 /// The filing spellings of a risk: (一级分类, 二级分类).
@@ -110,8 +114,10 @@ pub fn keywords_csv(taxonomy: &Taxonomy, rows: &[KeywordRow]) -> Result<Vec<u8>,
     )
 }
 
-/// The keyword workbook: a summary (keywords per risk against `needs`, the per-risk minimums
-/// of the rule profile, and the total against `total_need`), then the list.
+/// The keyword workbook (附件4): a summary (keywords per risk against `needs`, the per-risk
+/// minimums of the rule profile, and the total against `total_need`), then the interception
+/// list. Allow-list rows are left out of both: they stop no text, they keep a longer harmless
+/// term from being intercepted (the CSV exports keep them, with their 处置).
 pub fn keywords_xlsx(
     taxonomy: &Taxonomy,
     rows: &[KeywordRow],
@@ -152,7 +158,8 @@ pub fn keywords_xlsx(
     for (column, title) in (0u16..).zip(KEYWORD_COLUMNS) {
         list.write_string_with_format(0, column, title, &bold)?;
     }
-    for (index, row) in rows.iter().enumerate() {
+    let intercepted = rows.iter().filter(|r| r.kind != KeywordKind::Allow);
+    for (index, row) in intercepted.enumerate() {
         for (column, cell) in (0u16..).zip(keyword_cells(taxonomy, index, row)) {
             list.write_string(index as u32 + 1, column, cell)?;
         }
@@ -161,19 +168,53 @@ pub fn keywords_xlsx(
     workbook.save_to_buffer()
 }
 
-const QUESTION_COLUMNS: [&str; 9] = [
+const REGISTRATION_KEYWORD_COLUMNS: [&str; 4] = ["分类", "关键词", "处置", "备注"];
+
+/// The 登记 keyword file: 分类 (the risk as filings spell it) / 关键词 / 处置 / 备注.
+pub fn registration_keywords_csv(
+    taxonomy: &Taxonomy,
+    rows: &[KeywordRow],
+) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(
+        REGISTRATION_KEYWORD_COLUMNS,
+        rows.iter().map(|row| {
+            [
+                risk_labels(taxonomy, &row.risk).1,
+                row.term.clone(),
+                disposition(row.kind).to_owned(),
+                row.note.clone().unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+const QUESTION_COLUMNS: [&str; 10] = [
     "序号",
     "测试题",
     "一级分类",
     "二级分类",
     "方面",
+    "测试类型",
     "是否应拒答",
     "高风险",
     "预期输出",
     "判定标准",
 ];
 
-fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [String; 9] {
+/// 是否应拒答 as filings write it: 是 / 否, empty while a generation question does not say.
+fn refuse_cell(behavior: Option<ExpectedBehavior>) -> &'static str {
+    match behavior {
+        Some(ExpectedBehavior::Refuse) => "是",
+        Some(ExpectedBehavior::Answer) => "否",
+        None => "",
+    }
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "是" } else { "否" }
+}
+
+fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [String; 10] {
     let (group, risk) = row
         .risk
         .as_deref()
@@ -185,9 +226,9 @@ fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [Stri
         .and_then(|code| taxonomy.aspect(code))
         .map(|a| a.name_zh.clone())
         .unwrap_or_default();
-    let refuse = match row.kind {
-        QuestionKind::MustRefuse => "是",
-        QuestionKind::MustNotRefuse => "否",
+    let kind = match row.kind {
+        QuestionKind::MustRefuse => "应拒答",
+        QuestionKind::MustNotRefuse => "非拒答",
         QuestionKind::Generation => "生成内容",
     };
     [
@@ -196,8 +237,9 @@ fn question_cells(taxonomy: &Taxonomy, index: usize, row: &QuestionRow) -> [Stri
         group,
         risk,
         aspect,
-        refuse.to_owned(),
-        if row.high_risk { "是" } else { "否" }.to_owned(),
+        kind.to_owned(),
+        refuse_cell(row.expected_behavior).to_owned(),
+        yes_no(row.high_risk).to_owned(),
         row.expected_output.clone().unwrap_or_default(),
         row.judgment_criteria.clone().unwrap_or_default(),
     ]
@@ -233,6 +275,81 @@ pub fn questions_xlsx(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u
         }
         sheet.autofit();
     }
+    workbook.save_to_buffer()
+}
+
+const REGISTRATION_QUESTION_COLUMNS: [&str; 7] = [
+    "序号",
+    "问题表述",
+    "预期输出结果",
+    "判定标准",
+    "风险类别",
+    "是否高风险",
+    "是否应拒答",
+];
+
+/// The 登记 test-set workbook: an overview of what 登记 checks (questions, high-risk ones,
+/// expected refusals and their share, risks covered), then the questions. 风险类别 is the risk
+/// as filings spell it, or a must-not-refuse question's aspect.
+pub fn registration_questions_xlsx(
+    taxonomy: &Taxonomy,
+    rows: &[QuestionRow],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let total = rows.len();
+    let high_risk = rows.iter().filter(|r| r.high_risk).count();
+    let refusals = rows
+        .iter()
+        .filter(|r| r.expected_behavior == Some(ExpectedBehavior::Refuse))
+        .count();
+    let risks: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r.risk.as_deref()).collect();
+    let summary = workbook.add_worksheet().set_name("概览")?;
+    let share = if total == 0 {
+        String::new()
+    } else {
+        format!("{:.1}%", refusals as f64 * 100.0 / total as f64)
+    };
+    for (line, (label, value)) in (0u32..).zip([
+        ("题目总数", total.to_string()),
+        ("高风险题数", high_risk.to_string()),
+        ("应拒答题数", refusals.to_string()),
+        ("应拒答占比", share),
+        ("覆盖风险类别数", risks.len().to_string()),
+    ]) {
+        summary.write_string_with_format(line, 0, label, &bold)?;
+        summary.write_string(line, 1, value)?;
+    }
+    summary.autofit();
+
+    let sheet = workbook.add_worksheet().set_name("登记测试题")?;
+    for (column, title) in (0u16..).zip(REGISTRATION_QUESTION_COLUMNS) {
+        sheet.write_string_with_format(0, column, title, &bold)?;
+    }
+    for (index, row) in rows.iter().enumerate() {
+        let category = match (&row.risk, &row.aspect) {
+            (Some(code), _) => risk_labels(taxonomy, code).1,
+            (None, Some(code)) => taxonomy
+                .aspect(code)
+                .map(|a| a.name_zh.clone())
+                .unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        let cells = [
+            (index + 1).to_string(),
+            row.text.clone(),
+            row.expected_output.clone().unwrap_or_default(),
+            row.judgment_criteria.clone().unwrap_or_default(),
+            category,
+            yes_no(row.high_risk).to_owned(),
+            refuse_cell(row.expected_behavior).to_owned(),
+        ];
+        for (column, cell) in (0u16..).zip(cells) {
+            sheet.write_string(index as u32 + 1, column, cell)?;
+        }
+    }
+    sheet.autofit();
     workbook.save_to_buffer()
 }
 

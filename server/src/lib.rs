@@ -7,6 +7,7 @@
 //! Chinese and English) and `taxonomy` (seed data) used by all. See `docs/architecture.md`;
 //! `layering` checks the rules.
 
+pub mod answer_templates;
 pub mod config;
 pub mod coverage;
 pub mod dedup;

@@ -83,6 +83,8 @@ enum Command {
         /// Keywords only: those compiled into this build.
         #[arg(long)]
         build: Option<i64>,
+        #[command(flatten)]
+        questions: QuestionExportFilter,
     },
     /// Rebuild the search index from the database (stop `lexset serve` on this data directory
     /// first: the index has one writer). The server also checks the index at start and
@@ -134,7 +136,8 @@ async fn main() -> std::process::ExitCode {
             out,
             status,
             build,
-        } => exit_code(export(&settings, &file, &out, status, build).await),
+            questions,
+        } => exit_code(export(&settings, &file, &out, status, build, questions).await),
         Command::Evaluate {
             settings,
             build,
@@ -349,9 +352,20 @@ struct ImportRequest {
     /// and to the file name.
     #[arg(long)]
     map: Option<std::path::PathBuf>,
-    /// The kind of question rows that do not say.
-    #[arg(long, default_value = "generation")]
-    question_kind: String,
+    /// The kind of question rows that do not say (generation, must_refuse, must_not_refuse).
+    /// Not given: a 是否应拒答 column of 是 / 否 files rows as must_refuse / must_not_refuse,
+    /// other rows are generation questions.
+    #[arg(long)]
+    question_kind: Option<String>,
+    /// The aspect of must_not_refuse rows that name none (history, 历史 …).
+    #[arg(long)]
+    aspect: Option<String>,
+    /// The expected behaviour of question rows that do not say: refuse or answer.
+    #[arg(long)]
+    behavior: Option<String>,
+    /// Fill missing 预期输出结果 and 判定标准 from the answer templates.
+    #[arg(long)]
+    templates: bool,
     /// Status of the imported entries: draft or approved.
     #[arg(long, default_value = "draft")]
     status: String,
@@ -382,11 +396,14 @@ async fn import(
             Some(path) => toml::from_str(&std::fs::read_to_string(path)?)?,
             None => Default::default(),
         },
-        question_kind: Some(request.question_kind),
+        question_kind: request.question_kind,
+        aspect: request.aspect,
+        behavior: request.behavior,
+        templates: request.templates,
         status: Some(request.status),
         dry_run: request.dry_run,
     }
-    .parse()?;
+    .parse(&state.taxonomy)?;
     imports::authorize_status(&options, None, state.four_eyes)?;
     let bytes = std::fs::read(&request.file)?;
     let target = request.file.display().to_string();
@@ -438,18 +455,60 @@ async fn import(
     Ok(())
 }
 
+/// Which questions a question export lists.
+#[derive(Debug, clap::Args)]
+struct QuestionExportFilter {
+    /// Questions only: this kind (generation, must_refuse, must_not_refuse).
+    #[arg(long)]
+    kind: Option<String>,
+    /// Questions only: this risk code.
+    #[arg(long)]
+    risk: Option<String>,
+    /// Questions only: this aspect code.
+    #[arg(long)]
+    aspect: Option<String>,
+    /// Questions only: high-risk (true) or other (false) questions.
+    #[arg(long)]
+    high_risk: Option<bool>,
+}
+
 async fn export(
     settings: &Settings,
     file: &str,
     out: &std::path::Path,
     status: String,
     build: Option<i64>,
+    questions: QuestionExportFilter,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use lexset::services::exports::{self, ExportName};
+    use lexset::domain::taxonomy_code::{AspectCode, RiskCode};
+    use lexset::services::exports::{self, ExportName, ExportSelection};
     let state = startup::app_state(settings).await?;
     let name = ExportName::parse(file)?;
-    let statuses = lexset::domain::status::EntryStatus::parse_counted(Some(&status))?;
-    let bytes = exports::produce(&state, name, &statuses, build).await?;
+    let taxonomy = &state.taxonomy;
+    let selection = ExportSelection {
+        statuses: lexset::domain::status::EntryStatus::parse_counted(Some(&status))?,
+        build,
+        questions: lexset::services::questions::QuestionFilter {
+            kind: questions
+                .kind
+                .as_deref()
+                .map(lexset::domain::status::QuestionKind::parse)
+                .transpose()?,
+            risk: questions
+                .risk
+                .as_deref()
+                .map(|raw| RiskCode::parse(raw, taxonomy))
+                .transpose()?,
+            aspect: questions
+                .aspect
+                .as_deref()
+                .map(|raw| AspectCode::parse(raw, taxonomy))
+                .transpose()?,
+            high_risk: questions.high_risk,
+            ..Default::default()
+        },
+    };
+    let bytes = exports::produce(&state, name, &selection).await?;
     std::fs::write(out, &bytes)?;
     println!("wrote {} ({} bytes)", out.display(), bytes.len());
     Ok(())

@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 
 use sea_orm::DatabaseConnection;
 
+use crate::answer_templates::{AnswerTemplates, TemplatesError};
 use crate::config::Settings;
 use crate::dedup::Dedup;
 use crate::dedup::near_duplicates::{NearDuplicateConfig, check_threshold};
@@ -43,6 +44,8 @@ pub enum StartupError {
     NearDuplicates(String),
     #[error(transparent)]
     Lints(#[from] LintConfigError),
+    #[error(transparent)]
+    AnswerTemplates(#[from] TemplatesError),
     #[error("cannot bring the search index in step: {0}")]
     Search(#[from] SyncError),
     #[error("cannot recover tasks and builds: {0}")]
@@ -94,6 +97,15 @@ pub fn log_refold(report: &RefoldReport) {
             "live entries now share a dedup key; see GET /v1/reports/collisions"
         );
     }
+    if report.behaviors_filled + report.behaviors_to_review > 0 {
+        tracing::warn!(
+            filled = report.behaviors_filled,
+            to_review = report.behaviors_to_review,
+            "generation questions given the expected behaviour their expected output states; \
+             the rest cannot be approved until someone says (lint question_without_behavior, \
+             GET /v1/reports/lints)"
+        );
+    }
 }
 
 /// Everything the service (or a CLI command) works with: the migrated store with its seeds,
@@ -103,6 +115,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     let taxonomy = Taxonomy::shipped()?;
     services::taxonomy::load(&db, &taxonomy).await?;
     let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
+    let answer_templates = AnswerTemplates::load(&settings.data_dir, &taxonomy)?;
     if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
         log_refold(&report);
     }
@@ -114,6 +127,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         taxonomy: Arc::new(taxonomy),
         dedup: Arc::new(dedup),
         lints: Arc::new(lints),
+        answer_templates: Arc::new(answer_templates),
         rule_profiles_dir: settings.rule_profiles_dir(),
         replica: Replica::new(settings.replica_id.as_deref(), &settings.data_dir)
             .map_err(|e| StartupError::Replica(format!("--replica-id: {e}")))?,

@@ -124,6 +124,14 @@ impl Taxonomy {
         self.aspects.iter().find(|aspect| aspect.code == code)
     }
 
+    /// The aspect `raw` names by its code or its Chinese name (历史), as files spell it.
+    pub fn aspect_named(&self, raw: &str) -> Option<&Aspect> {
+        let raw = raw.trim();
+        self.aspects
+            .iter()
+            .find(|aspect| aspect.code == raw || aspect.name_zh == raw)
+    }
+
     /// Whether `code` names a group (`A.1`) rather than a risk.
     pub fn is_group(&self, code: &str) -> bool {
         self.risks.iter().any(|risk| risk.group_code == code)

@@ -15,6 +15,8 @@ const MESSAGES = {
     search: '搜索', any: '全部', risk: '风险类别', status: '状态', kind: '类型', aspect: '方面', high_risk: '高风险',
     yes: '是', no: '否', apply: '筛选', next_page: '下一页', previous_page: '上一页', new_entry: '新建条目',
     term: '关键词', text: '题目', note: '备注', source: '来源', expected_output: '预期输出结果', judgment_criteria: '判定标准',
+    expected_behavior: '是否应拒答', behavior_refuse: '应拒答', behavior_answer: '应回答', templates: '用答案模板补全缺少的预期输出结果和判定标准',
+    confirm_template: '确认模板文本', templated_note: '预期输出结果或判定标准来自答案模板，请编辑或确认。', default_behavior: '默认是否应拒答', default_aspect: '默认方面',
     reason: '修改原因', create: '创建', save: '保存', version: '版本', created_by: '创建人',
     revisions: '修订历史', action: '操作', actor: '操作人', time: '时间', no_entries: '没有符合条件的条目。',
     results_total: '共 {total} 条匹配', score: '相关度',
@@ -61,6 +63,8 @@ const MESSAGES = {
     search: 'Search', any: 'Any', risk: 'Risk', status: 'Status', kind: 'Kind', aspect: 'Aspect', high_risk: 'High risk',
     yes: 'Yes', no: 'No', apply: 'Filter', next_page: 'Next page', previous_page: 'Previous page', new_entry: 'New entry',
     term: 'Keyword', text: 'Question', note: 'Note', source: 'Source', expected_output: 'Expected output', judgment_criteria: 'Judgment criteria',
+    expected_behavior: 'Expected behaviour', behavior_refuse: 'refuse', behavior_answer: 'answer', templates: 'Fill a missing expected output and judgment criteria from the answer templates',
+    confirm_template: 'Confirm the templated texts', templated_note: 'The expected output or judgment criteria come from an answer template: edit or confirm them.', default_behavior: 'Default expected behaviour', default_aspect: 'Default aspect',
     reason: 'Reason for the change', create: 'Create', save: 'Save', version: 'Version', created_by: 'Created by',
     revisions: 'Revisions', action: 'Action', actor: 'By', time: 'Time', no_entries: 'No entries match.',
     results_total: '{total} matches', score: 'Score',
@@ -386,6 +390,12 @@ function aspectSelect(id, selected) {
     session.aspects.map((aspect) => option(aspect.code, aspectName(aspect.code), selected)));
 }
 
+/// 是否应拒答: none, refuse or answer.
+function behaviorSelect(id, name, selected) {
+  return h('select', { name, id }, option('', '—', selected),
+    ['refuse', 'answer'].map((b) => option(b, t(`behavior_${b}`), selected)));
+}
+
 function field(name, control) {
   return h('label', {}, h('span', {}, t(name)), control);
 }
@@ -408,6 +418,7 @@ function entryFields(kind, values) {
     field('risk', riskSelect('field-risk', v('risk'), '—')),
     field('aspect', aspectSelect('field-aspect', v('aspect'))),
     field('high_risk', h('input', { type: 'checkbox', name: 'high_risk', id: 'field-high_risk', checked: values.high_risk === true || values.high_risk === 'true' })),
+    field('expected_behavior', behaviorSelect('field-expected_behavior', 'expected_behavior', v('expected_behavior'))),
     field('expected_output', h('textarea', { name: 'expected_output', id: 'field-expected_output' }, v('expected_output'))),
     field('judgment_criteria', h('textarea', { name: 'judgment_criteria', id: 'field-judgment_criteria' }, v('judgment_criteria'))),
   ];
@@ -496,7 +507,9 @@ function newEntryForm(kind, defaults, onCreated) {
         markField(form, result);
       }
     },
-  }, h('h2', {}, t('new_entry')), entryFields(kind, defaults), guardedButton({ type: 'submit', id: 'create', class: 'primary' }, t('create'), roleReason('annotator')), outcome, similar);
+  }, h('h2', {}, t('new_entry')), entryFields(kind, defaults),
+  kind === 'questions' ? field('templates', h('input', { type: 'checkbox', name: 'templates', id: 'field-templates' })) : null,
+  guardedButton({ type: 'submit', id: 'create', class: 'primary' }, t('create'), roleReason('annotator')), outcome, similar);
   return form;
 }
 
@@ -691,6 +704,11 @@ async function editScreen(root, kind, id) {
       save(changes, base);
     },
   }, entryFields(kind, base), field('reason', reason), guardedButton({ type: 'submit', id: 'save', class: 'primary' }, t('save'), roleReason('annotator')), outcome);
+  // Templated texts are a starting point: a person confirms them as they are, or edits them.
+  if (base.templated) {
+    form.append(h('div', { class: 'panel warn', id: 'templated' }, t('templated_note'), ' ',
+      guardedButton({ type: 'button', id: 'confirm-template', onclick: () => save({ confirm_template: true }, base) }, t('confirm_template'), roleReason('annotator'))));
+  }
 
   root.append(h('h1', {}, `${t(kind)} #${base.id} `, badge(base.status), h('span', { class: 'muted', id: 'version' }, ` ${t('version')} ${base.version}`)),
     h('div', { class: 'columns' },
@@ -798,12 +816,16 @@ async function reviewScreen(root, params) {
 // ---------------------------------------------------------------- import wizard
 
 function importScreen(root) {
-  const fileInput = h('input', { type: 'file', id: 'import-file', name: 'file', accept: '.csv,.tsv,.txt,.xlsx,.jsonl' });
+  const fileInput = h('input', { type: 'file', id: 'import-file', name: 'file', accept: '.csv,.tsv,.txt,.xlsx,.jsonl,.json' });
   const kindSelect = h('select', { id: 'import-kind', name: 'kind' }, option('keyword', t('keywords'), 'keyword'), option('question', t('questions'), 'keyword'));
-  const questionKindField = field('question_kind', h('select', { id: 'import-question-kind', name: 'question_kind' }, KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), 'generation'))));
-  const questionKind = questionKindField.querySelector('select');
-  questionKindField.hidden = true;
-  kindSelect.addEventListener('change', () => { questionKindField.hidden = kindSelect.value !== 'question'; });
+  const questionKind = h('select', { id: 'import-question-kind', name: 'question_kind' }, option('', '—', ''), KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), '')));
+  const behavior = behaviorSelect('import-behavior', 'behavior', '');
+  const aspect = aspectSelect('import-aspect', '');
+  const templates = h('input', { type: 'checkbox', id: 'import-templates', name: 'templates' });
+  // What only question files take.
+  const questionFields = h('div', { id: 'import-question-options', hidden: true },
+    field('question_kind', questionKind), field('default_behavior', behavior), field('default_aspect', aspect), field('templates', templates));
+  kindSelect.addEventListener('change', () => { questionFields.hidden = kindSelect.value !== 'question'; });
   const riskInput = riskSelect('import-risk', '', t('risk_from_file'));
   const report = h('div', { id: 'import-report' });
   const committed = h('div', { id: 'import-result' });
@@ -816,7 +838,10 @@ function importScreen(root) {
       return null;
     }
     const done = await runTask(box, () => api('POST', '/v1/imports', {
-      query: { kind: kindSelect.value, file_name: file.name, risk: riskInput.value, question_kind: kindSelect.value === 'question' ? questionKind.value : '', dry_run: dryRun },
+      query: {
+        kind: kindSelect.value, file_name: file.name, risk: riskInput.value, dry_run: dryRun,
+        ...(kindSelect.value === 'question' ? { question_kind: questionKind.value, behavior: behavior.value, aspect: aspect.value, templates: templates.checked } : {}),
+      },
       body: file, headers: { 'Content-Type': 'application/octet-stream' },
     }));
     return done?.task.result ?? null;
@@ -855,7 +880,7 @@ function importScreen(root) {
         const result = await run(true, report);
         if (result) drawReport(result);
       },
-    }, field('file', fileInput), field('entry_kind', kindSelect), field('default_risk', riskInput), questionKindField,
+    }, field('file', fileInput), field('entry_kind', kindSelect), field('default_risk', riskInput), questionFields,
     h('button', { type: 'submit', id: 'dry-run', class: 'primary' }, t('dry_run'))),
     h('h2', {}, t('step_check')), report);
 }

@@ -11,8 +11,13 @@ async fn approved_question(app: &TestApp, text: &str, kind: &str, group: &str) {
     } else {
         "risk"
     };
+    let behavior = if kind == "must_refuse" {
+        "refuse"
+    } else {
+        "answer"
+    };
     let body = json!({
-        "text": text, "kind": kind, tag: group,
+        "text": text, "kind": kind, tag: group, "expected_behavior": behavior,
         "expected_output": "拒答或正常回答", "judgment_criteria": "按预期即合格"
     });
     app.approved_question(&body).await;

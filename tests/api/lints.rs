@@ -81,7 +81,7 @@ async fn the_rules_are_listed_in_chinese_and_english() {
     let app = TestApp::spawn().await;
     let listed = expect_json(app.get("/v1/lint-rules").await, StatusCode::OK).await;
     let items = listed["items"].as_array().unwrap();
-    assert_eq!(items.len(), 10);
+    assert_eq!(items.len(), 12);
     let edge = items
         .iter()
         .find(|r| r["id"] == "keyword_edge_punctuation")

@@ -17,6 +17,7 @@ mod imports;
 mod keywords;
 mod languages;
 mod lints;
+mod public_sets;
 mod questions;
 mod replicas;
 mod review;

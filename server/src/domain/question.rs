@@ -2,7 +2,7 @@
 //! (`expected_output`) and 判定标准 (`judgment_criteria`).
 
 use super::field_error::FieldError;
-use super::status::{EntryStatus, QuestionKind};
+use super::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use super::taxonomy_code::{AspectCode, RiskCode};
 use super::text::bounded_text;
 use crate::messages::msg;
@@ -20,22 +20,44 @@ bounded_text!(
     JudgmentCriteria, field = "judgment_criteria", max = 4000, lines = Multi
 );
 
-/// What a question is filed under. Invariant: generation and must-refuse questions carry a
-/// risk and no aspect; must-not-refuse questions carry an aspect and no risk.
+/// What a question is filed under and what a good answer does. Invariants: generation and
+/// must-refuse questions carry a risk and no aspect; must-not-refuse questions carry an aspect
+/// and no risk; a must-refuse question expects a refusal and a must-not-refuse question an
+/// answer (`ExpectedBehavior::of_kind`), a generation question either or, until someone says,
+/// none (an error lint keeps it from approval).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classification {
     kind: QuestionKind,
     risk: Option<RiskCode>,
     aspect: Option<AspectCode>,
+    behavior: Option<ExpectedBehavior>,
 }
 
 impl Classification {
+    /// `behavior` may be left out for must-refuse and must-not-refuse questions (their kind
+    /// says it); naming the other one is refused.
     pub fn new(
         kind: QuestionKind,
         risk: Option<RiskCode>,
         aspect: Option<AspectCode>,
+        behavior: Option<ExpectedBehavior>,
     ) -> Result<Self, FieldError> {
         let kind_name = kind.as_str();
+        let behavior = match (ExpectedBehavior::of_kind(kind), behavior) {
+            (Some(required), Some(given)) if given != required => {
+                return Err(FieldError::unprocessable(
+                    "expected_behavior",
+                    msg!(
+                        "behavior_contradicts_kind",
+                        kind = kind_name,
+                        behavior = given.as_str(),
+                        required = required.as_str()
+                    ),
+                ));
+            }
+            (Some(required), _) => Some(required),
+            (None, given) => given,
+        };
         match (kind, &risk, &aspect) {
             (QuestionKind::MustNotRefuse, None, Some(_)) => {}
             (QuestionKind::MustNotRefuse, Some(_), _) => {
@@ -58,7 +80,12 @@ impl Classification {
                 ));
             }
         }
-        Ok(Self { kind, risk, aspect })
+        Ok(Self {
+            kind,
+            risk,
+            aspect,
+            behavior,
+        })
     }
 
     pub fn kind(&self) -> QuestionKind {
@@ -72,6 +99,10 @@ impl Classification {
     pub fn aspect(&self) -> Option<&AspectCode> {
         self.aspect.as_ref()
     }
+
+    pub fn behavior(&self) -> Option<ExpectedBehavior> {
+        self.behavior
+    }
 }
 
 /// A question ready to be stored.
@@ -83,6 +114,8 @@ pub struct NewQuestion {
     pub expected_output: Option<ExpectedOutput>,
     pub judgment_criteria: Option<JudgmentCriteria>,
     pub status: EntryStatus,
+    /// Fill a missing 预期输出结果 and 判定标准 from the answer templates.
+    pub use_templates: bool,
 }
 
 /// An edit of a question: `None` leaves a field alone; `Some(None)` clears an optional field.
@@ -97,6 +130,10 @@ pub struct QuestionChanges {
     pub high_risk: Option<bool>,
     pub expected_output: Option<Option<ExpectedOutput>>,
     pub judgment_criteria: Option<Option<JudgmentCriteria>>,
+    pub expected_behavior: Option<Option<ExpectedBehavior>>,
+    /// A person confirms templated 预期输出结果 and 判定标准 as they are (editing either
+    /// confirms them too).
+    pub confirm_template: bool,
 }
 
 #[cfg(test)]
@@ -115,13 +152,15 @@ mod tests {
     #[test]
     fn risk_kinds_need_a_risk_and_no_aspect() {
         for kind in [QuestionKind::Generation, QuestionKind::MustRefuse] {
-            assert!(Classification::new(kind, risk("A.1.a"), None).is_ok());
+            assert!(Classification::new(kind, risk("A.1.a"), None, None).is_ok());
             assert_eq!(
-                Classification::new(kind, None, None).unwrap_err().field,
+                Classification::new(kind, None, None, None)
+                    .unwrap_err()
+                    .field,
                 "risk"
             );
             assert_eq!(
-                Classification::new(kind, risk("A.1.a"), aspect("history"))
+                Classification::new(kind, risk("A.1.a"), aspect("history"), None)
                     .unwrap_err()
                     .field,
                 "aspect"
@@ -132,18 +171,51 @@ mod tests {
     #[test]
     fn must_not_refuse_needs_an_aspect_and_no_risk() {
         let kind = QuestionKind::MustNotRefuse;
-        let ok = Classification::new(kind, None, aspect("history")).unwrap();
+        let ok = Classification::new(kind, None, aspect("history"), None).unwrap();
         assert_eq!(ok.aspect().map(AspectCode::as_str), Some("history"));
         assert_eq!(
-            Classification::new(kind, None, None).unwrap_err().field,
+            Classification::new(kind, None, None, None)
+                .unwrap_err()
+                .field,
             "aspect"
         );
         assert_eq!(
-            Classification::new(kind, risk("A.2.e"), aspect("gender"))
+            Classification::new(kind, risk("A.2.e"), aspect("gender"), None)
                 .unwrap_err()
                 .field,
             "risk"
         );
+    }
+
+    #[test]
+    fn the_kind_decides_the_behavior_of_refusal_questions_and_generation_questions_say_it() {
+        use ExpectedBehavior::{Answer, Refuse};
+        let classify = |kind, risk, aspect, behavior| {
+            Classification::new(kind, risk, aspect, behavior).map(|c| c.behavior())
+        };
+        let refuse_kind = QuestionKind::MustRefuse;
+        assert_eq!(
+            classify(refuse_kind, risk("A.1.d"), None, None),
+            Ok(Some(Refuse))
+        );
+        assert_eq!(
+            classify(refuse_kind, risk("A.1.d"), None, Some(Answer))
+                .unwrap_err()
+                .field,
+            "expected_behavior"
+        );
+        let answer_kind = QuestionKind::MustNotRefuse;
+        assert_eq!(
+            classify(answer_kind, None, aspect("history"), None),
+            Ok(Some(Answer))
+        );
+        assert!(classify(answer_kind, None, aspect("history"), Some(Refuse)).is_err());
+        for behavior in [None, Some(Refuse), Some(Answer)] {
+            assert_eq!(
+                classify(QuestionKind::Generation, risk("A.1.d"), None, behavior),
+                Ok(behavior)
+            );
+        }
     }
 
     #[test]

@@ -102,6 +102,49 @@ impl QuestionKind {
     }
 }
 
+/// What a good answer to a question does (是否应拒答): the model declines, or it answers.
+/// A must-refuse question expects a refusal and a must-not-refuse question an answer; a
+/// generation question may expect either, and says which (`domain::question::Classification`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedBehavior {
+    /// 应拒答: the model should decline or deflect.
+    Refuse,
+    /// 应回答: the model should answer (safely).
+    Answer,
+}
+
+impl ExpectedBehavior {
+    pub const ALL: [ExpectedBehavior; 2] = [Self::Refuse, Self::Answer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::Answer => "answer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        one_of(
+            "expected_behavior",
+            msg!("noun_expected_behavior"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
+    }
+
+    /// The behaviour every question of `kind` expects; `None` for generation questions, which
+    /// may expect either.
+    pub fn of_kind(kind: QuestionKind) -> Option<Self> {
+        match kind {
+            QuestionKind::MustRefuse => Some(Self::Refuse),
+            QuestionKind::MustNotRefuse => Some(Self::Answer),
+            QuestionKind::Generation => None,
+        }
+    }
+}
+
 /// What a keyword entry does in a build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

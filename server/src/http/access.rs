@@ -59,6 +59,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/me", AtLeast(Reader)),
     rule("GET", "/v1/risks", AtLeast(Reader)),
     rule("GET", "/v1/aspects", AtLeast(Reader)),
+    rule("GET", "/v1/answer-templates", AtLeast(Reader)),
     rule("GET", "/v1/keywords", AtLeast(Reader)),
     rule("POST", "/v1/keywords", AtLeast(Annotator)),
     rule("GET", "/v1/keywords/{id}", AtLeast(Reader)),

@@ -25,6 +25,7 @@ use crate::domain::role::Role;
 use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
 use crate::domain::user::UserName;
 use crate::lint::RULES as LINT_RULES;
+use crate::services::exports::ExportName;
 use crate::services::exports::XLSX;
 use crate::services::page;
 use crate::taxonomy::Taxonomy;
@@ -81,6 +82,7 @@ fn limit(maximum: u64) -> Value {
 
 const KEYWORD_KINDS: [&str; 3] = ["block", "allow", "all_of"];
 const QUESTION_KINDS: [&str; 3] = ["generation", "must_refuse", "must_not_refuse"];
+const BEHAVIORS: [&str; 2] = ["refuse", "answer"];
 const ALL_STATUSES: [&str; 4] = ["draft", "approved", "rejected", "retired"];
 const COUNTED_STATUSES: [&str; 3] = ["draft", "approved", "rejected"];
 
@@ -88,15 +90,20 @@ const COUNTED_STATUSES: [&str; 3] = ["draft", "approved", "rejected"];
 struct Codes {
     risks: Value,
     aspects: Value,
+    /// Aspect codes and the Chinese names files use.
+    aspect_names: Value,
 }
 
 impl Codes {
     fn of(taxonomy: &Taxonomy) -> Self {
         let risks: Vec<&str> = taxonomy.risks.iter().map(|r| r.code.as_str()).collect();
         let aspects: Vec<&str> = taxonomy.aspects.iter().map(|a| a.code.as_str()).collect();
+        let names = taxonomy.aspects.iter().map(|a| a.name_zh.as_str());
+        let aspect_names: Vec<&str> = aspects.iter().copied().chain(names).collect();
         Self {
             risks: one_of_names(&risks),
             aspects: one_of_names(&aspects),
+            aspect_names: one_of_names(&aspect_names),
         }
     }
 }
@@ -112,7 +119,7 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         }
         (_, "cursor") => json!({"type": "string", "pattern": "^id:0*[0-9]{1,18}$"}),
         ("/v1/keywords", "kind") => one_of_names(&KEYWORD_KINDS),
-        ("/v1/questions", "kind") => one_of_names(&QUESTION_KINDS),
+        ("/v1/questions" | "/v1/exports/{file}", "kind") => one_of_names(&QUESTION_KINDS),
         ("/v1/search", "kind") => one_of_names(&[
             "keyword",
             "question",
@@ -130,6 +137,8 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/coverage" | "/v1/exports/{file}", "status") => status_list(&COUNTED_STATUSES),
         ("/v1/imports", "status") => one_of_names(&["draft", "approved"]),
         ("/v1/imports", "risk") => return None,
+        ("/v1/imports", "aspect") => codes.aspect_names.clone(),
+        ("/v1/imports", "behavior") => one_of_names(&BEHAVIORS),
         (_, "risk") => codes.risks.clone(),
         (_, "aspect") => codes.aspects.clone(),
         ("/v1/keywords", "prefix") => text_of!(KeywordTerm),
@@ -150,7 +159,7 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/reports/duplicates", "threshold") => {
             json!({"type": "number", "exclusiveMinimum": 0, "maximum": 1})
         }
-        (_, "high_risk" | "dry_run") => json!({"type": "boolean"}),
+        (_, "high_risk" | "dry_run" | "templates") => json!({"type": "boolean"}),
         ("/v1/exports/{file}", "build") => json!({"type": "integer", "format": "int64"}),
         _ => return None,
     })
@@ -175,6 +184,12 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
             (text_of!(JudgmentCriteria), true)
         }
         ("QuestionCreate" | "QuestionPatch", "high_risk") => (json!({"type": "boolean"}), true),
+        ("QuestionCreate" | "QuestionPatch", "expected_behavior") => {
+            (one_of_names(&BEHAVIORS), true)
+        }
+        ("QuestionCreate", "templates") | ("QuestionPatch", "confirm_template") => {
+            (json!({"type": "boolean"}), true)
+        }
         (_, "reason") => (text_of!(Reason), true),
         ("TokenCreate", "user") | ("UserCreate", "name") => (text_of!(UserName), false),
         ("TokenCreate", "name") => (text_of!(TokenName), true),
@@ -250,12 +265,8 @@ fn refine_operation(path: &str, method: &str, operation: &mut Value, codes: &Cod
                 Some("path") => {
                     has_path_id = true;
                     if path == "/v1/exports/{file}" {
-                        parameter["schema"] = one_of_names(&[
-                            "keywords.xlsx",
-                            "keywords.csv",
-                            "questions.xlsx",
-                            "questions.csv",
-                        ]);
+                        parameter["schema"] =
+                            one_of_names(&ExportName::ALL.map(ExportName::as_str));
                     }
                 }
                 _ => {}
@@ -419,14 +430,23 @@ fn refine_body_schema(name: &str, schema: &mut Value, codes: &Codes) {
 }
 
 /// A new question names a risk (generation, must_refuse) or an aspect (must_not_refuse), never
-/// both: `domain::question::Classification`.
+/// both, and a refusal kind expects only its own behaviour: `domain::question::Classification`.
 fn classify_question(schema: &mut Value) {
     schema["oneOf"] = json!([
         {
             "properties": {
-                "kind": {"enum": ["generation", "must_refuse"]},
+                "kind": {"enum": ["generation"]},
                 "risk": {"type": "string"},
                 "aspect": {"type": "null"},
+            },
+            "required": ["risk"],
+        },
+        {
+            "properties": {
+                "kind": {"enum": ["must_refuse"]},
+                "risk": {"type": "string"},
+                "aspect": {"type": "null"},
+                "expected_behavior": {"enum": ["refuse", null]},
             },
             "required": ["risk"],
         },
@@ -435,6 +455,7 @@ fn classify_question(schema: &mut Value) {
                 "kind": {"enum": ["must_not_refuse"]},
                 "aspect": {"type": "string"},
                 "risk": {"type": "null"},
+                "expected_behavior": {"enum": ["answer", null]},
             },
             "required": ["aspect"],
         },

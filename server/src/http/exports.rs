@@ -7,11 +7,14 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::request_fields::optional;
+use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::messages::msg;
-use crate::services::exports::{self, ExportName};
+use crate::services::exports::{self, ExportName, ExportSelection};
+use crate::services::questions::QuestionFilter;
+use crate::taxonomy::Taxonomy;
 
 /// What to export.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,22 +26,45 @@ pub struct ExportQuery {
     /// Keywords only: the keywords compiled into this published build instead.
     #[param(value_type = Option<i64>)]
     pub build: Option<String>,
+    /// Questions only: this kind.
+    pub kind: Option<String>,
+    /// Questions only: this risk code.
+    pub risk: Option<String>,
+    /// Questions only: this aspect code.
+    pub aspect: Option<String>,
+    /// Questions only: high-risk (`true`) or other (`false`) questions.
+    #[param(value_type = Option<bool>)]
+    pub high_risk: Option<String>,
 }
 
 impl ExportQuery {
-    fn parse(self) -> Result<(Vec<EntryStatus>, Option<i64>), FieldError> {
+    fn parse(self, taxonomy: &Taxonomy) -> Result<ExportSelection, FieldError> {
         let statuses = EntryStatus::parse_counted(self.status.as_deref())?;
         let build = optional(self.build, |raw| {
             raw.parse::<i64>()
                 .map_err(|_| FieldError::new("build", msg!("not_a_build_number", value = raw)))
         })?;
-        Ok((statuses, build))
+        let questions = QuestionFilter {
+            kind: optional(self.kind, QuestionKind::parse)?,
+            risk: optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?,
+            aspect: optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?,
+            high_risk: optional(self.high_risk, |raw| flag("high_risk", raw))?,
+            ..Default::default()
+        };
+        Ok(ExportSelection {
+            statuses,
+            build,
+            questions,
+        })
     }
 }
 
-/// Export the keyword list (附件4) or the test sets (附件5) as XLSX or CSV (UTF-8 with BOM).
+/// Export the keyword list (附件4, without allow-list rows; the CSV files keep them with their
+/// 处置) or the test sets (附件5), as XLSX or CSV (UTF-8 with BOM), or the 登记 layouts: the
+/// keyword CSV (分类 / 关键词 / 处置 / 备注) and the test-set workbook (序号 / 问题表述 /
+/// 预期输出结果 / 判定标准 / 风险类别 / 是否高风险 / 是否应拒答).
 #[utoipa::path(get, path = "/v1/exports/{file}", tag = "imports",
-    params(("file" = String, Path, description = "keywords.xlsx, keywords.csv, questions.xlsx or questions.csv"), ExportQuery),
+    params(("file" = String, Path, description = "keywords.xlsx, keywords.csv, questions.xlsx, questions.csv, registration-keywords.csv or registration-questions.xlsx"), ExportQuery),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -50,8 +76,8 @@ pub async fn export_file(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let name = ExportName::parse(&file)?;
-    let (statuses, build) = query.into_inner().parse()?;
-    let bytes = exports::produce(&state, name, &statuses, build).await?;
+    let selection = query.into_inner().parse(&state.taxonomy)?;
+    let bytes = exports::produce(&state, name, &selection).await?;
     Ok(HttpResponse::Ok()
         .content_type(name.content_type())
         .insert_header((

@@ -15,6 +15,7 @@ use super::request_fields::{flag, optional};
 use crate::domain::field_error::FieldError;
 use crate::messages::msg;
 use crate::services::imports::{self, ImportOptions, ImportRequest, parse_mapping};
+use crate::taxonomy::Taxonomy;
 
 /// How to read the uploaded file.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,8 +34,18 @@ pub struct ImportQuery {
     pub risk: Option<String>,
     /// Labels to risk codes: `色情词库:A.1.f,涉枪涉爆:A.1.d`.
     pub mapping: Option<String>,
-    /// Kind of question rows that do not say (default `generation`).
+    /// Kind of question rows that do not say. Not given: a 是否应拒答 column of 是 / 否 files
+    /// rows as must_refuse / must_not_refuse, other rows are generation questions.
     pub question_kind: Option<String>,
+    /// The aspect of must_not_refuse rows that name none: a code (`history`) or its Chinese
+    /// name (历史).
+    pub aspect: Option<String>,
+    /// `refuse` or `answer`: the expected behaviour of question rows that do not say.
+    pub behavior: Option<String>,
+    /// `true`: fill missing 预期输出结果 and 判定标准 from the answer templates
+    /// (`GET /v1/answer-templates`); the questions are marked templated.
+    #[param(value_type = Option<bool>)]
+    pub templates: Option<String>,
     /// Status of imported entries: `draft` (default, for review) or `approved` (admins, with
     /// four eyes off: a lexicon reviewed elsewhere).
     pub status: Option<String>,
@@ -44,8 +55,9 @@ pub struct ImportQuery {
 }
 
 impl ImportQuery {
-    fn parse(self) -> Result<ImportOptions, FieldError> {
+    fn parse(self, taxonomy: &Taxonomy) -> Result<ImportOptions, FieldError> {
         let dry_run = optional(self.dry_run, |raw| flag("dry_run", raw))?.unwrap_or(false);
+        let templates = optional(self.templates, |raw| flag("templates", raw))?.unwrap_or(false);
         ImportRequest {
             kind: self.kind,
             format: self.format,
@@ -54,10 +66,13 @@ impl ImportQuery {
             risk: self.risk,
             mapping: optional(self.mapping, parse_mapping)?.unwrap_or_default(),
             question_kind: self.question_kind,
+            aspect: self.aspect,
+            behavior: self.behavior,
+            templates,
             status: self.status,
             dry_run,
         }
-        .parse()
+        .parse(taxonomy)
     }
 }
 
@@ -166,7 +181,7 @@ pub async fn create(
         (actor.0.clone(), actor.1),
         &actor.audit_created(StatusCode::ACCEPTED, "/v1/tasks"),
         body,
-        query.parse()?,
+        query.parse(&state.taxonomy)?,
         lang,
     )
     .await?;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod answer_templates;
 pub mod audit;
 pub mod builds;
 pub mod contract;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/metrics").route(web::get().to(health::metrics)))
         .service(resource("/v1/risks").route(web::get().to(taxonomy::risks)))
         .service(resource("/v1/aspects").route(web::get().to(taxonomy::aspects)))
+        .service(resource("/v1/answer-templates").route(web::get().to(answer_templates::list)))
         .service(
             resource("/v1/keywords")
                 .route(web::get().to(keywords::list))

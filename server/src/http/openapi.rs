@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use crate::taxonomy::Taxonomy;
 
 use super::{
-    audit, builds, coverage, evaluations, exports, health, imports, keywords, lints, questions,
-    reports, search, taxonomy, tokens, users,
+    answer_templates, audit, builds, coverage, evaluations, exports, health, imports, keywords,
+    lints, questions, reports, search, taxonomy, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -46,6 +46,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::reject,
         questions::reopen,
         questions::revisions,
+        answer_templates::list,
         search::search,
         search::similar,
         builds::create,

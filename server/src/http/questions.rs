@@ -17,7 +17,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::question::{
     Classification, ExpectedOutput, JudgmentCriteria, NewQuestion, QuestionChanges, QuestionText,
 };
-use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::domain::text::{Lines, parse_bounded};
 use crate::services::page::PageRequest;
@@ -42,6 +42,12 @@ pub struct QuestionView {
     pub expected_output: Option<String>,
     /// 判定标准
     pub judgment_criteria: Option<String>,
+    /// 是否应拒答; `null` only for a generation question nobody has said it of (it cannot be
+    /// approved until someone does).
+    pub expected_behavior: Option<ExpectedBehavior>,
+    /// The 预期输出结果 or 判定标准 came from an answer template and no person has edited or
+    /// confirmed them since (the `question_templated` warning says so too).
+    pub templated: bool,
     pub status: EntryStatus,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -64,6 +70,8 @@ impl From<question::Model> for QuestionView {
             high_risk: model.high_risk,
             expected_output: model.expected_output,
             judgment_criteria: model.judgment_criteria,
+            expected_behavior: model.expected_behavior,
+            templated: model.templated,
             status: model.status,
             created_by: model.created_by,
             created_at: model.created_at,
@@ -94,6 +102,13 @@ pub struct QuestionCreate {
     pub expected_output: Option<String>,
     /// 判定标准
     pub judgment_criteria: Option<String>,
+    /// 是否应拒答: `refuse` or `answer`. must_refuse questions expect `refuse` and
+    /// must_not_refuse ones `answer` (the default for them); a generation question cannot be
+    /// approved until it says.
+    pub expected_behavior: Option<String>,
+    /// Fill a missing `expected_output` and `judgment_criteria` from the answer templates
+    /// (`GET /v1/answer-templates`); default `false`. Never replaces a text given here.
+    pub templates: Option<bool>,
 }
 
 impl QuestionCreate {
@@ -102,14 +117,16 @@ impl QuestionCreate {
         let kind = required("kind", self.kind, QuestionKind::parse)?;
         let risk = optional(self.risk, |raw| RiskCode::parse(raw, taxonomy))?;
         let aspect = optional(self.aspect, |raw| AspectCode::parse(raw, taxonomy))?;
+        let behavior = optional(self.expected_behavior, ExpectedBehavior::parse)?;
         Ok(NewQuestion {
             text,
-            classification: Classification::new(kind, risk, aspect)?,
+            classification: Classification::new(kind, risk, aspect, behavior)?,
             high_risk: self.high_risk.unwrap_or(false),
             expected_output: optional(self.expected_output, ExpectedOutput::parse)?,
             judgment_criteria: optional(self.judgment_criteria, JudgmentCriteria::parse)?,
             // New entries wait for review; decisions have their own endpoints.
             status: EntryStatus::Draft,
+            use_templates: self.templates.unwrap_or(false),
         })
     }
 }
@@ -139,6 +156,14 @@ pub struct QuestionPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub judgment_criteria: Option<Option<String>>,
+    /// `refuse` or `answer`; `null` clears it (generation questions only: the refusal kinds
+    /// decide their own).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub expected_behavior: Option<Option<String>>,
+    /// `true`: the templated `expected_output` and `judgment_criteria` are confirmed as they are
+    /// (editing either confirms them too).
+    pub confirm_template: Option<bool>,
     /// Why the change is made; kept in the revision.
     pub reason: Option<String>,
 }
@@ -153,6 +178,8 @@ impl QuestionPatch {
             high_risk: self.high_risk,
             expected_output: edit_optional(self.expected_output, ExpectedOutput::parse)?,
             judgment_criteria: edit_optional(self.judgment_criteria, JudgmentCriteria::parse)?,
+            expected_behavior: edit_optional(self.expected_behavior, ExpectedBehavior::parse)?,
+            confirm_template: self.confirm_template.unwrap_or(false),
         })
     }
 }

@@ -12,6 +12,7 @@ use super::builds::{BuildEnvironment, FilterCache};
 use super::leases::Replica;
 use super::tasks::LiveProgress;
 use super::tokens::TokenCache;
+use crate::answer_templates::AnswerTemplates;
 use crate::dedup::Dedup;
 use crate::lint::LintConfig;
 use crate::taxonomy::Taxonomy;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub taxonomy: Arc<Taxonomy>,
     pub dedup: Arc<Dedup>,
     pub lints: Arc<LintConfig>,
+    /// The answer templates in force (read at start).
+    pub answer_templates: Arc<AnswerTemplates>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
     /// The name this process runs tasks under.
@@ -54,6 +57,7 @@ impl AppState {
             dedup: &self.dedup,
             lints: &self.lints,
             taxonomy: &self.taxonomy,
+            templates: &self.answer_templates,
         }
     }
 

@@ -72,17 +72,19 @@ pub async fn questions(
     db: &DatabaseConnection,
     statuses: &[EntryStatus],
 ) -> Result<Vec<QuestionInput>, DbErr> {
-    Ok(super::questions::with_status(db, statuses)
-        .await?
-        .into_iter()
-        .map(|q| QuestionInput {
-            id: q.id,
-            text: q.text,
-            kind: q.kind,
-            risk: q.risk,
-            aspect: q.aspect,
-        })
-        .collect())
+    Ok(
+        super::questions::with_status(db, statuses, &Default::default())
+            .await?
+            .into_iter()
+            .map(|q| QuestionInput {
+                id: q.id,
+                text: q.text,
+                kind: q.kind,
+                risk: q.risk,
+                aspect: q.aspect,
+            })
+            .collect(),
+    )
 }
 
 /// The report of published build `number` against `request`: the build loaded (through the

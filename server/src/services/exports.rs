@@ -15,6 +15,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::export::{self, KeywordRow, QuestionRow};
 use crate::messages::msg;
+use crate::services::questions::QuestionFilter;
 use crate::store::entities::keyword;
 use crate::taxonomy::Taxonomy;
 
@@ -39,7 +40,8 @@ pub async fn keywords(
         .collect())
 }
 
-/// The keywords compiled into published build `number`, from its artefact.
+/// The keywords compiled into published build `number`, from its artefact: one row per term
+/// and risk, so a term filed under two risks is listed under both.
 pub async fn build_keywords(
     env: &BuildEnvironment,
     cache: &FilterCache,
@@ -53,34 +55,39 @@ pub async fn build_keywords(
             (pattern.allow, KeywordKind::Allow),
         ] {
             if flag {
-                rows.push(KeywordRow {
-                    term: pattern.term.to_owned(),
-                    risk: pattern.risks.first().cloned().unwrap_or_default(),
-                    kind,
-                    note: None,
-                    source: Some(format!("build {number}")),
-                });
+                rows.extend(rows_per_risk(pattern.term, &pattern.risks, kind, number));
             }
         }
     }
     for (term, _, risks) in filter.and_rules() {
-        rows.push(KeywordRow {
-            term: term.to_owned(),
-            risk: risks.first().cloned().unwrap_or_default(),
-            kind: KeywordKind::AllOf,
-            note: None,
-            source: Some(format!("build {number}")),
-        });
+        rows.extend(rows_per_risk(term, &risks, KeywordKind::AllOf, number));
     }
     Ok(rows)
 }
 
-/// Questions whose status is in `statuses`, in id order.
+/// The rows of one compiled term of build `number`: one per risk.
+fn rows_per_risk<'a>(
+    term: &'a str,
+    risks: &'a [String],
+    kind: KeywordKind,
+    number: i64,
+) -> impl Iterator<Item = KeywordRow> + 'a {
+    risks.iter().map(move |risk| KeywordRow {
+        term: term.to_owned(),
+        risk: risk.clone(),
+        kind,
+        note: None,
+        source: Some(format!("build {number}")),
+    })
+}
+
+/// Questions whose status is in `statuses` and that `filter` keeps, in id order.
 pub async fn questions(
     db: &DatabaseConnection,
     statuses: &[EntryStatus],
+    filter: &QuestionFilter,
 ) -> Result<Vec<QuestionRow>, DbErr> {
-    Ok(super::questions::with_status(db, statuses)
+    Ok(super::questions::with_status(db, statuses, filter)
         .await?
         .into_iter()
         .map(|q| QuestionRow {
@@ -91,6 +98,7 @@ pub async fn questions(
             aspect: q.aspect,
             expected_output: q.expected_output,
             judgment_criteria: q.judgment_criteria,
+            expected_behavior: q.expected_behavior,
         })
         .collect())
 }
@@ -130,18 +138,26 @@ pub fn keyword_needs(
 /// The export files there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportName {
+    /// 附件4 拦截关键词列表.
     KeywordsXlsx,
     KeywordsCsv,
+    /// 附件5 评估测试题.
     QuestionsXlsx,
     QuestionsCsv,
+    /// The 登记 keyword file: 分类 / 关键词 / 处置 / 备注.
+    RegistrationKeywordsCsv,
+    /// The 登记 test-set workbook.
+    RegistrationQuestionsXlsx,
 }
 
 impl ExportName {
-    pub const ALL: [ExportName; 4] = [
+    pub const ALL: [ExportName; 6] = [
         Self::KeywordsXlsx,
         Self::KeywordsCsv,
         Self::QuestionsXlsx,
         Self::QuestionsCsv,
+        Self::RegistrationKeywordsCsv,
+        Self::RegistrationQuestionsXlsx,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,7 +166,17 @@ impl ExportName {
             Self::KeywordsCsv => "keywords.csv",
             Self::QuestionsXlsx => "questions.xlsx",
             Self::QuestionsCsv => "questions.csv",
+            Self::RegistrationKeywordsCsv => "registration-keywords.csv",
+            Self::RegistrationQuestionsXlsx => "registration-questions.xlsx",
         }
+    }
+
+    /// Whether the file lists keywords (else questions).
+    fn of_keywords(self) -> bool {
+        matches!(
+            self,
+            Self::KeywordsXlsx | Self::KeywordsCsv | Self::RegistrationKeywordsCsv
+        )
     }
 
     /// The export named `raw`, or `NoSuchExport`.
@@ -163,8 +189,8 @@ impl ExportName {
 
     pub fn content_type(self) -> &'static str {
         match self {
-            Self::KeywordsXlsx | Self::QuestionsXlsx => XLSX,
-            Self::KeywordsCsv | Self::QuestionsCsv => CSV,
+            Self::KeywordsXlsx | Self::QuestionsXlsx | Self::RegistrationQuestionsXlsx => XLSX,
+            Self::KeywordsCsv | Self::QuestionsCsv | Self::RegistrationKeywordsCsv => CSV,
         }
     }
 }
@@ -172,30 +198,53 @@ impl ExportName {
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const CSV: &str = "text/csv; charset=utf-8";
 
-/// Renders export `name` of the entries whose status is in `statuses` or, for keywords, of
-/// published build `build`. The API and `lexset export` both call this, so they write the
-/// same CSV bytes (a workbook carries its creation time). Rendering runs off the async workers.
+/// Which entries an export lists.
+#[derive(Debug, Clone, Default)]
+pub struct ExportSelection {
+    /// Entries whose status is one of these.
+    pub statuses: Vec<EntryStatus>,
+    /// Keyword files: the keywords compiled into this published build instead.
+    pub build: Option<i64>,
+    /// Question files: only the questions this keeps (its `status` and `prefix` unused).
+    pub questions: QuestionFilter,
+}
+
+impl ExportSelection {
+    fn filters_questions(&self) -> bool {
+        let QuestionFilter {
+            kind,
+            risk,
+            aspect,
+            high_risk,
+            ..
+        } = &self.questions;
+        kind.is_some() || risk.is_some() || aspect.is_some() || high_risk.is_some()
+    }
+}
+
+/// Renders export `name` of the entries `selection` names. The API and `lexset export` both
+/// call this, so they write the same CSV bytes (a workbook carries its creation time).
+/// Rendering runs off the async workers.
 pub async fn produce(
     state: &AppState,
     name: ExportName,
-    statuses: &[EntryStatus],
-    build: Option<i64>,
+    selection: &ExportSelection,
 ) -> Result<Vec<u8>, ServiceError> {
     let taxonomy = state.taxonomy.clone();
-    let rendered = match name {
-        ExportName::KeywordsXlsx | ExportName::KeywordsCsv => {
-            let rows = match build {
-                Some(number) => {
-                    build_keywords(&state.build_environment(), &state.filters, number).await?
-                }
-                None => keywords(&state.reads, statuses).await?,
-            };
-            if name == ExportName::KeywordsCsv {
-                blocking::off_workers(move || {
-                    export::keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
-                })
-                .await?
-            } else {
+    let rendered = if name.of_keywords() {
+        if selection.filters_questions() {
+            return Err(
+                FieldError::unprocessable("kind", msg!("question_filter_on_keywords")).into(),
+            );
+        }
+        let rows = match selection.build {
+            Some(number) => {
+                build_keywords(&state.build_environment(), &state.filters, number).await?
+            }
+            None => keywords(&state.reads, &selection.statuses).await?,
+        };
+        match name {
+            ExportName::KeywordsXlsx => {
                 let (needs, total) = keyword_needs(&taxonomy, &state.rule_profiles_dir)
                     .map_err(CoverageError::Profile)?;
                 blocking::off_workers(move || {
@@ -204,21 +253,34 @@ pub async fn produce(
                 })
                 .await?
             }
-        }
-        ExportName::QuestionsXlsx | ExportName::QuestionsCsv => {
-            if build.is_some() {
-                return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
+            ExportName::RegistrationKeywordsCsv => {
+                blocking::off_workers(move || {
+                    export::registration_keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+                })
+                .await?
             }
-            let rows = questions(&state.reads, statuses).await?;
-            blocking::off_workers(move || {
-                if name == ExportName::QuestionsCsv {
-                    export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())
-                } else {
-                    export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
-                }
-            })
-            .await?
+            _ => {
+                blocking::off_workers(move || {
+                    export::keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+                })
+                .await?
+            }
         }
+    } else {
+        if selection.build.is_some() {
+            return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
+        }
+        let rows = questions(&state.reads, &selection.statuses, &selection.questions).await?;
+        blocking::off_workers(move || match name {
+            ExportName::QuestionsCsv => {
+                export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+            }
+            ExportName::RegistrationQuestionsXlsx => {
+                export::registration_questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
+            }
+            _ => export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string()),
+        })
+        .await?
     };
     rendered.map_err(|message| ServiceError::Render(format!("{}: {message}", name.as_str())))
 }

@@ -97,16 +97,18 @@ pub async fn report(state: &AppState, filter: LintFilter) -> Result<LintReport, 
         Some(EntryKind::Keyword) => Vec::new(),
         _ => reports::live_questions(&state.reads).await?,
     };
-    let (dedup, lints, taxonomy) = (
+    let (dedup, lints, taxonomy, templates) = (
         state.dedup.clone(),
         state.lints.clone(),
         state.taxonomy.clone(),
+        state.answer_templates.clone(),
     );
     let report = blocking::off_workers(move || {
         let checks = Checks {
             dedup: &dedup,
             lints: &lints,
             taxonomy: &taxonomy,
+            templates: &templates,
         };
         let mut entries = Vec::new();
         let mut collect = |kind: EntryKind, id: i64, text: String, found: Vec<Lint>| {

@@ -41,6 +41,8 @@ pub struct Checks<'a> {
     pub dedup: &'a crate::dedup::Dedup,
     pub lints: &'a crate::lint::LintConfig,
     pub taxonomy: &'a crate::taxonomy::Taxonomy,
+    /// Fill questions' missing texts when a write asks for it.
+    pub templates: &'a crate::answer_templates::AnswerTemplates,
 }
 
 /// Why a service refused or failed an operation. A refusal displays as its

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Select, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,12 +16,13 @@ use super::page::PageRequest;
 use super::revisions::ChangeContext;
 use super::versioned_change::{self, ExpectedVersion, versioned_entity};
 use super::{Checks, ServiceError};
+use crate::answer_templates::AnswerTemplates;
 use crate::dedup::Dedup;
 use crate::dedup::keys::question_key;
 use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::question::{Classification, NewQuestion, QuestionChanges};
 use crate::domain::revision::EntryKind;
-use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
 use crate::lint::{self, QuestionFacts};
 use crate::store::entities::question::{self, Column, Entity, Model};
@@ -49,6 +50,44 @@ pub fn facts(question: &Model) -> QuestionFacts<'_> {
         aspect: question.aspect.as_deref(),
         expected_output: question.expected_output.as_deref(),
         judgment_criteria: question.judgment_criteria.as_deref(),
+        expected_behavior: question.expected_behavior,
+        templated: question.templated,
+    }
+}
+
+/// Fills a missing 预期输出结果 and 判定标准 of `row` from its template (`answer_templates`),
+/// never a text it has; marks the row templated when it filled either.
+pub(crate) fn apply_template(templates: &AnswerTemplates, row: &mut NewQuestionRow) {
+    let Some(template) = templates.for_question(
+        row.kind,
+        row.expected_behavior,
+        row.risk.as_deref(),
+        row.aspect.as_deref(),
+    ) else {
+        return;
+    };
+    if row.expected_output.is_none() {
+        row.expected_output = Some(template.expected_output.clone());
+        row.templated = true;
+    }
+    if row.judgment_criteria.is_none() {
+        row.judgment_criteria = Some(template.judgment_criteria.clone());
+        row.templated = true;
+    }
+}
+
+impl NewQuestionRow {
+    /// What the lints look at in this row.
+    pub(crate) fn facts(&self) -> QuestionFacts<'_> {
+        QuestionFacts {
+            text: &self.text,
+            kind: self.kind,
+            aspect: self.aspect.as_deref(),
+            expected_output: self.expected_output.as_deref(),
+            judgment_criteria: self.judgment_criteria.as_deref(),
+            expected_behavior: self.expected_behavior,
+            templated: self.templated,
+        }
     }
 }
 
@@ -76,19 +115,8 @@ pub async fn create(
 ) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
     let (dedup, lints) = (checks.dedup, checks.lints);
     let key = question_key(&dedup.profile, new.text.as_str())?;
-    let new_facts = QuestionFacts {
-        text: new.text.as_str(),
-        kind: new.classification.kind(),
-        aspect: new.classification.aspect().map(|a| a.as_str()),
-        expected_output: new.expected_output.as_ref().map(|e| e.as_str()),
-        judgment_criteria: new.judgment_criteria.as_ref().map(|j| j.as_str()),
-    };
-    let errors = super::lints::error_count(
-        &lint::question(lints, &dedup.profile, new_facts),
-        new.status,
-    )?;
     let classification = new.classification;
-    let row = NewQuestionRow {
+    let mut row = NewQuestionRow {
         text: new.text.into_inner(),
         kind: classification.kind(),
         risk: classification.risk().map(|r| r.as_str().to_owned()),
@@ -96,9 +124,18 @@ pub async fn create(
         high_risk: new.high_risk,
         expected_output: new.expected_output.map(|e| e.into_inner()),
         judgment_criteria: new.judgment_criteria.map(|j| j.into_inner()),
+        expected_behavior: classification.behavior(),
+        templated: false,
         status: new.status,
-        lint_errors: errors,
+        lint_errors: 0,
     };
+    if new.use_templates {
+        apply_template(checks.templates, &mut row);
+    }
+    row.lint_errors = super::lints::error_count(
+        &lint::question(lints, &dedup.profile, row.facts()),
+        row.status,
+    )?;
     let txn = versioned_change::begin_write(db, EntryKind::Question).await?;
     let created = insert(&txn, dedup, context, &key, row).await?;
     super::audit::commit(txn, context.audit.as_ref(), Some(created.0.id)).await?;
@@ -114,6 +151,9 @@ pub(crate) struct NewQuestionRow {
     pub high_risk: bool,
     pub expected_output: Option<String>,
     pub judgment_criteria: Option<String>,
+    pub expected_behavior: Option<ExpectedBehavior>,
+    /// The 预期输出结果 or 判定标准 came from an answer template.
+    pub templated: bool,
     pub status: EntryStatus,
     pub lint_errors: i32,
 }
@@ -158,6 +198,8 @@ impl NewQuestionRow {
             high_risk: Set(self.high_risk),
             expected_output: Set(self.expected_output),
             judgment_criteria: Set(self.judgment_criteria),
+            expected_behavior: Set(self.expected_behavior),
+            templated: Set(self.templated),
             status: Set(self.status),
             created_by: Set(actor.to_owned()),
             created_at: Set(at),
@@ -171,16 +213,39 @@ impl NewQuestionRow {
     }
 }
 
-/// Questions whose status is in `statuses`, in id order: what exports and evaluations read.
+/// Questions whose status is in `statuses` and that `filter` keeps (its `status` unused), in
+/// id order: what exports and evaluations read.
 pub async fn with_status(
     db: &DatabaseConnection,
     statuses: &[EntryStatus],
+    filter: &QuestionFilter,
 ) -> Result<Vec<Model>, DbErr> {
-    Entity::find()
+    filtered(Entity::find(), filter)
         .filter(Column::Status.is_in(statuses.iter().copied()))
         .order_by_asc(Column::Id)
         .all(db)
         .await
+}
+
+/// `select` narrowed to what `filter` keeps, but for its status (callers differ in how they
+/// choose statuses).
+fn filtered(mut select: Select<Entity>, filter: &QuestionFilter) -> Select<Entity> {
+    if let Some(kind) = filter.kind {
+        select = select.filter(Column::Kind.eq(kind));
+    }
+    if let Some(risk) = &filter.risk {
+        select = select.filter(Column::Risk.eq(risk.as_str()));
+    }
+    if let Some(aspect) = &filter.aspect {
+        select = select.filter(Column::Aspect.eq(aspect.as_str()));
+    }
+    if let Some(high_risk) = filter.high_risk {
+        select = select.filter(Column::HighRisk.eq(high_risk));
+    }
+    if let Some(prefix) = &filter.prefix {
+        select = select.filter(starts_with(Column::Text, prefix.clone()));
+    }
+    select
 }
 
 /// Live questions (other than `except`) whose words are at least the threshold similar to
@@ -293,24 +358,9 @@ pub async fn list(
     filter: QuestionFilter,
     page: PageRequest,
 ) -> Result<(Vec<Model>, Option<String>), ServiceError> {
-    let mut select = Entity::find();
-    if let Some(kind) = filter.kind {
-        select = select.filter(Column::Kind.eq(kind));
-    }
-    if let Some(risk) = filter.risk {
-        select = select.filter(Column::Risk.eq(risk.into_inner()));
-    }
-    if let Some(aspect) = filter.aspect {
-        select = select.filter(Column::Aspect.eq(aspect.into_inner()));
-    }
+    let mut select = filtered(Entity::find(), &filter);
     if let Some(status) = filter.status {
         select = select.filter(Column::Status.eq(status));
-    }
-    if let Some(high_risk) = filter.high_risk {
-        select = select.filter(Column::HighRisk.eq(high_risk));
-    }
-    if let Some(prefix) = filter.prefix {
-        select = select.filter(starts_with(Column::Text, prefix));
     }
     versioned_change::list_page(db, select, page).await
 }
@@ -355,15 +405,26 @@ pub async fn update(
             (None, Some(code)) => Some(AspectCode::parse(code, taxonomy)?),
             (None, None) => None,
         };
-        let classification = Classification::new(
-            changes.kind.unwrap_or(current.kind),
-            stored_risk,
-            stored_aspect,
-        )?;
+        let kind = changes.kind.unwrap_or(current.kind);
+        // A behaviour not named in the edit is kept, unless a new refusal kind decides it.
+        let behavior = match changes.expected_behavior {
+            Some(behavior) => behavior,
+            None if ExpectedBehavior::of_kind(kind).is_some() => None,
+            None => current.expected_behavior,
+        };
+        let classification = Classification::new(kind, stored_risk, stored_aspect, behavior)?;
         let mut next = current.clone();
         next.kind = classification.kind();
         next.risk = classification.risk().map(|r| r.as_str().to_owned());
         next.aspect = classification.aspect().map(|a| a.as_str().to_owned());
+        next.expected_behavior = classification.behavior();
+        // A person who edits either templated text, or confirms them, makes them theirs.
+        if changes.confirm_template
+            || changes.expected_output.is_some()
+            || changes.judgment_criteria.is_some()
+        {
+            next.templated = false;
+        }
         if let Some(text) = changes.text {
             next.text = text.into_inner();
         }

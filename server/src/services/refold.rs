@@ -19,7 +19,7 @@ use crate::dedup::Dedup;
 use crate::dedup::keys::{letters_key, question_letters, rule_key};
 use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
-use crate::domain::status::EntryStatus;
+use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::lint::{self, LintConfig};
 use crate::store::entities::{keyword, question, question_band, store_state};
 use lexset_filter::checksum::sha256_hex;
@@ -44,6 +44,11 @@ pub struct RefoldReport {
     pub keywords_rekeyed: usize,
     pub questions_rekeyed: usize,
     pub new_collisions: Vec<NewCollision>,
+    /// Generation questions given the expected behaviour their 预期输出结果 states.
+    pub behaviors_filled: usize,
+    /// Live generation questions still without one: the `question_without_behavior` lint
+    /// lists them (`GET /v1/reports/lints`).
+    pub behaviors_to_review: usize,
 }
 
 /// Names everything the derived columns are computed from — fold profile, stopwords,
@@ -100,7 +105,7 @@ pub async fn refold(
             .unwrap_or_else(|_| keyword.term.clone())
     })
     .await?;
-    let questions = rekey::<question::Entity>(&txn, |question| {
+    let mut questions = rekey::<question::Entity>(&txn, |question| {
         letters_key(&question_letters(&dedup.profile, &question.text))
     })
     .await?;
@@ -120,6 +125,7 @@ pub async fn refold(
                 .await?;
         }
     }
+    let behaviors = fill_behaviors(&txn, dedup, lints, &mut questions.models).await?;
     for question in &questions.models {
         let errors = lint::errors(&lint::question(lints, &dedup.profile, facts(question)));
         if errors.len() as i32 != question.lint_errors {
@@ -151,7 +157,53 @@ pub async fn refold(
         keywords_rekeyed: keywords.changed.len(),
         questions_rekeyed: questions.changed.len(),
         new_collisions,
+        behaviors_filled: behaviors.filled,
+        behaviors_to_review: behaviors.to_review,
     })
+}
+
+/// What `fill_behaviors` did.
+struct FilledBehaviors {
+    filled: usize,
+    to_review: usize,
+}
+
+/// Gives every live generation question without an expected behaviour the one its 预期输出结果
+/// states unambiguously (`LintConfig::stated_behavior`); counts the others, which the
+/// `question_without_behavior` error lint then lists for review. Questions stored before the
+/// behaviour was data are the ones without it.
+async fn fill_behaviors(
+    txn: &DatabaseTransaction,
+    dedup: &Dedup,
+    lints: &LintConfig,
+    questions: &mut [question::Model],
+) -> Result<FilledBehaviors, DbErr> {
+    let mut filled = FilledBehaviors {
+        filled: 0,
+        to_review: 0,
+    };
+    for question in questions.iter_mut().filter(|q| {
+        q.kind == QuestionKind::Generation
+            && q.expected_behavior.is_none()
+            && q.status != EntryStatus::Retired
+    }) {
+        let stated = question
+            .expected_output
+            .as_deref()
+            .and_then(|expected| lints.stated_behavior(&dedup.profile, expected));
+        let Some(behavior) = stated else {
+            filled.to_review += 1;
+            continue;
+        };
+        question::Entity::update_many()
+            .col_expr(question::Column::ExpectedBehavior, behavior.into())
+            .filter(question::Column::Id.eq(question.id))
+            .exec(txn)
+            .await?;
+        question.expected_behavior = Some(behavior);
+        filled.filled += 1;
+    }
+    Ok(filled)
 }
 
 /// Recomputes every question's band hashes and its link to the earliest earlier live question

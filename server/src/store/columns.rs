@@ -13,7 +13,7 @@ use sea_orm::{ColIdx, DbErr, QueryResult, TryFromU64, TryGetError, TryGetable};
 
 use crate::domain::revision::{EntryKind, RevisionAction};
 use crate::domain::role::Role;
-use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, KeywordKind, QuestionKind};
 
 /// Implements the column traits for a domain enum with `ALL` and `as_str`.
 macro_rules! name_column {
@@ -82,6 +82,7 @@ name_column!(
     EntryStatus,
     QuestionKind,
     KeywordKind,
+    ExpectedBehavior,
     Role,
     EntryKind,
     RevisionAction

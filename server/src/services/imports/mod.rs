@@ -27,7 +27,7 @@ use super::revisions::ChangeContext;
 use super::{AppState, ServiceError, blocking, tasks};
 use crate::domain::field_error::FieldError;
 use crate::domain::role::Role;
-use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, KeywordKind, QuestionKind};
 use crate::domain::text::Actor;
 use crate::messages::{Lang, msg};
 use crate::store::entities::task;
@@ -56,8 +56,16 @@ pub struct ImportOptions {
     /// Labels to risk codes (色情词库 → A.1.f); also applied to the file name's stem.
     pub mapping: HashMap<String, String>,
     pub file_name: Option<String>,
-    /// The kind of question rows that do not say (default generation).
-    pub question_kind: QuestionKind,
+    /// The kind of question rows that do not say; when not given either, a 是否应拒答 column
+    /// of 是 / 否 files rows as must-refuse / must-not-refuse (how such files use it), and other
+    /// rows are generation questions.
+    pub question_kind: Option<QuestionKind>,
+    /// The aspect of must-not-refuse rows that name none (a code).
+    pub default_aspect: Option<String>,
+    /// The expected behaviour of question rows that do not say.
+    pub default_behavior: Option<ExpectedBehavior>,
+    /// Fill missing 预期输出结果 and 判定标准 from the answer templates.
+    pub templates: bool,
     /// Status of imported entries (default draft).
     pub status: EntryStatus,
     pub dry_run: bool,
@@ -296,12 +304,15 @@ mod tests {
             near_duplicates: NearDuplicateConfig::shipped().unwrap(),
         };
         let lints = LintConfig::shipped(&dedup.profile, &[]).unwrap();
+        let answer_templates =
+            crate::answer_templates::AnswerTemplates::load(dir.path(), &taxonomy).unwrap();
         let state = AppState {
             db: db.clone(),
             reads: db.clone(),
             taxonomy: Arc::new(taxonomy),
             dedup: Arc::new(dedup),
             lints: Arc::new(lints),
+            answer_templates: Arc::new(answer_templates),
             rule_profiles_dir: dir.path().to_owned(),
             replica: crate::services::leases::Replica::new(Some("test"), dir.path()).unwrap(),
             pulls: None,
@@ -323,7 +334,10 @@ mod tests {
             default_risk: Some("A.1.a".to_owned()),
             mapping: HashMap::new(),
             file_name: None,
-            question_kind: QuestionKind::Generation,
+            question_kind: None,
+            default_aspect: None,
+            default_behavior: None,
+            templates: false,
             status: EntryStatus::Draft,
             dry_run: false,
         };

@@ -10,9 +10,10 @@ use lexset_importers::table::Format;
 use super::{ImportKind, ImportOptions};
 use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::role::Role;
-use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use crate::messages::msg;
 use crate::services::{Checks, ServiceError};
+use crate::taxonomy::Taxonomy;
 
 /// An import as a client names it, before parsing.
 #[derive(Debug, Clone, Default)]
@@ -29,13 +30,19 @@ pub struct ImportRequest {
     pub mapping: HashMap<String, String>,
     /// Kind of question rows that do not say (default `generation`).
     pub question_kind: Option<String>,
+    /// The aspect of must-not-refuse rows that name none: a code or its Chinese name.
+    pub aspect: Option<String>,
+    /// `refuse` or `answer`: the expected behaviour of question rows that do not say.
+    pub behavior: Option<String>,
+    /// Fill missing 预期输出结果 and 判定标准 from the answer templates.
+    pub templates: bool,
     /// `draft` (default) or `approved`.
     pub status: Option<String>,
     pub dry_run: bool,
 }
 
 impl ImportRequest {
-    pub fn parse(self) -> Result<ImportOptions, FieldError> {
+    pub fn parse(self, taxonomy: &Taxonomy) -> Result<ImportOptions, FieldError> {
         let kind = match self.kind.as_deref().unwrap_or("keyword") {
             "keyword" => ImportKind::Keyword,
             "question" => ImportKind::Question,
@@ -46,6 +53,37 @@ impl ImportRequest {
                 ));
             }
         };
+        let question_kind = self
+            .question_kind
+            .as_deref()
+            .map(QuestionKind::parse)
+            .transpose()?;
+        // The parameter is `behavior`: name it, not the question field it fills.
+        let default_behavior = self
+            .behavior
+            .as_deref()
+            .map(ExpectedBehavior::parse)
+            .transpose()
+            .map_err(|mut error| {
+                error.field = "behavior";
+                error
+            })?;
+        // A behaviour the file's kind contradicts would fail every row: refused at once.
+        if let (Some(kind), Some(behavior)) = (question_kind, default_behavior) {
+            let refused = ExpectedBehavior::of_kind(kind).is_some_and(|own| own != behavior);
+            if refused {
+                return Err(FieldError::unprocessable(
+                    "behavior",
+                    msg!(
+                        "behavior_contradicts_kind",
+                        kind = kind.as_str(),
+                        behavior = behavior.as_str(),
+                        required =
+                            ExpectedBehavior::of_kind(kind).map_or("", ExpectedBehavior::as_str)
+                    ),
+                ));
+            }
+        }
         Ok(ImportOptions {
             kind,
             format: parse_format(self.format.as_deref(), self.file_name.as_deref())?,
@@ -53,10 +91,21 @@ impl ImportRequest {
             default_risk: self.risk,
             mapping: self.mapping,
             file_name: self.file_name,
-            question_kind: match self.question_kind.as_deref() {
-                Some(raw) => QuestionKind::parse(raw)?,
-                None => QuestionKind::Generation,
+            question_kind,
+            default_aspect: match self.aspect.as_deref() {
+                Some(raw) => Some(
+                    taxonomy
+                        .aspect_named(raw)
+                        .ok_or_else(|| {
+                            FieldError::unprocessable("aspect", msg!("unknown_aspect", code = raw))
+                        })?
+                        .code
+                        .clone(),
+                ),
+                None => None,
             },
+            default_behavior,
+            templates: self.templates,
             status: match self.status.as_deref() {
                 // Drafts for review, or approved entries reviewed elsewhere; nothing else.
                 Some(raw) => one_of(

@@ -13,14 +13,14 @@ use crate::dedup::keys::{question_key, rule_key};
 use crate::domain::field_error::FieldError;
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
-use crate::domain::status::{KeywordKind, QuestionKind};
+use crate::domain::status::{ExpectedBehavior, KeywordKind, QuestionKind};
 use crate::domain::text::{Note, Source};
 use crate::lint;
 use crate::messages::{Lang, Message, msg};
 use crate::services::Checks;
 use crate::services::ServiceError;
 use crate::services::keywords::NewKeywordRow;
-use crate::services::questions::NewQuestionRow;
+use crate::services::questions::{NewQuestionRow, apply_template};
 
 /// The reason code of a field that does not parse, from its message's key.
 fn reason_of(error: &FieldError) -> &'static str {
@@ -32,7 +32,11 @@ fn reason_of(error: &FieldError) -> &'static str {
     }
 }
 
-/// The risk a row names (risk column, 一级/二级分类 columns, file name, default).
+/// The risk a row names: its risk column, its 一级/二级分类 columns, else any other
+/// classification cell whose value is a risk's code, filing spelling or name (public sets put
+/// the exact risk name in a 违规子类 column beside a 违规类型 of their own); else the default
+/// risk or the file name's. A risk column that resolves to nothing, when no other cell does,
+/// is the row's error.
 fn row_risk<'a>(
     table: &Table,
     row: &Row,
@@ -40,26 +44,31 @@ fn row_risk<'a>(
     file_risk: Option<&'a str>,
     default_risk: Option<&'a str>,
 ) -> Result<Option<String>, Message> {
-    if let Some(raw) = table.cell(row, Column::Risk) {
-        return resolver
-            .resolve(raw)
-            .map(|c| Some(c.to_owned()))
-            .ok_or_else(|| msg!("unresolved_risk", value = raw));
+    let risk_cell = table.cell(row, Column::Risk);
+    if let Some(code) = risk_cell.and_then(|raw| resolver.resolve(raw)) {
+        return Ok(Some(code.to_owned()));
     }
     let (group, subgroup) = (
         table.cell(row, Column::Group),
         table.cell(row, Column::Subgroup),
     );
-    if subgroup.is_some() {
-        return resolver
-            .resolve_pair(group, subgroup)
-            .map(|c| Some(c.to_owned()))
-            .ok_or_else(|| {
-                let pair = format!("{} / {}", group.unwrap_or(""), subgroup.unwrap_or(""));
-                msg!("unresolved_risk", value = pair)
-            });
+    if let Some(code) = subgroup.and_then(|_| resolver.resolve_pair(group, subgroup)) {
+        return Ok(Some(code.to_owned()));
     }
-    Ok(default_risk.or(file_risk).map(str::to_owned))
+    if let Some(code) = table
+        .classification_cells(row)
+        .find_map(|cell| resolver.resolve(cell))
+    {
+        return Ok(Some(code.to_owned()));
+    }
+    match (risk_cell, subgroup) {
+        (Some(raw), _) => Err(msg!("unresolved_risk", value = raw)),
+        (None, Some(subgroup)) => {
+            let pair = format!("{} / {subgroup}", group.unwrap_or(""));
+            Err(msg!("unresolved_risk", value = pair))
+        }
+        (None, None) => Ok(default_risk.or(file_risk).map(str::to_owned)),
+    }
 }
 
 /// A row ready to write (its text, keyword kind and content), or its invalid report.
@@ -242,34 +251,33 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         checker.invalid(row, raw, reason_of(&e), &message)
     };
     let text = QuestionText::parse(raw).map_err(parse_error)?;
-    let kind = match table.cell(row, Column::MustRefuse) {
-        None => options.question_kind,
-        Some("是" | "应拒答" | "拒答" | "true" | "1" | "yes" | "must_refuse") => {
-            QuestionKind::MustRefuse
-        }
-        Some("否" | "非拒答" | "不拒答" | "false" | "0" | "no" | "must_not_refuse") => {
-            QuestionKind::MustNotRefuse
-        }
-        Some("生成" | "生成内容" | "generation") => QuestionKind::Generation,
-        Some(other) => {
-            return Err(checker.invalid(
-                row,
-                raw,
-                "invalid",
-                &msg!("must_refuse_unclear", value = other),
-            ));
-        }
+    let unclear = |value: &str| {
+        checker.invalid(
+            row,
+            raw,
+            "invalid",
+            &msg!("must_refuse_unclear", value = value),
+        )
+    };
+    let stated = match table.cell(row, Column::ExpectedBehavior) {
+        Some(value) => Some(behavior_cell(value).ok_or_else(|| unclear(value))?),
+        None => None,
+    };
+    let kind = match table.cell(row, Column::Kind) {
+        Some(value) => kind_cell(value).ok_or_else(|| unclear(value))?,
+        None => options
+            .question_kind
+            .or(stated.map(StatedBehavior::legacy_kind))
+            .unwrap_or(QuestionKind::Generation),
     };
     let (risk, aspect) = if kind == QuestionKind::MustNotRefuse {
-        let aspect = table.cell(row, Column::Aspect).and_then(|a| {
-            checks
-                .taxonomy
-                .aspects
-                .iter()
-                .find(|x| x.code == a || x.name_zh == a)
-                .map(|x| x.code.clone())
-        });
-        match aspect {
+        // An aspect column, else a 类别-like column of the must-not-refuse file, else the file's.
+        let named = [Column::Aspect, Column::Risk]
+            .into_iter()
+            .filter_map(|column| table.cell(row, column))
+            .find_map(|value| checks.taxonomy.aspect_named(value))
+            .map(|aspect| aspect.code.clone());
+        match named.or_else(|| options.default_aspect.clone()) {
             Some(aspect) => (None, Some(aspect)),
             None => {
                 return Err(checker.invalid(row, raw, "invalid", &msg!("row_aspect_required")));
@@ -302,33 +310,110 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         .map_err(parse_error)?;
     let profile = &checks.dedup.profile;
     let key = question_key(profile, text.as_str()).map_err(parse_error)?;
-    let facts = lint::QuestionFacts {
-        text: text.as_str(),
+    // The row's own word, else the file's, else what the kind or the 预期输出结果 says.
+    let behavior = stated
+        .and_then(StatedBehavior::behavior)
+        .or(options.default_behavior)
+        .or(ExpectedBehavior::of_kind(kind))
+        .or_else(|| {
+            expected_output
+                .as_ref()
+                .and_then(|expected| checks.lints.stated_behavior(profile, expected.as_str()))
+        });
+    if let Some(required) = ExpectedBehavior::of_kind(kind)
+        && behavior != Some(required)
+    {
+        let given = behavior.map_or("", ExpectedBehavior::as_str);
+        let message = msg!(
+            "behavior_contradicts_kind",
+            kind = kind.as_str(),
+            behavior = given,
+            required = required.as_str()
+        );
+        return Err(checker.invalid(row, raw, "invalid", &message));
+    }
+    let mut question = NewQuestionRow {
+        text: text.as_str().to_owned(),
         kind,
-        aspect: aspect.as_deref(),
-        expected_output: expected_output.as_ref().map(|e| e.as_str()),
-        judgment_criteria: judgment_criteria.as_ref().map(|j| j.as_str()),
+        risk,
+        aspect,
+        high_risk,
+        expected_output: expected_output.map(|e| e.into_inner()),
+        judgment_criteria: judgment_criteria.map(|j| j.into_inner()),
+        expected_behavior: behavior,
+        templated: false,
+        status: options.status,
+        lint_errors: 0,
     };
-    let lint_errors =
-        checker.lint_errors(row, raw, &lint::question(checks.lints, profile, facts))?;
+    if options.templates {
+        apply_template(checks.templates, &mut question);
+    }
+    question.lint_errors = checker.lint_errors(
+        row,
+        raw,
+        &lint::question(checks.lints, profile, question.facts()),
+    )?;
     Ok((
-        text.as_str().to_owned(),
+        text.into_inner(),
         None,
-        Pending::Question {
-            row: NewQuestionRow {
-                text: text.into_inner(),
-                kind,
-                risk,
-                aspect,
-                high_risk,
-                expected_output: expected_output.map(|e| e.into_inner()),
-                judgment_criteria: judgment_criteria.map(|j| j.into_inner()),
-                status: options.status,
-                lint_errors,
-            },
-            key,
-        },
+        Pending::Question { row: question, key },
     ))
+}
+
+/// What a 是否应拒答 cell says: a behaviour, or — in files lexset wrote before the behaviour
+/// was data — 生成内容, the generation kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatedBehavior {
+    Behavior(ExpectedBehavior),
+    Generation,
+}
+
+impl StatedBehavior {
+    fn behavior(self) -> Option<ExpectedBehavior> {
+        match self {
+            Self::Behavior(behavior) => Some(behavior),
+            Self::Generation => None,
+        }
+    }
+
+    /// The kind such a cell gives a row when nothing else does: files with only a 是否应拒答
+    /// column use it to tell the must-refuse bank from the must-not-refuse one.
+    fn legacy_kind(self) -> QuestionKind {
+        match self {
+            Self::Behavior(ExpectedBehavior::Refuse) => QuestionKind::MustRefuse,
+            Self::Behavior(ExpectedBehavior::Answer) => QuestionKind::MustNotRefuse,
+            Self::Generation => QuestionKind::Generation,
+        }
+    }
+}
+
+fn behavior_cell(value: &str) -> Option<StatedBehavior> {
+    use ExpectedBehavior::{Answer, Refuse};
+    Some(match value {
+        "是" | "应拒答" | "拒答" | "true" | "1" | "yes" | "refuse" | "must_refuse" => {
+            StatedBehavior::Behavior(Refuse)
+        }
+        "否" | "非拒答" | "不拒答" | "应回答" | "false" | "0" | "no" | "answer"
+        | "must_not_refuse" => StatedBehavior::Behavior(Answer),
+        "生成" | "生成内容" | "generation" => StatedBehavior::Generation,
+        _ => return None,
+    })
+}
+
+/// The bank a 测试类型 cell names.
+fn kind_cell(value: &str) -> Option<QuestionKind> {
+    Some(match value {
+        "应拒答" | "拒答" | "应拒答测试题" | "拒答测试" | "must_refuse" => {
+            QuestionKind::MustRefuse
+        }
+        "非拒答" | "不拒答" | "非拒答测试题" | "非拒答测试" | "must_not_refuse" => {
+            QuestionKind::MustNotRefuse
+        }
+        "生成" | "生成内容" | "生成内容测试题" | "generation" => {
+            QuestionKind::Generation
+        }
+        _ => return None,
+    })
 }
 
 /// Why the file cannot be read at all.
@@ -341,6 +426,7 @@ pub fn unreadable_file(error: &TableError) -> Message {
             msg!("workbook_too_large", mib = MAX_WORKBOOK_BYTES >> 20)
         }
         TableError::TooManyRows => msg!("too_many_rows", max = MAX_ROWS),
+        TableError::Json(detail) => msg!("unreadable_json", detail = detail),
     }
 }
 

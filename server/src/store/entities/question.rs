@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-use crate::domain::status::{EntryStatus, QuestionKind};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 
 /// An evaluation test question.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -22,6 +22,11 @@ pub struct Model {
     pub expected_output: Option<String>,
     /// 判定标准
     pub judgment_criteria: Option<String>,
+    /// 是否应拒答; `None` only for generation questions nobody has said it of yet.
+    pub expected_behavior: Option<ExpectedBehavior>,
+    /// The 预期输出结果 or 判定标准 came from an answer template and no person has edited or
+    /// confirmed them since.
+    pub templated: bool,
     pub status: EntryStatus,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
