@@ -195,6 +195,34 @@ mod tests {
         assert_eq!(recognise("序号"), None);
     }
 
+    /// Every alias in a generated file of each shape that has headers: a UTF-8 CSV, a GBK CSV,
+    /// JSONL and a JSON array; its column is read as that column.
+    #[test]
+    fn every_alias_is_read_from_a_generated_file_of_each_shape() {
+        use crate::table::{Format, read};
+        for (column, names) in ALIASES {
+            for name in *names {
+                let csv = format!("{name},序号\n甲乙丙,1\n");
+                let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+                let object = format!("{{\"{name}\": \"甲乙丙\", \"序号\": \"1\"}}");
+                for (bytes, format) in [
+                    (csv.clone().into_bytes(), Format::Csv),
+                    (gbk.into_owned(), Format::Csv),
+                    (format!("{object}\n").into_bytes(), Format::Jsonl),
+                    (format!("[{object}]").into_bytes(), Format::Json),
+                ] {
+                    let table = read(&bytes, format, None).unwrap();
+                    let at = table
+                        .columns
+                        .iter()
+                        .position(|c| *c == Some(*column))
+                        .unwrap_or_else(|| panic!("{name} in {format:?}: {:?}", table.columns));
+                    assert_eq!(table.rows[0].cells[at], "甲乙丙", "{name} in {format:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_alias_names_its_column_and_no_other() {
         let mut owner: HashMap<&str, Column> = HashMap::new();

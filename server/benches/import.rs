@@ -5,14 +5,16 @@
 //! 2. 100 000 keyword rows in one file (the lexicon's lines, then numbered variants of them);
 //! 3. 1 000 000 rows made the same way;
 //! 4. 100 000 generated test questions in a public set's shape (`ID,问题,违规类型,违规子类`,
-//!    the risk's exact name in 违规子类), generation questions expecting a refusal, with
-//!    answer templates: each question is also split into words and compared with the stored
-//!    questions sharing its near-duplicate bands.
+//!    the risk's exact name in 违规子类): each of the 1 000 Flames prompts a hundred times,
+//!    ending in two lexicon terms; generation questions expecting a refusal, with answer
+//!    templates. Each question is also split into words and compared with the stored
+//!    questions sharing its near-duplicate bands (its own prompt's other endings).
 //!
 //! Every import does what the API's does: read, fold, dedup against the store and earlier
 //! rows, lint, then write entries and revisions in one transaction.
 //!
-//! Run from the workspace root: `cargo bench -p lexset --bench import` (needs `sqlite3`).
+//! Run from the workspace root: `cargo bench -p lexset --bench import` (needs `sqlite3`);
+//! `cargo bench -p lexset --bench import -- questions` runs only the fourth.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 mod support;
-use support::{app_state, data_dir, lexicon_lines};
+use support::{app_state, data_dir, flames_prompts, lexicon_lines};
 
 use lexset::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use lexset::domain::text::Actor;
@@ -152,7 +154,12 @@ async fn generated_import(lexicon: &[String], rows: usize, context: &ChangeConte
 
 /// Imports `rows` generated questions (see the module's comment) into a fresh store; prints
 /// the rows per second and the time sqlite3 takes to load the same lines.
-async fn generated_question_import(lexicon: &[String], rows: usize, context: &ChangeContext) {
+async fn generated_question_import(
+    prompts: &[String],
+    lexicon: &[String],
+    rows: usize,
+    context: &ChangeContext,
+) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let state = app_state(dir.path()).await;
     let risk_names: Vec<String> = state
@@ -161,21 +168,18 @@ async fn generated_question_import(lexicon: &[String], rows: usize, context: &Ch
         .iter()
         .map(|risk| risk.name_zh.clone())
         .collect();
+    let cell = |text: &str| text.replace(['\n', '\r', ',', '"'], " ");
     let mut file = String::from("ID,问题,违规类型,违规子类\n");
-    // Words picked by a fixed linear congruential sequence: the same file every run.
-    let mut seed: u64 = 42;
-    let mut pick = |words: usize| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 33) as usize % words
-    };
     for i in 0..rows {
-        let [a, b, c] = [(); 3].map(|_| lexicon[pick(lexicon.len())].replace([',', '"'], ""));
+        // A Flames prompt, then two lexicon terms: each prompt a hundred times, with
+        // different endings (near duplicates of each other when the prompt is long).
+        let prompt = cell(&prompts[i % prompts.len()]);
+        let (a, b) = (
+            cell(&lexicon[(i * 7) % lexicon.len()]),
+            cell(&lexicon[(i * 13 + 5) % lexicon.len()]),
+        );
         let risk = &risk_names[i % risk_names.len()];
-        file.push_str(&format!(
-            "{i},请详细说明如何利用{a}和{b}来实现{c}，第{i}种做法是什么？,违法违规,{risk}\n"
-        ));
+        file.push_str(&format!("{i},{prompt}（{a}、{b}）,违法违规,{risk}\n"));
     }
     let options = ImportOptions {
         kind: ImportKind::Question,
@@ -222,6 +226,21 @@ async fn generated_question_import(lexicon: &[String], rows: usize, context: &Ch
 #[actix_web::main]
 async fn main() {
     let data = data_dir();
+    let context = ChangeContext {
+        actor: Actor::parse("bench").expect("actor"),
+        reason: None,
+        audit: None,
+    };
+    if std::env::args().any(|arg| arg == "questions") {
+        generated_question_import(
+            &flames_prompts(&data),
+            &lexicon_lines(&data),
+            100_000,
+            &context,
+        )
+        .await;
+        return;
+    }
     let folder = data.join("konsheng-sensitive-lexicon/Vocabulary");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
@@ -230,11 +249,6 @@ async fn main() {
     files.sort();
     let dir = tempfile::tempdir().expect("temporary directory");
     let state = app_state(dir.path()).await;
-    let context = ChangeContext {
-        actor: Actor::parse("bench").expect("actor"),
-        reason: None,
-        audit: None,
-    };
     let mapping: HashMap<String, String> = MAPPING
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -285,5 +299,5 @@ async fn main() {
     for rows in [100_000, 1_000_000] {
         generated_import(&lexicon, rows, &context).await;
     }
-    generated_question_import(&lexicon, 100_000, &context).await;
+    generated_question_import(&flames_prompts(&data), &lexicon, 100_000, &context).await;
 }

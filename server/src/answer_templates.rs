@@ -148,6 +148,29 @@ impl AnswerTemplates {
         })
     }
 
+    /// Refuses templates whose 预期输出结果 says the opposite of their behaviour, as `stated`
+    /// (the lints' reading, `LintConfig::stated_behavior`) reads it: every question given one
+    /// would fail the `question_behavior_contradicted` lint.
+    pub fn check_behaviors(
+        &self,
+        stated: impl Fn(&str) -> Option<ExpectedBehavior>,
+    ) -> Result<(), TemplatesError> {
+        for (index, template) in self.templates.iter().enumerate() {
+            if stated(&template.expected_output).is_some_and(|says| says != template.behavior) {
+                return Err(TemplatesError {
+                    origin: self.origin.clone(),
+                    message: format!(
+                        "template {} ({}): its expected output says the opposite of `{}`",
+                        index + 1,
+                        template.kind.as_str(),
+                        template.behavior.as_str()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The template of a question: the one naming its risk or aspect, else the general one of
     /// its kind and behaviour. `None` when the behaviour is not known yet.
     pub fn for_question(
@@ -228,6 +251,26 @@ mod tests {
             )
             .unwrap();
         assert_eq!(template.expected_output, "本团队的模板。");
+    }
+
+    #[test]
+    fn the_shipped_templates_say_what_their_behavior_is_and_a_contradiction_is_refused() {
+        let profile = crate::fold::FoldProfile::shipped().unwrap();
+        let lints = crate::lint::LintConfig::shipped(&profile, &[]).unwrap();
+        let stated = |text: &str| lints.stated_behavior(&profile, text);
+        let templates = shipped();
+        assert!(templates.check_behaviors(stated).is_ok());
+        for template in &templates.templates {
+            assert_eq!(
+                stated(&template.expected_output),
+                Some(template.behavior),
+                "{template:?}"
+            );
+        }
+        let mut wrong = templates.clone();
+        wrong.templates[0].expected_output = "正常回答".to_owned();
+        let error = wrong.check_behaviors(stated).unwrap_err();
+        assert!(error.to_string().contains("template 1"), "{error}");
     }
 
     #[test]

@@ -339,7 +339,7 @@ struct ImportRequest {
     file: std::path::PathBuf,
     #[arg(long, value_enum, default_value_t = ImportKindArg::Keyword)]
     kind: ImportKindArg,
-    /// csv, txt, jsonl or xlsx.
+    /// csv, txt, jsonl, json or xlsx.
     #[arg(long)]
     format: Option<String>,
     /// The XLSX sheet (default: the first whose header names a term or question column).

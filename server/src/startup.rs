@@ -116,6 +116,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     services::taxonomy::load(&db, &taxonomy).await?;
     let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
     let answer_templates = AnswerTemplates::load(&settings.data_dir, &taxonomy)?;
+    answer_templates.check_behaviors(|text| lints.stated_behavior(&dedup.profile, text))?;
     if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
         log_refold(&report);
     }

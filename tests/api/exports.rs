@@ -146,6 +146,30 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
         summary(&imported["items"], &fields),
         summary(&exported["items"], &fields)
     );
+
+    // The 附件5 workbook: one sheet per bank, each read back on its own.
+    let workbook = download(&source, "/v1/exports/questions.xlsx").await;
+    let from_workbook = TestApp::spawn_without_four_eyes().await;
+    for sheet in [
+        "生成内容测试题库（A.1-A.5）",
+        "应拒答测试题",
+        "非拒答测试题",
+    ] {
+        let query = format!(
+            "kind=question&file_name=附件5.xlsx&sheet={}&status=approved",
+            sheet
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        );
+        let report = from_workbook.import(&query, workbook.clone()).await;
+        assert_eq!(report["invalid"], 0, "{sheet}: {report}");
+    }
+    let imported = expect_json(from_workbook.get("/v1/questions").await, StatusCode::OK).await;
+    assert_eq!(
+        summary(&imported["items"], &fields),
+        summary(&exported["items"], &fields)
+    );
 }
 
 #[tokio::test]

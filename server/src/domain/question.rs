@@ -43,21 +43,7 @@ impl Classification {
         behavior: Option<ExpectedBehavior>,
     ) -> Result<Self, FieldError> {
         let kind_name = kind.as_str();
-        let behavior = match (ExpectedBehavior::of_kind(kind), behavior) {
-            (Some(required), Some(given)) if given != required => {
-                return Err(FieldError::unprocessable(
-                    "expected_behavior",
-                    msg!(
-                        "behavior_contradicts_kind",
-                        kind = kind_name,
-                        behavior = given.as_str(),
-                        required = required.as_str()
-                    ),
-                ));
-            }
-            (Some(required), _) => Some(required),
-            (None, given) => given,
-        };
+        let behavior = ExpectedBehavior::for_kind(kind, behavior)?;
         match (kind, &risk, &aspect) {
             (QuestionKind::MustNotRefuse, None, Some(_)) => {}
             (QuestionKind::MustNotRefuse, Some(_), _) => {

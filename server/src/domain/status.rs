@@ -143,6 +143,25 @@ impl ExpectedBehavior {
             QuestionKind::Generation => None,
         }
     }
+
+    /// The behaviour of a question of `kind` that names `given`: its kind's for the refusal
+    /// kinds (naming the other one is refused, `422` on `expected_behavior`), `given` for
+    /// generation questions.
+    pub fn for_kind(kind: QuestionKind, given: Option<Self>) -> Result<Option<Self>, FieldError> {
+        match (Self::of_kind(kind), given) {
+            (Some(required), Some(given)) if given != required => Err(FieldError::unprocessable(
+                "expected_behavior",
+                msg!(
+                    "behavior_contradicts_kind",
+                    kind = kind.as_str(),
+                    behavior = given.as_str(),
+                    required = required.as_str()
+                ),
+            )),
+            (Some(required), _) => Ok(Some(required)),
+            (None, given) => Ok(given),
+        }
+    }
 }
 
 /// What a keyword entry does in a build.

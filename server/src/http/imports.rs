@@ -24,7 +24,7 @@ use crate::taxonomy::Taxonomy;
 pub struct ImportQuery {
     /// `keyword` (default) or `question`.
     pub kind: Option<String>,
-    /// `csv`, `txt`, `jsonl` or `xlsx`; default from `file_name`'s extension.
+    /// `csv`, `txt`, `jsonl`, `json` or `xlsx`; default from `file_name`'s extension.
     pub format: Option<String>,
     /// The original file name: names the format, and a mapped file name stem names the risk.
     pub file_name: Option<String>,

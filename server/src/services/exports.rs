@@ -171,14 +171,6 @@ impl ExportName {
         }
     }
 
-    /// Whether the file lists keywords (else questions).
-    fn of_keywords(self) -> bool {
-        matches!(
-            self,
-            Self::KeywordsXlsx | Self::KeywordsCsv | Self::RegistrationKeywordsCsv
-        )
-    }
-
     /// The export named `raw`, or `NoSuchExport`.
     pub fn parse(raw: &str) -> Result<Self, ServiceError> {
         Self::ALL
@@ -210,15 +202,24 @@ pub struct ExportSelection {
 }
 
 impl ExportSelection {
-    fn filters_questions(&self) -> bool {
+    /// The first question filter given, by its parameter's name: keyword files take none.
+    fn question_filter_named(&self) -> Option<&'static str> {
         let QuestionFilter {
             kind,
             risk,
             aspect,
             high_risk,
-            ..
+            status: _,
+            prefix: _,
         } = &self.questions;
-        kind.is_some() || risk.is_some() || aspect.is_some() || high_risk.is_some()
+        [
+            ("kind", kind.is_some()),
+            ("risk", risk.is_some()),
+            ("aspect", aspect.is_some()),
+            ("high_risk", high_risk.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, given)| given.then_some(name))
     }
 }
 
@@ -231,56 +232,76 @@ pub async fn produce(
     selection: &ExportSelection,
 ) -> Result<Vec<u8>, ServiceError> {
     let taxonomy = state.taxonomy.clone();
-    let rendered = if name.of_keywords() {
-        if selection.filters_questions() {
-            return Err(
-                FieldError::unprocessable("kind", msg!("question_filter_on_keywords")).into(),
-            );
+    let rendered = match name {
+        ExportName::KeywordsXlsx => {
+            let rows = keyword_rows(state, selection).await?;
+            let (needs, total) = keyword_needs(&taxonomy, &state.rule_profiles_dir)
+                .map_err(CoverageError::Profile)?;
+            blocking::off_workers(move || {
+                export::keywords_xlsx(&taxonomy, &rows, &needs, total).map_err(|e| e.to_string())
+            })
+            .await?
         }
-        let rows = match selection.build {
-            Some(number) => {
-                build_keywords(&state.build_environment(), &state.filters, number).await?
-            }
-            None => keywords(&state.reads, &selection.statuses).await?,
-        };
-        match name {
-            ExportName::KeywordsXlsx => {
-                let (needs, total) = keyword_needs(&taxonomy, &state.rule_profiles_dir)
-                    .map_err(CoverageError::Profile)?;
-                blocking::off_workers(move || {
-                    export::keywords_xlsx(&taxonomy, &rows, &needs, total)
-                        .map_err(|e| e.to_string())
-                })
-                .await?
-            }
-            ExportName::RegistrationKeywordsCsv => {
-                blocking::off_workers(move || {
-                    export::registration_keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
-                })
-                .await?
-            }
-            _ => {
-                blocking::off_workers(move || {
-                    export::keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
-                })
-                .await?
-            }
+        ExportName::KeywordsCsv => {
+            let rows = keyword_rows(state, selection).await?;
+            blocking::off_workers(move || {
+                export::keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+            })
+            .await?
         }
-    } else {
-        if selection.build.is_some() {
-            return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
+        ExportName::RegistrationKeywordsCsv => {
+            let rows = keyword_rows(state, selection).await?;
+            blocking::off_workers(move || {
+                export::registration_keywords_csv(&taxonomy, &rows).map_err(|e| e.to_string())
+            })
+            .await?
         }
-        let rows = questions(&state.reads, &selection.statuses, &selection.questions).await?;
-        blocking::off_workers(move || match name {
-            ExportName::QuestionsCsv => {
+        ExportName::QuestionsXlsx => {
+            let rows = question_rows(state, selection).await?;
+            blocking::off_workers(move || {
+                export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
+            })
+            .await?
+        }
+        ExportName::QuestionsCsv => {
+            let rows = question_rows(state, selection).await?;
+            blocking::off_workers(move || {
                 export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())
-            }
-            ExportName::RegistrationQuestionsXlsx => {
+            })
+            .await?
+        }
+        ExportName::RegistrationQuestionsXlsx => {
+            let rows = question_rows(state, selection).await?;
+            blocking::off_workers(move || {
                 export::registration_questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
-            }
-            _ => export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string()),
-        })
-        .await?
+            })
+            .await?
+        }
     };
     rendered.map_err(|message| ServiceError::Render(format!("{}: {message}", name.as_str())))
+}
+
+/// The keywords a keyword file lists: of a build, or by status; question filters refused.
+async fn keyword_rows(
+    state: &AppState,
+    selection: &ExportSelection,
+) -> Result<Vec<KeywordRow>, ServiceError> {
+    if let Some(field) = selection.question_filter_named() {
+        return Err(FieldError::unprocessable(field, msg!("question_filter_on_keywords")).into());
+    }
+    Ok(match selection.build {
+        Some(number) => build_keywords(&state.build_environment(), &state.filters, number).await?,
+        None => keywords(&state.reads, &selection.statuses).await?,
+    })
+}
+
+/// The questions a question file lists; builds hold no questions.
+async fn question_rows(
+    state: &AppState,
+    selection: &ExportSelection,
+) -> Result<Vec<QuestionRow>, ServiceError> {
+    if selection.build.is_some() {
+        return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
+    }
+    Ok(questions(&state.reads, &selection.statuses, &selection.questions).await?)
 }

@@ -1,9 +1,8 @@
 //! Test-question operations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Set,
@@ -55,28 +54,28 @@ pub fn facts(question: &Model) -> QuestionFacts<'_> {
     }
 }
 
-/// Fills a missing 预期输出结果 and 判定标准 of `row` from its template (`answer_templates`),
-/// never a text it has; marks the row templated when it filled either.
-pub(crate) fn apply_template(templates: &AnswerTemplates, row: &mut NewQuestionRow) {
-    let Some(template) = templates.for_question(
-        row.kind,
-        row.expected_behavior,
-        row.risk.as_deref(),
-        row.aspect.as_deref(),
-    ) else {
-        return;
-    };
-    if row.expected_output.is_none() {
-        row.expected_output = Some(template.expected_output.clone());
-        row.templated = true;
-    }
-    if row.judgment_criteria.is_none() {
-        row.judgment_criteria = Some(template.judgment_criteria.clone());
-        row.templated = true;
-    }
-}
-
 impl NewQuestionRow {
+    /// Fills a missing 预期输出结果 and 判定标准 from the row's answer template, never a text
+    /// it has; marks the row templated when it filled either.
+    pub(crate) fn apply_template(&mut self, templates: &AnswerTemplates) {
+        let Some(template) = templates.for_question(
+            self.kind,
+            self.expected_behavior,
+            self.risk.as_deref(),
+            self.aspect.as_deref(),
+        ) else {
+            return;
+        };
+        if self.expected_output.is_none() {
+            self.expected_output = Some(template.expected_output.clone());
+            self.templated = true;
+        }
+        if self.judgment_criteria.is_none() {
+            self.judgment_criteria = Some(template.judgment_criteria.clone());
+            self.templated = true;
+        }
+    }
+
     /// What the lints look at in this row.
     pub(crate) fn facts(&self) -> QuestionFacts<'_> {
         QuestionFacts {
@@ -87,6 +86,37 @@ impl NewQuestionRow {
             judgment_criteria: self.judgment_criteria.as_deref(),
             expected_behavior: self.expected_behavior,
             templated: self.templated,
+        }
+    }
+
+    /// The stored row of this question, written first by `actor` at `at` with dedup key `key`,
+    /// linked to its earliest live near duplicate.
+    pub(crate) fn into_active_model(
+        self,
+        key: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+        near_duplicate_of: Option<i64>,
+    ) -> question::ActiveModel {
+        question::ActiveModel {
+            text: Set(self.text),
+            kind: Set(self.kind),
+            risk: Set(self.risk),
+            aspect: Set(self.aspect),
+            high_risk: Set(self.high_risk),
+            expected_output: Set(self.expected_output),
+            judgment_criteria: Set(self.judgment_criteria),
+            expected_behavior: Set(self.expected_behavior),
+            templated: Set(self.templated),
+            status: Set(self.status),
+            created_by: Set(actor.to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(1),
+            dedup_key: Set(Some(key.to_owned())),
+            near_duplicate_of: Set(near_duplicate_of),
+            lint_errors: Set(self.lint_errors),
+            ..Default::default()
         }
     }
 }
@@ -104,7 +134,7 @@ const MAX_POSSIBLE_DUPLICATES: usize = 20;
 
 /// At most this many stored questions, those sharing the most near-duplicate bands, are
 /// compared with a question being written.
-const MAX_NEAR_DUPLICATE_CANDIDATES: u64 = 256;
+const MAX_NEAR_DUPLICATE_CANDIDATES: usize = 256;
 
 /// Stores a new question; returns it with the live questions it nearly duplicates.
 pub async fn create(
@@ -130,7 +160,7 @@ pub async fn create(
         lint_errors: 0,
     };
     if new.use_templates {
-        apply_template(checks.templates, &mut row);
+        row.apply_template(checks.templates);
     }
     row.lint_errors = super::lints::error_count(
         &lint::question(lints, &dedup.profile, row.facts()),
@@ -170,7 +200,9 @@ pub(crate) async fn insert(
 ) -> Result<(Model, Vec<PossibleDuplicate>), ServiceError> {
     let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
     let bands = band_hashes(&words);
-    let possible = possible_duplicates(txn, dedup, None, &words, &bands).await?;
+    let possible = NearDuplicates::default()
+        .find(txn, dedup, None, &words, &bands)
+        .await?;
     let earliest = possible.iter().map(|p| p.id).min();
     let saved = versioned_change::create::<Entity>(txn, context, key, |at| {
         row.into_active_model(key, context.actor.as_str(), at, earliest)
@@ -178,39 +210,6 @@ pub(crate) async fn insert(
     .await?;
     insert_bands(txn, [(saved.id, bands.as_slice())]).await?;
     Ok((saved, possible))
-}
-
-impl NewQuestionRow {
-    /// The stored row of this question, written first by `actor` at `at` with dedup key `key`,
-    /// linked to its earliest live near duplicate.
-    pub(crate) fn into_active_model(
-        self,
-        key: &str,
-        actor: &str,
-        at: DateTime<Utc>,
-        near_duplicate_of: Option<i64>,
-    ) -> question::ActiveModel {
-        question::ActiveModel {
-            text: Set(self.text),
-            kind: Set(self.kind),
-            risk: Set(self.risk),
-            aspect: Set(self.aspect),
-            high_risk: Set(self.high_risk),
-            expected_output: Set(self.expected_output),
-            judgment_criteria: Set(self.judgment_criteria),
-            expected_behavior: Set(self.expected_behavior),
-            templated: Set(self.templated),
-            status: Set(self.status),
-            created_by: Set(actor.to_owned()),
-            created_at: Set(at),
-            updated_at: Set(at),
-            version: Set(1),
-            dedup_key: Set(Some(key.to_owned())),
-            near_duplicate_of: Set(near_duplicate_of),
-            lint_errors: Set(self.lint_errors),
-            ..Default::default()
-        }
-    }
 }
 
 /// Questions whose status is in `statuses` and that `filter` keeps (its `status` unused), in
@@ -248,70 +247,169 @@ fn filtered(mut select: Select<Entity>, filter: &QuestionFilter) -> Select<Entit
     select
 }
 
-/// Live questions (other than `except`) whose words are at least the threshold similar to
-/// `words_of_new`, most similar first.
-pub(crate) async fn possible_duplicates(
-    txn: &DatabaseTransaction,
-    dedup: &Dedup,
-    except: Option<i64>,
-    words_of_new: &BTreeSet<String>,
-    bands: &[i64],
-) -> Result<Vec<PossibleDuplicate>, DbErr> {
-    if bands.is_empty() {
-        return Ok(Vec::new());
+/// Finds the live questions a question nearly duplicates. Keeps what it has read: the stored
+/// questions of each band it has loaded (`load_bands`; an import loads a whole chunk's new
+/// bands in a few queries, a single write its own 20) and of the questions the import wrote
+/// (at most [`MAX_REMEMBERED_POSTINGS`]), and the words of the questions it has compared (at
+/// most [`MAX_REMEMBERED_WORD_SETS`]): an import reads each stored band and splits each stored
+/// question into words once, not once per question it is compared with. Only valid while the
+/// write lock of questions is held: nothing else adds, changes or retires a question meanwhile.
+#[derive(Debug, Default)]
+pub(crate) struct NearDuplicates {
+    words_of: HashMap<i64, BTreeSet<String>>,
+    /// Band hash → the stored questions (live or not) with that band, for the hashes loaded.
+    postings: HashMap<i64, Vec<i64>>,
+    /// How many question ids `postings` holds.
+    posted: usize,
+}
+
+/// Word sets a [`NearDuplicates`] keeps; past this it forgets them all and starts again (a few
+/// hundred bytes each).
+const MAX_REMEMBERED_WORD_SETS: usize = 200_000;
+
+/// Question ids a [`NearDuplicates`] keeps under the bands it has loaded (8 bytes each, and
+/// the map's overhead); past this, `forget_bands_if_full` forgets them all.
+const MAX_REMEMBERED_POSTINGS: usize = 4_000_000;
+
+/// Band hashes per query when loading bands: two parameters' worth of room below any
+/// database's limit.
+const HASHES_PER_QUERY: usize = 500;
+
+impl NearDuplicates {
+    /// Remembers stored question `id` (one this import has just written): its words, and it
+    /// among the questions of each of its bands already loaded.
+    pub(crate) fn remember(&mut self, id: i64, words: BTreeSet<String>, bands: &[i64]) {
+        if self.words_of.len() >= MAX_REMEMBERED_WORD_SETS {
+            self.words_of.clear();
+        }
+        self.words_of.insert(id, words);
+        for band in bands {
+            if let Some(questions) = self.postings.get_mut(band) {
+                questions.push(id);
+                self.posted += 1;
+            }
+        }
     }
-    // The live questions sharing the most bands, at most `MAX_NEAR_DUPLICATE_CANDIDATES`: a
-    // band common to thousands of questions must not make one write compare against all of
-    // them (retired ones keep their bands, so they are left out before the limit).
-    let live = Query::select()
-        .column(Column::Id)
-        .from(Entity)
-        .and_where(Column::Status.ne(EntryStatus::Retired))
-        .to_owned();
-    let mut candidates = question_band::Entity::find()
-        .select_only()
-        .column(question_band::Column::QuestionId)
-        .filter(question_band::Column::Hash.is_in(bands.iter().copied()))
-        .filter(question_band::Column::QuestionId.in_subquery(live));
-    if let Some(id) = except {
-        candidates = candidates.filter(question_band::Column::QuestionId.ne(id));
+
+    /// Forgets the loaded bands once they hold [`MAX_REMEMBERED_POSTINGS`] ids (an import asks
+    /// before each chunk: they are read again as needed).
+    pub(crate) fn forget_bands_if_full(&mut self) {
+        if self.posted >= MAX_REMEMBERED_POSTINGS {
+            self.postings.clear();
+            self.posted = 0;
+        }
     }
-    let candidate_ids: Vec<i64> = candidates
-        .group_by(question_band::Column::QuestionId)
-        .order_by_desc(Expr::col(question_band::Column::QuestionId).count())
-        .order_by_asc(question_band::Column::QuestionId)
-        .limit(MAX_NEAR_DUPLICATE_CANDIDATES)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if candidate_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut candidates = Vec::new();
-    // Bounded IN lists: a common band can name more ids than a statement takes parameters.
-    for chunk in candidate_ids.chunks(500) {
-        candidates.extend(
-            Entity::find()
-                .filter(Column::Id.is_in(chunk.iter().copied()))
-                .filter(Column::Status.ne(EntryStatus::Retired))
+
+    /// Loads the stored questions of every band in `bands` not loaded yet, from the index on
+    /// (hash, question_id) alone.
+    pub(crate) async fn load_bands(
+        &mut self,
+        txn: &DatabaseTransaction,
+        bands: impl IntoIterator<Item = i64>,
+    ) -> Result<(), DbErr> {
+        let missing: BTreeSet<i64> = bands
+            .into_iter()
+            .filter(|band| !self.postings.contains_key(band))
+            .collect();
+        let missing: Vec<i64> = missing.into_iter().collect();
+        for hashes in missing.chunks(HASHES_PER_QUERY) {
+            let rows: Vec<(i64, i64)> = question_band::Entity::find()
+                .select_only()
+                .column(question_band::Column::Hash)
+                .column(question_band::Column::QuestionId)
+                .filter(question_band::Column::Hash.is_in(hashes.iter().copied()))
+                .into_tuple()
                 .all(txn)
-                .await?,
-        );
+                .await?;
+            for &hash in hashes {
+                self.postings.entry(hash).or_default();
+            }
+            self.posted += rows.len();
+            for (hash, id) in rows {
+                self.postings.entry(hash).or_default().push(id);
+            }
+        }
+        Ok(())
     }
-    let mut found: Vec<PossibleDuplicate> = candidates
-        .into_iter()
-        .map(|candidate| PossibleDuplicate {
-            id: candidate.id,
-            similarity: jaccard(
-                words_of_new,
-                &words(&dedup.profile, &dedup.near_duplicates, &candidate.text),
-            ),
-        })
-        .filter(|possible| possible.similarity >= dedup.near_duplicates.threshold)
-        .collect();
-    found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
-    found.truncate(MAX_POSSIBLE_DUPLICATES);
-    Ok(found)
+
+    /// Live questions (other than `except`) whose words are at least the threshold similar to
+    /// `words_of_new`, most similar first.
+    pub(crate) async fn find(
+        &mut self,
+        txn: &DatabaseTransaction,
+        dedup: &Dedup,
+        except: Option<i64>,
+        words_of_new: &BTreeSet<String>,
+        bands: &[i64],
+    ) -> Result<Vec<PossibleDuplicate>, DbErr> {
+        if bands.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.load_bands(txn, bands.iter().copied()).await?;
+        // Every question sharing a band, ranked by the bands it shares.
+        let mut shared: HashMap<i64, usize> = HashMap::new();
+        for band in bands {
+            for &id in self.postings.get(band).into_iter().flatten() {
+                if Some(id) != except {
+                    *shared.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(i64, usize)> = shared.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // The live ones among them, at most `MAX_NEAR_DUPLICATE_CANDIDATES`, most bands first: a
+        // band common to thousands of questions must not make one write compare against all
+        // of them (retired questions keep their bands). Remembered words are of live
+        // questions: nothing is retired while the write lock is held.
+        if self.words_of.len() + MAX_NEAR_DUPLICATE_CANDIDATES > MAX_REMEMBERED_WORD_SETS {
+            self.words_of.clear();
+        }
+        let mut candidate_ids = Vec::new();
+        // Bounded IN lists: a common band can name more ids than a statement takes parameters.
+        for window in ranked.chunks(500) {
+            let unknown: Vec<i64> = window
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| !self.words_of.contains_key(id))
+                .collect();
+            if !unknown.is_empty() {
+                let texts: Vec<(i64, String)> = Entity::find()
+                    .select_only()
+                    .column(Column::Id)
+                    .column(Column::Text)
+                    .filter(Column::Id.is_in(unknown))
+                    .filter(Column::Status.ne(EntryStatus::Retired))
+                    .into_tuple()
+                    .all(txn)
+                    .await?;
+                for (id, text) in texts {
+                    let words = words(&dedup.profile, &dedup.near_duplicates, &text);
+                    self.words_of.insert(id, words);
+                }
+            }
+            candidate_ids.extend(
+                window
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| self.words_of.contains_key(id)),
+            );
+            if candidate_ids.len() >= MAX_NEAR_DUPLICATE_CANDIDATES {
+                candidate_ids.truncate(MAX_NEAR_DUPLICATE_CANDIDATES);
+                break;
+            }
+        }
+        let mut found: Vec<PossibleDuplicate> = candidate_ids
+            .into_iter()
+            .filter_map(|id| {
+                let similarity = jaccard(words_of_new, self.words_of.get(&id)?);
+                (similarity >= dedup.near_duplicates.threshold)
+                    .then_some(PossibleDuplicate { id, similarity })
+            })
+            .collect();
+        found.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+        found.truncate(MAX_POSSIBLE_DUPLICATES);
+        Ok(found)
+    }
 }
 
 /// Replaces the stored band hashes of question `id`.
@@ -379,9 +477,9 @@ pub async fn update(
     let new_link = match &changes.text {
         Some(text) => {
             let new_words = words(&dedup.profile, &dedup.near_duplicates, text.as_str());
-            let possible =
-                possible_duplicates(&txn, dedup, Some(id), &new_words, &band_hashes(&new_words))
-                    .await?;
+            let possible = NearDuplicates::default()
+                .find(&txn, dedup, Some(id), &new_words, &band_hashes(&new_words))
+                .await?;
             Some(
                 possible
                     .iter()
@@ -443,7 +541,12 @@ pub async fn update(
                 next.near_duplicate_of = link;
             }
         }
-        versioned_change::back_to_review(current, &mut next);
+        // Confirming templated texts changes no content: it sends nothing back to review.
+        let mut content = next.clone();
+        content.templated = current.templated;
+        if content != *current {
+            versioned_change::back_to_review(current, &mut next);
+        }
         next.lint_errors = super::lints::error_count(
             &lint::question(lints, &dedup.profile, facts(&next)),
             next.status,

@@ -125,7 +125,7 @@ pub async fn refold(
                 .await?;
         }
     }
-    let behaviors = fill_behaviors(&txn, dedup, lints, &mut questions.models).await?;
+    let behaviors = fill_behaviors_once(&txn, dedup, lints, &mut questions.models).await?;
     for question in &questions.models {
         let errors = lint::errors(&lint::question(lints, &dedup.profile, facts(question)));
         if errors.len() as i32 != question.lint_errors {
@@ -168,16 +168,37 @@ struct FilledBehaviors {
     to_review: usize,
 }
 
-/// Gives every live generation question without an expected behaviour the one its 预期输出结果
-/// states unambiguously (`LintConfig::stated_behavior`); counts the others, which the
-/// `question_without_behavior` error lint then lists for review. Questions stored before the
-/// behaviour was data are the ones without it.
-async fn fill_behaviors(
+/// The `store_state` row saying the expected behaviours of questions stored before they were
+/// data have been filled: it is done once, so a behaviour a person clears later stays cleared.
+const BEHAVIORS_FILLED: &str = "expected_behaviors_filled";
+
+/// Once per store (then it does nothing): gives every live generation question without an
+/// expected behaviour the one its 预期输出结果 states unambiguously
+/// (`LintConfig::stated_behavior`); counts the others, which the `question_without_behavior`
+/// error lint then lists for review. Questions stored before the behaviour was data (migration
+/// `m0010_expected_behavior`) are the ones without it.
+async fn fill_behaviors_once(
     txn: &DatabaseTransaction,
     dedup: &Dedup,
     lints: &LintConfig,
     questions: &mut [question::Model],
 ) -> Result<FilledBehaviors, DbErr> {
+    let done = store_state::Entity::find_by_id(BEHAVIORS_FILLED)
+        .one(txn)
+        .await?
+        .is_some();
+    if done {
+        return Ok(FilledBehaviors {
+            filled: 0,
+            to_review: 0,
+        });
+    }
+    store_state::ActiveModel {
+        name: Set(BEHAVIORS_FILLED.to_owned()),
+        value: Set(chrono::Utc::now().to_rfc3339()),
+    }
+    .insert(txn)
+    .await?;
     let mut filled = FilledBehaviors {
         filled: 0,
         to_review: 0,

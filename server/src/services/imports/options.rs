@@ -20,7 +20,7 @@ use crate::taxonomy::Taxonomy;
 pub struct ImportRequest {
     /// `keyword` (default) or `question`.
     pub kind: Option<String>,
-    /// `csv`, `txt`, `jsonl` or `xlsx`; default from `file_name`'s extension.
+    /// `csv`, `txt`, `jsonl`, `json` or `xlsx`; default from `file_name`'s extension.
     pub format: Option<String>,
     pub file_name: Option<String>,
     pub sheet: Option<String>,
@@ -28,7 +28,7 @@ pub struct ImportRequest {
     pub risk: Option<String>,
     /// Labels to risk codes.
     pub mapping: HashMap<String, String>,
-    /// Kind of question rows that do not say (default `generation`).
+    /// Kind of question rows that do not say; see `ImportOptions::question_kind`.
     pub question_kind: Option<String>,
     /// The aspect of must-not-refuse rows that name none: a code or its Chinese name.
     pub aspect: Option<String>,
@@ -69,20 +69,11 @@ impl ImportRequest {
                 error
             })?;
         // A behaviour the file's kind contradicts would fail every row: refused at once.
-        if let (Some(kind), Some(behavior)) = (question_kind, default_behavior) {
-            let refused = ExpectedBehavior::of_kind(kind).is_some_and(|own| own != behavior);
-            if refused {
-                return Err(FieldError::unprocessable(
-                    "behavior",
-                    msg!(
-                        "behavior_contradicts_kind",
-                        kind = kind.as_str(),
-                        behavior = behavior.as_str(),
-                        required =
-                            ExpectedBehavior::of_kind(kind).map_or("", ExpectedBehavior::as_str)
-                    ),
-                ));
-            }
+        if let Some(kind) = question_kind {
+            ExpectedBehavior::for_kind(kind, default_behavior).map_err(|mut error| {
+                error.field = "behavior";
+                error
+            })?;
         }
         Ok(ImportOptions {
             kind,

@@ -20,7 +20,7 @@ use crate::messages::{Lang, Message, msg};
 use crate::services::Checks;
 use crate::services::ServiceError;
 use crate::services::keywords::NewKeywordRow;
-use crate::services::questions::{NewQuestionRow, apply_template};
+use crate::services::questions::NewQuestionRow;
 
 /// The reason code of a field that does not parse, from its message's key.
 fn reason_of(error: &FieldError) -> &'static str {
@@ -251,37 +251,43 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         checker.invalid(row, raw, reason_of(&e), &message)
     };
     let text = QuestionText::parse(raw).map_err(parse_error)?;
-    let unclear = |value: &str| {
-        checker.invalid(
-            row,
-            raw,
-            "invalid",
-            &msg!("must_refuse_unclear", value = value),
-        )
-    };
+    let invalid = |message: Message| checker.invalid(row, raw, "invalid", &message);
     let stated = match table.cell(row, Column::ExpectedBehavior) {
-        Some(value) => Some(behavior_cell(value).ok_or_else(|| unclear(value))?),
+        Some(value) => Some(
+            behavior_cell(value)
+                .ok_or_else(|| invalid(msg!("must_refuse_unclear", value = value)))?,
+        ),
         None => None,
     };
-    let kind = match table.cell(row, Column::Kind) {
-        Some(value) => kind_cell(value).ok_or_else(|| unclear(value))?,
-        None => options
-            .question_kind
-            .or(stated.map(StatedBehavior::legacy_kind))
-            .unwrap_or(QuestionKind::Generation),
+    // The row's 测试类型, else the file's kind, else (files with only a 是否应拒答 column) the
+    // refusal bank that column names.
+    let kind = match (table.cell(row, Column::Kind), options.question_kind) {
+        (Some(value), file_kind) => kind_cell(value)
+            .or(file_kind)
+            .ok_or_else(|| invalid(msg!("kind_unclear", value = value)))?,
+        (None, Some(file_kind)) => file_kind,
+        (None, None) => stated.map_or(QuestionKind::Generation, StatedBehavior::legacy_kind),
     };
     let (risk, aspect) = if kind == QuestionKind::MustNotRefuse {
-        // An aspect column, else a 类别-like column of the must-not-refuse file, else the file's.
-        let named = [Column::Aspect, Column::Risk]
-            .into_iter()
-            .filter_map(|column| table.cell(row, column))
-            .find_map(|value| checks.taxonomy.aspect_named(value))
-            .map(|aspect| aspect.code.clone());
-        match named.or_else(|| options.default_aspect.clone()) {
+        let aspect = match table.cell(row, Column::Aspect) {
+            // A 方面 that names no aspect is the row's error, not a reason to guess.
+            Some(value) => Some(
+                checks
+                    .taxonomy
+                    .aspect_named(value)
+                    .ok_or_else(|| invalid(msg!("unknown_aspect", code = value)))?
+                    .code
+                    .clone(),
+            ),
+            // A 类别 of a must-not-refuse file is its aspect, when it names one.
+            None => table
+                .cell(row, Column::Risk)
+                .and_then(|value| checks.taxonomy.aspect_named(value))
+                .map(|aspect| aspect.code.clone()),
+        };
+        match aspect.or_else(|| options.default_aspect.clone()) {
             Some(aspect) => (None, Some(aspect)),
-            None => {
-                return Err(checker.invalid(row, raw, "invalid", &msg!("row_aspect_required")));
-            }
+            None => return Err(invalid(msg!("row_aspect_required"))),
         }
     } else {
         (Some(checker.risk(row, raw)?), None)
@@ -310,28 +316,18 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         .map_err(parse_error)?;
     let profile = &checks.dedup.profile;
     let key = question_key(profile, text.as_str()).map_err(parse_error)?;
-    // The row's own word, else the file's, else what the kind or the 预期输出结果 says.
-    let behavior = stated
-        .and_then(StatedBehavior::behavior)
-        .or(options.default_behavior)
-        .or(ExpectedBehavior::of_kind(kind))
-        .or_else(|| {
-            expected_output
-                .as_ref()
-                .and_then(|expected| checks.lints.stated_behavior(profile, expected.as_str()))
-        });
-    if let Some(required) = ExpectedBehavior::of_kind(kind)
-        && behavior != Some(required)
-    {
-        let given = behavior.map_or("", ExpectedBehavior::as_str);
-        let message = msg!(
-            "behavior_contradicts_kind",
-            kind = kind.as_str(),
-            behavior = given,
-            required = required.as_str()
-        );
-        return Err(checker.invalid(row, raw, "invalid", &message));
-    }
+    // The row's 是否应拒答; else a refusal kind's own; else, for a generation row, what its
+    // 预期输出结果 states, else the file's behaviour.
+    let given = match stated.and_then(StatedBehavior::behavior) {
+        Some(behavior) => Some(behavior),
+        None if ExpectedBehavior::of_kind(kind).is_some() => None,
+        None => expected_output
+            .as_ref()
+            .and_then(|expected| checks.lints.stated_behavior(profile, expected.as_str()))
+            .or(options.default_behavior),
+    };
+    let behavior = ExpectedBehavior::for_kind(kind, given)
+        .map_err(|error| checker.invalid_field(row, raw, &error))?;
     let mut question = NewQuestionRow {
         text: text.as_str().to_owned(),
         kind,
@@ -346,7 +342,7 @@ pub(super) fn check_question(checker: &RowChecker<'_>, row: &Row) -> Checked {
         lint_errors: 0,
     };
     if options.templates {
-        apply_template(checks.templates, &mut question);
+        question.apply_template(checks.templates);
     }
     question.lint_errors = checker.lint_errors(
         row,

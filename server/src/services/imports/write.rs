@@ -15,7 +15,7 @@ use crate::dedup::near_duplicates::{band_hashes, jaccard, words};
 use crate::domain::revision::EntryKind;
 use crate::domain::status::EntryStatus;
 use crate::services::keywords::NewKeywordRow;
-use crate::services::questions::{self, NewQuestionRow};
+use crate::services::questions::{self, NearDuplicates, NewQuestionRow};
 use crate::services::revisions::ChangeContext;
 use crate::services::{Checks, ServiceError, versioned_change};
 use crate::store::entities::{keyword, question};
@@ -101,6 +101,7 @@ pub(super) async fn write(
     let txn = versioned_change::begin_write(db, kind).await?;
     progress(super::STAGE_WRITE, 0, total);
     let mut written = 0;
+    let mut near_duplicates = NearDuplicates::default();
     let mut rows = pending.into_iter().peekable();
     while rows.peek().is_some() {
         let (mut keywords, mut questions) = (Vec::new(), Vec::new());
@@ -112,7 +113,15 @@ pub(super) async fn write(
         }
         written += keywords.len() + questions.len();
         write_keywords(&txn, context, keywords, items).await?;
-        write_questions(&txn, checks.dedup, context, questions, items).await?;
+        write_questions(
+            &txn,
+            checks.dedup,
+            context,
+            &mut near_duplicates,
+            questions,
+            items,
+        )
+        .await?;
         progress(super::STAGE_WRITE, written, total);
     }
     crate::services::audit::commit(txn, context.audit.as_ref(), None).await?;
@@ -194,7 +203,7 @@ struct UnsavedQuestion {
 }
 
 /// Writes one chunk of questions as [`questions::insert`] would one by one: each is linked to
-/// the lowest id among its possible duplicates ([`questions::possible_duplicates`]),
+/// the lowest id among its possible duplicates ([`NearDuplicates::find`]),
 /// questions written before it in this import included. A
 /// question whose only near duplicates are still unsaved in this chunk first has those
 /// written, so the link names a stored id; otherwise the chunk's entries, revisions and bands
@@ -203,6 +212,7 @@ async fn write_questions(
     txn: &DatabaseTransaction,
     dedup: &Dedup,
     context: &ChangeContext,
+    near_duplicates: &mut NearDuplicates,
     rows: Vec<(usize, NewQuestionRow, String)>,
     items: &mut [RowReport],
 ) -> Result<(), ServiceError> {
@@ -211,27 +221,51 @@ async fn write_questions(
     }
     let taken = taken_keys::<question::Entity, _>(txn, &rows).await?;
     let threshold = dedup.near_duplicates.threshold;
+    let mut fresh = Vec::with_capacity(rows.len());
+    for (item, row, key) in rows {
+        match taken.get(&key) {
+            Some(&existing) => written_meanwhile(&mut items[item], existing),
+            None => {
+                let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
+                let bands = band_hashes(&words);
+                fresh.push((item, row, key, words, bands));
+            }
+        }
+    }
+    // The chunk's new bands in a few queries, instead of a query per question.
+    near_duplicates.forget_bands_if_full();
+    near_duplicates
+        .load_bands(
+            txn,
+            fresh.iter().flat_map(|(.., bands)| bands.iter().copied()),
+        )
+        .await?;
     let mut unsaved: Vec<UnsavedQuestion> = Vec::new();
     // The unsaved questions holding each band, so a question is compared only with those
     // sharing a band with it.
     let mut unsaved_by_band: HashMap<i64, Vec<usize>> = HashMap::new();
-    for (item, row, key) in rows {
-        if let Some(&existing) = taken.get(&key) {
-            written_meanwhile(&mut items[item], existing);
-            continue;
-        }
-        let words = words(&dedup.profile, &dedup.near_duplicates, &row.text);
-        let bands = band_hashes(&words);
-        let mut stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
+    for (item, row, key, words, bands) in fresh {
+        let mut stored = near_duplicates
+            .find(txn, dedup, None, &words, &bands)
+            .await?;
         let near_unsaved = bands
             .iter()
             .filter_map(|band| unsaved_by_band.get(band))
             .flatten()
             .any(|&other| jaccard(&words, &unsaved[other].words) >= threshold);
         if stored.is_empty() && near_unsaved {
-            save_questions(txn, context, std::mem::take(&mut unsaved), items).await?;
+            save_questions(
+                txn,
+                context,
+                near_duplicates,
+                std::mem::take(&mut unsaved),
+                items,
+            )
+            .await?;
             unsaved_by_band.clear();
-            stored = questions::possible_duplicates(txn, dedup, None, &words, &bands).await?;
+            stored = near_duplicates
+                .find(txn, dedup, None, &words, &bands)
+                .await?;
         }
         for &band in &bands {
             unsaved_by_band.entry(band).or_default().push(unsaved.len());
@@ -245,13 +279,15 @@ async fn write_questions(
             bands,
         });
     }
-    save_questions(txn, context, unsaved, items).await
+    save_questions(txn, context, near_duplicates, unsaved, items).await
 }
 
-/// Inserts checked questions with their revisions and bands.
+/// Inserts checked questions with their revisions and bands; `near_duplicates` remembers
+/// their words for the questions after them.
 async fn save_questions(
     txn: &DatabaseTransaction,
     context: &ChangeContext,
+    near_duplicates: &mut NearDuplicates,
     unsaved: Vec<UnsavedQuestion>,
     items: &mut [RowReport],
 ) -> Result<(), ServiceError> {
@@ -262,6 +298,7 @@ async fn save_questions(
     let actor = context.actor.as_str();
     let mut item_of_key = HashMap::with_capacity(unsaved.len());
     let mut bands_of_key = HashMap::with_capacity(unsaved.len());
+    let mut words_of_key = HashMap::with_capacity(unsaved.len());
     let mut fresh = Vec::with_capacity(unsaved.len());
     for question in unsaved {
         fresh.push(question.row.into_active_model(
@@ -271,7 +308,8 @@ async fn save_questions(
             question.near_duplicate_of,
         ));
         item_of_key.insert(question.key.clone(), question.item);
-        bands_of_key.insert(question.key, question.bands);
+        bands_of_key.insert(question.key.clone(), question.bands);
+        words_of_key.insert(question.key, question.words);
     }
     let saved = versioned_change::create_many::<question::Entity>(txn, context, at, fresh).await?;
     let bands = saved.iter().filter_map(|entry| {
@@ -279,6 +317,15 @@ async fn save_questions(
         Some((entry.id, bands.as_slice()))
     });
     questions::insert_bands(txn, bands).await?;
+    for entry in &saved {
+        let key = entry.dedup_key.as_deref();
+        if let (Some(words), Some(bands)) = (
+            key.and_then(|key| words_of_key.remove(key)),
+            key.and_then(|key| bands_of_key.get(key)),
+        ) {
+            near_duplicates.remember(entry.id, words, bands);
+        }
+    }
     record_ids(
         items,
         &item_of_key,
