@@ -27,7 +27,7 @@ use support::{app_state, data_dir, flames_prompts, lexicon_lines};
 use lexset::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use lexset::domain::text::Actor;
 use lexset::messages::Lang;
-use lexset::services::imports::{ImportKind, ImportOptions, STAGE_WRITE, import};
+use lexset::services::imports::{ImportKind, ImportOptions, ImportReport, STAGE_WRITE, import};
 use lexset::services::revisions::ChangeContext;
 use lexset_importers::table::Format;
 
@@ -135,10 +135,26 @@ async fn generated_import(lexicon: &[String], rows: usize, context: &ChangeConte
     let check = writing
         .get()
         .map_or(seconds, |at| (*at - start).as_secs_f64());
-    let (raw_rows, raw_seconds) = sqlite3_import(dir.path(), "generated", &lines);
+    let what = format!(
+        "{} rows in one file ({check:.2} s reading and checking, then writing)",
+        report.rows
+    );
+    print_beside_sqlite3(&what, &report, seconds, dir.path(), "generated", &lines);
+}
+
+/// Prints an import's time and outcome beside sqlite3's `.import` of the same `lines`, loaded
+/// into a bare table in `dir` now.
+fn print_beside_sqlite3(
+    what: &str,
+    report: &ImportReport,
+    seconds: f64,
+    dir: &Path,
+    name: &str,
+    lines: &str,
+) {
+    let (raw_rows, raw_seconds) = sqlite3_import(dir, name, lines);
     println!(
-        "lexset import of {} rows in one file: {seconds:.2} s ({check:.2} s reading and checking, then writing), {:.0} rows/s; {} accepted, {} duplicates, {} invalid {:?}",
-        report.rows,
+        "lexset import of {what}: {seconds:.2} s, {:.0} rows/s; {} accepted, {} duplicates, {} invalid {:?}",
         report.rows as f64 / seconds,
         report.accepted,
         report.duplicates,
@@ -207,20 +223,11 @@ async fn generated_question_import(
     .await
     .expect("import");
     let seconds = start.elapsed().as_secs_f64();
-    let (raw_rows, raw_seconds) = sqlite3_import(dir.path(), "questions", &file);
-    println!(
-        "lexset import of {} generated questions with templates and near-duplicate detection: {seconds:.2} s, {:.0} rows/s; {} accepted, {} duplicates, {} invalid {:?}",
-        report.rows,
-        report.rows as f64 / seconds,
-        report.accepted,
-        report.duplicates,
-        report.invalid,
-        report.reasons,
+    let what = format!(
+        "{} generated questions with templates and near-duplicate detection",
+        report.rows
     );
-    println!(
-        "sqlite3 .import of the same {raw_rows} lines: {raw_seconds:.3} s; lexset takes {:.1}x its time",
-        seconds / raw_seconds
-    );
+    print_beside_sqlite3(&what, &report, seconds, dir.path(), "questions", &file);
 }
 
 #[actix_web::main]

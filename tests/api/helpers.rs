@@ -257,6 +257,15 @@ impl TestApp {
     }
 }
 
+/// Asserts that an import's row report accepted `rows` rows and refused none.
+pub fn assert_all_accepted(report: &Value, rows: u64) {
+    assert_eq!(
+        (report["accepted"].as_u64(), report["invalid"].as_u64()),
+        (Some(rows), Some(0)),
+        "{report}"
+    );
+}
+
 /// The body of a must-refuse question with all its elements.
 pub fn must_refuse(text: &str, risk: &str) -> Value {
     serde_json::json!({
