@@ -261,14 +261,18 @@ pub(crate) struct NearDuplicates {
     postings: HashMap<i64, Vec<i64>>,
     /// How many question ids `postings` holds.
     posted: usize,
+    /// Stored questions found retired: never compared, never asked for again.
+    retired: std::collections::HashSet<i64>,
 }
 
-/// Word sets a [`NearDuplicates`] keeps; past this it forgets them all and starts again (a few
-/// hundred bytes each).
+/// Word sets a [`NearDuplicates`] keeps; past this it forgets them all and starts again (about
+/// a kilobyte each: a B-tree of short strings; so up to about 200 MB).
 const MAX_REMEMBERED_WORD_SETS: usize = 200_000;
 
-/// Question ids a [`NearDuplicates`] keeps under the bands it has loaded (8 bytes each, and
-/// the map's overhead); past this, `forget_bands_if_full` forgets them all.
+/// Question ids a [`NearDuplicates`] keeps under the bands it has loaded; past this,
+/// `forget_bands_if_full` forgets them all before the next chunk (one chunk's bands may go
+/// beyond it). Mostly distinct bands cost about 80 bytes an id with the map's entries, so up
+/// to about 300 MB.
 const MAX_REMEMBERED_POSTINGS: usize = 4_000_000;
 
 /// Band hashes per query when loading bands: two parameters' worth of room below any
@@ -370,14 +374,14 @@ impl NearDuplicates {
             let unknown: Vec<i64> = window
                 .iter()
                 .map(|(id, _)| *id)
-                .filter(|id| !self.words_of.contains_key(id))
+                .filter(|id| !self.words_of.contains_key(id) && !self.retired.contains(id))
                 .collect();
             if !unknown.is_empty() {
                 let texts: Vec<(i64, String)> = Entity::find()
                     .select_only()
                     .column(Column::Id)
                     .column(Column::Text)
-                    .filter(Column::Id.is_in(unknown))
+                    .filter(Column::Id.is_in(unknown.iter().copied()))
                     .filter(Column::Status.ne(EntryStatus::Retired))
                     .into_tuple()
                     .all(txn)
@@ -386,6 +390,11 @@ impl NearDuplicates {
                     let words = words(&dedup.profile, &dedup.near_duplicates, &text);
                     self.words_of.insert(id, words);
                 }
+                self.retired.extend(
+                    unknown
+                        .into_iter()
+                        .filter(|id| !self.words_of.contains_key(id)),
+                );
             }
             candidate_ids.extend(
                 window

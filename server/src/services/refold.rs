@@ -172,7 +172,7 @@ struct FilledBehaviors {
 /// data have been filled: it is done once, so a behaviour a person clears later stays cleared.
 const BEHAVIORS_FILLED: &str = "expected_behaviors_filled";
 
-/// Once per store (then it does nothing): gives every live generation question without an
+/// Once per store (afterwards it only counts): gives every live generation question without an
 /// expected behaviour the one its 预期输出结果 states unambiguously
 /// (`LintConfig::stated_behavior`); counts the others, which the `question_without_behavior`
 /// error lint then lists for review. Questions stored before the behaviour was data (migration
@@ -187,18 +187,14 @@ async fn fill_behaviors_once(
         .one(txn)
         .await?
         .is_some();
-    if done {
-        return Ok(FilledBehaviors {
-            filled: 0,
-            to_review: 0,
-        });
+    if !done {
+        store_state::ActiveModel {
+            name: Set(BEHAVIORS_FILLED.to_owned()),
+            value: Set(chrono::Utc::now().to_rfc3339()),
+        }
+        .insert(txn)
+        .await?;
     }
-    store_state::ActiveModel {
-        name: Set(BEHAVIORS_FILLED.to_owned()),
-        value: Set(chrono::Utc::now().to_rfc3339()),
-    }
-    .insert(txn)
-    .await?;
     let mut filled = FilledBehaviors {
         filled: 0,
         to_review: 0,
@@ -208,10 +204,12 @@ async fn fill_behaviors_once(
             && q.expected_behavior.is_none()
             && q.status != EntryStatus::Retired
     }) {
+        // Filled once; counted every time.
         let stated = question
             .expected_output
             .as_deref()
-            .and_then(|expected| lints.stated_behavior(&dedup.profile, expected));
+            .and_then(|expected| lints.stated_behavior(&dedup.profile, expected))
+            .filter(|_| !done);
         let Some(behavior) = stated else {
             filled.to_review += 1;
             continue;
