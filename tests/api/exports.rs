@@ -24,6 +24,21 @@ fn summary(items: &Value, fields: &[&str]) -> Vec<Vec<Value>> {
     rows
 }
 
+/// Asserts that the entries listed at `path` of `target` are those `exported` listed, compared
+/// by `fields`.
+async fn assert_imported_as_exported(
+    target: &TestApp,
+    path: &str,
+    exported: &Value,
+    fields: &[&str],
+) {
+    let imported = expect_json(target.get(path).await, StatusCode::OK).await;
+    assert_eq!(
+        summary(&imported["items"], fields),
+        summary(&exported["items"], fields)
+    );
+}
+
 #[tokio::test]
 async fn formula_like_terms_are_neutralised_in_csv_and_read_back_unchanged() {
     let source = TestApp::spawn().await;
@@ -53,11 +68,7 @@ async fn formula_like_terms_are_neutralised_in_csv_and_read_back_unchanged() {
     assert_eq!(report["accepted"], json!(terms.len()), "{report}");
     let fields = ["term", "risk", "kind"];
     let exported = expect_json(source.get("/v1/keywords").await, StatusCode::OK).await;
-    let imported = expect_json(target.get("/v1/keywords").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&target, "/v1/keywords", &exported, &fields).await;
 }
 
 #[tokio::test]
@@ -103,11 +114,7 @@ async fn keywords_survive_an_export_and_an_import_into_a_fresh_store() {
         StatusCode::OK,
     )
     .await;
-    let imported = expect_json(target.get("/v1/keywords").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&target, "/v1/keywords", &exported, &fields).await;
 }
 
 #[tokio::test]
@@ -139,11 +146,7 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
         "status",
     ];
     let exported = expect_json(source.get("/v1/questions").await, StatusCode::OK).await;
-    let imported = expect_json(target.get("/v1/questions").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&target, "/v1/questions", &exported, &fields).await;
 
     // The 附件5 workbook: one sheet per bank, each read back on its own.
     let workbook = download(&source, "/v1/exports/questions.xlsx").await;
@@ -163,11 +166,7 @@ async fn questions_survive_an_export_and_an_import_into_a_fresh_store() {
         let report = from_workbook.import(&query, workbook.clone()).await;
         assert_eq!(report["invalid"], 0, "{sheet}: {report}");
     }
-    let imported = expect_json(from_workbook.get("/v1/questions").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&from_workbook, "/v1/questions", &exported, &fields).await;
 }
 
 #[tokio::test]
@@ -286,11 +285,7 @@ async fn the_registration_keyword_csv_has_its_four_columns_and_reads_back() {
     assert_all_accepted(&report, 4);
     let fields = ["term", "risk", "kind", "note"];
     let exported = expect_json(source.get("/v1/keywords").await, StatusCode::OK).await;
-    let imported = expect_json(target.get("/v1/keywords").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&target, "/v1/keywords", &exported, &fields).await;
 }
 
 #[tokio::test]
@@ -396,11 +391,7 @@ async fn the_registration_question_workbook_has_its_columns_and_reads_back() {
         StatusCode::OK,
     )
     .await;
-    let imported = expect_json(target.get("/v1/questions").await, StatusCode::OK).await;
-    assert_eq!(
-        summary(&imported["items"], &fields),
-        summary(&exported["items"], &fields)
-    );
+    assert_imported_as_exported(&target, "/v1/questions", &exported, &fields).await;
 }
 
 #[tokio::test]
