@@ -16,6 +16,7 @@ mod m0007_tokens;
 mod m0008_audit;
 mod m0009_users;
 mod m0010_expected_behavior;
+mod m0011_question_sets;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_audit::Migration),
             Box::new(m0009_users::Migration),
             Box::new(m0010_expected_behavior::Migration),
+            Box::new(m0011_question_sets::Migration),
         ]
     }
 }

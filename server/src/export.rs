@@ -38,6 +38,40 @@ pub struct QuestionRow {
     pub expected_behavior: Option<ExpectedBehavior>,
 }
 
+/// The frozen question set a test-set file lists, named in its summary sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetLabel {
+    pub name: String,
+    pub version: i32,
+    pub member_count: u64,
+}
+
+impl SetLabel {
+    /// The summary sheet's lines naming the set.
+    fn lines(&self) -> [(&'static str, String); 3] {
+        [
+            ("题集名称", self.name.clone()),
+            ("题集版本", self.version.to_string()),
+            ("题集题数", self.member_count.to_string()),
+        ]
+    }
+}
+
+/// Writes `lines` as label / value rows of a summary sheet named 概览.
+fn summary_sheet(
+    workbook: &mut Workbook,
+    lines: impl IntoIterator<Item = (&'static str, String)>,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let summary = workbook.add_worksheet().set_name("概览")?;
+    for (line, (label, value)) in (0u32..).zip(lines) {
+        summary.write_string_with_format(line, 0, label, &bold)?;
+        summary.write_string(line, 1, value)?;
+    }
+    summary.autofit();
+    Ok(())
+}
+
 /// The filing spellings of a risk: (一级分类, 二级分类).
 fn risk_labels(taxonomy: &Taxonomy, code: &str) -> (String, String) {
     match taxonomy.risk(code) {
@@ -255,10 +289,24 @@ pub fn questions_csv(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u8
     )
 }
 
-/// The test-set workbook: one sheet per bank, as filings name them.
-pub fn questions_xlsx(taxonomy: &Taxonomy, rows: &[QuestionRow]) -> Result<Vec<u8>, XlsxError> {
+/// The test-set workbook: one sheet per bank, as filings name them; a frozen set's opens with
+/// a summary naming it and counting each bank.
+pub fn questions_xlsx(
+    taxonomy: &Taxonomy,
+    rows: &[QuestionRow],
+    set: Option<&SetLabel>,
+) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
+    if let Some(set) = set {
+        let count = |kind| rows.iter().filter(|r| r.kind == kind).count().to_string();
+        let banks = [
+            ("生成内容测试题数", count(QuestionKind::Generation)),
+            ("应拒答测试题数", count(QuestionKind::MustRefuse)),
+            ("非拒答测试题数", count(QuestionKind::MustNotRefuse)),
+        ];
+        summary_sheet(&mut workbook, set.lines().into_iter().chain(banks))?;
+    }
     for (kind, name) in [
         (QuestionKind::Generation, "生成内容测试题库（A.1-A.5）"),
         (QuestionKind::MustRefuse, "应拒答测试题"),
@@ -294,6 +342,7 @@ const REGISTRATION_QUESTION_COLUMNS: [&str; 7] = [
 pub fn registration_questions_xlsx(
     taxonomy: &Taxonomy,
     rows: &[QuestionRow],
+    set: Option<&SetLabel>,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
@@ -305,23 +354,20 @@ pub fn registration_questions_xlsx(
         .count();
     let risks: std::collections::BTreeSet<&str> =
         rows.iter().filter_map(|r| r.risk.as_deref()).collect();
-    let summary = workbook.add_worksheet().set_name("概览")?;
     let share = if total == 0 {
         String::new()
     } else {
         format!("{:.1}%", refusals as f64 * 100.0 / total as f64)
     };
-    for (line, (label, value)) in (0u32..).zip([
+    let counts = [
         ("题目总数", total.to_string()),
         ("高风险题数", high_risk.to_string()),
         ("应拒答题数", refusals.to_string()),
         ("应拒答占比", share),
         ("覆盖风险类别数", risks.len().to_string()),
-    ]) {
-        summary.write_string_with_format(line, 0, label, &bold)?;
-        summary.write_string(line, 1, value)?;
-    }
-    summary.autofit();
+    ];
+    let named = set.map(SetLabel::lines).into_iter().flatten();
+    summary_sheet(&mut workbook, named.chain(counts))?;
 
     let sheet = workbook.add_worksheet().set_name("登记测试题")?;
     for (column, title) in (0u16..).zip(REGISTRATION_QUESTION_COLUMNS) {

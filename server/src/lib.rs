@@ -20,6 +20,7 @@ pub mod http;
 mod layering;
 pub mod lint;
 pub mod messages;
+pub mod sampling;
 pub mod search;
 pub mod segmentation;
 pub mod services;

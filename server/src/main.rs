@@ -41,6 +41,9 @@ enum Command {
         status: String,
         #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
         format: CoverageFormat,
+        /// A question set id: the question rules count its members as frozen.
+        #[arg(long)]
+        set: Option<i64>,
     },
     /// Evaluate a published build against the question sets (and a benign corpus) and print
     /// the report as JSON.
@@ -68,7 +71,8 @@ enum Command {
         #[command(flatten)]
         request: ImportRequest,
     },
-    /// Write an export: keywords.xlsx, keywords.csv, questions.xlsx or questions.csv.
+    /// Write an export: keywords.xlsx, keywords.csv, questions.xlsx, questions.csv,
+    /// registration-keywords.csv or registration-questions.xlsx.
     Export {
         #[command(flatten)]
         settings: Settings,
@@ -85,6 +89,12 @@ enum Command {
         build: Option<i64>,
         #[command(flatten)]
         questions: QuestionExportFilter,
+    },
+    /// Frozen question sets: compose, sample, list, show, diff, retire (export one with
+    /// `lexset export --set ID`, check one with `lexset coverage --set ID`).
+    Set {
+        #[command(subcommand)]
+        action: SetAction,
     },
     /// Rebuild the search index from the database (stop `lexset serve` on this data directory
     /// first: the index has one writer). The server also checks the index at start and
@@ -138,6 +148,7 @@ async fn main() -> std::process::ExitCode {
             build,
             questions,
         } => exit_code(export(&settings, &file, &out, status, build, questions).await),
+        Command::Set { action } => exit_code(question_set(action).await),
         Command::Evaluate {
             settings,
             build,
@@ -152,7 +163,8 @@ async fn main() -> std::process::ExitCode {
             profile,
             status,
             format,
-        } => match coverage(&settings, &profile, &status, format).await {
+            set,
+        } => match coverage(&settings, &profile, &status, format, set).await {
             Ok(true) => std::process::ExitCode::SUCCESS,
             Ok(false) => std::process::ExitCode::from(1),
             Err(error) => {
@@ -309,6 +321,7 @@ async fn coverage(
     profile: &str,
     status: &str,
     format: CoverageFormat,
+    set: Option<i64>,
 ) -> Result<bool, Box<dyn std::error::Error>> {
     let (db, _) = startup::open_store(settings).await?;
     let taxonomy = lexset::taxonomy::Taxonomy::shipped()?;
@@ -319,6 +332,7 @@ async fn coverage(
         &settings.rule_profiles_dir(),
         profile,
         &statuses,
+        set,
     )
     .await?;
     match format {
@@ -470,6 +484,9 @@ struct QuestionExportFilter {
     /// Questions only: high-risk (true) or other (false) questions.
     #[arg(long)]
     high_risk: Option<bool>,
+    /// Questions only: the members of this frozen question set, as pinned.
+    #[arg(long)]
+    set: Option<i64>,
 }
 
 async fn export(
@@ -507,10 +524,217 @@ async fn export(
             high_risk: questions.high_risk,
             ..Default::default()
         },
+        set: questions.set,
     };
     let bytes = exports::produce(&state, name, &selection).await?;
     std::fs::write(out, &bytes)?;
     println!("wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum SetAction {
+    /// Freeze a new set (or preview it with --dry-run): by --ids, a --method filter, a
+    /// sample, or the 登记 composer; presets tc260-9.3, tc260-9.4 and registration.
+    Create {
+        #[command(flatten)]
+        settings: Settings,
+        #[command(flatten)]
+        request: SetCreateArgs,
+    },
+    /// The live sets (and retired ones with --all), newest first.
+    List {
+        #[command(flatten)]
+        settings: Settings,
+        #[arg(long)]
+        all: bool,
+    },
+    /// A set with its members' counts, as JSON.
+    Show {
+        #[command(flatten)]
+        settings: Settings,
+        id: i64,
+    },
+    /// What set TO adds, removes and pins differently from set FROM, as JSON.
+    Diff {
+        #[command(flatten)]
+        settings: Settings,
+        from: i64,
+        to: i64,
+    },
+    /// Retire a set (it stays readable and exportable).
+    Retire {
+        #[command(flatten)]
+        settings: Settings,
+        id: i64,
+    },
+}
+
+/// The `set create` arguments (see `POST /v1/question-sets` for what each means).
+#[derive(clap::Args)]
+struct SetCreateArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    description: Option<String>,
+    /// ids, filter, sample or compose (implied by --preset).
+    #[arg(long)]
+    method: Option<String>,
+    /// tc260-9.3, tc260-9.4 or registration.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Question ids, comma-separated (method ids).
+    #[arg(long, value_delimiter = ',')]
+    ids: Option<Vec<i64>>,
+    /// Question kinds drawn from, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    kinds: Option<Vec<String>>,
+    /// Risk codes or groups drawn from, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    risks: Option<Vec<String>>,
+    /// risk, aspect or kind.
+    #[arg(long)]
+    stratify_by: Option<String>,
+    #[arg(long)]
+    size: Option<u64>,
+    #[arg(long)]
+    per_stratum: Option<u64>,
+    #[arg(long)]
+    min_per_stratum: Option<u64>,
+    /// Leave out the members of these sets, comma-separated ids.
+    #[arg(long, value_delimiter = ',')]
+    exclude_sets: Option<Vec<i64>>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    min_high_risk: Option<u64>,
+    #[arg(long)]
+    max_refusals: Option<u64>,
+    #[arg(long)]
+    min_per_risk: Option<u64>,
+    #[arg(long)]
+    dry_run: bool,
+}
+
+async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error>> {
+    use lexset::services::question_sets::{self, NewSet, Pool, RecipeRequest};
+    match action {
+        SetAction::Create { settings, request } => {
+            let state = startup::app_state(&settings).await?;
+            let composer = request.method.as_deref() == Some("compose")
+                || request.preset.as_deref() == Some("registration");
+            let kinds = request
+                .kinds
+                .unwrap_or_default()
+                .iter()
+                .map(|raw| lexset::domain::status::QuestionKind::parse(raw))
+                .collect::<Result<Vec<_>, _>>()?;
+            // --risks names the composer's risks, or the risks a filter or sample draws from.
+            let (pool_risks, composer_risks) = match request.risks {
+                Some(risks) if composer => (Vec::new(), Some(risks)),
+                risks => (risks.unwrap_or_default(), None),
+            };
+            let pool = (!kinds.is_empty() || !pool_risks.is_empty()).then(|| Pool {
+                kinds,
+                risks: pool_risks,
+                ..Pool::default()
+            });
+            let recipe = RecipeRequest {
+                method: request.method,
+                preset: request.preset,
+                ids: request.ids,
+                pool,
+                stratify_by: request
+                    .stratify_by
+                    .as_deref()
+                    .map(lexset::sampling::Stratum::parse)
+                    .transpose()?,
+                size: request.size,
+                per_stratum: request.per_stratum,
+                min_per_stratum: request.min_per_stratum,
+                exclude_sets: request.exclude_sets,
+                seed: request.seed,
+                min_high_risk: request.min_high_risk,
+                max_refusals: request.max_refusals,
+                min_per_risk: request.min_per_risk,
+                risks: composer_risks,
+                ..RecipeRequest::default()
+            }
+            .recipe(&state.taxonomy)?;
+            let new = NewSet {
+                name: lexset::domain::question_set::SetName::parse(&request.name)?,
+                description: request
+                    .description
+                    .as_deref()
+                    .map(lexset::domain::question_set::SetDescription::parse)
+                    .transpose()?,
+                recipe,
+            };
+            let audit = AuditStamp::new(CLI_ACTOR, None, "lexset set create", "")
+                .creating("/v1/question-sets");
+            let composed = question_sets::create(&state, new, request.dry_run, &audit).await?;
+            match &composed.set {
+                Some(set) => eprintln!(
+                    "set {} `{}` version {} frozen with {} questions",
+                    set.id, set.name, set.version, set.member_count
+                ),
+                None => eprintln!(
+                    "dry run: {} questions would be frozen; nothing written",
+                    composed.member_ids.len()
+                ),
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "recipe": composed.recipe,
+                    "counts": composed.counts,
+                }))?
+            );
+        }
+        SetAction::List { settings, all } => {
+            let (db, _) = startup::open_store(&settings).await?;
+            for set in question_sets::list(&db, all, lexset::services::page::MAX_LIMIT).await? {
+                println!(
+                    "{}\t{}\tv{}\t{} questions\t{}{}",
+                    set.id,
+                    set.name,
+                    set.version,
+                    set.member_count,
+                    set.created_at.to_rfc3339(),
+                    if set.retired_at.is_some() { "\tretired" } else { "" }
+                );
+            }
+        }
+        SetAction::Show { settings, id } => {
+            let (db, _) = startup::open_store(&settings).await?;
+            let set = question_sets::get(&db, id).await?;
+            let counts = question_sets::counts(&db, id).await?;
+            let recipe: serde_json::Value = serde_json::from_str(&set.recipe)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "id": set.id,
+                    "name": set.name,
+                    "version": set.version,
+                    "member_count": set.member_count,
+                    "recipe": recipe,
+                    "counts": counts,
+                }))?
+            );
+        }
+        SetAction::Diff { settings, from, to } => {
+            let (db, _) = startup::open_store(&settings).await?;
+            let diff = question_sets::diff(&db, from, to).await?;
+            println!("{}", serde_json::to_string_pretty(&diff)?);
+        }
+        SetAction::Retire { settings, id } => {
+            let (db, _) = startup::open_store(&settings).await?;
+            let target = format!("/v1/question-sets/{id}/retire");
+            let audit = AuditStamp::new(CLI_ACTOR, None, "lexset set retire", &target);
+            let set = question_sets::retire(&db, id, &audit).await?;
+            eprintln!("set {} `{}` version {} retired", set.id, set.name, set.version);
+        }
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod keywords;
 mod languages;
 mod lints;
 mod public_sets;
+mod question_sets;
 mod questions;
 mod replicas;
 mod review;

@@ -451,8 +451,8 @@ mod tests {
         let bytes = csv(&report()).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBFprofile,rule,"));
         let text = String::from_utf8(bytes).unwrap();
-        // header + 4 totals + 8 + 9 + 17 + 14 + 17 + 13 groups + 3 freshness rows
-        assert_eq!(text.lines().count(), 1 + 4 + 8 + 9 + 17 + 14 + 17 + 13 + 3);
+        // header + 4 totals + 8 + 9 + 17 + 14 + 17 + 13 groups + 4 freshness rows
+        assert_eq!(text.lines().count(), 1 + 4 + 8 + 9 + 17 + 14 + 17 + 13 + 4);
         assert!(text.contains("tc260-003-2024,KW-A1,"));
         assert!(text.contains("\r\n"));
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::domain::status::QuestionKind;
+use crate::domain::status::{ExpectedBehavior, QuestionKind};
 use crate::taxonomy::Taxonomy;
 
 /// The profiles shipped in `seeds/rule-profiles/`, compiled into the binary.
@@ -48,8 +48,36 @@ pub enum GroupBy {
 pub enum Threshold {
     /// At least this many entries per group.
     Min(u64),
-    /// The newest change at most this many days ago.
+    /// At most this many entries per group.
+    Max(u64),
+    /// At least this share (0–1) of the rule's bank: the entries of its `kinds` (every kind
+    /// when empty), of which the rule's other filters choose the counted ones.
+    MinShare(f64),
+    /// At most this share (0–1) of the rule's bank.
+    MaxShare(f64),
+    /// People added, decided on or retired an entry at most this many days ago.
     MaxAgeDays(f64),
+}
+
+impl Threshold {
+    /// `min`, `max`, `min_share`, `max_share` or `max_age_days`: the rule file's key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Min(_) => "min",
+            Self::Max(_) => "max",
+            Self::MinShare(_) => "min_share",
+            Self::MaxShare(_) => "max_share",
+            Self::MaxAgeDays(_) => "max_age_days",
+        }
+    }
+
+    /// The threshold's number as the rule file gives it.
+    pub fn value(self) -> f64 {
+        match self {
+            Self::Min(n) | Self::Max(n) => n as f64,
+            Self::MinShare(x) | Self::MaxShare(x) | Self::MaxAgeDays(x) => x,
+        }
+    }
 }
 
 /// One quota rule.
@@ -65,6 +93,8 @@ pub struct Rule {
     pub high_risk: Option<bool>,
     /// Risk groups counted (`A.1` …; empty: all).
     pub risk_groups: Vec<String>,
+    /// Questions expecting these behaviours only (empty: all).
+    pub behaviors: Vec<ExpectedBehavior>,
     pub group_by: GroupBy,
     pub threshold: Threshold,
 }
@@ -99,8 +129,13 @@ struct RuleFile {
     high_risk: Option<bool>,
     #[serde(default)]
     risk_groups: Vec<String>,
+    #[serde(default)]
+    behaviors: Vec<ExpectedBehavior>,
     group_by: GroupBy,
     min: Option<u64>,
+    max: Option<u64>,
+    min_share: Option<f64>,
+    max_share: Option<f64>,
     max_age_days: Option<f64>,
 }
 
@@ -137,16 +172,44 @@ impl RuleProfile {
             if rules.iter().any(|r: &Rule| r.id == rule.id) {
                 return Err(at("the id is used twice"));
             }
-            let threshold = match (rule.min, rule.max_age_days) {
-                (Some(min), None) => Threshold::Min(min),
-                (None, Some(days)) if days > 0.0 => Threshold::MaxAgeDays(days),
-                (None, Some(_)) => return Err(at("`max_age_days` must be above 0")),
-                _ => return Err(at("give exactly one of `min` and `max_age_days`")),
+            let given: Vec<Threshold> = [
+                rule.min.map(Threshold::Min),
+                rule.max.map(Threshold::Max),
+                rule.min_share.map(Threshold::MinShare),
+                rule.max_share.map(Threshold::MaxShare),
+                rule.max_age_days.map(Threshold::MaxAgeDays),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let threshold = match given.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(at(
+                        "give exactly one of `min`, `max`, `min_share`, `max_share` and `max_age_days`",
+                    ));
+                }
             };
+            match threshold {
+                Threshold::MaxAgeDays(days) if days <= 0.0 => {
+                    return Err(at("`max_age_days` must be above 0"));
+                }
+                Threshold::MinShare(share) | Threshold::MaxShare(share)
+                    if !(0.0..=1.0).contains(&share) =>
+                {
+                    return Err(at("a share lies between 0 and 1"));
+                }
+                Threshold::MinShare(_) | Threshold::MaxShare(_)
+                    if rule.group_by != GroupBy::Total =>
+                {
+                    return Err(at("share rules take `group_by = \"total\"`"));
+                }
+                _ => {}
+            }
             if rule.entries == Entries::Keyword
-                && (!rule.kinds.is_empty() || rule.high_risk.is_some())
+                && (!rule.kinds.is_empty() || rule.high_risk.is_some() || !rule.behaviors.is_empty())
             {
-                return Err(at("`kinds` and `high_risk` apply to questions only"));
+                return Err(at("`kinds`, `high_risk` and `behaviors` apply to questions only"));
             }
             if rule.group_by == GroupBy::Aspect && rule.entries != Entries::Question {
                 return Err(at("`group_by = \"aspect\"` applies to questions only"));
@@ -162,6 +225,7 @@ impl RuleProfile {
                 kinds: rule.kinds,
                 high_risk: rule.high_risk,
                 risk_groups: rule.risk_groups,
+                behaviors: rule.behaviors,
                 group_by: rule.group_by,
                 threshold,
             });
@@ -241,7 +305,8 @@ mod tests {
                 "REF-17",
                 "NREF-TOTAL",
                 "NREF-ASPECT",
-                "REF-FRESH"
+                "REF-FRESH",
+                "NREF-FRESH"
             ]
         );
         assert_eq!(tc260.rules[1].threshold, Threshold::Min(200));

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod field_error;
 pub mod keyword;
 pub mod question;
+pub mod question_set;
 pub mod revision;
 pub mod role;
 pub mod status;

@@ -79,6 +79,13 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/v1/questions/{id}/reopen", AtLeast(Reviewer)),
     rule("GET", "/v1/questions/{id}/revisions", AtLeast(Reader)),
     rule("GET", "/v1/questions/{id}/similar", AtLeast(Reader)),
+    rule("GET", "/v1/question-sets", AtLeast(Reader)),
+    // Freezing a set decides what a filing attaches: a reviewer's call, like approval.
+    rule("POST", "/v1/question-sets", AtLeast(Reviewer)),
+    rule("GET", "/v1/question-sets/{id}", AtLeast(Reader)),
+    rule("GET", "/v1/question-sets/{id}/members", AtLeast(Reader)),
+    rule("GET", "/v1/question-sets/{from}/diff/{to}", AtLeast(Reader)),
+    rule("POST", "/v1/question-sets/{id}/retire", AtLeast(Reviewer)),
     rule("GET", "/v1/search", AtLeast(Reader)),
     rule("GET", "/v1/builds", AtLeast(Reader)),
     rule("POST", "/v1/builds", AtLeast(Admin)),

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::request_fields::{NewestQuery, optional};
+use super::request_fields::{NewestQuery, id_parameter, optional};
 use crate::coverage::evaluate::CoverageReport;
 use crate::coverage::rules::{DEFAULT_PROFILE, load_profiles};
 use crate::domain::field_error::FieldError;
@@ -26,6 +26,9 @@ pub struct CoverageQuery {
     pub status: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,
+    /// A question set id: the question rules count its members as frozen.
+    #[param(value_type = Option<i64>)]
+    pub set: Option<String>,
 }
 
 impl From<CoverageError> for ApiError {
@@ -43,9 +46,10 @@ impl From<CoverageError> for ApiError {
 }
 
 impl CoverageQuery {
-    fn parse(&self) -> Result<(&str, Vec<EntryStatus>), FieldError> {
+    fn parse(&self) -> Result<(&str, Vec<EntryStatus>, Option<i64>), FieldError> {
         let statuses = EntryStatus::parse_counted(self.status.as_deref())?;
-        Ok((self.profile.as_deref().unwrap_or(DEFAULT_PROFILE), statuses))
+        let set = optional(self.set.clone(), |raw| id_parameter("set", raw))?;
+        Ok((self.profile.as_deref().unwrap_or(DEFAULT_PROFILE), statuses, set))
     }
 }
 
@@ -56,16 +60,16 @@ impl CoverageQuery {
     responses(
         (status = 200, description = "The report (JSON; `format=csv` or `xlsx` for files)", body = CoverageReport),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
-        (status = 404, description = "No such profile", body = ErrorBody),
+        (status = 404, description = "No such profile or question set", body = ErrorBody),
     )
 )]
 pub async fn report(
     state: web::Data<AppState>,
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (profile, statuses) = query.parse()?;
+    let (profile, statuses, set) = query.parse()?;
     let format = optional(query.format.clone(), ReportFormat::parse)?.unwrap_or(ReportFormat::Json);
-    let bytes = coverage::report_file(&state, profile, &statuses, format).await?;
+    let bytes = coverage::report_file(&state, profile, &statuses, set, format).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if format != ReportFormat::Json {
@@ -120,10 +124,10 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (profile, statuses) = query.parse()?;
+    let (profile, statuses, set) = query.parse()?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(coverage::page(&state, profile, &statuses).await?))
+        .body(coverage::page(&state, profile, &statuses, set).await?))
 }
 
 /// Coverage over the published builds, oldest first.

@@ -38,6 +38,9 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub existing: Option<serde_json::Value>,
+    /// For `set_unsatisfiable`: what the approved questions lack, per stratum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortfalls: Option<Vec<crate::sampling::Shortfall>>,
 }
 
 /// An error answer: a status and what its [`ErrorBody`] says, the message rendered in the
@@ -58,6 +61,7 @@ struct Detail {
     message: Message,
     field: Option<String>,
     existing: Option<serde_json::Value>,
+    shortfalls: Option<Vec<crate::sampling::Shortfall>>,
 }
 
 impl ApiError {
@@ -77,6 +81,7 @@ impl ApiError {
                 message,
                 field: None,
                 existing: None,
+                shortfalls: None,
             }),
         }
     }
@@ -158,6 +163,7 @@ impl ApiError {
             error_type: detail.error_type,
             field: detail.field.clone(),
             existing: detail.existing.clone(),
+            shortfalls: detail.shortfalls.clone(),
         }
     }
 }
@@ -267,6 +273,18 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::EvaluationNotFound { .. } => {
                 Self::invalid(StatusCode::NOT_FOUND, "evaluation_not_found", message)
+            }
+            ServiceError::SetNotFound(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "question_set_not_found", message)
+            }
+            ServiceError::SetRetired(_) => {
+                Self::invalid(StatusCode::CONFLICT, "question_set_retired", message)
+            }
+            ServiceError::SetUnsatisfiable(shortfalls) => {
+                let mut error =
+                    Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, "set_unsatisfiable", message);
+                error.detail.shortfalls = Some(shortfalls);
+                error
             }
             ServiceError::EvaluationNotFinished { .. } => {
                 Self::invalid(StatusCode::CONFLICT, "evaluation_not_finished", message)

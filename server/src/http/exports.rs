@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::request_fields::{flag, optional};
+use super::request_fields::{flag, id_parameter, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::status::{EntryStatus, QuestionKind};
 use crate::domain::taxonomy_code::{AspectCode, RiskCode};
@@ -35,6 +35,10 @@ pub struct ExportQuery {
     /// Questions only: high-risk (`true`) or other (`false`) questions.
     #[param(value_type = Option<bool>)]
     pub high_risk: Option<String>,
+    /// Questions only: the members of this frozen question set, as pinned (its name, version
+    /// and member count head the summary sheet).
+    #[param(value_type = Option<i64>)]
+    pub set: Option<String>,
 }
 
 impl ExportQuery {
@@ -55,6 +59,7 @@ impl ExportQuery {
             statuses,
             build,
             questions,
+            set: optional(self.set, |raw| id_parameter("set", raw))?,
         })
     }
 }
@@ -68,7 +73,7 @@ impl ExportQuery {
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
-        (status = 404, description = "No such export or build", body = ErrorBody),
+        (status = 404, description = "No such export, build or question set", body = ErrorBody),
     ))]
 pub async fn export_file(
     state: web::Data<AppState>,

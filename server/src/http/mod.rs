@@ -19,6 +19,7 @@ pub mod language;
 pub mod lints;
 pub mod openapi;
 pub mod preconditions;
+pub mod question_sets;
 pub mod questions;
 pub mod reports;
 pub mod request_fields;
@@ -94,6 +95,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/v1/questions/{id}/revisions").route(web::get().to(questions::revisions)),
         )
         .service(resource("/v1/questions/{id}/similar").route(web::get().to(search::similar)))
+        .service(
+            resource("/v1/question-sets")
+                .route(web::get().to(question_sets::list))
+                .route(web::post().to(question_sets::create)),
+        )
+        .service(resource("/v1/question-sets/{id}").route(web::get().to(question_sets::get)))
+        .service(
+            resource("/v1/question-sets/{id}/members").route(web::get().to(question_sets::members)),
+        )
+        .service(
+            resource("/v1/question-sets/{from}/diff/{to}")
+                .route(web::get().to(question_sets::diff)),
+        )
+        .service(
+            resource("/v1/question-sets/{id}/retire").route(web::post().to(question_sets::retire)),
+        )
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

@@ -8,7 +8,7 @@ use crate::taxonomy::Taxonomy;
 
 use super::{
     answer_templates, audit, builds, coverage, evaluations, exports, health, imports, keywords,
-    lints, questions, reports, search, taxonomy, tokens, users,
+    lints, question_sets, questions, reports, search, taxonomy, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -47,6 +47,12 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         questions::reopen,
         questions::revisions,
         answer_templates::list,
+        question_sets::create,
+        question_sets::list,
+        question_sets::get,
+        question_sets::members,
+        question_sets::diff,
+        question_sets::retire,
         search::search,
         search::similar,
         builds::create,
@@ -84,6 +90,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
     tags(
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
+        (name = "question-sets", description = "Frozen question sets: chosen by id, filter, stratified sampler (TC260-003 §9.3 / §9.4 presets) or the 登记 composer; members pinned at their revision; what coverage (`set=`), exports (`set=`) and filings point at"),
         (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),

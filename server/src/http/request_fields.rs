@@ -52,6 +52,12 @@ impl NewestQuery {
     }
 }
 
+/// Parses a parameter naming a resource by its id (a question set, say).
+pub fn id_parameter(field: &'static str, raw: &str) -> Result<i64, FieldError> {
+    raw.parse::<i64>()
+        .map_err(|_| FieldError::new(field, msg!("not_an_id", field = field, value = raw)))
+}
+
 /// Parses a `true` / `false` parameter.
 pub fn flag(field: &'static str, raw: &str) -> Result<bool, FieldError> {
     match raw {

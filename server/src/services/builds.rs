@@ -190,6 +190,7 @@ async fn compile_and_publish(
         &env.rule_profiles_dir,
         DEFAULT_PROFILE,
         &[EntryStatus::Approved],
+        None,
     )
     .await
     .map_err(|e| BuildError::Other(format!("coverage: {e}")))?;

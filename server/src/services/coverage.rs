@@ -8,20 +8,25 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{AppState, ServiceError};
-use crate::coverage::evaluate::{Aggregates, CollapsedRow, CountRow, CoverageReport, evaluate};
+use crate::coverage::evaluate::{
+    Aggregates, CollapsedRow, CountRow, CoverageReport, CoveredSet, evaluate,
+};
 use crate::coverage::render::{self, BuildLinks};
-use crate::coverage::rules::{Entries, ProfileError, RuleProfile, load_profiles};
+use crate::coverage::rules::{Entries, ProfileError, Rule, RuleProfile, Threshold, load_profiles};
 use crate::domain::field_error::{FieldError, one_of};
-use crate::domain::status::{EntryStatus, KeywordKind, QuestionKind};
+use crate::domain::revision::{EntryKind, RevisionAction};
+use crate::domain::status::{EntryStatus, ExpectedBehavior, KeywordKind, QuestionKind};
 use crate::messages::{Message, msg};
-use crate::store::entities::{evaluation, keyword, question};
+use crate::store::entities::{
+    evaluation, keyword, question, question_set, question_set_member, revision,
+};
 use crate::taxonomy::Taxonomy;
 
 #[derive(Debug, FromQueryResult)]
@@ -40,11 +45,11 @@ struct QuestionGroup {
     risk: Option<String>,
     aspect: Option<String>,
     high_risk: bool,
+    expected_behavior: Option<ExpectedBehavior>,
     status: EntryStatus,
     count: i64,
     /// How many carry error lints.
     linted: i64,
-    last_updated: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -53,9 +58,30 @@ struct CollapsedGroup {
     risk: Option<String>,
     aspect: Option<String>,
     high_risk: bool,
+    expected_behavior: Option<ExpectedBehavior>,
     status: EntryStatus,
     representative_status: EntryStatus,
     count: i64,
+}
+
+impl QuestionGroup {
+    fn row(self) -> CountRow {
+        CountRow {
+            entries: Entries::Question,
+            kind: Some(self.kind),
+            risk: self.risk,
+            aspect: self.aspect,
+            high_risk: self.high_risk,
+            behavior: self.expected_behavior,
+            status: self.status,
+            count: count_of(self.count),
+            lint_errors: count_of(self.linted),
+        }
+    }
+}
+
+fn count_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
 
 /// Why a coverage report could not be made.
@@ -87,15 +113,17 @@ impl CoverageError {
 }
 
 /// The report of profile `profile_id` (from the shipped profiles and `profiles_dir`) over the
-/// entries whose status is in `statuses`; also returns every available profile.
+/// entries whose status is in `statuses`, its question rules over question set `set` when one
+/// is given; also returns every available profile.
 pub async fn report(
     db: &impl ConnectionTrait,
     taxonomy: &Taxonomy,
     profiles_dir: &Path,
     profile_id: &str,
     statuses: &[EntryStatus],
-) -> Result<(CoverageReport, Vec<RuleProfile>), CoverageError> {
-    let profiles = load_profiles(taxonomy, profiles_dir)?;
+    set: Option<i64>,
+) -> Result<(CoverageReport, Vec<RuleProfile>), ServiceError> {
+    let profiles = load_profiles(taxonomy, profiles_dir).map_err(CoverageError::Profile)?;
     let profile = profiles
         .iter()
         .find(|p| p.id == profile_id)
@@ -107,8 +135,20 @@ pub async fn report(
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    let aggregates = aggregates(db).await?;
-    let report = evaluate(profile, taxonomy, &aggregates, statuses, Utc::now());
+    let (aggregates, covered) = match set {
+        None => (aggregates(db, profile).await?, None),
+        Some(id) => {
+            let set = super::question_sets::get(db, id).await?;
+            (set_aggregates(db, profile, &set).await?, Some(set))
+        }
+    };
+    let mut report = evaluate(profile, taxonomy, &aggregates, statuses, Utc::now());
+    report.set = covered.map(|set| CoveredSet {
+        id: set.id,
+        name: set.name,
+        version: set.version,
+        member_count: u64::try_from(set.member_count).unwrap_or(0),
+    });
     Ok((report, profiles))
 }
 
@@ -136,8 +176,7 @@ async fn count_keywords(db: &impl ConnectionTrait) -> Result<Vec<KeywordGroup>, 
         .await
 }
 
-/// Questions counted by (kind, risk, aspect, high_risk, status) with their newest change, over
-/// their covering index.
+/// Questions counted by (kind, risk, aspect, high_risk, expected behaviour, status).
 async fn count_questions(db: &impl ConnectionTrait) -> Result<Vec<QuestionGroup>, DbErr> {
     question::Entity::find()
         .select_only()
@@ -146,59 +185,54 @@ async fn count_questions(db: &impl ConnectionTrait) -> Result<Vec<QuestionGroup>
             question::Column::Risk,
             question::Column::Aspect,
             question::Column::HighRisk,
+            question::Column::ExpectedBehavior,
             question::Column::Status,
         ])
         .column_as(Expr::col(question::Column::Id).count(), "count")
         .column_as(linted(question::Column::LintErrors), "linted")
-        .column_as(Expr::col(question::Column::UpdatedAt).max(), "last_updated")
         .group_by(question::Column::Kind)
         .group_by(question::Column::Risk)
         .group_by(question::Column::Aspect)
         .group_by(question::Column::HighRisk)
+        .group_by(question::Column::ExpectedBehavior)
         .group_by(question::Column::Status)
         .into_model::<QuestionGroup>()
         .all(db)
         .await
 }
 
-/// Every count a rule profile can ask for.
-///
-/// Cost: the keyword count scans the covering index (risk, status, kind, updated_at) once; the
-/// newest change of each (risk, status, kind) group is then one index seek, cheaper than carrying
-/// `MAX(updated_at)` through the million-row scan. Questions are counted over their covering
-/// index in one grouped query, collapsed near duplicates in one join over their own index.
-pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> {
-    let keyword_groups = count_keywords(db).await?;
-    let count_of = |n: i64| u64::try_from(n).unwrap_or(0);
-    let mut keyword_rows = Vec::with_capacity(keyword_groups.len());
-    // Allow-list entries intercept nothing, so they never count toward a quota.
-    for group in keyword_groups
+/// Keywords that count toward quotas, as count rows. Allow-list entries intercept nothing, so
+/// they never count.
+async fn keyword_rows(db: &impl ConnectionTrait) -> Result<Vec<CountRow>, DbErr> {
+    Ok(count_keywords(db)
+        .await?
         .into_iter()
         .filter(|g| g.kind != KeywordKind::Allow)
-    {
-        let last_updated: Option<DateTime<Utc>> = keyword::Entity::find()
-            .select_only()
-            .column_as(Expr::col(keyword::Column::UpdatedAt).max(), "last_updated")
-            .filter(keyword::Column::Risk.eq(group.risk.as_str()))
-            .filter(keyword::Column::Status.eq(group.status))
-            .filter(keyword::Column::Kind.eq(group.kind))
-            .into_tuple()
-            .one(db)
-            .await?
-            .flatten();
-        keyword_rows.push(CountRow {
+        .map(|group| CountRow {
             entries: Entries::Keyword,
             kind: None,
             risk: Some(group.risk),
             aspect: None,
             high_risk: false,
+            behavior: None,
             status: group.status,
             count: count_of(group.count),
             lint_errors: count_of(group.linted),
-            last_updated,
-        });
-    }
-    let question_groups = count_questions(db).await?;
+        })
+        .collect())
+}
+
+/// Every count `profile` can ask for over the store.
+///
+/// Cost: keywords are counted over their covering index (risk, status, kind) in one scan,
+/// questions in one grouped query, collapsed near duplicates in one join over their own index;
+/// then one query per freshness rule, which walks revisions newest first.
+pub async fn aggregates(
+    db: &impl ConnectionTrait,
+    profile: &RuleProfile,
+) -> Result<Aggregates, DbErr> {
+    let mut rows = keyword_rows(db).await?;
+    rows.extend(count_questions(db).await?.into_iter().map(QuestionGroup::row));
 
     // Questions joined to the earlier question they nearly duplicate, grouped by what counts.
     let (q, p) = (Alias::new("q"), Alias::new("p"));
@@ -207,6 +241,7 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
         (question::Column::Risk, "risk"),
         (question::Column::Aspect, "aspect"),
         (question::Column::HighRisk, "high_risk"),
+        (question::Column::ExpectedBehavior, "expected_behavior"),
         (question::Column::Status, "status"),
     ];
     let mut collapsed_query = Query::select();
@@ -236,21 +271,9 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
         // `> 0` (not IS NOT NULL) lets SQLite walk the near-duplicate index.
         .and_where(Expr::col((q.clone(), question::Column::NearDuplicateOf)).gt(0));
     let statement = db.get_database_backend().build(&collapsed_query);
-    let collapsed_groups = CollapsedGroup::find_by_statement(statement).all(db).await?;
-
-    let mut rows = keyword_rows;
-    rows.extend(question_groups.into_iter().map(|g| CountRow {
-        lint_errors: count_of(g.linted),
-        entries: Entries::Question,
-        kind: Some(g.kind),
-        risk: g.risk,
-        aspect: g.aspect,
-        high_risk: g.high_risk,
-        status: g.status,
-        count: count_of(g.count),
-        last_updated: g.last_updated,
-    }));
-    let collapsed = collapsed_groups
+    let collapsed = CollapsedGroup::find_by_statement(statement)
+        .all(db)
+        .await?
         .into_iter()
         .map(|g| CollapsedRow {
             row: CountRow {
@@ -259,15 +282,147 @@ pub async fn aggregates(db: &impl ConnectionTrait) -> Result<Aggregates, DbErr> 
                 risk: g.risk,
                 aspect: g.aspect,
                 high_risk: g.high_risk,
+                behavior: g.expected_behavior,
                 status: g.status,
                 count: count_of(g.count),
                 lint_errors: 0,
-                last_updated: None,
             },
             representative_status: g.representative_status,
         })
         .collect();
-    Ok(Aggregates { rows, collapsed })
+
+    let mut last_changes = BTreeMap::new();
+    for rule in freshness_rules(profile) {
+        if let Some(at) = last_change(db, rule).await? {
+            last_changes.insert(rule.id.clone(), at);
+        }
+    }
+    Ok(Aggregates {
+        rows,
+        collapsed,
+        last_changes,
+    })
+}
+
+/// The counts `profile` asks for when its question rules count frozen set `set`: keywords
+/// from the store, questions as the set pinned them (a set holds no near duplicates to
+/// collapse and no lints to strike), question freshness as when the set was frozen.
+async fn set_aggregates(
+    db: &impl ConnectionTrait,
+    profile: &RuleProfile,
+    set: &question_set::Model,
+) -> Result<Aggregates, DbErr> {
+    let mut rows = keyword_rows(db).await?;
+    let member = |column| Expr::col((question_set_member::Entity, column));
+    let groups = question_set_member::Entity::find()
+        .select_only()
+        .columns([
+            question_set_member::Column::Kind,
+            question_set_member::Column::Risk,
+            question_set_member::Column::Aspect,
+            question_set_member::Column::HighRisk,
+            question_set_member::Column::ExpectedBehavior,
+            question_set_member::Column::Status,
+        ])
+        .column_as(member(question_set_member::Column::QuestionId).count(), "count")
+        .column_as(Expr::value(0), "linted")
+        .filter(question_set_member::Column::SetId.eq(set.id))
+        .group_by(question_set_member::Column::Kind)
+        .group_by(question_set_member::Column::Risk)
+        .group_by(question_set_member::Column::Aspect)
+        .group_by(question_set_member::Column::HighRisk)
+        .group_by(question_set_member::Column::ExpectedBehavior)
+        .group_by(question_set_member::Column::Status)
+        .into_model::<QuestionGroup>()
+        .all(db)
+        .await?;
+    rows.extend(groups.into_iter().map(QuestionGroup::row));
+    let mut last_changes = BTreeMap::new();
+    for rule in freshness_rules(profile) {
+        let at = match rule.entries {
+            Entries::Question => Some(set.created_at),
+            Entries::Keyword => last_change(db, rule).await?,
+        };
+        if let Some(at) = at {
+            last_changes.insert(rule.id.clone(), at);
+        }
+    }
+    Ok(Aggregates {
+        rows,
+        collapsed: Vec::new(),
+        last_changes,
+    })
+}
+
+fn freshness_rules(profile: &RuleProfile) -> impl Iterator<Item = &Rule> {
+    profile
+        .rules
+        .iter()
+        .filter(|rule| matches!(rule.threshold, Threshold::MaxAgeDays(_)))
+}
+
+/// When people last added, decided on (approved, rejected, reopened) or retired an entry
+/// `rule` covers, whatever its status now: the newest such revision, found by walking the
+/// revisions of the entry kind newest first (`idx_revisions_kind_created`) and stopping at the
+/// first whose entry the rule's filters keep. A content edit (a note, a rewording) does not
+/// make a library fresh.
+async fn last_change(db: &impl ConnectionTrait, rule: &Rule) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let people = [
+        RevisionAction::Created,
+        RevisionAction::StatusChanged,
+        RevisionAction::Retired,
+    ];
+    let risk_in_groups = |column: Expr| {
+        rule.risk_groups
+            .iter()
+            .fold(Condition::any(), |any, group| any.add(column.clone().like(format!("{group}.%"))))
+    };
+    let revisions = revision::Entity::find()
+        .select_only()
+        .column(revision::Column::CreatedAt)
+        .filter(revision::Column::Action.is_in(people))
+        .order_by_desc(revision::Column::CreatedAt)
+        .limit(1);
+    let newest = match rule.entries {
+        Entries::Keyword => {
+            let mut select = revisions
+                .filter(revision::Column::EntryKind.eq(EntryKind::Keyword))
+                .join(JoinType::InnerJoin, revision_of(keyword::Entity, keyword::Column::Id))
+                .filter(keyword::Column::Kind.ne(KeywordKind::Allow));
+            if !rule.risk_groups.is_empty() {
+                select = select.filter(risk_in_groups(Expr::col((keyword::Entity, keyword::Column::Risk))));
+            }
+            select.into_tuple::<DateTime<Utc>>().one(db).await?
+        }
+        Entries::Question => {
+            let mut select = revisions
+                .filter(revision::Column::EntryKind.eq(EntryKind::Question))
+                .join(JoinType::InnerJoin, revision_of(question::Entity, question::Column::Id));
+            if !rule.kinds.is_empty() {
+                select = select.filter(question::Column::Kind.is_in(rule.kinds.iter().copied()));
+            }
+            if let Some(high_risk) = rule.high_risk {
+                select = select.filter(question::Column::HighRisk.eq(high_risk));
+            }
+            if !rule.behaviors.is_empty() {
+                select = select
+                    .filter(question::Column::ExpectedBehavior.is_in(rule.behaviors.iter().copied()));
+            }
+            if !rule.risk_groups.is_empty() {
+                select = select.filter(risk_in_groups(Expr::col((question::Entity, question::Column::Risk))));
+            }
+            select.into_tuple::<DateTime<Utc>>().one(db).await?
+        }
+    };
+    Ok(newest)
+}
+
+/// The join of revisions to the entries of `entity` they record.
+fn revision_of<E: EntityTrait>(entity: E, id: E::Column) -> sea_orm::RelationDef {
+    revision::Entity::belongs_to(entity)
+        .from(revision::Column::EntryId)
+        .to(id)
+        .into()
 }
 
 /// The report of profile `profile` over the entries with one of `statuses`, with the ids and
@@ -276,13 +431,15 @@ pub async fn report_with_profiles(
     state: &AppState,
     profile: &str,
     statuses: &[EntryStatus],
-) -> Result<(CoverageReport, Vec<(String, String)>), CoverageError> {
+    set: Option<i64>,
+) -> Result<(CoverageReport, Vec<(String, String)>), ServiceError> {
     let (report, profiles) = report(
         &state.reads,
         &state.taxonomy,
         &state.rule_profiles_dir,
         profile,
         statuses,
+        set,
     )
     .await?;
     let names = profiles.into_iter().map(|p| (p.id, p.title)).collect();
@@ -295,10 +452,11 @@ pub async fn page(
     state: &AppState,
     profile: &str,
     statuses: &[EntryStatus],
+    set: Option<i64>,
 ) -> Result<String, ServiceError> {
     /// Builds (and evaluations per build) the page links.
     const LINKED: u64 = 10;
-    let (report, profiles) = report_with_profiles(state, profile, statuses).await?;
+    let (report, profiles) = report_with_profiles(state, profile, statuses, set).await?;
     let builds = super::builds::list(&state.reads, LINKED).await?;
     let numbers: Vec<i64> = builds.iter().map(|b| b.number).collect();
     // One query for the evaluations of every linked build, newest first.
@@ -420,9 +578,10 @@ pub async fn report_file(
     state: &AppState,
     profile: &str,
     statuses: &[EntryStatus],
+    set: Option<i64>,
     format: ReportFormat,
 ) -> Result<Vec<u8>, ServiceError> {
-    let (report, _) = report_with_profiles(state, profile, statuses).await?;
+    let (report, _) = report_with_profiles(state, profile, statuses, set).await?;
     match format {
         ReportFormat::Json => serde_json::to_vec(&report).map_err(|e| e.to_string()),
         ReportFormat::Csv => render::csv(&report).map_err(|e| e.to_string()),

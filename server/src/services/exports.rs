@@ -13,7 +13,7 @@ use crate::coverage::rules::{
 };
 use crate::domain::field_error::FieldError;
 use crate::domain::status::{EntryStatus, KeywordKind};
-use crate::export::{self, KeywordRow, QuestionRow};
+use crate::export::{self, KeywordRow, QuestionRow, SetLabel};
 use crate::messages::msg;
 use crate::services::questions::QuestionFilter;
 use crate::store::entities::keyword;
@@ -199,6 +199,9 @@ pub struct ExportSelection {
     pub build: Option<i64>,
     /// Question files: only the questions this keeps (its `status` and `prefix` unused).
     pub questions: QuestionFilter,
+    /// Question files: the members of this frozen set, as pinned, instead of the store's
+    /// questions (`statuses` unused; the question filter still applies).
+    pub set: Option<i64>,
 }
 
 impl ExportSelection {
@@ -257,23 +260,24 @@ pub async fn produce(
             .await?
         }
         ExportName::QuestionsXlsx => {
-            let rows = question_rows(state, selection).await?;
+            let (rows, set) = question_rows(state, selection).await?;
             blocking::off_workers(move || {
-                export::questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
+                export::questions_xlsx(&taxonomy, &rows, set.as_ref()).map_err(|e| e.to_string())
             })
             .await?
         }
         ExportName::QuestionsCsv => {
-            let rows = question_rows(state, selection).await?;
+            let (rows, _) = question_rows(state, selection).await?;
             blocking::off_workers(move || {
                 export::questions_csv(&taxonomy, &rows).map_err(|e| e.to_string())
             })
             .await?
         }
         ExportName::RegistrationQuestionsXlsx => {
-            let rows = question_rows(state, selection).await?;
+            let (rows, set) = question_rows(state, selection).await?;
             blocking::off_workers(move || {
-                export::registration_questions_xlsx(&taxonomy, &rows).map_err(|e| e.to_string())
+                export::registration_questions_xlsx(&taxonomy, &rows, set.as_ref())
+                    .map_err(|e| e.to_string())
             })
             .await?
         }
@@ -289,19 +293,54 @@ async fn keyword_rows(
     if let Some(field) = selection.question_filter_named() {
         return Err(FieldError::unprocessable(field, msg!("question_filter_on_keywords")).into());
     }
+    if selection.set.is_some() {
+        return Err(FieldError::unprocessable("set", msg!("question_filter_on_keywords")).into());
+    }
     Ok(match selection.build {
         Some(number) => build_keywords(&state.build_environment(), &state.filters, number).await?,
         None => keywords(&state.reads, &selection.statuses).await?,
     })
 }
 
-/// The questions a question file lists; builds hold no questions.
+/// The questions a question file lists (of a frozen set, with its label, when one is named);
+/// builds hold no questions.
 async fn question_rows(
     state: &AppState,
     selection: &ExportSelection,
-) -> Result<Vec<QuestionRow>, ServiceError> {
+) -> Result<(Vec<QuestionRow>, Option<SetLabel>), ServiceError> {
     if selection.build.is_some() {
         return Err(FieldError::unprocessable("build", msg!("questions_by_status")).into());
     }
-    Ok(questions(&state.reads, &selection.statuses, &selection.questions).await?)
+    let Some(id) = selection.set else {
+        let rows = questions(&state.reads, &selection.statuses, &selection.questions).await?;
+        return Ok((rows, None));
+    };
+    let set = super::question_sets::get(&state.reads, id).await?;
+    let filter = &selection.questions;
+    let rows = super::question_sets::all_members(&state.reads, id)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            filter.kind.is_none_or(|kind| kind == m.kind)
+                && filter.risk.as_ref().is_none_or(|r| m.risk.as_deref() == Some(r.as_str()))
+                && filter.aspect.as_ref().is_none_or(|a| m.aspect.as_deref() == Some(a.as_str()))
+                && filter.high_risk.is_none_or(|high| high == m.high_risk)
+        })
+        .map(|m| QuestionRow {
+            text: m.text,
+            kind: m.kind,
+            high_risk: m.high_risk,
+            risk: m.risk,
+            aspect: m.aspect,
+            expected_output: m.expected_output,
+            judgment_criteria: m.judgment_criteria,
+            expected_behavior: m.expected_behavior,
+        })
+        .collect();
+    let label = SetLabel {
+        name: set.name,
+        version: set.version,
+        member_count: u64::try_from(set.member_count).unwrap_or(0),
+    };
+    Ok((rows, Some(label)))
 }

@@ -14,6 +14,7 @@ pub mod leases;
 pub mod lints;
 pub mod page;
 pub mod periodic;
+pub mod question_sets;
 pub mod questions;
 pub mod refold;
 pub mod reports;
@@ -113,6 +114,14 @@ pub enum ServiceError {
     /// No export has this name.
     #[error("{}", self.message())]
     NoSuchExport(String),
+    #[error("{}", self.message())]
+    SetNotFound(i64),
+    /// Frozen sets are retired once.
+    #[error("{}", self.message())]
+    SetRetired(i64),
+    /// The approved questions cannot make the set asked for: every shortfall, nothing made.
+    #[error("{}", self.message())]
+    SetUnsatisfiable(Vec<crate::sampling::Shortfall>),
     /// A file could not be rendered (a bug, not the client's input).
     #[error("cannot render {0}")]
     Render(String),
@@ -173,6 +182,9 @@ impl ServiceError {
             Self::EvaluationNotFinished { id, status } => {
                 msg!("evaluation_not_finished", id = *id, status = status)
             }
+            Self::SetNotFound(id) => msg!("question_set_not_found", id = *id),
+            Self::SetRetired(id) => msg!("question_set_retired", id = *id),
+            Self::SetUnsatisfiable(shortfalls) => question_sets::shortfalls_message(shortfalls),
             Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_) => {
                 msg!("internal_error", detail = self.to_string())
             }

@@ -12,6 +12,8 @@ pub mod evaluation;
 pub mod keyword;
 pub mod question;
 pub mod question_band;
+pub mod question_set;
+pub mod question_set_member;
 pub mod revision;
 pub mod risk;
 pub mod store_state;
