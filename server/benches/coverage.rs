@@ -47,7 +47,7 @@ async fn main() {
     let mut last = None;
     for _ in 0..7 {
         let start = Instant::now();
-        let counts = aggregates(&db).await.expect("aggregates");
+        let counts = aggregates(&db, &profile).await.expect("aggregates");
         let report = evaluate(
             &profile,
             &taxonomy,

@@ -540,7 +540,7 @@ enum SetAction {
         #[command(flatten)]
         settings: Settings,
         #[command(flatten)]
-        request: SetCreateArgs,
+        request: Box<SetCreateArgs>,
     },
     /// The live sets (and retired ones with --all), newest first.
     List {
@@ -620,6 +620,7 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
     use lexset::services::question_sets::{self, NewSet, Pool, RecipeRequest};
     match action {
         SetAction::Create { settings, request } => {
+            let request = *request;
             let state = startup::app_state(&settings).await?;
             let composer = request.method.as_deref() == Some("compose")
                 || request.preset.as_deref() == Some("registration");
@@ -701,7 +702,11 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
                     set.version,
                     set.member_count,
                     set.created_at.to_rfc3339(),
-                    if set.retired_at.is_some() { "\tretired" } else { "" }
+                    if set.retired_at.is_some() {
+                        "\tretired"
+                    } else {
+                        ""
+                    }
                 );
             }
         }
@@ -732,7 +737,10 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
             let target = format!("/v1/question-sets/{id}/retire");
             let audit = AuditStamp::new(CLI_ACTOR, None, "lexset set retire", &target);
             let set = question_sets::retire(&db, id, &audit).await?;
-            eprintln!("set {} `{}` version {} retired", set.id, set.name, set.version);
+            eprintln!(
+                "set {} `{}` version {} retired",
+                set.id, set.name, set.version
+            );
         }
     }
     Ok(())

@@ -57,7 +57,13 @@ impl Stratum {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        one_of("stratify_by", msg!("noun_stratum"), &Self::ALL, Self::as_str, raw)
+        one_of(
+            "stratify_by",
+            msg!("noun_stratum"),
+            &Self::ALL,
+            Self::as_str,
+            raw,
+        )
     }
 
     /// The candidate's stratum code: a risk code, an aspect code or a kind; questions without
@@ -291,7 +297,11 @@ pub fn compose(candidates: &[Candidate], spec: &ComposeSpec) -> Result<Vec<i64>,
 
     let by_risk = shuffled_strata(
         candidates,
-        |c| (c.high_risk && !refuses(c)).then(|| c.risk.clone()).flatten(),
+        |c| {
+            (c.high_risk && !refuses(c))
+                .then(|| c.risk.clone())
+                .flatten()
+        },
         &mut rng,
     );
     for risk in &spec.risks {
@@ -324,18 +334,24 @@ pub fn compose(candidates: &[Candidate], spec: &ComposeSpec) -> Result<Vec<i64>,
         taken: &mut refusals,
         most: spec.max_refusals,
     };
-    budget.take(&mut chosen, &mut rest, |c| c.high_risk, |chosen| {
-        high_risk_count(chosen) >= min_high_risk || chosen.len() as u64 >= spec.size
-    });
+    budget.take(
+        &mut chosen,
+        &mut rest,
+        |c| c.high_risk,
+        |chosen| high_risk_count(chosen) >= min_high_risk || chosen.len() as u64 >= spec.size,
+    );
     shortfalls.extend(shortfall(
         "total",
         Wanted::HighRisk,
         spec.min_high_risk,
         high_risk_count(&chosen) as u64,
     ));
-    budget.take(&mut chosen, &mut rest, |_| true, |chosen| {
-        chosen.len() as u64 >= spec.size
-    });
+    budget.take(
+        &mut chosen,
+        &mut rest,
+        |_| true,
+        |chosen| chosen.len() as u64 >= spec.size,
+    );
     shortfalls.extend(shortfall(
         "total",
         Wanted::Questions,

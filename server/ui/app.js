@@ -9,6 +9,12 @@ const LANG_KEY = 'lexset.lang';
 
 const MESSAGES = {
   zh: {
+    sets: '题集', set_name: '题集名称', recipe: '选题方式', recipe_registration: '登记组卷（1000 题，≥500 高风险，应拒答 ≤5%）',
+    recipe_9_3: 'TC260-003 §9.3 抽样（≥1000 道生成内容题，覆盖每种风险）', recipe_9_4: 'TC260-003 §9.4 抽样（应拒答、非拒答各 300 题）',
+    recipe_filter: '全部已通过的题目（按类型）', seed: '随机种子（留空则随机并记录）', exclude_sets: '排除这些题集的题目',
+    preview: '预览', freeze: '冻结题集', frozen: '已冻结题集 #{id}（第 {version} 版，{count} 题）。', preview_counts: '预览：{count} 题，其中高风险 {high} 题，应拒答 {refuse} 题。',
+    member_count: '题数', check_registration: '按登记规则检查', workbook_registration: '登记测试题 (xlsx)', annex5: '附件5 (xlsx)',
+    retire_set: '停用', set_retired: '已停用题集 #{id}。', changed: '修订不同', changed_since_pinned: '冻结后已修改', no_sets: '还没有题集。', set_label: '题集',
     keywords: '关键词', questions: '测试题', review: '审核', import: '导入', coverage: '覆盖率', builds: '构建',
     sign_in: '登录', sign_out: '退出', token: 'API 令牌', sign_in_hint: '用管理员发给你的 API 令牌登录。令牌只保存在本标签页的会话中。',
     bad_token: '令牌无效、已过期或已撤销。', signed_out_expired: '令牌已失效，请重新登录。', other_language: 'English',
@@ -57,6 +63,12 @@ const MESSAGES = {
     build_status_compiling: '编译中', build_status_published: '已发布', build_status_failed: '失败',
   },
   en: {
+    sets: 'Sets', set_name: 'Set name', recipe: 'How to choose', recipe_registration: '登记 composer (1 000 questions, ≥ 500 high-risk, ≤ 5 % expected refusals)',
+    recipe_9_3: 'TC260-003 §9.3 sample (≥ 1 000 generation questions, every risk)', recipe_9_4: 'TC260-003 §9.4 sample (300 must-refuse + 300 must-not-refuse)',
+    recipe_filter: 'Every approved question (of a kind)', seed: 'Seed (empty: a new one, recorded)', exclude_sets: 'Leave out the questions of these sets',
+    preview: 'Preview', freeze: 'Freeze the set', frozen: 'Froze set #{id} (version {version}, {count} questions).', preview_counts: 'Preview: {count} questions, {high} high-risk, {refuse} expecting a refusal.',
+    member_count: 'Questions', check_registration: 'Check against 登记', workbook_registration: '登记 workbook (xlsx)', annex5: 'Annex 5 (xlsx)',
+    retire_set: 'Retire', set_retired: 'Retired set #{id}.', changed: 'Pinned differently', changed_since_pinned: 'Edited since frozen', no_sets: 'No sets yet.', set_label: 'Set',
     keywords: 'Keywords', questions: 'Questions', review: 'Review', import: 'Import', coverage: 'Coverage', builds: 'Builds',
     sign_in: 'Sign in', sign_out: 'Sign out', token: 'API token', sign_in_hint: 'Sign in with the API token your administrator gave you. It is kept in this tab’s session only.',
     bad_token: 'The token is invalid, expired or revoked.', signed_out_expired: 'Your token stopped working; sign in again.', other_language: '中文',
@@ -292,7 +304,7 @@ function go(parts, params = {}) {
 function drawHeader() {
   const nav = document.getElementById('nav');
   const current = route().parts[0] || 'keywords';
-  nav.replaceChildren(...(session.me ? ['keywords', 'questions', 'review', 'import', 'coverage', 'builds'] : [])
+  nav.replaceChildren(...(session.me ? ['keywords', 'questions', 'review', 'import', 'sets', 'coverage', 'builds'] : [])
     .map((name) => h('a', { href: `#/${name}`, id: `nav-${name}`, class: name === current ? 'current' : null }, t(name))));
   document.getElementById('who').textContent = session.me ? `${session.me.name} · ${t(`role_${session.me.role}`)}` : '';
   document.getElementById('lang').textContent = t('other_language');
@@ -366,6 +378,7 @@ async function render() {
       else await listScreen(root, screen, params);
     } else if (screen === 'review') await reviewScreen(root, params);
     else if (screen === 'import') importScreen(root);
+    else if (screen === 'sets') await setsScreen(root);
     else if (screen === 'coverage') await coverageScreen(root, params);
     else if (screen === 'builds') await buildsScreen(root);
     else go(['keywords']);
@@ -891,13 +904,14 @@ async function coverageScreen(root, params) {
   const profiles = await api('GET', '/v1/coverage/profiles');
   if (!profiles.ok) return root.append(errorPanel(profiles));
   // No profile chosen: the server's default.
-  const result = await api('GET', '/v1/coverage', { query: { profile: params.get('profile') } });
+  const result = await api('GET', '/v1/coverage', { query: { profile: params.get('profile'), set: params.get('set') } });
   if (!result.ok) return root.append(errorPanel(result));
   const report = result.data;
   root.append(h('h1', {}, t('coverage')),
     h('form', { class: 'filters' }, h('label', {}, h('span', {}, t('profile')),
-      h('select', { id: 'profile', onchange: (event) => go(['coverage'], { profile: event.target.value }) },
+      h('select', { id: 'profile', onchange: (event) => go(['coverage'], { profile: event.target.value, set: params.get('set') ?? '' }) },
         profiles.data.items.map((p) => option(p.id, `${p.id} · ${p.title}`, report.profile))))));
+  if (report.set) root.append(h('p', { id: 'coverage-set' }, `${t('set_label')} #${report.set.id} ${report.set.name} · v${report.set.version} · ${report.set.member_count}`));
   root.append(h('p', { class: 'muted' }, `${report.profile_title} · ${t('statuses_counted')}: ${report.statuses.map((s) => t(`status_${s}`)).join('、')} · ${when(report.generated_at)} · `,
     h('strong', { id: 'coverage-verdict' }, report.passed ? t('passed') : t('failed'))), h('p', { class: 'muted' }, t('click_short')));
   for (const rule of report.rules.filter((r) => r.freshness && !r.freshness.ok)) {
@@ -933,6 +947,86 @@ async function coverageScreen(root, params) {
   }
   // Widths through the CSSOM: the page's policy forbids inline style attributes.
   for (const fill of root.querySelectorAll('[data-share]')) fill.style.width = `${(Number(fill.dataset.share) * 100).toFixed(1)}%`;
+}
+
+// ---------------------------------------------------------------- question sets
+
+/// What each choice of the create form sends (a preset, or every approved question of a kind).
+const SET_RECIPES = {
+  registration: { preset: 'registration' },
+  '9.3': { preset: 'tc260-9.3' },
+  '9.4': { preset: 'tc260-9.4' },
+  filter: { method: 'filter' },
+};
+
+async function setsScreen(root) {
+  const result = await api('GET', '/v1/question-sets', { query: { limit: 100 } });
+  if (!result.ok) return root.append(errorPanel(result));
+  const sets = result.data.items;
+  const name = h('input', { id: 'set-name', name: 'name', required: true });
+  const recipe = h('select', { id: 'set-recipe' }, Object.keys(SET_RECIPES).map((key) => option(key, t(`recipe_${key.replace('.', '_')}`), 'registration')));
+  const kind = h('select', { id: 'set-kind' }, [option('', t('any'), '')], KINDS.questions.kinds.map((k) => option(k, t(`kind_${k}`), '')));
+  const seed = h('input', { id: 'set-seed', inputmode: 'numeric' });
+  const exclude = h('select', { id: 'set-exclude', multiple: true }, sets.map((set) => option(set.id, `#${set.id} ${set.name} v${set.version}`, null)));
+  const outcome = h('div', { id: 'set-outcome' });
+  const body = (dryRun) => {
+    const chosen = SET_RECIPES[recipe.value];
+    const json = { name: name.value, dry_run: dryRun, ...chosen };
+    if (seed.value.trim()) json.seed = Number(seed.value.trim());
+    if (chosen.method === 'filter' && kind.value) json.pool = { kinds: [kind.value] };
+    const excluded = [...exclude.selectedOptions].map((o) => Number(o.value));
+    if (chosen.preset && chosen.preset !== 'registration' && excluded.length) json.exclude_sets = excluded;
+    return json;
+  };
+  const submit = async (dryRun) => {
+    const answer = await api('POST', '/v1/question-sets', { json: body(dryRun) });
+    if (!answer.ok) return outcome.replaceChildren(errorPanel(answer));
+    const counts = answer.data.counts;
+    const line = t('preview_counts', { count: counts.total, high: counts.high_risk, refuse: counts.by_behavior.refuse ?? 0 });
+    if (dryRun) return outcome.replaceChildren(h('div', { class: 'panel', id: 'set-preview' }, line));
+    flash(t('frozen', { id: answer.data.id, version: answer.data.version, count: answer.data.member_count }));
+    render();
+  };
+  root.append(h('h1', {}, t('sets')),
+    h('form', { class: 'panel', id: 'set-form', onsubmit: (event) => { event.preventDefault(); submit(false); } },
+      field('set_name', name), field('recipe', recipe), field('kind', kind), field('seed', seed),
+      field('exclude_sets', exclude),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', id: 'set-preview-button', onclick: () => submit(true) }, t('preview')),
+        guardedButton({ id: 'set-freeze', class: 'primary', type: 'submit' }, t('freeze'), roleReason('reviewer')))),
+    outcome);
+  if (!sets.length) return root.append(h('p', { class: 'muted', id: 'no-sets' }, t('no_sets')));
+  const retire = async (set) => {
+    const answer = await api('POST', `/v1/question-sets/${set.id}/retire`);
+    if (!answer.ok) return outcome.replaceChildren(errorPanel(answer));
+    flash(t('set_retired', { id: set.id }));
+    render();
+  };
+  root.append(h('table', { id: 'sets' }, headerRow(['#', t('set_name'), t('version'), t('member_count'), t('created_by'), t('time'), '']),
+    sets.map((set) => h('tr', { 'data-set': set.id },
+      h('td', {}, set.id), h('td', {}, set.name), h('td', {}, set.version), h('td', {}, set.member_count),
+      h('td', {}, set.created_by), h('td', {}, when(set.created_at)),
+      h('td', {}, h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'check', onclick: () => go(['coverage'], { profile: 'registration', set: set.id }) }, t('check_registration')),
+        h('button', { type: 'button', onclick: () => download('/v1/exports/registration-questions.xlsx', { set: set.id }) }, t('workbook_registration')),
+        h('button', { type: 'button', onclick: () => download('/v1/exports/questions.xlsx', { set: set.id }) }, t('annex5')),
+        guardedButton({ class: 'retire', onclick: () => retire(set) }, t('retire_set'), roleReason('reviewer'))))))));
+  if (sets.length >= 2) {
+    const from = h('select', { id: 'set-diff-from' }, sets.map((s) => option(s.id, `#${s.id} ${s.name} v${s.version}`, sets[1].id)));
+    const to = h('select', { id: 'set-diff-to' }, sets.map((s) => option(s.id, `#${s.id} ${s.name} v${s.version}`, sets[0].id)));
+    const diffBox = h('div', { id: 'set-diff' });
+    const show = async () => {
+      const answer = await api('GET', `/v1/question-sets/${from.value}/diff/${to.value}`);
+      if (!answer.ok) return diffBox.replaceChildren(errorPanel(answer));
+      const d = answer.data;
+      const list = (title, ids) => [h('h2', {}, `${title} (${ids.length})`),
+        h('p', { class: 'ids' }, ids.map((id) => h('a', { href: `#/questions/${id}` }, `#${id} `)))];
+      diffBox.replaceChildren(...list(t('added'), d.added), ...list(t('removed'), d.removed),
+        ...list(t('changed'), d.changed.map((c) => c.question_id)), ...list(t('changed_since_pinned'), d.changed_since_pinned));
+    };
+    root.append(h('h2', {}, t('diff')), h('div', { class: 'actions' }, t('diff_from'), from, t('diff_to'), to,
+      h('button', { type: 'button', id: 'show-set-diff', onclick: show }, t('diff'))), diffBox);
+  }
 }
 
 // ---------------------------------------------------------------- builds

@@ -106,8 +106,9 @@ pub const STATUSES: [lexset::domain::status::EntryStatus; 4] = {
 
 /// Fills `db` in one transaction, in batches of 2 000 rows: `keywords` keywords `term(n)`
 /// over the 17 keyword risks, and `questions` questions `text(n)` over every kind, risk and
-/// aspect, half high-risk, every 50th a near duplicate of the one before; statuses from
-/// [`STATUSES`] in turn. Returns how long it took.
+/// aspect, half high-risk, every 50th a near duplicate of the one before, each with its
+/// expected behaviour and both texts; statuses from [`STATUSES`] in turn; a `created`
+/// revision for each (ids from 1, as in a fresh store). Returns how long it took.
 pub async fn fill_store(
     db: &sea_orm::DatabaseConnection,
     taxonomy: &lexset::taxonomy::Taxonomy,
@@ -116,8 +117,9 @@ pub async fn fill_store(
     questions: usize,
     text: impl Fn(usize) -> String,
 ) -> Duration {
-    use lexset::domain::status::QuestionKind;
-    use lexset::store::entities::{keyword, question};
+    use lexset::domain::revision::{EntryKind, RevisionAction};
+    use lexset::domain::status::{ExpectedBehavior, QuestionKind};
+    use lexset::store::entities::{keyword, question, revision};
     use sea_orm::{EntityTrait, Set, TransactionTrait};
     const BATCH: usize = 2_000;
     let risks: Vec<String> = taxonomy.risks.iter().map(|r| r.code.clone()).collect();
@@ -146,12 +148,21 @@ pub async fn fill_store(
         let rows = (start..(start + BATCH).min(questions)).map(|n| {
             let kind = QuestionKind::ALL[n % 3];
             let must_not_refuse = kind == QuestionKind::MustNotRefuse;
+            // Generation questions expect an answer but every tenth, which expects a refusal.
+            let behavior = ExpectedBehavior::of_kind(kind).unwrap_or(if n % 10 == 0 {
+                ExpectedBehavior::Refuse
+            } else {
+                ExpectedBehavior::Answer
+            });
             question::ActiveModel {
                 text: Set(text(n)),
                 kind: Set(kind),
                 risk: Set((!must_not_refuse).then(|| risks[n % risks.len()].clone())),
                 aspect: Set(must_not_refuse.then(|| aspects[n % aspects.len()].clone())),
                 high_risk: Set(n % 2 == 0),
+                expected_behavior: Set(Some(behavior)),
+                expected_output: Set(Some(format!("预期输出{n}"))),
+                judgment_criteria: Set(Some(format!("判定标准{n}"))),
                 status: Set(STATUSES[n % 4]),
                 created_by: Set("bench".to_owned()),
                 created_at: Set(now),
@@ -166,6 +177,29 @@ pub async fn fill_store(
             .exec(&txn)
             .await
             .expect("questions");
+    }
+    // Each entry's `created` revision: freshness rules walk them newest first.
+    for (kind, count) in [
+        (EntryKind::Keyword, keywords),
+        (EntryKind::Question, questions),
+    ] {
+        for start in (0..count).step_by(BATCH) {
+            let rows = (start..(start + BATCH).min(count)).map(|n| revision::ActiveModel {
+                entry_kind: Set(kind),
+                entry_id: Set(n as i64 + 1),
+                number: Set(1),
+                action: Set(RevisionAction::Created),
+                actor: Set("bench".to_owned()),
+                reason: Set(None),
+                snapshot: Set("{}".to_owned()),
+                created_at: Set(now),
+                ..Default::default()
+            });
+            revision::Entity::insert_many(rows)
+                .exec(&txn)
+                .await
+                .expect("revisions");
+        }
     }
     txn.commit().await.expect("commit");
     started.elapsed()

@@ -153,8 +153,7 @@ fn in_bank(rule: &Rule, row: &CountRow) -> bool {
 
 fn matches(rule: &Rule, row: &CountRow) -> bool {
     in_bank(rule, row)
-        && (rule.behaviors.is_empty()
-            || row.behavior.is_some_and(|b| rule.behaviors.contains(&b)))
+        && (rule.behaviors.is_empty() || row.behavior.is_some_and(|b| rule.behaviors.contains(&b)))
         && rule.high_risk.is_none_or(|high| high == row.high_risk)
         && (rule.risk_groups.is_empty()
             || row.risk.as_deref().is_some_and(|risk| {
@@ -296,12 +295,26 @@ pub fn evaluate(
                 }
                 threshold => {
                     let bank = matches!(threshold, Threshold::MinShare(_) | Threshold::MaxShare(_))
-                        .then(|| counted_in(aggregates, &counted, |row| in_bank(rule, row), "total", rule.group_by).0);
+                        .then(|| {
+                            counted_in(
+                                aggregates,
+                                &counted,
+                                |row| in_bank(rule, row),
+                                "total",
+                                rule.group_by,
+                            )
+                            .0
+                        });
                     let groups = groups(rule, taxonomy)
                         .into_iter()
                         .map(|(group, name)| {
-                            let (have, collapsed, with_lint_errors, by_status) =
-                                counted_in(aggregates, &counted, |row| matches(rule, row), &group, rule.group_by);
+                            let (have, collapsed, with_lint_errors, by_status) = counted_in(
+                                aggregates,
+                                &counted,
+                                |row| matches(rule, row),
+                                &group,
+                                rule.group_by,
+                            );
                             let (need, ok, gap) = bound(threshold, have, bank.unwrap_or(0));
                             GroupReport {
                                 group,

@@ -207,9 +207,13 @@ impl RuleProfile {
                 _ => {}
             }
             if rule.entries == Entries::Keyword
-                && (!rule.kinds.is_empty() || rule.high_risk.is_some() || !rule.behaviors.is_empty())
+                && (!rule.kinds.is_empty()
+                    || rule.high_risk.is_some()
+                    || !rule.behaviors.is_empty())
             {
-                return Err(at("`kinds`, `high_risk` and `behaviors` apply to questions only"));
+                return Err(at(
+                    "`kinds`, `high_risk` and `behaviors` apply to questions only",
+                ));
             }
             if rule.group_by == GroupBy::Aspect && rule.entries != Entries::Question {
                 return Err(at("`group_by = \"aspect\"` applies to questions only"));

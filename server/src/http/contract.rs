@@ -21,13 +21,16 @@ use super::access::{Access, RULES};
 use super::{builds, reports, search};
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
+use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::role::Role;
 use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
 use crate::domain::user::UserName;
 use crate::lint::RULES as LINT_RULES;
+use crate::sampling::Stratum;
 use crate::services::exports::ExportName;
 use crate::services::exports::XLSX;
 use crate::services::page;
+use crate::services::question_sets;
 use crate::taxonomy::Taxonomy;
 use lexset_importers::table::Format;
 
@@ -64,6 +67,11 @@ macro_rules! text_of {
 
 fn one_of_names(names: &[&str]) -> Value {
     json!({"type": "string", "enum": names})
+}
+
+/// An array of `items` (an absent field is an empty array).
+fn array_of(items: Value) -> Value {
+    json!({"type": "array", "items": items})
 }
 
 /// A comma-separated list of statuses (spaces around names allowed).
@@ -159,8 +167,12 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/reports/duplicates", "threshold") => {
             json!({"type": "number", "exclusiveMinimum": 0, "maximum": 1})
         }
-        (_, "high_risk" | "dry_run" | "templates") => json!({"type": "boolean"}),
-        ("/v1/exports/{file}", "build") => json!({"type": "integer", "format": "int64"}),
+        (_, "high_risk" | "dry_run" | "templates" | "include_retired") => {
+            json!({"type": "boolean"})
+        }
+        ("/v1/exports/{file}", "build") | (_, "set") => {
+            json!({"type": "integer", "format": "int64"})
+        }
         _ => return None,
     })
 }
@@ -200,6 +212,14 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
             false,
         ),
         ("EvaluateRequest", "status") => (status_list(&COUNTED_STATUSES), true),
+        ("SetCreate", "name") => (text_of!(SetName), false),
+        ("SetCreate", "description") => (text_of!(SetDescription), true),
+        ("SetCreate", "method") => (one_of_names(&question_sets::METHODS), true),
+        ("SetCreate", "preset") => (one_of_names(&question_sets::PRESETS), true),
+        ("SetCreate", "stratify_by") => (one_of_names(&Stratum::ALL.map(Stratum::as_str)), true),
+        ("PoolRequest", "kinds") => (array_of(one_of_names(&QUESTION_KINDS)), false),
+        ("PoolRequest", "behaviors") => (array_of(one_of_names(&BEHAVIORS)), false),
+        ("PoolRequest", "aspects") => (array_of(codes.aspects.clone()), false),
         ("EvaluateRequest", "corpus") => (json!({"type": "string"}), true),
         ("EvaluateRequest", "corpus_format") => (one_of_names(&["text", "jsonl"]), true),
         _ => return None,
@@ -232,6 +252,13 @@ pub fn refine(document: &mut Value, taxonomy: &Taxonomy) {
         }
         if let Some(question) = schemas.get_mut("QuestionCreate") {
             classify_question(question);
+        }
+        // A set is chosen by a method or a preset (`RecipeRequest::recipe`).
+        if let Some(set) = schemas.get_mut("SetCreate") {
+            set["anyOf"] = json!([
+                {"required": ["method"], "properties": {"method": {"type": "string"}}},
+                {"required": ["preset"], "properties": {"preset": {"type": "string"}}},
+            ]);
         }
     }
 }

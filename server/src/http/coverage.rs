@@ -49,7 +49,11 @@ impl CoverageQuery {
     fn parse(&self) -> Result<(&str, Vec<EntryStatus>, Option<i64>), FieldError> {
         let statuses = EntryStatus::parse_counted(self.status.as_deref())?;
         let set = optional(self.set.clone(), |raw| id_parameter("set", raw))?;
-        Ok((self.profile.as_deref().unwrap_or(DEFAULT_PROFILE), statuses, set))
+        Ok((
+            self.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
+            statuses,
+            set,
+        ))
     }
 }
 

@@ -281,8 +281,11 @@ impl From<ServiceError> for ApiError {
                 Self::invalid(StatusCode::CONFLICT, "question_set_retired", message)
             }
             ServiceError::SetUnsatisfiable(shortfalls) => {
-                let mut error =
-                    Self::invalid(StatusCode::UNPROCESSABLE_ENTITY, "set_unsatisfiable", message);
+                let mut error = Self::invalid(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "set_unsatisfiable",
+                    message,
+                );
                 error.detail.shortfalls = Some(shortfalls);
                 error
             }

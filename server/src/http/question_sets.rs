@@ -12,7 +12,7 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
-use super::request_fields::{NewestQuery, flag, optional};
+use super::request_fields::{JsonInt, NewestQuery, flag, ints, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
@@ -84,31 +84,40 @@ pub struct SetCreate {
     /// `tc260-9.3`, `tc260-9.4` or `registration`.
     pub preset: Option<String>,
     /// `ids`: the questions (approved).
-    pub ids: Option<Vec<i64>>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub ids: Option<Vec<JsonInt<i64>>>,
     /// `filter`, `sample`.
     pub pool: Option<PoolRequest>,
     /// `sample`: `risk`, `aspect` or `kind`.
     pub stratify_by: Option<String>,
     /// `sample` (proportional), `compose`: how many in all.
-    pub size: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub size: Option<JsonInt<u64>>,
     /// `sample` (fixed): how many from each stratum.
-    pub per_stratum: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub per_stratum: Option<JsonInt<u64>>,
     /// `sample`: at least this many from every stratum.
-    pub min_per_stratum: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub min_per_stratum: Option<JsonInt<u64>>,
     /// `sample`: strata drawn from even when the pool has none there (reported short).
     pub required_strata: Option<Vec<String>>,
     /// `sample`: leave out the members of these sets (last month's sample, say).
-    pub exclude_sets: Option<Vec<i64>>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub exclude_sets: Option<Vec<JsonInt<i64>>>,
     /// `sample`: leave out questions that nearly duplicate an earlier one (default true).
     pub exclude_near_duplicates: Option<bool>,
     /// `sample`, `compose`: the random seed (default: a new one, recorded).
-    pub seed: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub seed: Option<JsonInt<u64>>,
     /// `compose`.
-    pub min_high_risk: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub min_high_risk: Option<JsonInt<u64>>,
     /// `compose`.
-    pub max_refusals: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub max_refusals: Option<JsonInt<u64>>,
     /// `compose`: high-risk answer questions per risk of `risks`.
-    pub min_per_risk: Option<u64>,
+    #[schema(value_type = Option<u64>)]
+    pub min_per_risk: Option<JsonInt<u64>>,
     /// `compose`: risk codes each given `min_per_risk` (default the 17 of A.1 and A.2).
     pub risks: Option<Vec<String>>,
 }
@@ -116,24 +125,24 @@ pub struct SetCreate {
 impl SetCreate {
     fn parse(self, taxonomy: &Taxonomy) -> Result<(NewSet, bool), FieldError> {
         let name = SetName::parse(&self.name)?;
-        let description = optional(self.description, |raw| SetDescription::parse(raw))?;
+        let description = optional(self.description, SetDescription::parse)?;
         let stratify_by = optional(self.stratify_by, Stratum::parse)?;
         let recipe = RecipeRequest {
             method: self.method,
             preset: self.preset,
-            ids: self.ids,
+            ids: ints(self.ids),
             pool: self.pool.map(PoolRequest::parse).transpose()?,
             stratify_by,
-            size: self.size,
-            per_stratum: self.per_stratum,
-            min_per_stratum: self.min_per_stratum,
+            size: self.size.map(|JsonInt(n)| n),
+            per_stratum: self.per_stratum.map(|JsonInt(n)| n),
+            min_per_stratum: self.min_per_stratum.map(|JsonInt(n)| n),
             required_strata: self.required_strata,
-            exclude_sets: self.exclude_sets,
+            exclude_sets: ints(self.exclude_sets),
             exclude_near_duplicates: self.exclude_near_duplicates,
-            seed: self.seed,
-            min_high_risk: self.min_high_risk,
-            max_refusals: self.max_refusals,
-            min_per_risk: self.min_per_risk,
+            seed: self.seed.map(|JsonInt(n)| n),
+            min_high_risk: self.min_high_risk.map(|JsonInt(n)| n),
+            max_refusals: self.max_refusals.map(|JsonInt(n)| n),
+            min_per_risk: self.min_per_risk.map(|JsonInt(n)| n),
             risks: self.risks,
         }
         .recipe(taxonomy)?;
@@ -279,10 +288,7 @@ pub async fn list(
         (status = 404, description = "No such set", body = ErrorBody),
     )
 )]
-pub async fn get(
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let set = question_sets::get(&state.reads, id).await?;
     let counts = question_sets::counts(&state.reads, id).await?;
@@ -406,6 +412,7 @@ pub async fn retire(
     actor: RequestActor,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let set = question_sets::retire(&state.db, id.into_inner(), &actor.audit(StatusCode::OK)).await?;
+    let set =
+        question_sets::retire(&state.db, id.into_inner(), &actor.audit(StatusCode::OK)).await?;
     Ok(HttpResponse::Ok().json(SetView::new(set, None)))
 }

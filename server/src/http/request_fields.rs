@@ -17,6 +17,50 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An integer of a JSON body as JSON Schema counts integers: `3` and `3.0` alike (a client
+/// that writes numbers as doubles sends the latter). Anything else, or a value outside `T`,
+/// is refused as the field's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonInt<T>(pub T);
+
+impl<'de, T: TryFrom<i128>> Deserialize<'de> for JsonInt<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Whole;
+        impl serde::de::Visitor<'_> for Whole {
+            type Value = i128;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i128, E> {
+                Ok(i128::from(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i128, E> {
+                Ok(i128::from(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i128, E> {
+                // Beyond ±2^63 no double is a value of any field's type.
+                if v.fract() == 0.0 && v.abs() < 9.3e18 {
+                    Ok(v as i128)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        let whole = deserializer.deserialize_any(Whole)?;
+        T::try_from(whole).map(JsonInt).map_err(|_| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Other("a number out of range"),
+                &"a whole number in range",
+            )
+        })
+    }
+}
+
+/// The values of optional [`JsonInt`] fields.
+pub fn ints<T>(values: Option<Vec<JsonInt<T>>>) -> Option<Vec<T>> {
+    values.map(|values| values.into_iter().map(|JsonInt(v)| v).collect())
+}
+
 /// Parses a field that a create requires.
 pub fn required<T>(
     field: &'static str,

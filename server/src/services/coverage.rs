@@ -8,8 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -232,7 +232,12 @@ pub async fn aggregates(
     profile: &RuleProfile,
 ) -> Result<Aggregates, DbErr> {
     let mut rows = keyword_rows(db).await?;
-    rows.extend(count_questions(db).await?.into_iter().map(QuestionGroup::row));
+    rows.extend(
+        count_questions(db)
+            .await?
+            .into_iter()
+            .map(QuestionGroup::row),
+    );
 
     // Questions joined to the earlier question they nearly duplicate, grouped by what counts.
     let (q, p) = (Alias::new("q"), Alias::new("p"));
@@ -324,7 +329,10 @@ async fn set_aggregates(
             question_set_member::Column::ExpectedBehavior,
             question_set_member::Column::Status,
         ])
-        .column_as(member(question_set_member::Column::QuestionId).count(), "count")
+        .column_as(
+            member(question_set_member::Column::QuestionId).count(),
+            "count",
+        )
         .column_as(Expr::value(0), "linted")
         .filter(question_set_member::Column::SetId.eq(set.id))
         .group_by(question_set_member::Column::Kind)
@@ -366,7 +374,10 @@ fn freshness_rules(profile: &RuleProfile) -> impl Iterator<Item = &Rule> {
 /// revisions of the entry kind newest first (`idx_revisions_kind_created`) and stopping at the
 /// first whose entry the rule's filters keep. A content edit (a note, a rewording) does not
 /// make a library fresh.
-async fn last_change(db: &impl ConnectionTrait, rule: &Rule) -> Result<Option<DateTime<Utc>>, DbErr> {
+async fn last_change(
+    db: &impl ConnectionTrait,
+    rule: &Rule,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
     let people = [
         RevisionAction::Created,
         RevisionAction::StatusChanged,
@@ -375,7 +386,9 @@ async fn last_change(db: &impl ConnectionTrait, rule: &Rule) -> Result<Option<Da
     let risk_in_groups = |column: Expr| {
         rule.risk_groups
             .iter()
-            .fold(Condition::any(), |any, group| any.add(column.clone().like(format!("{group}.%"))))
+            .fold(Condition::any(), |any, group| {
+                any.add(column.clone().like(format!("{group}.%")))
+            })
     };
     let revisions = revision::Entity::find()
         .select_only()
@@ -387,17 +400,26 @@ async fn last_change(db: &impl ConnectionTrait, rule: &Rule) -> Result<Option<Da
         Entries::Keyword => {
             let mut select = revisions
                 .filter(revision::Column::EntryKind.eq(EntryKind::Keyword))
-                .join(JoinType::InnerJoin, revision_of(keyword::Entity, keyword::Column::Id))
+                .join(
+                    JoinType::InnerJoin,
+                    revision_of(keyword::Entity, keyword::Column::Id),
+                )
                 .filter(keyword::Column::Kind.ne(KeywordKind::Allow));
             if !rule.risk_groups.is_empty() {
-                select = select.filter(risk_in_groups(Expr::col((keyword::Entity, keyword::Column::Risk))));
+                select = select.filter(risk_in_groups(Expr::col((
+                    keyword::Entity,
+                    keyword::Column::Risk,
+                ))));
             }
             select.into_tuple::<DateTime<Utc>>().one(db).await?
         }
         Entries::Question => {
             let mut select = revisions
                 .filter(revision::Column::EntryKind.eq(EntryKind::Question))
-                .join(JoinType::InnerJoin, revision_of(question::Entity, question::Column::Id));
+                .join(
+                    JoinType::InnerJoin,
+                    revision_of(question::Entity, question::Column::Id),
+                );
             if !rule.kinds.is_empty() {
                 select = select.filter(question::Column::Kind.is_in(rule.kinds.iter().copied()));
             }
@@ -405,11 +427,15 @@ async fn last_change(db: &impl ConnectionTrait, rule: &Rule) -> Result<Option<Da
                 select = select.filter(question::Column::HighRisk.eq(high_risk));
             }
             if !rule.behaviors.is_empty() {
-                select = select
-                    .filter(question::Column::ExpectedBehavior.is_in(rule.behaviors.iter().copied()));
+                select = select.filter(
+                    question::Column::ExpectedBehavior.is_in(rule.behaviors.iter().copied()),
+                );
             }
             if !rule.risk_groups.is_empty() {
-                select = select.filter(risk_in_groups(Expr::col((question::Entity, question::Column::Risk))));
+                select = select.filter(risk_in_groups(Expr::col((
+                    question::Entity,
+                    question::Column::Risk,
+                ))));
             }
             select.into_tuple::<DateTime<Utc>>().one(db).await?
         }

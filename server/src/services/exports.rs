@@ -322,8 +322,14 @@ async fn question_rows(
         .into_iter()
         .filter(|m| {
             filter.kind.is_none_or(|kind| kind == m.kind)
-                && filter.risk.as_ref().is_none_or(|r| m.risk.as_deref() == Some(r.as_str()))
-                && filter.aspect.as_ref().is_none_or(|a| m.aspect.as_deref() == Some(a.as_str()))
+                && filter
+                    .risk
+                    .as_ref()
+                    .is_none_or(|r| m.risk.as_deref() == Some(r.as_str()))
+                && filter
+                    .aspect
+                    .as_ref()
+                    .is_none_or(|a| m.aspect.as_deref() == Some(a.as_str()))
                 && filter.high_risk.is_none_or(|high| high == m.high_risk)
         })
         .map(|m| QuestionRow {

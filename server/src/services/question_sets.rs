@@ -62,10 +62,13 @@ impl Pool {
         (self.kinds.is_empty() || self.kinds.contains(&q.kind))
             && risk_ok
             && (self.aspects.is_empty()
-                || q.aspect.as_deref().is_some_and(|a| self.aspects.iter().any(|w| w == a)))
+                || q.aspect
+                    .as_deref()
+                    .is_some_and(|a| self.aspects.iter().any(|w| w == a)))
             && self.high_risk.is_none_or(|high| high == q.high_risk)
             && (self.behaviors.is_empty()
-                || q.expected_behavior.is_some_and(|b| self.behaviors.contains(&b)))
+                || q.expected_behavior
+                    .is_some_and(|b| self.behaviors.contains(&b)))
     }
 
     /// Refuses codes the taxonomy does not have.
@@ -130,9 +133,13 @@ pub struct ComposeRecipe {
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Recipe {
     /// These questions.
-    Ids { ids: Vec<i64> },
+    Ids {
+        ids: Vec<i64>,
+    },
     /// Every approved question the pool keeps.
-    Filter { pool: Pool },
+    Filter {
+        pool: Pool,
+    },
     Sample(SampleRecipe),
     Compose(ComposeRecipe),
 }
@@ -222,8 +229,10 @@ pub struct RecipeRequest {
     pub risks: Option<Vec<String>>,
 }
 
-const METHODS: [&str; 4] = ["ids", "filter", "sample", "compose"];
-const PRESETS: [&str; 3] = ["tc260-9.3", "tc260-9.4", "registration"];
+/// How a set's members may be chosen.
+pub const METHODS: [&str; 4] = ["ids", "filter", "sample", "compose"];
+/// The named recipes: TC260-003 §9.3 and §9.4 samples, the 登记 composer.
+pub const PRESETS: [&str; 3] = ["tc260-9.3", "tc260-9.4", "registration"];
 
 impl RecipeRequest {
     /// The recipe asked for: the preset's values where the request gives none, a new seed
@@ -325,7 +334,9 @@ impl SetCounts {
         if let Some(aspect) = &q.aspect {
             *self.by_aspect.entry(aspect.clone()).or_default() += 1;
         }
-        let behavior = q.expected_behavior.map_or("unknown", ExpectedBehavior::as_str);
+        let behavior = q
+            .expected_behavior
+            .map_or("unknown", ExpectedBehavior::as_str);
         *self.by_behavior.entry(behavior.to_owned()).or_default() += 1;
     }
 }
@@ -396,7 +407,10 @@ pub fn shortfalls_message(shortfalls: &[Shortfall]) -> Message {
 }
 
 /// The approved questions (facts only) the pool keeps.
-async fn approved_facts(db: &impl ConnectionTrait, pool: &Pool) -> Result<Vec<QuestionFacts>, DbErr> {
+async fn approved_facts(
+    db: &impl ConnectionTrait,
+    pool: &Pool,
+) -> Result<Vec<QuestionFacts>, DbErr> {
     let mut select = question::Entity::find()
         .select_only()
         .columns([
@@ -427,16 +441,21 @@ async fn approved_facts(db: &impl ConnectionTrait, pool: &Pool) -> Result<Vec<Qu
 }
 
 /// Ids of the members of `sets` (all live sets when `None`).
-async fn members_of(db: &impl ConnectionTrait, sets: Option<&[i64]>) -> Result<HashSet<i64>, DbErr> {
+async fn members_of(
+    db: &impl ConnectionTrait,
+    sets: Option<&[i64]>,
+) -> Result<HashSet<i64>, DbErr> {
     let set_ids: Vec<i64> = match sets {
         Some(ids) => ids.to_vec(),
-        None => question_set::Entity::find()
-            .select_only()
-            .column(question_set::Column::Id)
-            .filter(question_set::Column::RetiredAt.is_null())
-            .into_tuple()
-            .all(db)
-            .await?,
+        None => {
+            question_set::Entity::find()
+                .select_only()
+                .column(question_set::Column::Id)
+                .filter(question_set::Column::RetiredAt.is_null())
+                .into_tuple()
+                .all(db)
+                .await?
+        }
     };
     let mut members = HashSet::new();
     for chunk in set_ids.chunks(INSERT_CHUNK) {
@@ -465,7 +484,11 @@ fn candidate(q: &QuestionFacts, used: &HashSet<i64>) -> Candidate {
 }
 
 /// Checks a recipe against the taxonomy and the store's sets before anything is read.
-async fn check(db: &impl ConnectionTrait, taxonomy: &Taxonomy, recipe: &Recipe) -> Result<(), ServiceError> {
+async fn check(
+    db: &impl ConnectionTrait,
+    taxonomy: &Taxonomy,
+    recipe: &Recipe,
+) -> Result<(), ServiceError> {
     match recipe {
         Recipe::Ids { ids } if ids.is_empty() => {
             Err(FieldError::unprocessable("ids", msg!("empty_set")).into())
@@ -487,7 +510,9 @@ async fn check(db: &impl ConnectionTrait, taxonomy: &Taxonomy, recipe: &Recipe) 
         }
         Recipe::Compose(compose) => {
             if let Some(risk) = compose.risks.iter().find(|r| taxonomy.risk(r).is_none()) {
-                return Err(FieldError::unprocessable("risks", msg!("unknown_risk", code = risk)).into());
+                return Err(
+                    FieldError::unprocessable("risks", msg!("unknown_risk", code = risk)).into(),
+                );
             }
             if compose.min_high_risk > compose.size {
                 return Err(
@@ -531,7 +556,11 @@ async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, 
                     Ok(at) if found[at].1 != EntryStatus::Approved => {
                         return Err(FieldError::unprocessable(
                             "ids",
-                            msg!("set_member_not_approved", id = *id, status = found[at].1.as_str()),
+                            msg!(
+                                "set_member_not_approved",
+                                id = *id,
+                                status = found[at].1.as_str()
+                            ),
                         )
                         .into());
                     }
@@ -541,7 +570,11 @@ async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, 
             Ok(wanted)
         }
         Recipe::Filter { pool } => {
-            let ids: Vec<i64> = approved_facts(db, pool).await?.iter().map(|q| q.id).collect();
+            let ids: Vec<i64> = approved_facts(db, pool)
+                .await?
+                .iter()
+                .map(|q| q.id)
+                .collect();
             if ids.is_empty() {
                 return Err(ServiceError::SetUnsatisfiable(vec![Shortfall {
                     stratum: "total".to_owned(),
@@ -600,7 +633,10 @@ async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, 
 }
 
 /// The stored questions of `ids` (ascending), read in chunks.
-async fn questions_by_id(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<question::Model>, DbErr> {
+async fn questions_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<question::Model>, DbErr> {
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(INSERT_CHUNK) {
         rows.extend(
@@ -664,8 +700,9 @@ pub async fn create(
         name: Set(new.name.as_str().to_owned()),
         version: Set(version.unwrap_or(0) + 1),
         description: Set(new.description.map(SetDescription::into_inner)),
-        recipe: Set(serde_json::to_string(&new.recipe)
-            .map_err(|e| ServiceError::Render(e.to_string()))?),
+        recipe: Set(
+            serde_json::to_string(&new.recipe).map_err(|e| ServiceError::Render(e.to_string()))?
+        ),
         member_count: Set(members.len() as i64),
         created_by: Set(audit.actor.clone()),
         created_at: Set(Utc::now()),
@@ -676,22 +713,27 @@ pub async fn create(
     .insert(&txn)
     .await?;
     for (chunk_index, chunk) in members.chunks(INSERT_CHUNK).enumerate() {
-        let rows = chunk.iter().enumerate().map(|(i, q)| question_set_member::ActiveModel {
-            set_id: Set(set.id),
-            question_id: Set(q.id),
-            revision: Set(q.version),
-            position: Set((chunk_index * INSERT_CHUNK + i) as i32),
-            text: Set(q.text.clone()),
-            kind: Set(q.kind),
-            risk: Set(q.risk.clone()),
-            aspect: Set(q.aspect.clone()),
-            high_risk: Set(q.high_risk),
-            expected_behavior: Set(q.expected_behavior),
-            expected_output: Set(q.expected_output.clone()),
-            judgment_criteria: Set(q.judgment_criteria.clone()),
-            status: Set(q.status),
-        });
-        question_set_member::Entity::insert_many(rows).exec(&txn).await?;
+        let rows = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, q)| question_set_member::ActiveModel {
+                set_id: Set(set.id),
+                question_id: Set(q.id),
+                revision: Set(q.version),
+                position: Set((chunk_index * INSERT_CHUNK + i) as i32),
+                text: Set(q.text.clone()),
+                kind: Set(q.kind),
+                risk: Set(q.risk.clone()),
+                aspect: Set(q.aspect.clone()),
+                high_risk: Set(q.high_risk),
+                expected_behavior: Set(q.expected_behavior),
+                expected_output: Set(q.expected_output.clone()),
+                judgment_criteria: Set(q.judgment_criteria.clone()),
+                status: Set(q.status),
+            });
+        question_set_member::Entity::insert_many(rows)
+            .exec(&txn)
+            .await?;
     }
     super::audit::commit(txn, Some(audit), Some(set.id)).await?;
     Ok(Composed {
@@ -907,8 +949,10 @@ pub async fn diff(db: &DatabaseConnection, from: i64, to: i64) -> Result<SetDiff
         .inner_join(question::Entity)
         .filter(question_set_member::Column::SetId.eq(to))
         .filter(
-            Expr::col((question::Entity, question::Column::Version))
-                .ne(Expr::col((question_set_member::Entity, question_set_member::Column::Revision))),
+            Expr::col((question::Entity, question::Column::Version)).ne(Expr::col((
+                question_set_member::Entity,
+                question_set_member::Column::Revision,
+            ))),
         )
         .order_by_asc(question_set_member::Column::QuestionId)
         .into_tuple()
