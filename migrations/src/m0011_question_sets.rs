@@ -3,8 +3,11 @@
 //! change nothing a filing attached).
 //!
 //! It also indexes revisions by `(entry_kind, created_at)`: freshness rules ask for the newest
-//! change of a kind that people made (added, decided on, retired), which then walks the newest
-//! revisions first instead of every revision of the kind.
+//! change of a kind that people made (added, approved, retired), which then walks the newest
+//! revisions first instead of every revision of the kind. Freshness no longer reads
+//! `updated_at`, and coverage counts questions by expected behaviour: the keyword index of
+//! per-group `MAX(updated_at)` seeks goes, and the questions' covering index gains the
+//! behaviour in place of `updated_at`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -44,6 +47,23 @@ enum QuestionSetMembers {
     ExpectedOutput,
     JudgmentCriteria,
     Status,
+}
+
+#[derive(DeriveIden)]
+enum Questions {
+    Table,
+    Kind,
+    Risk,
+    Aspect,
+    HighRisk,
+    ExpectedBehavior,
+    Status,
+    LintErrors,
+}
+
+#[derive(DeriveIden)]
+enum Keywords {
+    Table,
 }
 
 #[derive(DeriveIden)]
@@ -132,6 +152,37 @@ impl MigrationTrait for Migration {
                     .table(Revisions::Table)
                     .col(Revisions::EntryKind)
                     .col(Revisions::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_keywords_coverage")
+                    .table(Keywords::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_questions_coverage")
+                    .table(Questions::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_questions_counts")
+                    .table(Questions::Table)
+                    .col(Questions::Kind)
+                    .col(Questions::Risk)
+                    .col(Questions::Aspect)
+                    .col(Questions::HighRisk)
+                    .col(Questions::ExpectedBehavior)
+                    .col(Questions::Status)
+                    .col(Questions::LintErrors)
                     .to_owned(),
             )
             .await

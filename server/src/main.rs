@@ -90,7 +90,7 @@ enum Command {
         #[command(flatten)]
         questions: QuestionExportFilter,
     },
-    /// Frozen question sets: compose, sample, list, show, diff, retire (export one with
+    /// Frozen question sets: compose, sample, list, members, show, diff, retire (export one with
     /// `lexset export --set ID`, check one with `lexset coverage --set ID`).
     Set {
         #[command(subcommand)]
@@ -549,6 +549,12 @@ enum SetAction {
         #[arg(long)]
         all: bool,
     },
+    /// A set's members as frozen, one a line: id, revision, kind, risk or aspect, text.
+    Members {
+        #[command(flatten)]
+        settings: Settings,
+        id: i64,
+    },
     /// A set with its members' counts, as JSON.
     Show {
         #[command(flatten)]
@@ -707,6 +713,21 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
                     } else {
                         ""
                     }
+                );
+            }
+        }
+        SetAction::Members { settings, id } => {
+            let (db, _) = startup::open_store(&settings).await?;
+            question_sets::get(&db, id).await?;
+            for member in question_sets::all_members(&db, id).await? {
+                let class = member.risk.or(member.aspect).unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    member.question_id,
+                    member.revision,
+                    member.kind.as_str(),
+                    class,
+                    member.text.replace(['\t', '\n', '\r'], " ")
                 );
             }
         }

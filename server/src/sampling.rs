@@ -3,8 +3,9 @@
 //! Pure: candidates in, the chosen ids (or what the candidates lack) out. Invariants:
 //! - the same seed and the same candidates (in any order) give the same ids: candidates are
 //!   sorted by id, strata visited in code order, and every draw comes from one ChaCha8 stream
-//!   seeded with the recorded seed (ChaCha's output is fixed by its specification, so a seed
-//!   keeps meaning the same sample across releases);
+//!   seeded with the recorded seed, shuffled by this module's own Fisher–Yates (ChaCha's
+//!   output is fixed by its specification and the shuffle is ours, so a recorded seed keeps
+//!   drawing the same sample across releases of lexset and of its crates; a test pins it);
 //! - within a stratum, candidates marked `used_before` come after the others, so the 登记
 //!   composer prefers questions no earlier set holds and takes used ones only when the fresh
 //!   run out (samplers mark none: they leave out the sets they are told to, and no others);
@@ -14,9 +15,8 @@
 
 use std::collections::BTreeMap;
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::Serialize;
 
 use crate::domain::field_error::{FieldError, one_of};
@@ -153,14 +153,32 @@ fn shuffled_strata<'a>(
     strata
 }
 
+/// Fisher–Yates with a draw of 64 bits per position (the modulo's bias is below 2⁻⁴⁰ for any
+/// store size).
+fn shuffle<T>(items: &mut [T], rng: &mut ChaCha8Rng) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
 fn shuffle_fresh_first(members: &mut [&Candidate], rng: &mut ChaCha8Rng) {
-    members.shuffle(rng);
+    shuffle(members, rng);
     // Stable: keeps the shuffled order within fresh and within used.
     members.sort_by_key(|c| c.used_before);
 }
 
+/// Why a sample cannot be drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleError {
+    /// The candidates lack these.
+    Short(Vec<Shortfall>),
+    /// The minimums of the strata alone are more than the sample's size.
+    MinimumsAboveSize { minimums: u64, size: u64 },
+}
+
 /// Draws a stratified sample: the chosen ids, ascending.
-pub fn sample(candidates: &[Candidate], spec: &SampleSpec) -> Result<Vec<i64>, Vec<Shortfall>> {
+pub fn sample(candidates: &[Candidate], spec: &SampleSpec) -> Result<Vec<i64>, SampleError> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut strata = shuffled_strata(candidates, |c| spec.stratum.of(c), &mut rng);
     for code in &spec.required_strata {
@@ -186,6 +204,10 @@ pub fn sample(candidates: &[Candidate], spec: &SampleSpec) -> Result<Vec<i64>, V
                     (code, need.min(have))
                 })
                 .collect();
+            let minimums = spec.min_per_stratum * strata.len() as u64;
+            if minimums > size {
+                return Err(SampleError::MinimumsAboveSize { minimums, size });
+            }
             let taken: u64 = allocated.values().sum();
             let offered: u64 = strata.values().map(|m| m.len() as u64).sum();
             shortfalls.extend(shortfall("total", Wanted::Questions, size, offered));
@@ -201,7 +223,7 @@ pub fn sample(candidates: &[Candidate], spec: &SampleSpec) -> Result<Vec<i64>, V
         }
     };
     if !shortfalls.is_empty() {
-        return Err(shortfalls);
+        return Err(SampleError::Short(shortfalls));
     }
     let mut chosen: Vec<i64> = strata
         .iter()
@@ -262,20 +284,25 @@ struct RefusalBudget<'a> {
 }
 
 impl RefusalBudget<'_> {
-    /// Moves from `rest` to `chosen`, in `rest`'s order, each candidate `wanted` keeps while
-    /// `enough` says more are needed and the refusal budget allows it.
+    /// Moves from `rest` to `chosen`, in `rest`'s order, each candidate `wanted` keeps until
+    /// `enough(chosen, high-risk among chosen)` holds, while the refusal budget allows it.
     fn take<'c>(
         &mut self,
         chosen: &mut Vec<&'c Candidate>,
         rest: &mut Vec<&'c Candidate>,
         wanted: impl Fn(&Candidate) -> bool,
-        enough: impl Fn(&[&Candidate]) -> bool,
+        enough: impl Fn(usize, usize) -> bool,
     ) {
+        let mut high_risk = chosen.iter().filter(|c| c.high_risk).count();
         let mut kept = Vec::with_capacity(rest.len());
         for candidate in rest.drain(..) {
             let refuses = candidate.behavior == Some(ExpectedBehavior::Refuse);
-            if !enough(chosen) && wanted(candidate) && (!refuses || *self.taken < self.most) {
+            if !enough(chosen.len(), high_risk)
+                && wanted(candidate)
+                && (!refuses || *self.taken < self.most)
+            {
                 *self.taken += u64::from(refuses);
+                high_risk += usize::from(candidate.high_risk);
                 chosen.push(candidate);
             } else {
                 kept.push(candidate);
@@ -338,7 +365,7 @@ pub fn compose(candidates: &[Candidate], spec: &ComposeSpec) -> Result<Vec<i64>,
         &mut chosen,
         &mut rest,
         |c| c.high_risk,
-        |chosen| high_risk_count(chosen) >= min_high_risk || chosen.len() as u64 >= spec.size,
+        |len, high_risk| high_risk >= min_high_risk || len as u64 >= spec.size,
     );
     shortfalls.extend(shortfall(
         "total",
@@ -350,7 +377,7 @@ pub fn compose(candidates: &[Candidate], spec: &ComposeSpec) -> Result<Vec<i64>,
         &mut chosen,
         &mut rest,
         |_| true,
-        |chosen| chosen.len() as u64 >= spec.size,
+        |len, _| len as u64 >= spec.size,
     );
     shortfalls.extend(shortfall(
         "total",
@@ -443,7 +470,9 @@ mod tests {
         let mut spec = proportional(1, 30);
         spec.required_strata = vec!["A.1.a".into(), "A.2.i".into()];
         spec.min_per_stratum = 2;
-        let shortfalls = sample(&candidates, &spec).unwrap_err();
+        let Err(SampleError::Short(shortfalls)) = sample(&candidates, &spec) else {
+            panic!("a shortfall")
+        };
         let named: Vec<(&str, u64)> = shortfalls
             .iter()
             .map(|s| (s.stratum.as_str(), s.short))
@@ -453,7 +482,29 @@ mod tests {
             allocation: Allocation::Fixed { per_stratum: 12 },
             ..proportional(1, 0)
         };
-        assert_eq!(sample(&candidates, &fixed).unwrap_err()[0].short, 2);
+        let SampleError::Short(short) = sample(&candidates, &fixed).unwrap_err() else {
+            panic!("a shortfall")
+        };
+        assert_eq!(short[0].short, 2);
+        spec.min_per_stratum = 20;
+        assert_eq!(
+            sample(&candidates, &spec).unwrap_err(),
+            SampleError::MinimumsAboveSize {
+                minimums: 40,
+                size: 30
+            }
+        );
+    }
+
+    /// A recorded seed must draw the same questions in every later release: these ids were
+    /// drawn when the sampler was written. A change here breaks every recorded seed.
+    const GOLDEN_IDS: [i64; 6] = [5, 18, 21, 1017, 1018, 1028];
+
+    #[test]
+    fn a_recorded_seed_keeps_drawing_the_same_ids() {
+        let candidates = store(30, &["A.1.a", "A.2.c"]);
+        let ids = sample(&candidates, &proportional(20_261_206, 6)).unwrap();
+        assert_eq!(ids, GOLDEN_IDS);
     }
 
     #[test]

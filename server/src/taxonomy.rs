@@ -138,6 +138,12 @@ impl Taxonomy {
     }
 }
 
+/// Whether risk `risk` is `code` or lies in group `code` (`A.1.a` is in `A.1`, not in `A.11`).
+pub fn risk_in(risk: &str, code: &str) -> bool {
+    risk.strip_prefix(code)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

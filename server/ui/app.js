@@ -14,7 +14,7 @@ const MESSAGES = {
     recipe_filter: '全部已通过的题目（按类型）', seed: '随机种子（留空则随机并记录）', exclude_sets: '排除这些题集的题目',
     preview: '预览', freeze: '冻结题集', frozen: '已冻结题集 #{id}（第 {version} 版，{count} 题）。', preview_counts: '预览：{count} 题，其中高风险 {high} 题，应拒答 {refuse} 题。',
     member_count: '题数', check_registration: '按登记规则检查', workbook_registration: '登记测试题 (xlsx)', annex5: '附件5 (xlsx)',
-    retire_set: '停用', set_retired: '已停用题集 #{id}。', changed: '修订不同', changed_since_pinned: '冻结后已修改', no_sets: '还没有题集。', set_label: '题集',
+    bad_seed: '随机种子应为不超过 15 位的整数。', retire_set: '停用', set_retired: '已停用题集 #{id}。', changed: '修订不同', changed_since_pinned: '冻结后已修改', no_sets: '还没有题集。', set_label: '题集',
     keywords: '关键词', questions: '测试题', review: '审核', import: '导入', coverage: '覆盖率', builds: '构建',
     sign_in: '登录', sign_out: '退出', token: 'API 令牌', sign_in_hint: '用管理员发给你的 API 令牌登录。令牌只保存在本标签页的会话中。',
     bad_token: '令牌无效、已过期或已撤销。', signed_out_expired: '令牌已失效，请重新登录。', other_language: 'English',
@@ -68,7 +68,7 @@ const MESSAGES = {
     recipe_filter: 'Every approved question (of a kind)', seed: 'Seed (empty: a new one, recorded)', exclude_sets: 'Leave out the questions of these sets',
     preview: 'Preview', freeze: 'Freeze the set', frozen: 'Froze set #{id} (version {version}, {count} questions).', preview_counts: 'Preview: {count} questions, {high} high-risk, {refuse} expecting a refusal.',
     member_count: 'Questions', check_registration: 'Check against 登记', workbook_registration: '登记 workbook (xlsx)', annex5: 'Annex 5 (xlsx)',
-    retire_set: 'Retire', set_retired: 'Retired set #{id}.', changed: 'Pinned differently', changed_since_pinned: 'Edited since frozen', no_sets: 'No sets yet.', set_label: 'Set',
+    bad_seed: 'A seed is a whole number of at most 15 digits.', retire_set: 'Retire', set_retired: 'Retired set #{id}.', changed: 'Pinned differently', changed_since_pinned: 'Edited since frozen', no_sets: 'No sets yet.', set_label: 'Set',
     keywords: 'Keywords', questions: 'Questions', review: 'Review', import: 'Import', coverage: 'Coverage', builds: 'Builds',
     sign_in: 'Sign in', sign_out: 'Sign out', token: 'API token', sign_in_hint: 'Sign in with the API token your administrator gave you. It is kept in this tab’s session only.',
     bad_token: 'The token is invalid, expired or revoked.', signed_out_expired: 'Your token stopped working; sign in again.', other_language: '中文',
@@ -979,6 +979,8 @@ async function setsScreen(root) {
     return json;
   };
   const submit = async (dryRun) => {
+    // Seeds are whole numbers below 2^53 (JSON's exact integers); anything else is said, not dropped.
+    if (seed.value.trim() && !/^\d{1,15}$/.test(seed.value.trim())) return outcome.replaceChildren(h('div', { class: 'panel error', id: 'set-seed-error' }, t('bad_seed')));
     const answer = await api('POST', '/v1/question-sets', { json: body(dryRun) });
     if (!answer.ok) return outcome.replaceChildren(errorPanel(answer));
     const counts = answer.data.counts;
@@ -992,7 +994,7 @@ async function setsScreen(root) {
       field('set_name', name), field('recipe', recipe), field('kind', kind), field('seed', seed),
       field('exclude_sets', exclude),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'set-preview-button', onclick: () => submit(true) }, t('preview')),
+        guardedButton({ id: 'set-preview-button', onclick: () => submit(true) }, t('preview'), roleReason('reviewer')),
         guardedButton({ id: 'set-freeze', class: 'primary', type: 'submit' }, t('freeze'), roleReason('reviewer')))),
     outcome);
   if (!sets.length) return root.append(h('p', { class: 'muted', id: 'no-sets' }, t('no_sets')));

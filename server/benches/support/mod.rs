@@ -205,6 +205,16 @@ pub async fn fill_store(
     started.elapsed()
 }
 
+/// Moves what the fill wrote from the WAL into the database file, as SQLite's automatic
+/// checkpoints do on a server between requests: timed reads then see the store as a running
+/// service has it, not through a WAL of a million fresh pages.
+pub async fn checkpoint(db: &sea_orm::DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE);")
+        .await
+        .expect("checkpoint");
+}
+
 /// Everything the services work with, on a fresh SQLite store in `dir` (migrated, seeded).
 pub async fn app_state(dir: &Path) -> lexset::services::AppState {
     let settings = lexset::config::Settings::with_data_dir(dir.to_path_buf());

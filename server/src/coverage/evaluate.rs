@@ -9,7 +9,7 @@ use super::rules::{Entries, GroupBy, Rule, RuleProfile, Threshold};
 use std::collections::BTreeMap;
 
 use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Taxonomy, risk_in};
 
 /// How many entries share one combination of the attributes rules filter and group by.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,12 +156,10 @@ fn matches(rule: &Rule, row: &CountRow) -> bool {
         && (rule.behaviors.is_empty() || row.behavior.is_some_and(|b| rule.behaviors.contains(&b)))
         && rule.high_risk.is_none_or(|high| high == row.high_risk)
         && (rule.risk_groups.is_empty()
-            || row.risk.as_deref().is_some_and(|risk| {
-                rule.risk_groups.iter().any(|group| {
-                    risk.strip_prefix(group.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'))
-                })
-            }))
+            || row
+                .risk
+                .as_deref()
+                .is_some_and(|risk| rule.risk_groups.iter().any(|group| risk_in(risk, group))))
 }
 
 fn in_group(group_by: GroupBy, group: &str, row: &CountRow) -> bool {

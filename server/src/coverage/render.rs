@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
 
-use super::evaluate::{CoverageReport, GroupReport, RuleReport};
+use super::evaluate::{CoverageReport, RuleReport};
 
 /// Column titles shared by CSV and XLSX.
-const COLUMNS: [&str; 19] = [
+const COLUMNS: [&str; 21] = [
     "profile",
     "rule",
     "title",
@@ -28,10 +28,12 @@ const COLUMNS: [&str; 19] = [
     "last_updated",
     "max_age_days",
     "days_overdue",
+    "threshold",
+    "limit",
 ];
 
 /// One row per rule group, and one per freshness rule.
-fn rows(report: &CoverageReport) -> Vec<[String; 19]> {
+fn rows(report: &CoverageReport) -> Vec<[String; 21]> {
     let mut rows = Vec::new();
     for rule in &report.rules {
         let head = |group: String, name: String| {
@@ -68,6 +70,8 @@ fn rows(report: &CoverageReport) -> Vec<[String; 19]> {
                 String::new(),
                 String::new(),
                 String::new(),
+                rule.threshold.to_owned(),
+                rule.limit.to_string(),
             ]);
         }
         if let Some(fresh) = &rule.freshness {
@@ -95,10 +99,22 @@ fn rows(report: &CoverageReport) -> Vec<[String; 19]> {
                     .unwrap_or_default(),
                 fresh.max_age_days.to_string(),
                 format!("{:.1}", fresh.days_overdue),
+                rule.threshold.to_owned(),
+                rule.limit.to_string(),
             ]);
         }
     }
     rows
+}
+
+/// The frozen set a report counted, as its headings name it.
+fn set_line(report: &CoverageReport) -> Option<String> {
+    report.set.as_ref().map(|set| {
+        format!(
+            "题集 #{} {} 第 {} 版（{} 题）",
+            set.id, set.name, set.version, set.member_count
+        )
+    })
 }
 
 /// CSV with a UTF-8 byte-order mark and CRLF line ends, as Excel on Chinese Windows expects.
@@ -131,6 +147,10 @@ pub fn xlsx(report: &CoverageReport) -> Result<Vec<u8>, XlsxError> {
     )?;
     summary.write_string_with_format(2, 0, "生成时间 generated", &bold)?;
     summary.write_string(2, 1, report.generated_at.to_rfc3339())?;
+    if let Some(set) = set_line(report) {
+        summary.write_string_with_format(3, 0, "题集 set", &bold)?;
+        summary.write_string(3, 1, set)?;
+    }
     summary.write_string_with_format(4, 0, "规则 rule", &bold)?;
     summary.write_string_with_format(4, 1, "标题 title", &bold)?;
     summary.write_string_with_format(4, 2, "依据 citation", &bold)?;
@@ -154,7 +174,11 @@ pub fn xlsx(report: &CoverageReport) -> Result<Vec<u8>, XlsxError> {
     for (row, values) in (1u32..).zip(rows(report)) {
         for (column, value) in (0u16..).zip(values.iter()) {
             match value.parse::<f64>() {
-                Ok(number) if (7..=15).contains(&column) || column >= 17 => {
+                Ok(number)
+                    if (7..=15).contains(&column)
+                        || (17..=18).contains(&column)
+                        || column == 20 =>
+                {
                     detail.write_number(row, column, number)?;
                 }
                 _ => {
@@ -191,7 +215,14 @@ const OK_COLOUR: &str = "#2e7d32";
 
 /// One SVG chart: a bar per group, `have` against `need` (the grey track ending at the dashed
 /// line), red when short.
-fn bars(groups: &[GroupReport]) -> String {
+fn bars(rule: &RuleReport) -> String {
+    let groups = &rule.groups;
+    // A `max` or `max_share` rule fails by having too many.
+    let past = if rule.threshold.starts_with("max") {
+        "超出"
+    } else {
+        "缺"
+    };
     let height = groups.len() * ROW_HEIGHT + 8;
     let width = LABEL_WIDTH + BAR_WIDTH + 170;
     let mut svg = format!(
@@ -214,7 +245,7 @@ fn bars(groups: &[GroupReport]) -> String {
         let verdict = if group.ok {
             format!("{} / {}", group.have, group.need)
         } else {
-            format!("{} / {}（缺 {}）", group.have, group.need, group.gap)
+            format!("{} / {}（{past} {}）", group.have, group.need, group.gap)
         };
         let _ = write!(
             svg,
@@ -255,7 +286,7 @@ fn rule_section(rule: &RuleReport) -> String {
         escape(&rule.citation)
     );
     if !rule.groups.is_empty() {
-        html.push_str(&bars(&rule.groups));
+        html.push_str(&bars(rule));
         let waiting: u64 = rule.groups.iter().map(|g| g.by_status.draft).sum();
         let collapsed: u64 = rule.groups.iter().map(|g| g.collapsed).sum();
         let linted: u64 = rule.groups.iter().map(|g| g.with_lint_errors).sum();
@@ -332,6 +363,11 @@ pub fn html(
     };
     let statuses: Vec<&str> = report.statuses.iter().map(|s| s.as_str()).collect();
     let status_query = statuses.join(",");
+    // The downloads count what the page counts: the set's members when it names a set.
+    let scope = match &report.set {
+        Some(set) => format!("status={status_query}&amp;set={}", set.id),
+        None => format!("status={status_query}"),
+    };
     let profile_links: String = profiles
         .iter()
         .map(|(id, title)| {
@@ -357,15 +393,18 @@ section {{ border-top: 1px solid #ddd; padding-top: 0.6em; margin-top: 1em; }}
 h2 {{ font-size: 1.05em; margin: 0.2em 0; }} a.current {{ font-weight: bold; }}
 </style></head><body>
 <h1>覆盖率报告 — {title} {verdict}</h1>
-<p>规则集：{profile_links}</p>
+<p>规则集：{profile_links}</p>{set}
 <p class="note">统计状态：{statuses}；近似重复合并 {collapsed} 条；生成于 {generated}。
-下载：<a href="/v1/coverage?profile={profile}&amp;status={status_query}&amp;format=csv">CSV</a> ·
-<a href="/v1/coverage?profile={profile}&amp;status={status_query}&amp;format=xlsx">XLSX</a> ·
-<a href="/v1/coverage?profile={profile}&amp;status={status_query}">JSON</a></p>
+下载：<a href="/v1/coverage?profile={profile}&amp;{scope}&amp;format=csv">CSV</a> ·
+<a href="/v1/coverage?profile={profile}&amp;{scope}&amp;format=xlsx">XLSX</a> ·
+<a href="/v1/coverage?profile={profile}&amp;{scope}">JSON</a></p>
 {sections}
 </body></html>
 "#,
         profile = escape(&report.profile),
+        set = set_line(report)
+            .map(|line| format!("\n<p>{}</p>", escape(&line)))
+            .unwrap_or_default(),
         title = escape(&report.profile_title),
         statuses = escape(&status_query),
         collapsed = report.collapsed_near_duplicates,
@@ -381,6 +420,9 @@ pub fn table(report: &CoverageReport) -> String {
         report.profile_title,
         if report.passed { "PASS" } else { "FAIL" }
     );
+    if let Some(set) = set_line(report) {
+        let _ = writeln!(out, "{set}");
+    }
     for rule in &report.rules {
         let _ = writeln!(
             out,

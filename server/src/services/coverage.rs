@@ -225,19 +225,37 @@ async fn keyword_rows(db: &impl ConnectionTrait) -> Result<Vec<CountRow>, DbErr>
 /// Every count `profile` can ask for over the store.
 ///
 /// Cost: keywords are counted over their covering index (risk, status, kind) in one scan,
-/// questions in one grouped query, collapsed near duplicates in one join over their own index;
-/// then one query per freshness rule, which walks revisions newest first.
+/// questions in one grouped query over theirs, collapsed near duplicates in one join over
+/// their own index, and each freshness rule walks the revisions newest first. The three run
+/// side by side: on the reader pool each has its own connection, so the keyword scan (the
+/// longest, by far) hides the rest.
 pub async fn aggregates(
     db: &impl ConnectionTrait,
     profile: &RuleProfile,
 ) -> Result<Aggregates, DbErr> {
-    let mut rows = keyword_rows(db).await?;
-    rows.extend(
-        count_questions(db)
-            .await?
-            .into_iter()
-            .map(QuestionGroup::row),
-    );
+    let (mut rows, (questions, collapsed), last_changes) = futures_util::future::try_join3(
+        keyword_rows(db),
+        question_counts(db),
+        last_changes(db, profile),
+    )
+    .await?;
+    rows.extend(questions);
+    Ok(Aggregates {
+        rows,
+        collapsed,
+        last_changes,
+    })
+}
+
+/// Questions as count rows, and those counted once with an earlier near duplicate.
+async fn question_counts(
+    db: &impl ConnectionTrait,
+) -> Result<(Vec<CountRow>, Vec<CollapsedRow>), DbErr> {
+    let rows = count_questions(db)
+        .await?
+        .into_iter()
+        .map(QuestionGroup::row)
+        .collect();
 
     // Questions joined to the earlier question they nearly duplicate, grouped by what counts.
     let (q, p) = (Alias::new("q"), Alias::new("p"));
@@ -295,23 +313,27 @@ pub async fn aggregates(
             representative_status: g.representative_status,
         })
         .collect();
+    Ok((rows, collapsed))
+}
 
+/// Each freshness rule of `profile` → the last change people made to what it covers.
+async fn last_changes(
+    db: &impl ConnectionTrait,
+    profile: &RuleProfile,
+) -> Result<BTreeMap<String, DateTime<Utc>>, DbErr> {
     let mut last_changes = BTreeMap::new();
     for rule in freshness_rules(profile) {
         if let Some(at) = last_change(db, rule).await? {
             last_changes.insert(rule.id.clone(), at);
         }
     }
-    Ok(Aggregates {
-        rows,
-        collapsed,
-        last_changes,
-    })
+    Ok(last_changes)
 }
 
 /// The counts `profile` asks for when its question rules count frozen set `set`: keywords
-/// from the store, questions as the set pinned them (a set holds no near duplicates to
-/// collapse and no lints to strike), question freshness as when the set was frozen.
+/// from the store, questions as the set pinned them, each member once (a frozen set is what
+/// the filing attaches, so nothing in it is collapsed or struck), question freshness as when
+/// the set was frozen.
 async fn set_aggregates(
     db: &impl ConnectionTrait,
     profile: &RuleProfile,
@@ -333,7 +355,7 @@ async fn set_aggregates(
             member(question_set_member::Column::QuestionId).count(),
             "count",
         )
-        .column_as(Expr::value(0), "linted")
+        .column_as(Expr::value(0i64), "linted")
         .filter(question_set_member::Column::SetId.eq(set.id))
         .group_by(question_set_member::Column::Kind)
         .group_by(question_set_member::Column::Risk)
@@ -369,20 +391,23 @@ fn freshness_rules(profile: &RuleProfile) -> impl Iterator<Item = &Rule> {
         .filter(|rule| matches!(rule.threshold, Threshold::MaxAgeDays(_)))
 }
 
-/// When people last added, decided on (approved, rejected, reopened) or retired an entry
-/// `rule` covers, whatever its status now: the newest such revision, found by walking the
-/// revisions of the entry kind newest first (`idx_revisions_kind_created`) and stopping at the
-/// first whose entry the rule's filters keep. A content edit (a note, a rewording) does not
-/// make a library fresh.
+/// When people last added, approved or retired an entry `rule` covers, whatever its status
+/// now: the newest such revision, found by walking the revisions of the entry kind newest
+/// first (`idx_revisions_kind_created`) and stopping at the first whose entry the rule's
+/// filters keep. A content edit (a note, a rewording), a rejection or a reopening does not
+/// make a library fresh. An approval is the status change whose snapshot (the entry's JSON
+/// as `revisions` writes it) holds `"status":"approved"`.
 async fn last_change(
     db: &impl ConnectionTrait,
     rule: &Rule,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
-    let people = [
-        RevisionAction::Created,
-        RevisionAction::StatusChanged,
-        RevisionAction::Retired,
-    ];
+    let added_approved_or_retired = Condition::any()
+        .add(revision::Column::Action.is_in([RevisionAction::Created, RevisionAction::Retired]))
+        .add(
+            Condition::all()
+                .add(revision::Column::Action.eq(RevisionAction::StatusChanged))
+                .add(revision::Column::Snapshot.like(r#"%"status":"approved"%"#)),
+        );
     let risk_in_groups = |column: Expr| {
         rule.risk_groups
             .iter()
@@ -393,7 +418,7 @@ async fn last_change(
     let revisions = revision::Entity::find()
         .select_only()
         .column(revision::Column::CreatedAt)
-        .filter(revision::Column::Action.is_in(people))
+        .filter(added_approved_or_retired)
         .order_by_desc(revision::Column::CreatedAt)
         .limit(1);
     let newest = match rule.entries {

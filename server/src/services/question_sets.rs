@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::audit::AuditStamp;
 use super::page::{PageRequest, keyset_page};
-use super::versioned_change::lock;
+use super::versioned_change::begin_write;
 use super::{AppState, ServiceError};
 use crate::domain::field_error::{FieldError, one_of};
 use crate::domain::question_set::{SetDescription, SetName};
@@ -24,10 +24,10 @@ use crate::domain::revision::EntryKind;
 use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use crate::messages::{Message, msg};
 use crate::sampling::{
-    self, Allocation, Candidate, ComposeSpec, SampleSpec, Shortfall, Stratum, Wanted,
+    self, Allocation, Candidate, ComposeSpec, SampleError, SampleSpec, Shortfall, Stratum, Wanted,
 };
 use crate::store::entities::{question, question_set, question_set_member};
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Taxonomy, risk_in};
 
 /// Members are written this many to a statement (13 values each: under SQLite's 32 766).
 const INSERT_CHUNK: usize = 1000;
@@ -51,14 +51,9 @@ pub struct Pool {
 impl Pool {
     fn keeps(&self, q: &QuestionFacts) -> bool {
         let risk_ok = self.risks.is_empty()
-            || q.risk.as_deref().is_some_and(|risk| {
-                self.risks.iter().any(|wanted| {
-                    risk == wanted
-                        || risk
-                            .strip_prefix(wanted.as_str())
-                            .is_some_and(|rest| rest.starts_with('.'))
-                })
-            });
+            || q.risk
+                .as_deref()
+                .is_some_and(|risk| self.risks.iter().any(|wanted| risk_in(risk, wanted)));
         (self.kinds.is_empty() || self.kinds.contains(&q.kind))
             && risk_ok
             && (self.aspects.is_empty()
@@ -126,6 +121,10 @@ pub struct ComposeRecipe {
     pub min_per_risk: u64,
     pub risks: Vec<String>,
     pub seed: u64,
+    /// The live sets when the set was composed: their members count as used (filled in when
+    /// the set is made, so the recipe alone says what the draw saw).
+    #[serde(default)]
+    pub used_sets: Vec<i64>,
 }
 
 /// How a set's members were chosen: stored with the set, so a sample can be drawn again.
@@ -202,6 +201,7 @@ pub mod presets {
                 .map(|r| r.code.clone())
                 .collect(),
             seed,
+            used_sets: Vec::new(),
         }
     }
 }
@@ -242,12 +242,28 @@ impl RecipeRequest {
             Some(raw) => Some(one_of("preset", msg!("noun_preset"), &PRESETS, |p| p, raw)?),
             None => None,
         };
-        let method = match (self.method.as_deref(), preset) {
-            (Some(raw), _) => one_of("method", msg!("noun_method"), &METHODS, |m| m, raw)?,
-            (None, Some("registration")) => "compose",
-            (None, Some(_)) => "sample",
+        let method_of_preset = preset.map(|p| {
+            if p == "registration" {
+                "compose"
+            } else {
+                "sample"
+            }
+        });
+        let method = match (self.method.as_deref(), method_of_preset) {
+            (Some(raw), of_preset) => {
+                let method = one_of("method", msg!("noun_method"), &METHODS, |m| m, raw)?;
+                if of_preset.is_some_and(|of_preset| of_preset != method) {
+                    return Err(FieldError::unprocessable(
+                        "method",
+                        msg!("field_not_for_method", field = "preset", method = method),
+                    ));
+                }
+                method
+            }
+            (None, Some(of_preset)) => of_preset,
             (None, None) => return Err(FieldError::new("method", msg!("method_missing"))),
         };
+        self.refuse_fields_not_for(method)?;
         let seed = self.seed.unwrap_or_else(fresh_seed);
         Ok(match method {
             "ids" => Recipe::Ids {
@@ -295,9 +311,55 @@ impl RecipeRequest {
                     min_per_risk: self.min_per_risk.unwrap_or(defaults.min_per_risk),
                     risks: self.risks.unwrap_or(defaults.risks),
                     seed,
+                    used_sets: Vec::new(),
                 })
             }
         })
+    }
+}
+
+impl RecipeRequest {
+    /// Refuses a field `method` does not read, naming it: a field silently ignored would make
+    /// a set other than the one asked for.
+    fn refuse_fields_not_for(&self, method: &'static str) -> Result<(), FieldError> {
+        let given = [
+            ("ids", self.ids.is_some(), &["ids"][..]),
+            ("pool", self.pool.is_some(), &["filter", "sample"]),
+            ("stratify_by", self.stratify_by.is_some(), &["sample"]),
+            ("size", self.size.is_some(), &["sample", "compose"]),
+            ("per_stratum", self.per_stratum.is_some(), &["sample"]),
+            (
+                "min_per_stratum",
+                self.min_per_stratum.is_some(),
+                &["sample"],
+            ),
+            (
+                "required_strata",
+                self.required_strata.is_some(),
+                &["sample"],
+            ),
+            ("exclude_sets", self.exclude_sets.is_some(), &["sample"]),
+            (
+                "exclude_near_duplicates",
+                self.exclude_near_duplicates.is_some(),
+                &["sample"],
+            ),
+            ("seed", self.seed.is_some(), &["sample", "compose"]),
+            ("min_high_risk", self.min_high_risk.is_some(), &["compose"]),
+            ("max_refusals", self.max_refusals.is_some(), &["compose"]),
+            ("min_per_risk", self.min_per_risk.is_some(), &["compose"]),
+            ("risks", self.risks.is_some(), &["compose"]),
+        ];
+        match given
+            .into_iter()
+            .find(|(_, is_given, methods)| *is_given && !methods.contains(&method))
+        {
+            Some((field, ..)) => Err(FieldError::unprocessable(
+                field,
+                msg!("field_not_for_method", field = field, method = method),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -306,7 +368,10 @@ pub fn fresh_seed() -> u64 {
     let mut bytes = [0u8; 8];
     // A failing system RNG leaves the time-derived seed: still recorded, still reproducible.
     if getrandom::fill(&mut bytes).is_err() {
-        return Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
+        bytes = Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_le_bytes();
     }
     u64::from_le_bytes(bytes) >> 11 // within JSON's exact integers
 }
@@ -432,7 +497,7 @@ async fn approved_facts(
     if !pool.kinds.is_empty() {
         select = select.filter(question::Column::Kind.is_in(pool.kinds.iter().copied()));
     }
-    let facts = select
+    let facts: Vec<QuestionFacts> = select
         .order_by_asc(question::Column::Id)
         .into_model::<QuestionFacts>()
         .all(db)
@@ -440,25 +505,53 @@ async fn approved_facts(
     Ok(facts.into_iter().filter(|q| pool.keeps(q)).collect())
 }
 
-/// Ids of the members of `sets` (all live sets when `None`).
-async fn members_of(
+/// Leaves out the questions that nearly duplicate an approved question: coverage counts the
+/// two once, and a set should not ask the model the same thing twice. (A question whose
+/// earlier twin was rejected or retired stays.)
+async fn without_near_duplicates(
     db: &impl ConnectionTrait,
-    sets: Option<&[i64]>,
-) -> Result<HashSet<i64>, DbErr> {
-    let set_ids: Vec<i64> = match sets {
-        Some(ids) => ids.to_vec(),
-        None => {
-            question_set::Entity::find()
-                .select_only()
-                .column(question_set::Column::Id)
-                .filter(question_set::Column::RetiredAt.is_null())
-                .into_tuple()
-                .all(db)
-                .await?
-        }
-    };
+    facts: Vec<QuestionFacts>,
+) -> Result<Vec<QuestionFacts>, DbErr> {
+    let mut twins: Vec<i64> = facts.iter().filter_map(|q| q.near_duplicate_of).collect();
+    twins.sort_unstable();
+    twins.dedup();
+    let mut approved = HashSet::new();
+    for chunk in twins.chunks(INSERT_CHUNK) {
+        let ids: Vec<i64> = question::Entity::find()
+            .select_only()
+            .column(question::Column::Id)
+            .filter(question::Column::Id.is_in(chunk.iter().copied()))
+            .filter(question::Column::Status.eq(EntryStatus::Approved))
+            .into_tuple()
+            .all(db)
+            .await?;
+        approved.extend(ids);
+    }
+    Ok(facts
+        .into_iter()
+        .filter(|q| {
+            q.near_duplicate_of
+                .is_none_or(|twin| !approved.contains(&twin))
+        })
+        .collect())
+}
+
+/// The ids of the sets not retired.
+async fn live_sets(db: &impl ConnectionTrait) -> Result<Vec<i64>, DbErr> {
+    question_set::Entity::find()
+        .select_only()
+        .column(question_set::Column::Id)
+        .filter(question_set::Column::RetiredAt.is_null())
+        .order_by_asc(question_set::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Ids of the members of `sets`.
+async fn members_of(db: &impl ConnectionTrait, sets: &[i64]) -> Result<HashSet<i64>, DbErr> {
     let mut members = HashSet::new();
-    for chunk in set_ids.chunks(INSERT_CHUNK) {
+    for chunk in sets.chunks(INSERT_CHUNK) {
         let ids: Vec<i64> = question_set_member::Entity::find()
             .select_only()
             .column(question_set_member::Column::QuestionId)
@@ -515,9 +608,24 @@ async fn check(
                 );
             }
             if compose.min_high_risk > compose.size {
-                return Err(
-                    FieldError::unprocessable("min_high_risk", msg!("bound_above_size")).into(),
-                );
+                return Err(FieldError::unprocessable(
+                    "min_high_risk",
+                    msg!("bound_above_size", field = "min_high_risk"),
+                )
+                .into());
+            }
+            let mut risks = compose.risks.clone();
+            risks.sort();
+            risks.dedup();
+            if risks.len() < compose.risks.len() {
+                return Err(FieldError::unprocessable("risks", msg!("risk_twice")).into());
+            }
+            if compose.min_per_risk.saturating_mul(risks.len() as u64) > compose.size {
+                return Err(FieldError::unprocessable(
+                    "min_per_risk",
+                    msg!("bound_above_size", field = "min_per_risk × risks"),
+                )
+                .into());
             }
             Ok(())
         }
@@ -525,7 +633,23 @@ async fn check(
 }
 
 /// The ids a recipe chooses from the store as `db` sees it.
-async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, ServiceError> {
+/// The ids a recipe chooses from the store as `db` sees it, ascending and never none; a
+/// composition records the sets it counted as used in its recipe.
+async fn choose(db: &impl ConnectionTrait, recipe: &mut Recipe) -> Result<Vec<i64>, ServiceError> {
+    let ids = chosen(db, recipe).await?;
+    if ids.is_empty() {
+        return Err(ServiceError::SetUnsatisfiable(vec![Shortfall {
+            stratum: "total".to_owned(),
+            wanted: Wanted::Questions,
+            need: 1,
+            have: 0,
+            short: 1,
+        }]));
+    }
+    Ok(ids)
+}
+
+async fn chosen(db: &impl ConnectionTrait, recipe: &mut Recipe) -> Result<Vec<i64>, ServiceError> {
     match recipe {
         Recipe::Ids { ids } => {
             let mut wanted: Vec<i64> = ids.clone();
@@ -569,32 +693,22 @@ async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, 
             }
             Ok(wanted)
         }
-        Recipe::Filter { pool } => {
-            let ids: Vec<i64> = approved_facts(db, pool)
-                .await?
-                .iter()
-                .map(|q| q.id)
-                .collect();
-            if ids.is_empty() {
-                return Err(ServiceError::SetUnsatisfiable(vec![Shortfall {
-                    stratum: "total".to_owned(),
-                    wanted: Wanted::Questions,
-                    need: 1,
-                    have: 0,
-                    short: 1,
-                }]));
-            }
-            Ok(ids)
-        }
+        Recipe::Filter { pool } => Ok(approved_facts(db, pool)
+            .await?
+            .iter()
+            .map(|q| q.id)
+            .collect()),
         Recipe::Sample(sample) => {
             // A sample leaves out the sets it names and no others: it draws the same
             // questions from the same store whatever sets were frozen since.
-            let excluded = members_of(db, Some(&sample.exclude_sets)).await?;
-            let candidates: Vec<Candidate> = approved_facts(db, &sample.pool)
-                .await?
+            let excluded = members_of(db, &sample.exclude_sets).await?;
+            let mut facts = approved_facts(db, &sample.pool).await?;
+            if sample.exclude_near_duplicates {
+                facts = without_near_duplicates(db, facts).await?;
+            }
+            let candidates: Vec<Candidate> = facts
                 .iter()
                 .filter(|q| !excluded.contains(&q.id))
-                .filter(|q| !(sample.exclude_near_duplicates && q.near_duplicate_of.is_some()))
                 .map(|q| candidate(q, &HashSet::new()))
                 .collect();
             let spec = SampleSpec {
@@ -609,11 +723,20 @@ async fn choose(db: &impl ConnectionTrait, recipe: &Recipe) -> Result<Vec<i64>, 
                 required_strata: sample.required_strata.clone(),
                 min_per_stratum: sample.min_per_stratum,
             };
-            sampling::sample(&candidates, &spec).map_err(ServiceError::SetUnsatisfiable)
+            sampling::sample(&candidates, &spec).map_err(|error| match error {
+                SampleError::Short(shortfalls) => ServiceError::SetUnsatisfiable(shortfalls),
+                SampleError::MinimumsAboveSize { minimums, size } => FieldError::unprocessable(
+                    "min_per_stratum",
+                    msg!("minimums_above_size", minimums = minimums, size = size),
+                )
+                .into(),
+            })
         }
         Recipe::Compose(compose) => {
-            let used = members_of(db, None).await?;
-            let candidates: Vec<Candidate> = approved_facts(db, &Pool::default())
+            compose.used_sets = live_sets(db).await?;
+            let used = members_of(db, &compose.used_sets).await?;
+            let facts = approved_facts(db, &Pool::default()).await?;
+            let candidates: Vec<Candidate> = without_near_duplicates(db, facts)
                 .await?
                 .iter()
                 .filter(|q| q.answerable && q.expected_behavior.is_some())
@@ -668,13 +791,13 @@ fn facts_of(q: &question::Model) -> QuestionFacts {
 /// holding the questions' write lock.
 pub async fn create(
     state: &AppState,
-    new: NewSet,
+    mut new: NewSet,
     dry_run: bool,
     audit: &AuditStamp,
 ) -> Result<Composed, ServiceError> {
     check(&state.reads, &state.taxonomy, &new.recipe).await?;
     if dry_run {
-        let ids = choose(&state.reads, &new.recipe).await?;
+        let ids = choose(&state.reads, &mut new.recipe).await?;
         let counts = counts_of(&questions_by_id(&state.reads, &ids).await?);
         return Ok(Composed {
             set: None,
@@ -683,9 +806,8 @@ pub async fn create(
             counts,
         });
     }
-    let txn = state.db.begin().await?;
-    lock(&txn, EntryKind::Question).await?;
-    let ids = choose(&txn, &new.recipe).await?;
+    let txn = begin_write(&state.db, EntryKind::Question).await?;
+    let ids = choose(&txn, &mut new.recipe).await?;
     let members = questions_by_id(&txn, &ids).await?;
     let counts = counts_of(&members);
     let version: Option<i32> = question_set::Entity::find()
