@@ -595,9 +595,24 @@ struct SetCreateArgs {
     /// Question kinds drawn from, comma-separated.
     #[arg(long, value_delimiter = ',')]
     kinds: Option<Vec<String>>,
-    /// Risk codes or groups drawn from, comma-separated.
+    /// Risk codes or groups drawn from (the composer: its risks), comma-separated.
     #[arg(long, value_delimiter = ',')]
     risks: Option<Vec<String>>,
+    /// Aspect codes drawn from, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    aspects: Option<Vec<String>>,
+    /// Only high-risk (true) or other (false) questions.
+    #[arg(long)]
+    high_risk: Option<bool>,
+    /// Expected behaviours drawn from (refuse, answer), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    behaviors: Option<Vec<String>>,
+    /// Strata drawn from even when the pool has none there, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    required_strata: Option<Vec<String>>,
+    /// Keep questions that nearly duplicate an approved one (a sample leaves them out).
+    #[arg(long)]
+    keep_near_duplicates: bool,
     /// risk, aspect or kind.
     #[arg(long)]
     stratify_by: Option<String>,
@@ -641,11 +656,20 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
                 Some(risks) if composer => (Vec::new(), Some(risks)),
                 risks => (risks.unwrap_or_default(), None),
             };
-            let pool = (!kinds.is_empty() || !pool_risks.is_empty()).then(|| Pool {
+            let behaviors = request
+                .behaviors
+                .unwrap_or_default()
+                .iter()
+                .map(|raw| lexset::domain::status::ExpectedBehavior::parse(raw))
+                .collect::<Result<Vec<_>, _>>()?;
+            let pool = Pool {
                 kinds,
                 risks: pool_risks,
-                ..Pool::default()
-            });
+                aspects: request.aspects.unwrap_or_default(),
+                high_risk: request.high_risk,
+                behaviors,
+            };
+            let pool = (pool != Pool::default()).then_some(pool);
             let recipe = RecipeRequest {
                 method: request.method,
                 preset: request.preset,
@@ -660,12 +684,13 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
                 per_stratum: request.per_stratum,
                 min_per_stratum: request.min_per_stratum,
                 exclude_sets: request.exclude_sets,
+                required_strata: request.required_strata,
+                exclude_near_duplicates: request.keep_near_duplicates.then_some(false),
                 seed: request.seed,
                 min_high_risk: request.min_high_risk,
                 max_refusals: request.max_refusals,
                 min_per_risk: request.min_per_risk,
                 risks: composer_risks,
-                ..RecipeRequest::default()
             }
             .recipe(&state.taxonomy)?;
             let new = NewSet {

@@ -930,7 +930,8 @@ async function coverageScreen(root, params) {
       h('table', { class: 'coverage-rule', 'data-rule': rule.id }, headerRow(['', t('have_need'), t('gap')]),
         groups.map((group) => {
           // The rule's own filters come along, so a must-refuse gap is filled with must-refuse questions.
-          const open = group.ok || group.group === 'total' ? null : () => go([entries], {
+          // A frozen set is not filled by writing questions: its short rows open nothing.
+          const open = group.ok || group.group === 'total' || report.set ? null : () => go([entries], {
             kind: rule.kinds.length === 1 ? rule.kinds[0] : (rule.group_by === 'aspect' ? 'must_not_refuse' : ''),
             high_risk: rule.high_risk ?? '',
             [rule.group_by === 'aspect' ? 'aspect' : 'risk']: group.group,
