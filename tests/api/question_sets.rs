@@ -778,74 +778,42 @@ async fn bad_set_requests_are_refused_naming_the_field() {
 async fn the_command_line_samples_checks_and_exports_a_set() {
     let app = store(0, 1, 20, 20).await;
     let (dir, database_url) = app.stop().await;
-    let cli = |args: &[&str]| {
-        let output = run_cli(args, dir.path(), &database_url);
+    // Arguments split at spaces (none of these has one inside).
+    let cli = |args: &str| {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let output = run_cli(&args, dir.path(), &database_url);
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
-    let (code, out, err) = cli(&[
-        "set",
-        "create",
-        "--name",
-        "§9.4",
-        "--preset",
-        "tc260-9.4",
-        "--per-stratum",
-        "5",
-        "--seed",
-        "3",
-    ]);
+    let (code, out, err) =
+        cli("set create --name §9.4 --preset tc260-9.4 --per-stratum 5 --seed 3");
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("frozen with 10 questions"), "{err}");
     let created: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(created["recipe"]["seed"], 3);
-    let (code, out, _) = cli(&["set", "list"]);
+    let (code, out, _) = cli("set list");
     assert_eq!(code, Some(0));
     assert!(out.starts_with("1\t§9.4\tv1\t10 questions"), "{out}");
-    let (code, _, err) = cli(&[
-        "set",
-        "create",
-        "--name",
-        "§9.4",
-        "--preset",
-        "tc260-9.4",
-        "--per-stratum",
-        "5",
-        "--exclude-sets",
-        "1",
-        "--seed",
-        "3",
-    ]);
+    let (code, _, err) =
+        cli("set create --name §9.4 --preset tc260-9.4 --per-stratum 5 --exclude-sets 1 --seed 3");
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("version 2"), "{err}");
-    let (_, diff, _) = cli(&["set", "diff", "1", "2"]);
+    let (_, diff, _) = cli("set diff 1 2");
     let diff: Value = serde_json::from_str(&diff).unwrap();
     assert_eq!(diff["added"].as_array().unwrap().len(), 10, "{diff}");
     assert_eq!(diff["removed"].as_array().unwrap().len(), 10);
-    let (code, out, _) = cli(&[
-        "coverage",
-        "--profile",
-        "registration",
-        "--set",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let (code, out, _) = cli("coverage --profile registration --set 2 --format json");
     assert_eq!(code, Some(1), "10 questions are no 登记 set");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["set"]["id"], 2);
     let out_file = dir.path().join("set.xlsx");
-    let (code, _, err) = cli(&[
-        "export",
-        "registration-questions.xlsx",
-        "--set",
-        "2",
-        "--out",
-        out_file.to_str().unwrap(),
-    ]);
+    let (code, _, err) = cli(&format!(
+        "export registration-questions.xlsx --set 2 --out {}",
+        out_file.display()
+    ));
     assert_eq!(code, Some(0), "{err}");
     let sheet = read(
         &std::fs::read(&out_file).unwrap(),
@@ -854,7 +822,7 @@ async fn the_command_line_samples_checks_and_exports_a_set() {
     )
     .unwrap();
     assert_eq!(sheet.rows.len(), 10);
-    let (code, _, err) = cli(&["set", "create", "--name", "x", "--preset", "registration"]);
+    let (code, _, err) = cli("set create --name x --preset registration");
     assert_eq!(code, Some(1));
     assert!(err.contains("high-risk answer questions short"), "{err}");
 }
