@@ -743,8 +743,8 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
         }
         SetAction::Members { settings, id } => {
             let (db, _) = startup::open_store(&settings).await?;
-            question_sets::get(&db, id).await?;
-            for member in question_sets::all_members(&db, id).await? {
+            let (_, members) = question_sets::frozen(&db, id).await?;
+            for member in members {
                 let class = member.risk.or(member.aspect).unwrap_or_default();
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -758,8 +758,7 @@ async fn question_set(action: SetAction) -> Result<(), Box<dyn std::error::Error
         }
         SetAction::Show { settings, id } => {
             let (db, _) = startup::open_store(&settings).await?;
-            let set = question_sets::get(&db, id).await?;
-            let counts = question_sets::counts(&db, id).await?;
+            let (set, counts) = question_sets::with_counts(&db, id).await?;
             let recipe: serde_json::Value = serde_json::from_str(&set.recipe)?;
             println!(
                 "{}",

@@ -12,7 +12,7 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
-use super::request_fields::{JsonInt, NewestQuery, flag, ints, optional};
+use super::request_fields::{JsonInt, NewestQuery, flag, int, ints, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
@@ -133,16 +133,16 @@ impl SetCreate {
             ids: ints(self.ids),
             pool: self.pool.map(PoolRequest::parse).transpose()?,
             stratify_by,
-            size: self.size.map(|JsonInt(n)| n),
-            per_stratum: self.per_stratum.map(|JsonInt(n)| n),
-            min_per_stratum: self.min_per_stratum.map(|JsonInt(n)| n),
+            size: int(self.size),
+            per_stratum: int(self.per_stratum),
+            min_per_stratum: int(self.min_per_stratum),
             required_strata: self.required_strata,
             exclude_sets: ints(self.exclude_sets),
             exclude_near_duplicates: self.exclude_near_duplicates,
-            seed: self.seed.map(|JsonInt(n)| n),
-            min_high_risk: self.min_high_risk.map(|JsonInt(n)| n),
-            max_refusals: self.max_refusals.map(|JsonInt(n)| n),
-            min_per_risk: self.min_per_risk.map(|JsonInt(n)| n),
+            seed: int(self.seed),
+            min_high_risk: int(self.min_high_risk),
+            max_refusals: int(self.max_refusals),
+            min_per_risk: int(self.min_per_risk),
             risks: self.risks,
         }
         .recipe(taxonomy)?;
@@ -289,9 +289,7 @@ pub async fn list(
     )
 )]
 pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let set = question_sets::get(&state.reads, id).await?;
-    let counts = question_sets::counts(&state.reads, id).await?;
+    let (set, counts) = question_sets::with_counts(&state.reads, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(SetView::new(set, Some(counts))))
 }
 

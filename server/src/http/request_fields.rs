@@ -56,7 +56,12 @@ impl<'de, T: TryFrom<i128>> Deserialize<'de> for JsonInt<T> {
     }
 }
 
-/// The values of optional [`JsonInt`] fields.
+/// The value of an optional [`JsonInt`] field.
+pub fn int<T>(value: Option<JsonInt<T>>) -> Option<T> {
+    value.map(|JsonInt(v)| v)
+}
+
+/// The values of an optional list of [`JsonInt`]s.
 pub fn ints<T>(values: Option<Vec<JsonInt<T>>>) -> Option<Vec<T>> {
     values.map(|values| values.into_iter().map(|JsonInt(v)| v).collect())
 }

@@ -315,10 +315,9 @@ async fn question_rows(
         let rows = questions(&state.reads, &selection.statuses, &selection.questions).await?;
         return Ok((rows, None));
     };
-    let set = super::question_sets::get(&state.reads, id).await?;
+    let (set, members) = super::question_sets::frozen(&state.reads, id).await?;
     let filter = &selection.questions;
-    let rows = super::question_sets::all_members(&state.reads, id)
-        .await?
+    let rows = members
         .into_iter()
         .filter(|m| {
             filter.kind.is_none_or(|kind| kind == m.kind)

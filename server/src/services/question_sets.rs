@@ -389,20 +389,56 @@ pub struct SetCounts {
 }
 
 impl SetCounts {
-    fn add(&mut self, q: &QuestionFacts) {
+    /// Counts one question by its (kind, risk, aspect, high risk, expected behaviour).
+    fn add(
+        &mut self,
+        (kind, risk, aspect, high_risk, behavior): (
+            QuestionKind,
+            Option<&str>,
+            Option<&str>,
+            bool,
+            Option<ExpectedBehavior>,
+        ),
+    ) {
         self.total += 1;
-        self.high_risk += u64::from(q.high_risk);
-        *self.by_kind.entry(q.kind.as_str().to_owned()).or_default() += 1;
-        if let Some(risk) = &q.risk {
-            *self.by_risk.entry(risk.clone()).or_default() += 1;
+        self.high_risk += u64::from(high_risk);
+        *self.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+        if let Some(risk) = risk {
+            *self.by_risk.entry(risk.to_owned()).or_default() += 1;
         }
-        if let Some(aspect) = &q.aspect {
-            *self.by_aspect.entry(aspect.clone()).or_default() += 1;
+        if let Some(aspect) = aspect {
+            *self.by_aspect.entry(aspect.to_owned()).or_default() += 1;
         }
-        let behavior = q
-            .expected_behavior
-            .map_or("unknown", ExpectedBehavior::as_str);
+        let behavior = behavior.map_or("unknown", ExpectedBehavior::as_str);
         *self.by_behavior.entry(behavior.to_owned()).or_default() += 1;
+    }
+
+    fn of_questions(questions: &[question::Model]) -> Self {
+        let mut counts = Self::default();
+        for q in questions {
+            counts.add((
+                q.kind,
+                q.risk.as_deref(),
+                q.aspect.as_deref(),
+                q.high_risk,
+                q.expected_behavior,
+            ));
+        }
+        counts
+    }
+
+    fn of_members(members: &[question_set_member::Model]) -> Self {
+        let mut counts = Self::default();
+        for m in members {
+            counts.add((
+                m.kind,
+                m.risk.as_deref(),
+                m.aspect.as_deref(),
+                m.high_risk,
+                m.expected_behavior,
+            ));
+        }
+        counts
     }
 }
 
@@ -773,19 +809,6 @@ async fn questions_by_id(
     Ok(rows)
 }
 
-fn facts_of(q: &question::Model) -> QuestionFacts {
-    QuestionFacts {
-        id: q.id,
-        kind: q.kind,
-        risk: q.risk.clone(),
-        aspect: q.aspect.clone(),
-        high_risk: q.high_risk,
-        expected_behavior: q.expected_behavior,
-        near_duplicate_of: q.near_duplicate_of,
-        answerable: q.expected_output.is_some() && q.judgment_criteria.is_some(),
-    }
-}
-
 /// Chooses the members of `new` and, unless `dry_run`, freezes them as the next version of
 /// its name. A preview reads from the readers; a freeze reads and writes in one transaction
 /// holding the questions' write lock.
@@ -798,7 +821,7 @@ pub async fn create(
     check(&state.reads, &state.taxonomy, &new.recipe).await?;
     if dry_run {
         let ids = choose(&state.reads, &mut new.recipe).await?;
-        let counts = counts_of(&questions_by_id(&state.reads, &ids).await?);
+        let counts = SetCounts::of_questions(&questions_by_id(&state.reads, &ids).await?);
         return Ok(Composed {
             set: None,
             recipe: new.recipe,
@@ -809,7 +832,7 @@ pub async fn create(
     let txn = begin_write(&state.db, EntryKind::Question).await?;
     let ids = choose(&txn, &mut new.recipe).await?;
     let members = questions_by_id(&txn, &ids).await?;
-    let counts = counts_of(&members);
+    let counts = SetCounts::of_questions(&members);
     let version: Option<i32> = question_set::Entity::find()
         .select_only()
         .column_as(Expr::col(question_set::Column::Version).max(), "version")
@@ -866,14 +889,6 @@ pub async fn create(
     })
 }
 
-fn counts_of(questions: &[question::Model]) -> SetCounts {
-    let mut counts = SetCounts::default();
-    for q in questions {
-        counts.add(&facts_of(q));
-    }
-    counts
-}
-
 /// Sets, newest first; retired ones only when asked.
 pub async fn list(
     db: &DatabaseConnection,
@@ -899,29 +914,13 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<question_set::Mod
         .ok_or(ServiceError::SetNotFound(id))
 }
 
-/// The members' counts of set `id`, from their pinned classification.
-pub async fn counts(db: &DatabaseConnection, id: i64) -> Result<SetCounts, DbErr> {
-    let members = question_set_member::Entity::find()
-        .select_only()
-        .column_as(question_set_member::Column::QuestionId, "id")
-        .columns([
-            question_set_member::Column::Kind,
-            question_set_member::Column::Risk,
-            question_set_member::Column::Aspect,
-            question_set_member::Column::HighRisk,
-            question_set_member::Column::ExpectedBehavior,
-        ])
-        .column_as(Expr::value(Option::<i64>::None), "near_duplicate_of")
-        .column_as(Expr::value(true), "answerable")
-        .filter(question_set_member::Column::SetId.eq(id))
-        .into_model::<QuestionFacts>()
-        .all(db)
-        .await?;
-    let mut counts = SetCounts::default();
-    for member in &members {
-        counts.add(member);
-    }
-    Ok(counts)
+/// Set `id` with its members' counts, from their pinned classification.
+pub async fn with_counts(
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<(question_set::Model, SetCounts), ServiceError> {
+    let (set, members) = frozen(db, id).await?;
+    Ok((set, SetCounts::of_members(&members)))
 }
 
 /// A member at its pinned revision, with where its question stands now.
@@ -980,16 +979,19 @@ pub async fn members(
     Ok((members, next))
 }
 
-/// Every member of set `id` in set order: what exports and set-scoped coverage read.
-pub async fn all_members(
+/// Set `id` and every member as frozen, in set order: what exports, counts and `lexset set
+/// members` read.
+pub async fn frozen(
     db: &impl ConnectionTrait,
     id: i64,
-) -> Result<Vec<question_set_member::Model>, DbErr> {
-    question_set_member::Entity::find()
+) -> Result<(question_set::Model, Vec<question_set_member::Model>), ServiceError> {
+    let set = get(db, id).await?;
+    let members = question_set_member::Entity::find()
         .filter(question_set_member::Column::SetId.eq(id))
         .order_by_asc(question_set_member::Column::Position)
         .all(db)
-        .await
+        .await?;
+    Ok((set, members))
 }
 
 /// A question in both sets at different revisions.
