@@ -20,6 +20,7 @@ pub mod http;
 mod layering;
 pub mod lint;
 pub mod messages;
+pub mod refusal;
 pub mod sampling;
 pub mod search;
 pub mod segmentation;

@@ -17,6 +17,7 @@ use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::http;
 use crate::lint::{LintConfig, LintConfigError};
+use crate::refusal::{PhrasesError, RefusalDetector};
 use crate::services::builds::{self, FilterCache};
 use crate::services::leases::{self, Replica};
 use crate::services::periodic::Periodic;
@@ -46,6 +47,8 @@ pub enum StartupError {
     Lints(#[from] LintConfigError),
     #[error(transparent)]
     AnswerTemplates(#[from] TemplatesError),
+    #[error(transparent)]
+    RefusalPhrases(#[from] PhrasesError),
     #[error("cannot bring the search index in step: {0}")]
     Search(#[from] SyncError),
     #[error("cannot recover tasks and builds: {0}")]
@@ -117,6 +120,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
     let answer_templates = AnswerTemplates::load(&settings.data_dir, &taxonomy)?;
     answer_templates.check_behaviors(|text| lints.stated_behavior(&dedup.profile, text))?;
+    let refusals = RefusalDetector::load(&settings.data_dir, &dedup.profile)?;
     if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
         log_refold(&report);
     }
@@ -129,6 +133,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         dedup: Arc::new(dedup),
         lints: Arc::new(lints),
         answer_templates: Arc::new(answer_templates),
+        refusals: Arc::new(refusals),
         rule_profiles_dir: settings.rule_profiles_dir(),
         replica: Replica::new(settings.replica_id.as_deref(), &settings.data_dir)
             .map_err(|e| StartupError::Replica(format!("--replica-id: {e}")))?,

@@ -20,6 +20,7 @@ mod lints;
 mod public_sets;
 mod question_sets;
 mod questions;
+mod refusals;
 mod replicas;
 mod review;
 mod search;

@@ -86,6 +86,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/question-sets/{id}/members", AtLeast(Reader)),
     rule("GET", "/v1/question-sets/{from}/diff/{to}", AtLeast(Reader)),
     rule("POST", "/v1/question-sets/{id}/retire", AtLeast(Reviewer)),
+    rule("POST", "/v1/refusal-detection", AtLeast(Reader)),
     rule("GET", "/v1/search", AtLeast(Reader)),
     rule("GET", "/v1/builds", AtLeast(Reader)),
     rule("POST", "/v1/builds", AtLeast(Admin)),

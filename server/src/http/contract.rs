@@ -18,7 +18,7 @@
 use serde_json::{Map, Value, json};
 
 use super::access::{Access, RULES};
-use super::{builds, reports, search};
+use super::{builds, refusals, reports, search};
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::question_set::{SetDescription, SetName};
@@ -209,6 +209,10 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ("TokenCreate", "expires_at") => (json!({"type": "string", "format": "date-time"}), true),
         ("MatchRequest", "text") => (
             json!({"type": "string", "maxLength": builds::MAX_MATCH_CHARS}),
+            false,
+        ),
+        ("RefusalDetectionRequest", "answers") => (
+            json!({"type": "array", "items": {"type": "string"}, "maxItems": refusals::MAX_ANSWERS}),
             false,
         ),
         ("EvaluateRequest", "status") => (status_list(&COUNTED_STATUSES), true),

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod preconditions;
 pub mod question_sets;
 pub mod questions;
+pub mod refusals;
 pub mod reports;
 pub mod request_fields;
 pub mod revisions;
@@ -111,6 +112,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/v1/question-sets/{id}/retire").route(web::post().to(question_sets::retire)),
         )
+        .service(resource("/v1/refusal-detection").route(web::post().to(refusals::detect)))
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

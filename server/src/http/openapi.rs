@@ -8,7 +8,7 @@ use crate::taxonomy::Taxonomy;
 
 use super::{
     answer_templates, audit, builds, coverage, evaluations, exports, health, imports, keywords,
-    lints, question_sets, questions, reports, search, taxonomy, tokens, users,
+    lints, question_sets, questions, refusals, reports, search, taxonomy, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         question_sets::members,
         question_sets::diff,
         question_sets::retire,
+        refusals::detect,
         search::search,
         search::similar,
         builds::create,
@@ -91,6 +92,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "question-sets", description = "Frozen question sets: chosen by id, filter, stratified sampler (TC260-003 §9.3 / §9.4 presets) or the 登记 composer; members pinned at their revision; what coverage (`set=`), exports (`set=`) and filings point at"),
+        (name = "test-runs", description = "Putting question sets to the model under filing: refusal detection on its answers"),
         (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),

@@ -15,6 +15,7 @@ use super::tokens::TokenCache;
 use crate::answer_templates::AnswerTemplates;
 use crate::dedup::Dedup;
 use crate::lint::LintConfig;
+use crate::refusal::RefusalDetector;
 use crate::taxonomy::Taxonomy;
 
 /// What every operation can reach.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub lints: Arc<LintConfig>,
     /// The answer templates in force (read at start).
     pub answer_templates: Arc<AnswerTemplates>,
+    /// The refusal phrases in force, compiled (read at start).
+    pub refusals: Arc<RefusalDetector>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
     /// The name this process runs tasks under.

@@ -17,6 +17,7 @@ pub mod periodic;
 pub mod question_sets;
 pub mod questions;
 pub mod refold;
+pub mod refusals;
 pub mod reports;
 pub mod review;
 pub mod revisions;

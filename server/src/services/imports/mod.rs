@@ -313,6 +313,9 @@ mod tests {
             dedup: Arc::new(dedup),
             lints: Arc::new(lints),
             answer_templates: Arc::new(answer_templates),
+            refusals: Arc::new(
+                crate::refusal::RefusalDetector::shipped(&FoldProfile::shipped().unwrap()).unwrap(),
+            ),
             rule_profiles_dir: dir.path().to_owned(),
             replica: crate::services::leases::Replica::new(Some("test"), dir.path()).unwrap(),
             pulls: None,
