@@ -62,6 +62,7 @@ async fn a_data_directory_replaces_the_phrases() {
         r#"
 near_empty_chars = 0
 lead_chars = 10
+deflection_lead_chars = 2
 short_answer_chars = 20
 policy_share = 0.5
 refusal = ["无可奉告"]

@@ -64,15 +64,17 @@ pub struct BuildView {
 /// again. A finished import's task result holds a row report of about 100 bytes a row (10 MB
 /// for 100 000 rows); building and writing its tree took an HTTP worker 0.1–0.2 s, during which
 /// the other requests on that worker waited.
-fn parse_json(text: Option<String>) -> Option<Box<RawValue>> {
+fn embedded_json(text: Option<String>) -> Option<Box<RawValue>> {
     text.and_then(|t| RawValue::from_string(t).ok())
 }
 
 impl BuildView {
     fn new(model: build::Model, with_coverage: bool) -> Self {
         Self {
-            counts: parse_json(model.counts),
-            coverage: with_coverage.then(|| parse_json(model.coverage)).flatten(),
+            counts: embedded_json(model.counts),
+            coverage: with_coverage
+                .then(|| embedded_json(model.coverage))
+                .flatten(),
             number: model.number,
             status: model.status,
             task_id: model.task_id,
@@ -108,7 +110,7 @@ pub struct TaskView {
 impl From<task::Model> for TaskView {
     fn from(model: task::Model) -> Self {
         Self {
-            result: parse_json(model.result),
+            result: embedded_json(model.result),
             id: model.id,
             kind: model.kind,
             status: model.status,

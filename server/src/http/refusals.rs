@@ -36,14 +36,15 @@ pub struct RefusalDetectionResult {
     pub verdicts: Vec<RefusalVerdict>,
 }
 
-/// Tell refusals (拒答) and deflections from answers: an empty answer, a refusal or
-/// deflection phrase at the start or in a short answer, or an answer that only restates
-/// policy counts as refused. Phrases are matched folded, like keywords.
+/// Tell refusals (拒答) and deflections from answers: a refusal phrase in a short answer or
+/// near the start of a longer one, a deflection opening the answer, an answer that only
+/// restates policy, or one with no letter, digit or Chinese character counts as refused.
+/// Phrases are matched folded, like keywords.
 #[utoipa::path(post, path = "/v1/refusal-detection", tag = "test-runs",
     request_body = RefusalDetectionRequest,
     responses(
         (status = 200, description = "A verdict per answer", body = RefusalDetectionResult),
-        (status = 400, description = "No answers, or more than 1 000", body = ErrorBody),
+        (status = 400, description = "No `answers` field, or more than 1 000 answers", body = ErrorBody),
         (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
     ))]
 pub async fn detect(
