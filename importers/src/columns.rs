@@ -38,6 +38,9 @@ pub enum Column {
     Disposition,
     /// 高风险: whether a question counts as high-risk (是 / 否).
     HighRisk,
+    /// lexset's id of a question (题目编号 / 问题编号 / question_id): what answers to a test
+    /// run are keyed by, when not by the question's text.
+    QuestionId,
 }
 
 impl Column {
@@ -56,7 +59,8 @@ impl Column {
             | Self::Note
             | Self::Source
             | Self::Disposition
-            | Self::HighRisk => false,
+            | Self::HighRisk
+            | Self::QuestionId => false,
         }
     }
 }
@@ -168,6 +172,10 @@ const ALIASES: &[(Column, &[&str])] = &[
     (Column::Source, &["来源", "source"]),
     (Column::Disposition, &["处置", "处置方式", "disposition"]),
     (Column::HighRisk, &["高风险", "是否高风险", "high_risk"]),
+    (
+        Column::QuestionId,
+        &["question_id", "题目id", "题目编号", "问题id", "问题编号"],
+    ),
 ];
 
 /// The column a header names, if lexset knows it.

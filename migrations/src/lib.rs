@@ -17,6 +17,7 @@ mod m0008_audit;
 mod m0009_users;
 mod m0010_expected_behavior;
 mod m0011_question_sets;
+mod m0012_test_runs;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_users::Migration),
             Box::new(m0010_expected_behavior::Migration),
             Box::new(m0011_question_sets::Migration),
+            Box::new(m0012_test_runs::Migration),
         ]
     }
 }

@@ -68,6 +68,20 @@ pub enum RefusalRule {
     NoPhrase,
 }
 
+impl RefusalRule {
+    /// The rule's name, as the API shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LeadPhrase => "lead_phrase",
+            Self::ShortAnswer => "short_answer",
+            Self::OnlyPolicy => "only_policy",
+            Self::NearEmpty => "near_empty",
+            Self::AnsweredWithPhrase => "answered_with_phrase",
+            Self::NoPhrase => "no_phrase",
+        }
+    }
+}
+
 /// The phrase that decided, or the first one found, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RefusalEvidence {
@@ -533,6 +547,16 @@ mod tests {
             "contains no refusal",
         );
         refused("policy_share = 0.5", "policy_share = 1.5", "policy_share");
+    }
+
+    #[test]
+    fn rule_names_are_their_json() {
+        for (_, _, rule) in TABLE {
+            assert_eq!(
+                serde_json::to_value(rule).expect("json"),
+                serde_json::json!(rule.as_str())
+            );
+        }
     }
 
     #[test]

@@ -25,4 +25,5 @@ mod replicas;
 mod review;
 mod search;
 mod taxonomy;
+mod test_runs;
 mod users;

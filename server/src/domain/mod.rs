@@ -12,6 +12,7 @@ pub mod revision;
 pub mod role;
 pub mod status;
 pub mod taxonomy_code;
+pub mod test_run;
 pub mod text;
 pub mod time;
 pub mod user;

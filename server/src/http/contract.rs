@@ -23,6 +23,7 @@ use crate::domain::keyword::KeywordTerm;
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::role::Role;
+use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
 use crate::domain::user::UserName;
 use crate::lint::RULES as LINT_RULES;
@@ -158,7 +159,9 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         }
         ("/v1/coverage", "format") => one_of_names(&["json", "csv", "xlsx"]),
         ("/v1/builds/{number}/evaluations/{id}", "format") => one_of_names(&["json", "xlsx"]),
-        ("/v1/imports", "format") => one_of_names(&Format::NAMES.map(|(name, _)| name)),
+        ("/v1/imports" | "/v1/test-runs/{id}/answers", "format") => {
+            one_of_names(&Format::NAMES.map(|(name, _)| name))
+        }
         ("/v1/imports", "question_kind") => one_of_names(&QUESTION_KINDS),
         ("/v1/reports/lints", "rule") => {
             one_of_names(&LINT_RULES.iter().map(|rule| rule.id).collect::<Vec<_>>())
@@ -211,6 +214,11 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
             json!({"type": "string", "maxLength": builds::MAX_MATCH_CHARS}),
             false,
         ),
+        ("RunCreate", "set") => (json!({"type": "integer", "format": "int64"}), false),
+        ("RunCreate", "build") => (json!({"type": "integer", "format": "int64"}), true),
+        ("RunCreate", "model_name") => (text_of!(ModelName), false),
+        ("RunCreate", "model_version") => (text_of!(ModelVersion), false),
+        ("RunCreate", "model_endpoint") => (text_of!(ModelEndpoint), true),
         ("RefusalDetectionRequest", "answers") => (
             json!({"type": "array", "items": {"type": "string"}, "maxItems": refusals::MAX_ANSWERS}),
             false,
@@ -307,7 +315,7 @@ fn refine_operation(path: &str, method: &str, operation: &mut Value, codes: &Cod
     if let Some(content) = file_answers(path) {
         operation["responses"]["200"]["content"] = content;
     }
-    if path == "/v1/imports" {
+    if path == "/v1/imports" || (path == "/v1/test-runs/{id}/answers" && method == "POST") {
         operation["requestBody"] = json!({
             "description": "The file: a `file` part of a form, or the whole body",
             "required": true,

@@ -289,6 +289,12 @@ impl From<ServiceError> for ApiError {
                 error.detail.shortfalls = Some(shortfalls);
                 error
             }
+            ServiceError::RunNotFound(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "test_run_not_found", message)
+            }
+            ServiceError::AnswersRaced(_) => {
+                Self::invalid(StatusCode::CONFLICT, "answers_raced", message)
+            }
             ServiceError::EvaluationNotFinished { .. } => {
                 Self::invalid(StatusCode::CONFLICT, "evaluation_not_finished", message)
             }

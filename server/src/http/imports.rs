@@ -79,7 +79,7 @@ impl ImportQuery {
 /// Reads the upload: the `file` part of a `multipart/form-data` body (its file name, when
 /// given, names the format and may map a risk), or the whole body otherwise; at most `limit`
 /// bytes.
-async fn read_upload(
+pub(super) async fn read_upload(
     request: &HttpRequest,
     payload: web::Payload,
     limit: usize,

@@ -29,6 +29,7 @@ pub mod route;
 pub mod schemas;
 pub mod search;
 pub mod taxonomy;
+pub mod test_runs;
 pub mod tokens;
 pub mod ui;
 pub mod users;
@@ -113,6 +114,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/v1/question-sets/{id}/retire").route(web::post().to(question_sets::retire)),
         )
         .service(resource("/v1/refusal-detection").route(web::post().to(refusals::detect)))
+        .service(
+            resource("/v1/test-runs")
+                .route(web::get().to(test_runs::list))
+                .route(web::post().to(test_runs::create)),
+        )
+        .service(resource("/v1/test-runs/{id}").route(web::get().to(test_runs::get)))
+        .service(
+            resource("/v1/test-runs/{id}/answers")
+                .route(web::get().to(test_runs::answers))
+                .route(web::post().to(test_runs::record_answers)),
+        )
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

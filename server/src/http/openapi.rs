@@ -8,7 +8,7 @@ use crate::taxonomy::Taxonomy;
 
 use super::{
     answer_templates, audit, builds, coverage, evaluations, exports, health, imports, keywords,
-    lints, question_sets, questions, refusals, reports, search, taxonomy, tokens, users,
+    lints, question_sets, questions, refusals, reports, search, taxonomy, test_runs, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -54,6 +54,11 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         question_sets::diff,
         question_sets::retire,
         refusals::detect,
+        test_runs::create,
+        test_runs::list,
+        test_runs::get,
+        test_runs::record_answers,
+        test_runs::answers,
         search::search,
         search::similar,
         builds::create,
@@ -92,7 +97,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "question-sets", description = "Frozen question sets: chosen by id, filter, stratified sampler (TC260-003 §9.3 / §9.4 presets) or the 登记 composer; members pinned at their revision; what coverage (`set=`), exports (`set=`) and filings point at"),
-        (name = "test-runs", description = "Putting question sets to the model under filing: refusal detection on its answers"),
+        (name = "test-runs", description = "Putting a frozen question set to the model under filing: runs, their answers (uploaded, each pinned at the set's revision) and refusal detection on them"),
         (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),

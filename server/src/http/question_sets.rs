@@ -12,12 +12,11 @@ use super::AppState;
 use super::actor::RequestActor;
 use super::error::{ApiError, ErrorBody};
 use super::json_body::JsonBody;
-use super::request_fields::{JsonInt, NewestQuery, flag, int, ints, optional};
+use super::request_fields::{JsonInt, NewestQuery, PageQuery, flag, int, ints, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::status::{EntryStatus, ExpectedBehavior, QuestionKind};
 use crate::sampling::Stratum;
-use crate::services::page::PageRequest;
 use crate::services::question_sets::{
     self, NewSet, PinnedMember, Pool, Recipe, RecipeRequest, SetCounts, SetDiff,
 };
@@ -293,18 +292,6 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(SetView::new(set, Some(counts))))
 }
 
-/// Paging of a set's members.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MemberQuery {
-    /// Members per page, 1–1000 (default 100).
-    #[param(value_type = Option<u32>)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// A member as it was frozen, and where its question stands now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
@@ -357,7 +344,7 @@ pub struct MemberPage {
 /// A set's members at their pinned revision, in question id order.
 #[utoipa::path(
     get, path = "/v1/question-sets/{id}/members", tag = "question-sets",
-    params(("id" = i64, Path, description = "Set id"), MemberQuery),
+    params(("id" = i64, Path, description = "Set id"), PageQuery),
     responses(
         (status = 200, description = "One page", body = MemberPage),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -367,9 +354,9 @@ pub struct MemberPage {
 pub async fn members(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<MemberQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     let (items, next_cursor) = question_sets::members(&state.reads, id.into_inner(), page).await?;
     let items = items.into_iter().map(MemberView::from).collect();
     Ok(HttpResponse::Ok().json(MemberPage { items, next_cursor }))

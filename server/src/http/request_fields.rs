@@ -101,6 +101,24 @@ impl NewestQuery {
     }
 }
 
+/// Paging of a list in id order: `limit` and the `cursor` of the previous page.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1–1000 (default 100).
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<crate::services::page::PageRequest, FieldError> {
+        crate::services::page::PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
 /// Parses a parameter naming a resource by its id (a question set, say).
 pub fn id_parameter(field: &'static str, raw: &str) -> Result<i64, FieldError> {
     raw.parse::<i64>()

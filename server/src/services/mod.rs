@@ -24,6 +24,7 @@ pub mod revisions;
 pub mod search;
 pub mod tasks;
 pub mod taxonomy;
+pub mod test_runs;
 pub mod tokens;
 pub mod users;
 pub mod versioned_change;
@@ -123,6 +124,11 @@ pub enum ServiceError {
     /// The approved questions cannot make the set asked for: every shortfall, nothing made.
     #[error("{}", self.message())]
     SetUnsatisfiable(Vec<crate::sampling::Shortfall>),
+    #[error("{}", self.message())]
+    RunNotFound(i64),
+    /// Another upload answered some of the same questions of the run first: nothing stored.
+    #[error("{}", self.message())]
+    AnswersRaced(i64),
     /// A file could not be rendered (a bug, not the client's input).
     #[error("cannot render {0}")]
     Render(String),
@@ -186,6 +192,8 @@ impl ServiceError {
             Self::SetNotFound(id) => msg!("question_set_not_found", id = *id),
             Self::SetRetired(id) => msg!("question_set_retired", id = *id),
             Self::SetUnsatisfiable(shortfalls) => question_sets::shortfalls_message(shortfalls),
+            Self::RunNotFound(id) => msg!("test_run_not_found", id = *id),
+            Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
             Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_) => {
                 msg!("internal_error", detail = self.to_string())
             }

@@ -18,8 +18,10 @@ use lexset_importers::table::{Format, TableError, check_inflated_size};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use self::options::{ImportRequest, authorize_status, parse_mapping, resolve_options};
-pub use self::rows::unreadable_file;
+pub use self::options::{
+    ImportRequest, authorize_status, parse_format, parse_mapping, resolve_options,
+};
+pub use self::rows::{read_table, unreadable_file};
 use sea_orm::TransactionTrait;
 
 use super::audit::AuditStamp;

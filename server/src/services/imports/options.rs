@@ -115,7 +115,7 @@ impl ImportRequest {
 
 /// The format named by `format` (a name of `Format::NAMES`), else by the extension of
 /// `file_name`; `None` when neither names one (the import then sniffs the bytes).
-fn parse_format(
+pub fn parse_format(
     format: Option<&str>,
     file_name: Option<&str>,
 ) -> Result<Option<Format>, FieldError> {

@@ -426,6 +426,19 @@ pub fn unreadable_file(error: &TableError) -> Message {
     }
 }
 
+/// The rows of an uploaded file: one too large for the service is `413`, one that cannot be
+/// read `422` naming the `file` field.
+pub fn read_table(
+    bytes: &[u8],
+    format: Format,
+    sheet: Option<&str>,
+) -> Result<Table, ServiceError> {
+    lexset_importers::table::read(bytes, format, sheet).map_err(|error| match error {
+        TableError::WorkbookTooLarge | TableError::TooManyRows => ServiceError::FileTooLarge(error),
+        other => FieldError::unprocessable("file", unreadable_file(&other)).into(),
+    })
+}
+
 /// Every row of a checked file: its report, and the writes of the rows to store.
 pub(super) struct CheckedFile {
     pub encoding: &'static str,
@@ -462,14 +475,7 @@ pub(super) fn check_file(
         lang,
     } = *file;
     let format = options.format.unwrap_or_else(|| Format::sniff(bytes));
-    let table = lexset_importers::table::read(bytes, format, options.sheet.as_deref()).map_err(
-        |error| match error {
-            TableError::WorkbookTooLarge | TableError::TooManyRows => {
-                ServiceError::FileTooLarge(error)
-            }
-            other => FieldError::unprocessable("file", unreadable_file(&other)).into(),
-        },
-    )?;
+    let table = read_table(bytes, format, options.sheet.as_deref())?;
     let file_risk = options
         .file_name
         .as_deref()

@@ -18,5 +18,7 @@ pub mod revision;
 pub mod risk;
 pub mod store_state;
 pub mod task;
+pub mod test_answer;
+pub mod test_run;
 pub mod user;
 pub mod write_lock;

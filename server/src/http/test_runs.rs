@@ -1,0 +1,277 @@
+//! `/v1/test-runs`: a frozen question set put to the model under filing, and its answers.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::actor::RequestActor;
+use super::error::{ApiError, ErrorBody};
+use super::imports::read_upload;
+use super::json_body::JsonBody;
+use super::request_fields::{JsonInt, PageQuery, int, optional};
+use crate::domain::field_error::FieldError;
+use crate::domain::status::{ExpectedBehavior, QuestionKind};
+use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
+use crate::services::imports::parse_format;
+use crate::services::test_runs::{self, AnswerReport, AnswerWithQuestion, NewRun, RunCounts};
+use crate::store::entities::test_run;
+
+/// A run to start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunCreate {
+    /// The frozen question set put to the model (live, not retired).
+    #[schema(value_type = i64, required = true)]
+    pub set: Option<JsonInt<i64>>,
+    /// The model under filing.
+    #[schema(required = true, example = "qwen-chat")]
+    pub model_name: Option<String>,
+    /// Its version as filed.
+    #[schema(required = true, example = "2026-11-30")]
+    pub model_version: Option<String>,
+    /// Where and how it was reached (a description; never a key).
+    pub model_endpoint: Option<String>,
+    /// A published filter build the run is measured with.
+    #[schema(value_type = Option<i64>)]
+    pub build: Option<JsonInt<i64>>,
+}
+
+impl RunCreate {
+    fn parse(self) -> Result<NewRun, FieldError> {
+        let required = |field: &'static str, value: Option<String>| {
+            value.ok_or_else(|| FieldError::missing(field))
+        };
+        Ok(NewRun {
+            set_id: int(self.set).ok_or_else(|| FieldError::missing("set"))?,
+            model_name: ModelName::parse(&required("model_name", self.model_name)?)?,
+            model_version: ModelVersion::parse(&required("model_version", self.model_version)?)?,
+            model_endpoint: optional(self.model_endpoint, ModelEndpoint::parse)?,
+            build: int(self.build),
+        })
+    }
+}
+
+/// A run and how far it has got.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunView {
+    pub id: i64,
+    /// The question set's id.
+    pub set: i64,
+    pub model_name: String,
+    pub model_version: String,
+    pub model_endpoint: Option<String>,
+    pub build: Option<i64>,
+    pub counts: RunCounts,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RunView {
+    fn new(run: test_run::Model, counts: RunCounts) -> Self {
+        Self {
+            id: run.id,
+            set: run.set_id,
+            model_name: run.model_name,
+            model_version: run.model_version,
+            model_endpoint: run.model_endpoint,
+            build: run.build_number,
+            counts,
+            created_by: run.created_by,
+            created_at: run.created_at,
+        }
+    }
+}
+
+/// Start a run of a frozen question set against a model; answers come next
+/// (`POST /v1/test-runs/{id}/answers`).
+#[utoipa::path(post, path = "/v1/test-runs", tag = "test-runs",
+    request_body = RunCreate,
+    responses(
+        (status = 201, description = "Started; `Location` is the run", body = RunView),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 404, description = "No such set or build", body = ErrorBody),
+        (status = 409, description = "The set is retired, or the build is not published", body = ErrorBody),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    JsonBody(body): JsonBody<RunCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.parse()?;
+    let audit = actor.audit_created(StatusCode::CREATED, "/v1/test-runs");
+    let run = test_runs::create(&state.db, new, &audit).await?;
+    let (run, counts) = test_runs::with_counts(&state.db, run.id).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/test-runs/{}", run.id)))
+        .json(RunView::new(run, counts)))
+}
+
+/// A page of runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunPage {
+    pub items: Vec<RunView>,
+    /// Pass as `cursor` to read the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The runs, oldest first.
+#[utoipa::path(get, path = "/v1/test-runs", tag = "test-runs",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of runs", body = RunPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+    ))]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (runs, next_cursor) = test_runs::list(&state.reads, query.page()?).await?;
+    let items = runs
+        .into_iter()
+        .map(|(run, counts)| RunView::new(run, counts))
+        .collect();
+    Ok(HttpResponse::Ok().json(RunPage { items, next_cursor }))
+}
+
+/// One run with its counts.
+#[utoipa::path(get, path = "/v1/test-runs/{id}", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The run", body = RunView),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
+pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (run, counts) = test_runs::with_counts(&state.reads, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(RunView::new(run, counts)))
+}
+
+/// How to read an answers file.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AnswersQuery {
+    /// `csv`, `txt`, `jsonl`, `json` or `xlsx`; default from the file name's extension, else
+    /// what the bytes look like.
+    pub format: Option<String>,
+}
+
+/// Record the model's answers from a file (the `file` part of a multipart form, or the whole
+/// body): a header row with an answer column (模型回答 / answer) and a question id (题目编号 /
+/// question_id) or question text (题目 / question) column. Rows naming no question of the
+/// run's set, repeating a question, or without an answer are reported and not stored; each
+/// stored answer gets its refusal verdict.
+#[utoipa::path(post, path = "/v1/test-runs/{id}/answers", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), AnswersQuery),
+    request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "The file: a `file` part, or the whole body"),
+    responses(
+        (status = 200, description = "What became of each row", body = AnswerReport),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "Another upload answered some of the same questions meanwhile; nothing stored", body = ErrorBody),
+        (status = 413, description = "The file is larger than the configured limit", body = ErrorBody),
+        (status = 422, description = "The file cannot be read, or lacks the columns", body = ErrorBody),
+    ))]
+pub async fn record_answers(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    id: web::Path<i64>,
+    query: web::Query<AnswersQuery>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (body, file_name) = read_upload(&request, payload, state.max_upload_bytes).await?;
+    let format = parse_format(query.format.as_deref(), file_name.as_deref())?;
+    let report = test_runs::record_answers(
+        &state,
+        id.into_inner(),
+        body,
+        format,
+        &actor.audit(StatusCode::OK),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// An answer with the question it answers, as the run's set pinned it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerView {
+    pub question_id: i64,
+    /// The question's revision the set pinned.
+    pub revision: i32,
+    pub question: String,
+    #[schema(value_type = String)]
+    pub kind: QuestionKind,
+    pub risk: Option<String>,
+    pub aspect: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expected_behavior: Option<ExpectedBehavior>,
+    /// 预期输出结果
+    pub expected_output: Option<String>,
+    /// 判定标准
+    pub judgment_criteria: Option<String>,
+    pub answer: String,
+    /// Refusal detection: whether the answer refuses, by which rule, the phrase found (with
+    /// its span in the answer) and the rule's confidence.
+    pub refused: bool,
+    pub refusal_rule: String,
+    #[schema(value_type = Option<Object>)]
+    pub refusal_evidence: Option<Box<RawValue>>,
+    pub refusal_confidence: f64,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<AnswerWithQuestion> for AnswerView {
+    fn from((answer, member): AnswerWithQuestion) -> Self {
+        Self {
+            question_id: answer.question_id,
+            revision: answer.revision,
+            question: member.text,
+            kind: member.kind,
+            risk: member.risk,
+            aspect: member.aspect,
+            expected_behavior: member.expected_behavior,
+            expected_output: member.expected_output,
+            judgment_criteria: member.judgment_criteria,
+            answer: answer.answer,
+            refused: answer.refused,
+            refusal_rule: answer.refusal_rule,
+            refusal_evidence: answer
+                .refusal_evidence
+                .and_then(|json| RawValue::from_string(json).ok()),
+            refusal_confidence: answer.refusal_confidence,
+            recorded_by: answer.recorded_by,
+            recorded_at: answer.recorded_at,
+        }
+    }
+}
+
+/// A page of answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerPage {
+    pub items: Vec<AnswerView>,
+    /// Pass as `cursor` to read the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A run's answers, by question id, each with its question as pinned.
+#[utoipa::path(get, path = "/v1/test-runs/{id}/answers", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of answers", body = AnswerPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
+pub async fn answers(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (answers, next_cursor) =
+        test_runs::answers(&state.reads, id.into_inner(), query.page()?).await?;
+    let items = answers.into_iter().map(AnswerView::from).collect();
+    Ok(HttpResponse::Ok().json(AnswerPage { items, next_cursor }))
+}
