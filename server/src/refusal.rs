@@ -38,7 +38,7 @@ struct PhrasesFile {
 }
 
 /// What a phrase says about an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PhraseKind {
     /// The model declines (我无法提供, 抱歉).
@@ -69,6 +69,20 @@ pub enum RefusalRule {
 }
 
 impl RefusalRule {
+    const ALL: [Self; 6] = [
+        Self::LeadPhrase,
+        Self::ShortAnswer,
+        Self::OnlyPolicy,
+        Self::NearEmpty,
+        Self::AnsweredWithPhrase,
+        Self::NoPhrase,
+    ];
+
+    /// The rule named `name` (as [`RefusalRule::as_str`] gives it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|rule| rule.as_str() == name)
+    }
+
     /// The rule's name, as the API shows it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +97,7 @@ impl RefusalRule {
 }
 
 /// The phrase that decided, or the first one found, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RefusalEvidence {
     /// The phrase as the list writes it.
     pub phrase: String,
@@ -550,12 +564,13 @@ mod tests {
     }
 
     #[test]
-    fn rule_names_are_their_json() {
-        for (_, _, rule) in TABLE {
+    fn rule_names_are_their_json_and_parse_back() {
+        for rule in RefusalRule::ALL {
             assert_eq!(
                 serde_json::to_value(rule).expect("json"),
                 serde_json::json!(rule.as_str())
             );
+            assert_eq!(RefusalRule::parse(rule.as_str()), Some(rule));
         }
     }
 

@@ -11,6 +11,7 @@ bounded_text!(
     ModelVersion, field = "model_version", max = 128, lines = Single
 );
 bounded_text!(
-    /// Where and how it was reached (a test account, an internal URL); never a key.
+    /// Where and how it was reached (a test account, an internal URL), shown to every reader:
+    /// no place for a key.
     ModelEndpoint, field = "model_endpoint", max = 500, lines = Single
 );

@@ -4,7 +4,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -16,8 +15,9 @@ use super::request_fields::{JsonInt, PageQuery, int, optional};
 use crate::domain::field_error::FieldError;
 use crate::domain::status::{ExpectedBehavior, QuestionKind};
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
+use crate::refusal::RefusalVerdict;
 use crate::services::imports::parse_format;
-use crate::services::test_runs::{self, AnswerReport, AnswerWithQuestion, NewRun, RunCounts};
+use crate::services::test_runs::{self, AnswerReport, NewRun, RunCounts, StoredAnswer};
 use crate::store::entities::test_run;
 
 /// A run to start.
@@ -33,7 +33,8 @@ pub struct RunCreate {
     /// Its version as filed.
     #[schema(required = true, example = "2026-11-30")]
     pub model_version: Option<String>,
-    /// Where and how it was reached (a description; never a key).
+    /// Where and how it was reached (a description: put no key in it, it is shown to every
+    /// reader).
     pub model_endpoint: Option<String>,
     /// A published filter build the run is measured with.
     #[schema(value_type = Option<i64>)]
@@ -103,8 +104,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.parse()?;
     let audit = actor.audit_created(StatusCode::CREATED, "/v1/test-runs");
-    let run = test_runs::create(&state.db, new, &audit).await?;
-    let (run, counts) = test_runs::with_counts(&state.db, run.id).await?;
+    let (run, counts) = test_runs::create(&state, new, &audit).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/test-runs/{}", run.id)))
         .json(RunView::new(run, counts)))
@@ -154,16 +154,19 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpR
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AnswersQuery {
-    /// `csv`, `txt`, `jsonl`, `json` or `xlsx`; default from the file name's extension, else
-    /// what the bytes look like.
+    /// `csv`, `jsonl`, `json` or `xlsx` (a file with a header row); default from the file
+    /// name's extension, else what the bytes look like.
     pub format: Option<String>,
+    /// XLSX sheet name (default: the first whose header names a question column, else the
+    /// first).
+    pub sheet: Option<String>,
 }
 
 /// Record the model's answers from a file (the `file` part of a multipart form, or the whole
 /// body): a header row with an answer column (模型回答 / answer) and a question id (题目编号 /
-/// question_id) or question text (题目 / question) column. Rows naming no question of the
-/// run's set, repeating a question, or without an answer are reported and not stored; each
-/// stored answer gets its refusal verdict.
+/// question_id) or question text (题目 / question) column; one sheet of a workbook. Rows
+/// naming no question of the run's set, repeating a question, or without an answer are
+/// reported and not stored; each stored answer gets its refusal verdict.
 #[utoipa::path(post, path = "/v1/test-runs/{id}/answers", tag = "test-runs",
     params(("id" = i64, Path, description = "Run id"), AnswersQuery),
     request_body(content = Vec<u8>, content_type = "multipart/form-data", description = "The file: a `file` part, or the whole body"),
@@ -183,12 +186,13 @@ pub async fn record_answers(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (body, file_name) = read_upload(&request, payload, state.max_upload_bytes).await?;
+    let query = query.into_inner();
     let format = parse_format(query.format.as_deref(), file_name.as_deref())?;
     let report = test_runs::record_answers(
         &state,
         id.into_inner(),
         body,
-        format,
+        (format, query.sheet),
         &actor.audit(StatusCode::OK),
     )
     .await?;
@@ -201,11 +205,13 @@ pub struct AnswerView {
     pub question_id: i64,
     /// The question's revision the set pinned.
     pub revision: i32,
-    pub question: String,
+    /// The question's text as pinned.
+    pub text: String,
     #[schema(value_type = String)]
     pub kind: QuestionKind,
     pub risk: Option<String>,
     pub aspect: Option<String>,
+    pub high_risk: bool,
     #[schema(value_type = Option<String>)]
     pub expected_behavior: Option<ExpectedBehavior>,
     /// 预期输出结果
@@ -213,36 +219,32 @@ pub struct AnswerView {
     /// 判定标准
     pub judgment_criteria: Option<String>,
     pub answer: String,
-    /// Refusal detection: whether the answer refuses, by which rule, the phrase found (with
-    /// its span in the answer) and the rule's confidence.
-    pub refused: bool,
-    pub refusal_rule: String,
-    #[schema(value_type = Option<Object>)]
-    pub refusal_evidence: Option<Box<RawValue>>,
-    pub refusal_confidence: f64,
+    /// What refusal detection made of the answer, as `POST /v1/refusal-detection` shows it.
+    pub refusal: RefusalVerdict,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
 }
 
-impl From<AnswerWithQuestion> for AnswerView {
-    fn from((answer, member): AnswerWithQuestion) -> Self {
+impl From<StoredAnswer> for AnswerView {
+    fn from(stored: StoredAnswer) -> Self {
+        let StoredAnswer {
+            answer,
+            member,
+            verdict,
+        } = stored;
         Self {
             question_id: answer.question_id,
             revision: answer.revision,
-            question: member.text,
+            text: member.text,
             kind: member.kind,
             risk: member.risk,
             aspect: member.aspect,
+            high_risk: member.high_risk,
             expected_behavior: member.expected_behavior,
             expected_output: member.expected_output,
             judgment_criteria: member.judgment_criteria,
             answer: answer.answer,
-            refused: answer.refused,
-            refusal_rule: answer.refusal_rule,
-            refusal_evidence: answer
-                .refusal_evidence
-                .and_then(|json| RawValue::from_string(json).ok()),
-            refusal_confidence: answer.refusal_confidence,
+            refusal: verdict,
             recorded_by: answer.recorded_by,
             recorded_at: answer.recorded_at,
         }

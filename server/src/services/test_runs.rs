@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use lexset_importers::columns::Column;
 use lexset_importers::table::{Format, Table};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -21,8 +21,8 @@ use super::{AppState, ServiceError, blocking, builds, imports, question_sets};
 use crate::domain::field_error::FieldError;
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::messages::msg;
-use crate::refusal::{RefusalDetector, RefusalVerdict};
-use crate::store::entities::{question_set_member, test_answer, test_run};
+use crate::refusal::{RefusalDetector, RefusalRule, RefusalVerdict};
+use crate::store::entities::{question_set, question_set_member, test_answer, test_run};
 
 /// What a new run is of.
 #[derive(Debug, Clone)]
@@ -35,17 +35,18 @@ pub struct NewRun {
     pub build: Option<i64>,
 }
 
-/// Starts a run of a live set. Refused: an unknown or retired set, a build that is not
-/// published.
+/// Starts a run of a live set; returns it with its counts (nothing answered yet). Refused:
+/// an unknown or retired set, a build that is not published.
 pub async fn create(
-    db: &DatabaseConnection,
+    state: &AppState,
     new: NewRun,
     audit: &AuditStamp,
-) -> Result<test_run::Model, ServiceError> {
+) -> Result<(test_run::Model, RunCounts), ServiceError> {
+    // Published is a build's last status: checking before the transaction is enough.
     if let Some(number) = new.build {
-        builds::published(db, number).await?;
+        builds::published(&state.reads, number).await?;
     }
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let set = question_sets::get(&txn, new.set_id).await?;
     if set.retired_at.is_some() {
         return Err(ServiceError::SetRetired(set.id));
@@ -63,14 +64,19 @@ pub async fn create(
     .insert(&txn)
     .await?;
     super::audit::commit(txn, Some(audit), Some(run.id)).await?;
-    Ok(run)
+    let counts = RunCounts {
+        questions: u64::try_from(set.member_count).unwrap_or_default(),
+        answered: 0,
+        refused: 0,
+    };
+    Ok((run, counts))
 }
 
 /// How far a run has got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RunCounts {
     /// Questions in the run's set.
-    pub questions: i64,
+    pub questions: u64,
     /// Questions answered so far.
     pub answered: u64,
     /// Answers refusal detection found refusing.
@@ -91,8 +97,8 @@ pub async fn with_counts(
     id: i64,
 ) -> Result<(test_run::Model, RunCounts), ServiceError> {
     let run = get(db, id).await?;
-    let counts = counts(db, &run).await?;
-    Ok((run, counts))
+    let mut counted = counted(db, vec![run]).await?;
+    counted.pop().ok_or(ServiceError::RunNotFound(id))
 }
 
 /// A page of runs, oldest first, each with its counts.
@@ -108,41 +114,89 @@ pub async fn list(
         page,
     )
     .await?;
-    let mut counted = Vec::with_capacity(runs.len());
-    for run in runs {
-        let counts = counts(db, &run).await?;
-        counted.push((run, counts));
-    }
-    Ok((counted, next))
+    Ok((counted(db, runs).await?, next))
 }
 
-async fn counts(db: &DatabaseConnection, run: &test_run::Model) -> Result<RunCounts, ServiceError> {
-    let set = question_sets::get(db, run.set_id).await?;
-    let of_run = || test_answer::Entity::find().filter(test_answer::Column::RunId.eq(run.id));
-    Ok(RunCounts {
-        questions: set.member_count,
-        answered: of_run().count(db).await?,
-        refused: of_run()
-            .filter(test_answer::Column::Refused.eq(true))
-            .count(db)
-            .await?,
-    })
+/// `runs` with their counts: two grouped queries, whatever the number of runs.
+async fn counted(
+    db: &DatabaseConnection,
+    runs: Vec<test_run::Model>,
+) -> Result<Vec<(test_run::Model, RunCounts)>, ServiceError> {
+    let set_sizes: HashMap<i64, i64> = question_set::Entity::find()
+        .select_only()
+        .column(question_set::Column::Id)
+        .column(question_set::Column::MemberCount)
+        .filter(question_set::Column::Id.is_in(runs.iter().map(|run| run.set_id)))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let refused: Expr = Func::count(Expr::case(
+        Expr::col(test_answer::Column::Refused).eq(true),
+        1,
+    ))
+    .into();
+    let answers: HashMap<i64, (i64, i64)> = test_answer::Entity::find()
+        .select_only()
+        .column(test_answer::Column::RunId)
+        .column_as(
+            Expr::from(Func::count(Expr::col(test_answer::Column::RunId))),
+            "answered",
+        )
+        .column_as(refused, "refused")
+        .filter(test_answer::Column::RunId.is_in(runs.iter().map(|run| run.id)))
+        .group_by(test_answer::Column::RunId)
+        .into_tuple::<(i64, i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(run, answered, refused)| (run, (answered, refused)))
+        .collect();
+    let count = |n: i64| u64::try_from(n).unwrap_or_default();
+    Ok(runs
+        .into_iter()
+        .map(|run| {
+            let (answered, refused) = answers.get(&run.id).copied().unwrap_or_default();
+            let counts = RunCounts {
+                questions: count(set_sizes.get(&run.set_id).copied().unwrap_or_default()),
+                answered: count(answered),
+                refused: count(refused),
+            };
+            (run, counts)
+        })
+        .collect())
 }
 
-/// What became of one row of an answers file.
+/// What became of one row of an answers file (the outcomes of an import's rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerOutcome {
     /// Recorded.
     Accepted,
-    /// The row names no question of the run's set (by id or exact text).
+    /// The question has an answer already: earlier in the file (`duplicate_of_line`), or
+    /// recorded by an earlier upload.
+    Duplicate,
+    /// Not recorded, for the `reason` given.
+    Invalid,
+}
+
+/// Why a row was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerProblem {
+    /// The row names no question of the run's set (by id, or by the exact text pinned).
     UnknownQuestion,
-    /// The question has an answer already: earlier in the file, or recorded before.
-    DuplicateAnswer,
+    /// The question id is not a whole number.
+    InvalidQuestionId,
+    /// Several members of the set have this text: name the question by id.
+    AmbiguousQuestion,
+    /// The id names a member whose pinned text differs from the row's question text.
+    QuestionMismatch,
     /// The answer cell is empty.
-    EmptyAnswer,
-    /// The row could not be read (a malformed CSV or JSON line).
-    Unreadable,
+    Empty,
+    /// The row could not be read (a malformed CSV or JSON line): see `message`.
+    Malformed,
 }
 
 /// One row of an answers file and what became of it.
@@ -152,7 +206,15 @@ pub struct AnswerRow {
     pub line: usize,
     pub outcome: AnswerOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<AnswerProblem>,
+    /// What the reader made of a malformed row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub question_id: Option<i64>,
+    /// The earlier row of the file that answers the same question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of_line: Option<usize>,
     /// For accepted rows: whether refusal detection found the answer refusing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<bool>,
@@ -163,8 +225,8 @@ pub struct AnswerRow {
 pub struct AnswerReport {
     pub run: i64,
     pub accepted: usize,
-    /// Rows not recorded (every outcome but `accepted`).
-    pub rejected: usize,
+    pub duplicates: usize,
+    pub invalid: usize,
     /// Accepted answers found refusing.
     pub refused: usize,
     pub items: Vec<AnswerRow>,
@@ -177,17 +239,18 @@ struct Recorded {
     verdict: RefusalVerdict,
 }
 
-/// Records the answers of an uploaded file (CSV, TXT, JSONL, JSON or XLSX with a header row)
-/// to run `run_id`: each row names its question by `question_id` (题目编号) or by the exact
-/// text of the member (题目 / 问题 …) and gives the model's answer (模型回答 / answer …).
-/// Rows that name no member, repeat a question, or carry no answer are reported and not
-/// stored; the others are stored in one transaction with their refusal verdicts. A question
-/// answered by a concurrent upload meanwhile refuses the whole upload (`409`), nothing stored.
+/// Records the answers of an uploaded file (CSV, JSONL, JSON, or one sheet of an XLSX
+/// workbook: `sheet`, else the first whose header names a question column) to run `run_id`.
+/// The header names the model's answer (模型回答 / answer …) and the question, by
+/// `question_id` (题目编号) or by the exact text the set pinned (题目 / 问题 …). Rows that name
+/// no member, repeat a question, or carry no answer are reported and not stored; the others
+/// are stored in one transaction with their refusal verdicts. A question answered by a
+/// concurrent upload meanwhile refuses the whole upload (`409`), nothing stored.
 pub async fn record_answers(
     state: &AppState,
     run_id: i64,
     bytes: Vec<u8>,
-    format: Option<Format>,
+    (format, sheet): (Option<Format>, Option<String>),
     audit: &AuditStamp,
 ) -> Result<AnswerReport, ServiceError> {
     if bytes.is_empty() {
@@ -207,7 +270,7 @@ pub async fn record_answers(
     let detector = state.refusals.clone();
     let (items, recorded) = blocking::off_workers(move || {
         let format = format.unwrap_or_else(|| Format::sniff(&bytes));
-        let table = imports::read_table(&bytes, format, None)?;
+        let table = imports::read_table(&bytes, format, sheet.as_deref())?;
         check_columns(&table)?;
         Ok::<_, ServiceError>(match_rows(&table, &members, answered, &detector))
     })
@@ -246,10 +309,12 @@ pub async fn record_answers(
         }
     }
     super::audit::commit(txn, Some(audit), None).await?;
+    let count = |outcome| items.iter().filter(|row| row.outcome == outcome).count();
     Ok(AnswerReport {
         run: run_id,
         accepted,
-        rejected: items.len() - accepted,
+        duplicates: count(AnswerOutcome::Duplicate),
+        invalid: count(AnswerOutcome::Invalid),
         refused,
         items,
     })
@@ -272,51 +337,98 @@ fn check_columns(table: &Table) -> Result<(), ServiceError> {
 fn match_rows(
     table: &Table,
     members: &[question_set_member::Model],
-    mut answered: HashSet<i64>,
+    recorded_before: HashSet<i64>,
     detector: &RefusalDetector,
 ) -> (Vec<AnswerRow>, Vec<Recorded>) {
     let by_id: HashMap<i64, &question_set_member::Model> =
         members.iter().map(|m| (m.question_id, m)).collect();
-    let mut by_text: HashMap<&str, &question_set_member::Model> = HashMap::new();
+    // `None`: several members have the text.
+    let mut by_text: HashMap<&str, Option<&question_set_member::Model>> = HashMap::new();
     for member in members {
-        by_text.entry(member.text.trim()).or_insert(member);
+        by_text
+            .entry(member.text.trim())
+            .and_modify(|found| *found = None)
+            .or_insert(Some(member));
     }
+    let mut first_line: HashMap<i64, usize> = HashMap::new();
     let mut items = Vec::with_capacity(table.rows.len());
     let mut recorded = Vec::new();
     for row in &table.rows {
-        let report = |outcome, question_id| AnswerRow {
+        let blank = AnswerRow {
             line: row.line,
-            outcome,
-            question_id,
+            outcome: AnswerOutcome::Invalid,
+            reason: None,
+            message: None,
+            question_id: None,
+            duplicate_of_line: None,
             refused: None,
         };
-        if row.malformed.is_some() {
-            items.push(report(AnswerOutcome::Unreadable, None));
+        let invalid = |reason, question_id| AnswerRow {
+            reason: Some(reason),
+            question_id,
+            ..blank.clone()
+        };
+        if let Some(why) = &row.malformed {
+            items.push(AnswerRow {
+                message: Some(why.clone()),
+                ..invalid(AnswerProblem::Malformed, None)
+            });
             continue;
         }
+        let text = table.cell(row, Column::Question);
         let member = match table.cell(row, Column::QuestionId) {
-            Some(id) => id.parse::<i64>().ok().and_then(|id| by_id.get(&id)),
-            None => table
-                .cell(row, Column::Question)
-                .and_then(|text| by_text.get(text)),
+            Some(raw) => match raw.parse::<i64>() {
+                Err(_) => Err(AnswerProblem::InvalidQuestionId),
+                Ok(id) => match by_id.get(&id) {
+                    None => Err(AnswerProblem::UnknownQuestion),
+                    Some(member) if text.is_some_and(|t| t != member.text.trim()) => {
+                        Err(AnswerProblem::QuestionMismatch)
+                    }
+                    Some(member) => Ok(*member),
+                },
+            },
+            None => match text.map(|t| by_text.get(t)) {
+                Some(Some(Some(member))) => Ok(*member),
+                Some(Some(None)) => Err(AnswerProblem::AmbiguousQuestion),
+                _ => Err(AnswerProblem::UnknownQuestion),
+            },
         };
-        let Some(member) = member else {
-            items.push(report(AnswerOutcome::UnknownQuestion, None));
-            continue;
+        let member = match member {
+            Ok(member) => member,
+            Err(problem) => {
+                items.push(invalid(problem, None));
+                continue;
+            }
         };
         let id = Some(member.question_id);
         let Some(answer) = table.cell(row, Column::ModelAnswer) else {
-            items.push(report(AnswerOutcome::EmptyAnswer, id));
+            items.push(invalid(AnswerProblem::Empty, id));
             continue;
         };
-        if !answered.insert(member.question_id) {
-            items.push(report(AnswerOutcome::DuplicateAnswer, id));
+        if recorded_before.contains(&member.question_id) {
+            items.push(AnswerRow {
+                outcome: AnswerOutcome::Duplicate,
+                question_id: id,
+                ..blank
+            });
             continue;
         }
+        if let Some(&line) = first_line.get(&member.question_id) {
+            items.push(AnswerRow {
+                outcome: AnswerOutcome::Duplicate,
+                question_id: id,
+                duplicate_of_line: Some(line),
+                ..blank
+            });
+            continue;
+        }
+        first_line.insert(member.question_id, row.line);
         let verdict = detector.classify(answer);
         items.push(AnswerRow {
+            outcome: AnswerOutcome::Accepted,
+            question_id: id,
             refused: Some(verdict.refused),
-            ..report(AnswerOutcome::Accepted, id)
+            ..blank
         });
         recorded.push(Recorded {
             member: (member.question_id, member.revision),
@@ -327,15 +439,20 @@ fn match_rows(
     (items, recorded)
 }
 
-/// An answer with the member it answers, as pinned.
-pub type AnswerWithQuestion = (test_answer::Model, question_set_member::Model);
+/// A recorded answer, the member it answers as pinned, and its refusal verdict.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub answer: test_answer::Model,
+    pub member: question_set_member::Model,
+    pub verdict: RefusalVerdict,
+}
 
 /// A page of run `run_id`'s answers, by question id.
 pub async fn answers(
     db: &DatabaseConnection,
     run_id: i64,
     page: PageRequest,
-) -> Result<(Vec<AnswerWithQuestion>, Option<String>), ServiceError> {
+) -> Result<(Vec<StoredAnswer>, Option<String>), ServiceError> {
     let run = get(db, run_id).await?;
     let (answers, next) = keyset_page(
         db,
@@ -355,12 +472,41 @@ pub async fn answers(
         .into_iter()
         .map(|member| (member.question_id, member))
         .collect();
-    let paired = answers
-        .into_iter()
-        .filter_map(|answer| {
-            let member = members.remove(&answer.question_id)?;
-            Some((answer, member))
-        })
-        .collect();
-    Ok((paired, next))
+    let mut stored = Vec::with_capacity(answers.len());
+    for answer in answers {
+        let member = members.remove(&answer.question_id).ok_or_else(|| {
+            DbErr::RecordNotFound(format!(
+                "member {} of set {} answered in run {run_id}",
+                answer.question_id, run.set_id
+            ))
+        })?;
+        let verdict = stored_verdict(&answer)?;
+        stored.push(StoredAnswer {
+            answer,
+            member,
+            verdict,
+        });
+    }
+    Ok((stored, next))
+}
+
+/// The verdict as `record_answers` stored it.
+fn stored_verdict(answer: &test_answer::Model) -> Result<RefusalVerdict, DbErr> {
+    let corrupt = |what: &str| {
+        DbErr::Custom(format!(
+            "answer to question {} of run {}: stored {what} unreadable",
+            answer.question_id, answer.run_id
+        ))
+    };
+    Ok(RefusalVerdict {
+        refused: answer.refused,
+        rule: RefusalRule::parse(&answer.refusal_rule).ok_or_else(|| corrupt("refusal rule"))?,
+        evidence: answer
+            .refusal_evidence
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| corrupt("refusal evidence"))?,
+        confidence: answer.refusal_confidence,
+    })
 }
