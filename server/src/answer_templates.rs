@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::status::{ExpectedBehavior, QuestionKind};
+use crate::seed_file;
 use crate::taxonomy::Taxonomy;
 
 const SHIPPED: &str = include_str!("../../seeds/answer-templates.toml");
@@ -71,17 +72,9 @@ const PAIRS: [(QuestionKind, ExpectedBehavior); 4] = [
 impl AnswerTemplates {
     /// The data directory's `answer-templates.toml` if there is one, else the shipped file.
     pub fn load(data_dir: &Path, taxonomy: &Taxonomy) -> Result<Self, TemplatesError> {
-        let path = data_dir.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path.display().to_string(), &text, taxonomy),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                Self::parse("seeds/answer-templates.toml", SHIPPED, taxonomy)
-            }
-            Err(error) => Err(TemplatesError {
-                origin: path.display().to_string(),
-                message: error.to_string(),
-            }),
-        }
+        let seed = seed_file::in_force(data_dir, FILE_NAME, SHIPPED)
+            .map_err(|(origin, message)| TemplatesError { origin, message })?;
+        Self::parse(&seed.origin, &seed.text, taxonomy)
     }
 
     fn parse(origin: &str, text: &str, taxonomy: &Taxonomy) -> Result<Self, TemplatesError> {

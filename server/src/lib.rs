@@ -23,6 +23,7 @@ pub mod messages;
 pub mod refusal;
 pub mod sampling;
 pub mod search;
+pub mod seed_file;
 pub mod segmentation;
 pub mod services;
 pub mod startup;

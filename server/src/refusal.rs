@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::fold::profile::FoldProfile;
+use crate::seed_file;
 
 const SHIPPED: &str = include_str!("../../seeds/refusal-phrases.toml");
 
@@ -158,20 +159,14 @@ impl std::fmt::Debug for RefusalDetector {
 impl RefusalDetector {
     /// The data directory's `refusal-phrases.toml` if there is one, else the shipped file.
     pub fn load(data_dir: &Path, profile: &FoldProfile) -> Result<Self, PhrasesError> {
-        let path = data_dir.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path.display().to_string(), &text, profile),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Self::shipped(profile),
-            Err(error) => Err(PhrasesError {
-                origin: path.display().to_string(),
-                message: error.to_string(),
-            }),
-        }
+        let seed = seed_file::in_force(data_dir, FILE_NAME, SHIPPED)
+            .map_err(|(origin, message)| PhrasesError { origin, message })?;
+        Self::parse(&seed.origin, &seed.text, profile)
     }
 
     /// The shipped phrases.
     pub fn shipped(profile: &FoldProfile) -> Result<Self, PhrasesError> {
-        Self::parse("seeds/refusal-phrases.toml", SHIPPED, profile)
+        Self::parse(&format!("seeds/{FILE_NAME}"), SHIPPED, profile)
     }
 
     /// Compiles the phrases of `text`. Refused: an empty list of refusals, a phrase that
@@ -537,6 +532,25 @@ mod tests {
     fn a_hedge_containing_a_refusal_phrase_is_no_refusal() {
         let verdict = detector().classify("我不能保证结果，但通常需要三天。");
         assert!(!verdict.refused, "{verdict:?}");
+    }
+
+    #[test]
+    fn a_data_directory_file_replaces_the_shipped_one_and_a_bad_one_is_named() {
+        let profile = FoldProfile::shipped().expect("shipped fold profile");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let shipped = RefusalDetector::load(dir.path(), &profile).expect("shipped");
+        assert_eq!(shipped.origin, "seeds/refusal-phrases.toml");
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, SHIPPED.replace("lead_chars = 40", "lead_chars = 41"))
+            .expect("written");
+        let replaced = RefusalDetector::load(dir.path(), &profile).expect("replaced");
+        assert_eq!(replaced.origin, path.display().to_string());
+        std::fs::write(&path, "lead_chars = 1\n").expect("written");
+        let error = RefusalDetector::load(dir.path(), &profile).expect_err("incomplete");
+        assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        );
     }
 
     #[test]

@@ -389,58 +389,58 @@ pub struct SetCounts {
 }
 
 impl SetCounts {
-    /// Counts one question by its (kind, risk, aspect, high risk, expected behaviour).
-    fn add(
-        &mut self,
-        (kind, risk, aspect, high_risk, behavior): (
-            QuestionKind,
-            Option<&str>,
-            Option<&str>,
-            bool,
-            Option<ExpectedBehavior>,
-        ),
-    ) {
-        self.total += 1;
-        self.high_risk += u64::from(high_risk);
-        *self.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
-        if let Some(risk) = risk {
-            *self.by_risk.entry(risk.to_owned()).or_default() += 1;
-        }
-        if let Some(aspect) = aspect {
-            *self.by_aspect.entry(aspect.to_owned()).or_default() += 1;
-        }
-        let behavior = behavior.map_or("unknown", ExpectedBehavior::as_str);
-        *self.by_behavior.entry(behavior.to_owned()).or_default() += 1;
-    }
-
-    fn of_questions(questions: &[question::Model]) -> Self {
+    /// The counts of `questions`, stored or as a set pinned them.
+    fn of<Q: Classified>(questions: &[Q]) -> Self {
         let mut counts = Self::default();
-        for q in questions {
-            counts.add((
-                q.kind,
-                q.risk.as_deref(),
-                q.aspect.as_deref(),
-                q.high_risk,
-                q.expected_behavior,
-            ));
-        }
-        counts
-    }
-
-    fn of_members(members: &[question_set_member::Model]) -> Self {
-        let mut counts = Self::default();
-        for m in members {
-            counts.add((
-                m.kind,
-                m.risk.as_deref(),
-                m.aspect.as_deref(),
-                m.high_risk,
-                m.expected_behavior,
-            ));
+        for question in questions {
+            let (kind, risk, aspect, high_risk, behavior) = question.classification();
+            counts.total += 1;
+            counts.high_risk += u64::from(high_risk);
+            *counts.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+            if let Some(risk) = risk {
+                *counts.by_risk.entry(risk.to_owned()).or_default() += 1;
+            }
+            if let Some(aspect) = aspect {
+                *counts.by_aspect.entry(aspect.to_owned()).or_default() += 1;
+            }
+            let behavior = behavior.map_or("unknown", ExpectedBehavior::as_str);
+            *counts.by_behavior.entry(behavior.to_owned()).or_default() += 1;
         }
         counts
     }
 }
+
+/// What a set counts of a question: kind, risk, aspect, high risk, expected behaviour.
+type Classification<'a> = (
+    QuestionKind,
+    Option<&'a str>,
+    Option<&'a str>,
+    bool,
+    Option<ExpectedBehavior>,
+);
+
+/// A question, stored or as a set pinned it.
+trait Classified {
+    fn classification(&self) -> Classification<'_>;
+}
+
+/// The stored question and the pinned member name the same fields alike.
+macro_rules! classified {
+    ($($model:ty),+) => {$(
+        impl Classified for $model {
+            fn classification(&self) -> Classification<'_> {
+                (
+                    self.kind,
+                    self.risk.as_deref(),
+                    self.aspect.as_deref(),
+                    self.high_risk,
+                    self.expected_behavior,
+                )
+            }
+        }
+    )+};
+}
+classified!(question::Model, question_set_member::Model);
 
 /// What sampling and counting read of a question (stored or pinned).
 #[derive(Debug, Clone, FromQueryResult)]
@@ -821,7 +821,7 @@ pub async fn create(
     check(&state.reads, &state.taxonomy, &new.recipe).await?;
     if dry_run {
         let ids = choose(&state.reads, &mut new.recipe).await?;
-        let counts = SetCounts::of_questions(&questions_by_id(&state.reads, &ids).await?);
+        let counts = SetCounts::of(&questions_by_id(&state.reads, &ids).await?);
         return Ok(Composed {
             set: None,
             recipe: new.recipe,
@@ -832,7 +832,7 @@ pub async fn create(
     let txn = begin_write(&state.db, EntryKind::Question).await?;
     let ids = choose(&txn, &mut new.recipe).await?;
     let members = questions_by_id(&txn, &ids).await?;
-    let counts = SetCounts::of_questions(&members);
+    let counts = SetCounts::of(&members);
     let version: Option<i32> = question_set::Entity::find()
         .select_only()
         .column_as(Expr::col(question_set::Column::Version).max(), "version")
@@ -920,7 +920,7 @@ pub async fn with_counts(
     id: i64,
 ) -> Result<(question_set::Model, SetCounts), ServiceError> {
     let (set, members) = frozen(db, id).await?;
-    Ok((set, SetCounts::of_members(&members)))
+    Ok((set, SetCounts::of(&members)))
 }
 
 /// A member at its pinned revision, with where its question stands now.

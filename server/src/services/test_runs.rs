@@ -234,7 +234,9 @@ pub struct AnswerReport {
 
 /// An answer to record: the member it answers and what refusal detection made of it.
 struct Recorded {
-    member: (i64, i32),
+    question_id: i64,
+    /// The member's pinned revision.
+    revision: i32,
     answer: String,
     verdict: RefusalVerdict,
 }
@@ -282,8 +284,8 @@ pub async fn record_answers(
     for chunk in recorded.chunks(INSERT_CHUNK) {
         let rows = chunk.iter().map(|r| test_answer::ActiveModel {
             run_id: Set(run_id),
-            question_id: Set(r.member.0),
-            revision: Set(r.member.1),
+            question_id: Set(r.question_id),
+            revision: Set(r.revision),
             answer: Set(r.answer.clone()),
             refused: Set(r.verdict.refused),
             refusal_rule: Set(r.verdict.rule.as_str().to_owned()),
@@ -431,7 +433,8 @@ fn match_rows(
             ..blank
         });
         recorded.push(Recorded {
-            member: (member.question_id, member.revision),
+            question_id: member.question_id,
+            revision: member.revision,
             answer: answer.to_owned(),
             verdict,
         });
