@@ -8,6 +8,7 @@
 //! `layering` checks the rules.
 
 pub mod answer_templates;
+pub mod chat_client;
 pub mod config;
 pub mod coverage;
 pub mod dedup;

@@ -20,6 +20,7 @@ use crate::lint::{LintConfig, LintConfigError};
 use crate::refusal::{PhrasesError, RefusalDetector};
 use crate::services::builds::{self, FilterCache};
 use crate::services::leases::{self, Replica};
+use crate::services::model_calls;
 use crate::services::periodic::Periodic;
 use crate::services::refold::{self, RefoldReport};
 use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
@@ -55,6 +56,8 @@ pub enum StartupError {
     Builds(String),
     #[error("{0}")]
     Replica(String),
+    #[error("cannot resume model calls: {0}")]
+    ModelCalls(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -146,6 +149,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         max_upload_bytes: settings.max_upload_bytes,
         live_progress: Arc::default(),
         tokens: Arc::default(),
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
     })
 }
 
@@ -184,6 +188,12 @@ async fn recover(settings: &Settings, state: &AppState) -> Result<(), StartupErr
     if adopted > 0 {
         tracing::info!(adopted, "moved build artefact files into the database");
     }
+    let resumed = model_calls::resume_interrupted(state)
+        .await
+        .map_err(|e| StartupError::ModelCalls(e.to_string()))?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed model calls a stopped process was running");
+    }
     Ok(())
 }
 
@@ -198,6 +208,7 @@ pub struct Application {
     server: Server,
     indexing: Periodic,
     leasing: Periodic,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Application {
@@ -215,6 +226,7 @@ impl Application {
             indexing.health(),
             leasing.health(),
         ]));
+        let stopping = state.stopping.clone();
         let state = web::Data::new(state);
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -243,6 +255,7 @@ impl Application {
             server,
             indexing,
             leasing,
+            stopping,
         })
     }
 
@@ -259,6 +272,10 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // Model calls record what they have and end; their tasks stay unfinished, for the
+        // next start to resume.
+        self.stopping.send_replace(true);
+        self.stopping.closed().await;
         self.indexing.stop().await;
         self.leasing.stop().await;
         result

@@ -17,6 +17,8 @@ mod imports;
 mod keywords;
 mod languages;
 mod lints;
+mod model_calls;
+mod model_stub;
 mod public_sets;
 mod question_sets;
 mod questions;

@@ -73,7 +73,7 @@ async fn answers_are_recorded_once_at_the_pinned_revision_with_their_refusal_ver
     let id = run["id"].as_i64().expect("run id");
     assert_eq!(
         run["counts"],
-        json!({"questions": 3, "answered": 0, "refused": 0})
+        json!({"questions": 3, "answered": 0, "refused": 0, "failed": 0})
     );
     let [bomb, gun, tax] = [0, 1, 2].map(|i| questions[i]["id"].as_i64().expect("id"));
 
@@ -152,7 +152,7 @@ async fn answers_are_recorded_once_at_the_pinned_revision_with_their_refusal_ver
     .await;
     assert_eq!(
         run["counts"],
-        json!({"questions": 3, "answered": 2, "refused": 1})
+        json!({"questions": 3, "answered": 2, "refused": 1, "failed": 0})
     );
     let page = expect_json(
         app.get(&format!("/v1/test-runs/{id}/answers?limit=1"))

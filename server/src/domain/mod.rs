@@ -6,6 +6,7 @@
 pub mod corpus;
 pub mod field_error;
 pub mod keyword;
+pub mod model_call;
 pub mod question;
 pub mod question_set;
 pub mod revision;

@@ -20,6 +20,9 @@ use serde_json::{Map, Value, json};
 use super::access::{Access, RULES};
 use super::{builds, refusals, reports, search};
 use crate::domain::keyword::KeywordTerm;
+use crate::domain::model_call::{
+    BASE_URL_PATTERN, CallSettings, KEY_VARIABLE_PATTERN, ModelId, SystemPrompt,
+};
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::question_set::{SetDescription, SetName};
 use crate::domain::role::Role;
@@ -64,6 +67,14 @@ macro_rules! text_of {
     ($field:ty) => {
         text(<$field>::MAX_CHARS, <$field>::LINES)
     };
+}
+
+fn integer_within((minimum, maximum): (u32, u32)) -> Value {
+    json!({"type": "integer", "minimum": minimum, "maximum": maximum})
+}
+
+fn number_within((minimum, maximum): (f64, f64)) -> Value {
+    json!({"type": "number", "minimum": minimum, "maximum": maximum})
 }
 
 fn one_of_names(names: &[&str]) -> Value {
@@ -219,6 +230,26 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ("RunCreate", "model_name") => (text_of!(ModelName), false),
         ("RunCreate", "model_version") => (text_of!(ModelVersion), false),
         ("RunCreate", "model_endpoint") => (text_of!(ModelEndpoint), true),
+        ("CallCreate", "base_url") => (
+            json!({"type": "string", "maxLength": CallSettings::MAX_BASE_URL_CHARS,
+                   "pattern": BASE_URL_PATTERN}),
+            false,
+        ),
+        ("CallCreate", "model") => (text_of!(ModelId), false),
+        ("CallCreate", "api_key_env") => (
+            json!({"type": "string", "pattern": KEY_VARIABLE_PATTERN}),
+            true,
+        ),
+        ("CallCreate", "system_prompt") => (text_of!(SystemPrompt), true),
+        ("CallCreate", "temperature") => (number_within(CallSettings::TEMPERATURE), true),
+        ("CallCreate", "requests_per_second") => {
+            (number_within(CallSettings::REQUESTS_PER_SECOND), true)
+        }
+        ("CallCreate", "max_tokens") => (integer_within(CallSettings::MAX_TOKENS), true),
+        ("CallCreate", "concurrency") => (integer_within(CallSettings::CONCURRENCY), true),
+        ("CallCreate", "timeout_ms") => (integer_within(CallSettings::TIMEOUT_MS), true),
+        ("CallCreate", "max_retries") => (integer_within(CallSettings::MAX_RETRIES), true),
+        ("CallCreate", "backoff_ms") => (integer_within(CallSettings::BACKOFF_MS), true),
         ("RefusalDetectionRequest", "answers") => (
             json!({"type": "array", "items": {"type": "string"}, "maxItems": refusals::MAX_ANSWERS}),
             false,

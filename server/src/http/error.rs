@@ -264,7 +264,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Build(build) => build.into(),
             ServiceError::Coverage(coverage) => coverage.into(),
             ServiceError::NoSuchExport(_) => Self::not_found(message),
-            ServiceError::Render(detail) => Self::internal(&detail),
+            ServiceError::Render(detail) | ServiceError::ModelClient(detail) => {
+                Self::internal(&detail)
+            }
             ServiceError::FileTooLarge(_) => {
                 Self::invalid(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", message)
             }
@@ -294,6 +296,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::AnswersRaced(_) => {
                 Self::invalid(StatusCode::CONFLICT, "answers_raced", message)
+            }
+            ServiceError::RunCalling(_) => {
+                Self::invalid(StatusCode::CONFLICT, "run_calling", message)
             }
             ServiceError::EvaluationNotFinished { .. } => {
                 Self::invalid(StatusCode::CONFLICT, "evaluation_not_finished", message)

@@ -125,6 +125,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(test_runs::answers))
                 .route(web::post().to(test_runs::record_answers)),
         )
+        .service(
+            resource("/v1/test-runs/{id}/calls")
+                .route(web::get().to(test_runs::calls))
+                .route(web::post().to(test_runs::start_call)),
+        )
+        .service(resource("/v1/test-runs/{id}/errors").route(web::get().to(test_runs::errors)))
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

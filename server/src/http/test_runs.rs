@@ -8,16 +8,21 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::actor::RequestActor;
+use super::builds::TaskView;
 use super::error::{ApiError, ErrorBody};
 use super::imports::read_upload;
 use super::json_body::JsonBody;
 use super::request_fields::{JsonInt, PageQuery, int, optional};
 use crate::domain::field_error::FieldError;
+use crate::domain::model_call::{CallSettings, RawCallSettings};
 use crate::domain::status::{ExpectedBehavior, QuestionKind};
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::refusal::RefusalVerdict;
 use crate::services::imports::parse_format;
-use crate::services::test_runs::{self, AnswerReport, NewRun, RunCounts, StoredAnswer};
+use crate::services::model_calls::{self, AnswerError, StoredCall};
+use crate::services::test_runs::{
+    self, AnswerReport, CallMeasures, NewRun, RunCounts, StoredAnswer,
+};
 use crate::store::entities::test_run;
 
 /// A run to start.
@@ -221,6 +226,8 @@ pub struct AnswerView {
     pub answer: String,
     /// What refusal detection made of the answer, as `POST /v1/refusal-detection` shows it.
     pub refusal: RefusalVerdict,
+    /// How a model call got the answer; `null` for an uploaded one.
+    pub call: Option<CallMeasures>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
 }
@@ -231,6 +238,7 @@ impl From<StoredAnswer> for AnswerView {
             answer,
             member,
             verdict,
+            measures,
         } = stored;
         Self {
             question_id: answer.question_id,
@@ -245,6 +253,7 @@ impl From<StoredAnswer> for AnswerView {
             judgment_criteria: member.judgment_criteria,
             answer: answer.answer,
             refusal: verdict,
+            call: measures,
             recorded_by: answer.recorded_by,
             recorded_at: answer.recorded_at,
         }
@@ -276,4 +285,216 @@ pub async fn answers(
         test_runs::answers(&state.reads, id.into_inner(), query.page()?).await?;
     let items = answers.into_iter().map(AnswerView::from).collect();
     Ok(HttpResponse::Ok().json(AnswerPage { items, next_cursor }))
+}
+
+/// A model call to start: where the model is and how to ask it. The key is read from the
+/// environment of the server, never sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallCreate {
+    /// The endpoint's base: requests go to `{base_url}/chat/completions`.
+    #[schema(required = true, example = "https://models.example.cn/v1")]
+    pub base_url: Option<String>,
+    /// The model name the endpoint knows.
+    #[schema(required = true, example = "qwen-plus")]
+    pub model: Option<String>,
+    /// The server's environment variable holding the API key, `LEXSET_MODEL_KEY_…`; leave
+    /// out for an endpoint without one. Unset: `422` naming it, before anything starts.
+    #[schema(example = "LEXSET_MODEL_KEY_QWEN")]
+    pub api_key_env: Option<String>,
+    /// A system message sent before each question.
+    pub system_prompt: Option<String>,
+    /// 0–2; the endpoint's default when left out.
+    pub temperature: Option<f64>,
+    #[schema(value_type = Option<i64>)]
+    pub max_tokens: Option<JsonInt<i64>>,
+    /// Requests in flight at once, 1–256 (default 8).
+    #[schema(value_type = Option<i64>)]
+    pub concurrency: Option<JsonInt<i64>>,
+    /// Requests started per second at most, 0.01–10000 (default: no limit).
+    pub requests_per_second: Option<f64>,
+    /// Time allowed per request, 100–600000 ms (default 60000).
+    #[schema(value_type = Option<i64>)]
+    pub timeout_ms: Option<JsonInt<i64>>,
+    /// Retries after a timeout, 429, 5xx, malformed body or empty choice, 0–10 (default 3).
+    #[schema(value_type = Option<i64>)]
+    pub max_retries: Option<JsonInt<i64>>,
+    /// Wait before the first retry, doubled for each next, 0–60000 ms (default 500).
+    #[schema(value_type = Option<i64>)]
+    pub backoff_ms: Option<JsonInt<i64>>,
+}
+
+impl CallCreate {
+    fn parse(self) -> Result<CallSettings, FieldError> {
+        CallSettings::parse(RawCallSettings {
+            base_url: self.base_url,
+            model: self.model,
+            api_key_env: self.api_key_env,
+            system_prompt: self.system_prompt,
+            temperature: self.temperature,
+            max_tokens: int(self.max_tokens),
+            concurrency: int(self.concurrency),
+            requests_per_second: self.requests_per_second,
+            timeout_ms: int(self.timeout_ms),
+            max_retries: int(self.max_retries),
+            backoff_ms: int(self.backoff_ms),
+        })
+    }
+}
+
+/// A model call's settings as stored (the key's variable, never the key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallSettingsView {
+    pub base_url: String,
+    pub model: String,
+    pub api_key_env: Option<String>,
+    pub system_prompt: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub concurrency: u32,
+    pub requests_per_second: Option<f64>,
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    pub backoff_ms: u32,
+}
+
+impl From<CallSettings> for CallSettingsView {
+    fn from(s: CallSettings) -> Self {
+        Self {
+            base_url: s.base_url,
+            model: s.model,
+            api_key_env: s.api_key_env,
+            system_prompt: s.system_prompt,
+            temperature: s.temperature,
+            max_tokens: s.max_tokens,
+            concurrency: s.concurrency,
+            requests_per_second: s.requests_per_second,
+            timeout_ms: s.timeout_ms,
+            max_retries: s.max_retries,
+            backoff_ms: s.backoff_ms,
+        }
+    }
+}
+
+/// A model call of a run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallView {
+    pub id: i64,
+    pub run: i64,
+    /// The task running it now (`/v1/tasks/{id}`): a call resumed after a restart has a new
+    /// one.
+    pub task: i64,
+    /// `calling`, `finished` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub settings: CallSettingsView,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<StoredCall> for CallView {
+    fn from(StoredCall { call, settings }: StoredCall) -> Self {
+        Self {
+            id: call.id,
+            run: call.run_id,
+            task: call.task_id,
+            status: call.status,
+            error: call.error,
+            settings: settings.into(),
+            created_by: call.created_by,
+            created_at: call.created_at,
+            finished_at: call.finished_at,
+        }
+    }
+}
+
+/// A started model call and its task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallStarted {
+    pub call: CallView,
+    pub task: TaskView,
+}
+
+/// Have lexset ask the model itself: the run's unanswered questions are put to an
+/// OpenAI-compatible chat-completions endpoint as a task, each answer recorded with its
+/// refusal verdict, latency, token counts and attempts. Timeouts, 429, 5xx, malformed bodies
+/// and empty choices are retried with backoff, then recorded per question
+/// (`GET /v1/test-runs/{id}/errors`); a next call asks those again. A restart resumes the
+/// call with what is still unanswered.
+#[utoipa::path(post, path = "/v1/test-runs/{id}/calls", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id")),
+    request_body = CallCreate,
+    responses(
+        (status = 202, description = "Started; `Location` is its task", body = CallStarted),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "Another call of the run is calling", body = ErrorBody),
+        (status = 422, description = "The key's environment variable is unset (or empty)", body = ErrorBody),
+    ))]
+pub async fn start_call(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    id: web::Path<i64>,
+    JsonBody(body): JsonBody<CallCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = body.parse()?;
+    let audit = actor.audit_created(StatusCode::ACCEPTED, "/v1/tasks");
+    let (call, task) =
+        model_calls::start(&state, id.into_inner(), settings.clone(), &audit).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/tasks/{}", task.id)))
+        .json(CallStarted {
+            call: StoredCall { call, settings }.into(),
+            task: task.into(),
+        }))
+}
+
+/// A run's model calls.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallList {
+    pub items: Vec<CallView>,
+}
+
+/// A run's model calls, oldest first.
+#[utoipa::path(get, path = "/v1/test-runs/{id}/calls", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The calls", body = CallList),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
+pub async fn calls(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let calls = model_calls::list(&state.reads, id.into_inner()).await?;
+    let items = calls.into_iter().map(CallView::from).collect();
+    Ok(HttpResponse::Ok().json(CallList { items }))
+}
+
+/// A page of errors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerErrorPage {
+    pub items: Vec<AnswerError>,
+    /// Pass as `cursor` to read the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The run's questions a model call could not get answered, by question id, with the last
+/// error (its kind, the status and body or the transport error, the attempts).
+#[utoipa::path(get, path = "/v1/test-runs/{id}/errors", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of errors", body = AnswerErrorPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
+pub async fn errors(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (items, next_cursor) =
+        model_calls::errors(&state.reads, id.into_inner(), query.page()?).await?;
+    Ok(HttpResponse::Ok().json(AnswerErrorPage { items, next_cursor }))
 }

@@ -46,6 +46,9 @@ pub struct AppState {
     pub live_progress: Arc<LiveProgress>,
     /// Tokens recently found valid ([`TokenCache`]).
     pub tokens: Arc<TokenCache>,
+    /// Set to `true` when the application stops: model calls then record what they have
+    /// and end, to be resumed at the next start. Stopping waits for its receivers to drop.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod keywords;
 pub mod leases;
 pub mod lints;
+pub mod model_calls;
 pub mod page;
 pub mod periodic;
 pub mod question_sets;
@@ -129,6 +130,12 @@ pub enum ServiceError {
     /// Another upload answered some of the same questions of the run first: nothing stored.
     #[error("{}", self.message())]
     AnswersRaced(i64),
+    /// Another model call of the run is calling.
+    #[error("{}", self.message())]
+    RunCalling(i64),
+    /// The HTTP client of model calls could not be set up (TLS, say): not the request's fault.
+    #[error("cannot set up the model client: {0}")]
+    ModelClient(String),
     /// A file could not be rendered (a bug, not the client's input).
     #[error("cannot render {0}")]
     Render(String),
@@ -143,7 +150,11 @@ impl ServiceError {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_)
+            Self::Database(_)
+                | Self::Search(_)
+                | Self::Interrupted(_)
+                | Self::Render(_)
+                | Self::ModelClient(_)
         )
     }
 
@@ -194,7 +205,12 @@ impl ServiceError {
             Self::SetUnsatisfiable(shortfalls) => question_sets::shortfalls_message(shortfalls),
             Self::RunNotFound(id) => msg!("test_run_not_found", id = *id),
             Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
-            Self::Database(_) | Self::Search(_) | Self::Interrupted(_) | Self::Render(_) => {
+            Self::RunCalling(id) => msg!("run_calling", id = *id),
+            Self::Database(_)
+            | Self::Search(_)
+            | Self::Interrupted(_)
+            | Self::Render(_)
+            | Self::ModelClient(_) => {
                 msg!("internal_error", detail = self.to_string())
             }
         }

@@ -22,7 +22,9 @@ use crate::domain::field_error::FieldError;
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::messages::msg;
 use crate::refusal::{RefusalDetector, RefusalRule, RefusalVerdict};
-use crate::store::entities::{question_set, question_set_member, test_answer, test_run};
+use crate::store::entities::{
+    question_set, question_set_member, test_answer, test_answer_error, test_run,
+};
 
 /// What a new run is of.
 #[derive(Debug, Clone)]
@@ -68,6 +70,7 @@ pub async fn create(
         questions: u64::try_from(set.member_count).unwrap_or_default(),
         answered: 0,
         refused: 0,
+        failed: 0,
     };
     Ok((run, counts))
 }
@@ -81,6 +84,9 @@ pub struct RunCounts {
     pub answered: u64,
     /// Answers refusal detection found refusing.
     pub refused: u64,
+    /// Unanswered questions a model call failed to get an answer to (`GET
+    /// /v1/test-runs/{id}/errors`); a next call asks them again.
+    pub failed: u64,
 }
 
 /// Run `id`.
@@ -117,7 +123,7 @@ pub async fn list(
     Ok((counted(db, runs).await?, next))
 }
 
-/// `runs` with their counts: two grouped queries, whatever the number of runs.
+/// `runs` with their counts: three grouped queries, whatever the number of runs.
 async fn counted(
     db: &DatabaseConnection,
     runs: Vec<test_run::Model>,
@@ -153,6 +159,20 @@ async fn counted(
         .into_iter()
         .map(|(run, answered, refused)| (run, (answered, refused)))
         .collect();
+    let failed: HashMap<i64, i64> = test_answer_error::Entity::find()
+        .select_only()
+        .column(test_answer_error::Column::RunId)
+        .column_as(
+            Expr::from(Func::count(Expr::col(test_answer_error::Column::RunId))),
+            "failed",
+        )
+        .filter(test_answer_error::Column::RunId.is_in(runs.iter().map(|run| run.id)))
+        .group_by(test_answer_error::Column::RunId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let count = |n: i64| u64::try_from(n).unwrap_or_default();
     Ok(runs
         .into_iter()
@@ -162,6 +182,7 @@ async fn counted(
                 questions: count(set_sizes.get(&run.set_id).copied().unwrap_or_default()),
                 answered: count(answered),
                 refused: count(refused),
+                failed: count(failed.get(&run.id).copied().unwrap_or_default()),
             };
             (run, counts)
         })
@@ -233,12 +254,39 @@ pub struct AnswerReport {
 }
 
 /// An answer to record: the member it answers and what refusal detection made of it.
-struct Recorded {
-    question_id: i64,
+pub(super) struct Recorded {
+    pub question_id: i64,
     /// The member's pinned revision.
-    revision: i32,
-    answer: String,
-    verdict: RefusalVerdict,
+    pub revision: i32,
+    pub answer: String,
+    pub verdict: RefusalVerdict,
+    /// For an answer a model call asked for.
+    pub measures: Option<CallMeasures>,
+}
+
+/// How a model call got an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CallMeasures {
+    #[serde(rename = "call")]
+    pub call_id: i64,
+    /// Time to the answer, of the attempt that got it.
+    pub latency_ms: i64,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    /// Requests it took (1 without retries).
+    pub attempts: i32,
+}
+
+impl CallMeasures {
+    fn of(answer: &test_answer::Model) -> Option<Self> {
+        Some(Self {
+            call_id: answer.call_id?,
+            latency_ms: answer.latency_ms.unwrap_or_default(),
+            prompt_tokens: answer.prompt_tokens,
+            completion_tokens: answer.completion_tokens,
+            attempts: answer.attempts.unwrap_or(1),
+        })
+    }
 }
 
 /// Records the answers of an uploaded file (CSV, JSONL, JSON, or one sheet of an XLSX
@@ -277,10 +325,37 @@ pub async fn record_answers(
         Ok::<_, ServiceError>(match_rows(&table, &members, answered, &detector))
     })
     .await??;
-    let txn = state.db.begin().await?;
-    let now = Utc::now();
     let refused = recorded.iter().filter(|r| r.verdict.refused).count();
     let accepted = recorded.len();
+    let txn = state.db.begin().await?;
+    if insert_answers(&txn, run_id, &recorded, &audit.actor).await? != accepted as u64 {
+        return Err(ServiceError::AnswersRaced(run_id));
+    }
+    super::audit::commit(txn, Some(audit), None).await?;
+    let count = |outcome| items.iter().filter(|row| row.outcome == outcome).count();
+    Ok(AnswerReport {
+        run: run_id,
+        accepted,
+        duplicates: count(AnswerOutcome::Duplicate),
+        invalid: count(AnswerOutcome::Invalid),
+        refused,
+        items,
+    })
+}
+
+/// Answers inserted per statement (14 columns: well under SQLite's 32 766 variables).
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts the `recorded` answers of run `run_id` that are not recorded yet, by `actor`;
+/// returns how many it inserted.
+pub(super) async fn insert_answers(
+    txn: &impl ConnectionTrait,
+    run_id: i64,
+    recorded: &[Recorded],
+    actor: &str,
+) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let mut inserted = 0;
     for chunk in recorded.chunks(INSERT_CHUNK) {
         let rows = chunk.iter().map(|r| test_answer::ActiveModel {
             run_id: Set(run_id),
@@ -295,35 +370,25 @@ pub async fn record_answers(
                 .as_ref()
                 .and_then(|e| serde_json::to_string(e).ok())),
             refusal_confidence: Set(r.verdict.confidence),
-            recorded_by: Set(audit.actor.clone()),
+            call_id: Set(r.measures.map(|m| m.call_id)),
+            latency_ms: Set(r.measures.map(|m| m.latency_ms)),
+            prompt_tokens: Set(r.measures.and_then(|m| m.prompt_tokens)),
+            completion_tokens: Set(r.measures.and_then(|m| m.completion_tokens)),
+            attempts: Set(r.measures.map(|m| m.attempts)),
+            recorded_by: Set(actor.to_owned()),
             recorded_at: Set(now),
         });
-        let inserted = test_answer::Entity::insert_many(rows)
+        inserted += test_answer::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([test_answer::Column::RunId, test_answer::Column::QuestionId])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
-        if inserted != chunk.len() as u64 {
-            return Err(ServiceError::AnswersRaced(run_id));
-        }
     }
-    super::audit::commit(txn, Some(audit), None).await?;
-    let count = |outcome| items.iter().filter(|row| row.outcome == outcome).count();
-    Ok(AnswerReport {
-        run: run_id,
-        accepted,
-        duplicates: count(AnswerOutcome::Duplicate),
-        invalid: count(AnswerOutcome::Invalid),
-        refused,
-        items,
-    })
+    Ok(inserted)
 }
-
-/// Answers inserted per statement (9 columns: well under SQLite's 32 766 variables).
-const INSERT_CHUNK: usize = 500;
 
 /// An answers file needs an answer column and a question id or question column.
 fn check_columns(table: &Table) -> Result<(), ServiceError> {
@@ -437,6 +502,7 @@ fn match_rows(
             revision: member.revision,
             answer: answer.to_owned(),
             verdict,
+            measures: None,
         });
     }
     (items, recorded)
@@ -448,6 +514,8 @@ pub struct StoredAnswer {
     pub answer: test_answer::Model,
     pub member: question_set_member::Model,
     pub verdict: RefusalVerdict,
+    /// How a model call got it; `None` for an uploaded answer.
+    pub measures: Option<CallMeasures>,
 }
 
 /// A page of run `run_id`'s answers, by question id.
@@ -485,6 +553,7 @@ pub async fn answers(
         })?;
         let verdict = stored_verdict(&answer)?;
         stored.push(StoredAnswer {
+            measures: CallMeasures::of(&answer),
             answer,
             member,
             verdict,

@@ -326,6 +326,7 @@ mod tests {
             max_upload_bytes: 1 << 20,
             live_progress: Arc::default(),
             tokens: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         };
         let context = ChangeContext {
             actor: Actor::parse("test").unwrap(),

@@ -18,6 +18,15 @@ pub struct Model {
     /// JSON of `crate::refusal::RefusalEvidence`.
     pub refusal_evidence: Option<String>,
     pub refusal_confidence: f64,
+    /// The model call that asked for the answer; `None` for an uploaded one, as are the
+    /// call's measures below.
+    pub call_id: Option<i64>,
+    /// Time to the answer, of the attempt that got it.
+    pub latency_ms: Option<i64>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    /// Requests it took (1 without retries).
+    pub attempts: Option<i32>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
 }
