@@ -19,6 +19,7 @@ mod m0010_expected_behavior;
 mod m0011_question_sets;
 mod m0012_test_runs;
 mod m0013_model_calls;
+mod m0014_verdicts;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_question_sets::Migration),
             Box::new(m0012_test_runs::Migration),
             Box::new(m0013_model_calls::Migration),
+            Box::new(m0014_verdicts::Migration),
         ]
     }
 }

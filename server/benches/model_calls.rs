@@ -77,6 +77,7 @@ async fn main() {
             model_version: ModelVersion::parse("v1").expect("a version"),
             model_endpoint: None,
             build: None,
+            judges: 1,
         },
         &audit,
     )

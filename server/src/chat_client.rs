@@ -4,13 +4,19 @@
 //!
 //! Retried, up to `max_retries` times after the first attempt: timeouts, transport errors,
 //! `429`, `5xx`, a body that is not the expected JSON, and a response without a choice. Not
-//! retried: other `4xx` (a bad key or request will not get better). The wait before retry `n`
-//! is `backoff_ms · 2^(n-1)` (at most a minute), scaled by a random factor in [0.5, 1] so
-//! that requests refused together do not come back together; a `Retry-After` of a `429` or
-//! `503` wins when longer.
+//! retried: other `4xx` (a bad key or request will not get better) and an empty answer cut
+//! short. The wait before retry `n` is `backoff_ms · 2^(n-1)` (at most a minute), scaled by a
+//! random factor in [0.5, 1] so that requests refused together do not come back together; a
+//! `Retry-After` (in seconds, at most a minute) on the refusing response is waited instead
+//! when longer.
 //!
 //! A choice whose content is empty or `null` is an answer (an empty one: serving stacks
-//! answer so when their own filter blocks), not a failure.
+//! answer so when their own filter blocks, `finish_reason` `content_filter`) when it finished
+//! for that reason, `stop`, or none given; empty content cut short for another reason
+//! (`length`: a reasoning model spent its tokens) is a failure, not a refusal.
+//!
+//! The key travels only in the `Authorization` header, and is cut out of every failure
+//! message (an endpoint may echo it in an error body).
 
 use std::time::{Duration, Instant};
 
@@ -70,10 +76,13 @@ pub enum FailureKind {
     Malformed,
     /// A completion without any choice.
     EmptyChoice,
+    /// A choice without content that finished for another reason than a stop or a filter
+    /// (`length`): not retried.
+    EmptyAnswer,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 8] = [
         Self::Timeout,
         Self::Transport,
         Self::RateLimited,
@@ -81,6 +90,7 @@ impl FailureKind {
         Self::ClientError,
         Self::Malformed,
         Self::EmptyChoice,
+        Self::EmptyAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +102,7 @@ impl FailureKind {
             Self::ClientError => "client_error",
             Self::Malformed => "malformed",
             Self::EmptyChoice => "empty_choice",
+            Self::EmptyAnswer => "empty_answer",
         }
     }
 
@@ -100,7 +111,7 @@ impl FailureKind {
     }
 
     fn retried(self) -> bool {
-        self != Self::ClientError
+        !matches!(self, Self::ClientError | Self::EmptyAnswer)
     }
 }
 
@@ -110,6 +121,17 @@ pub struct Failure {
     pub kind: FailureKind,
     /// For people: the status and the start of the body, or the transport's error.
     pub message: String,
+    /// The response's status, when one came.
+    pub status: Option<u16>,
+}
+
+impl Failure {
+    /// A refusal that every other question would get too: the key is wrong (`401`), not
+    /// allowed (`403`), or the endpoint or model does not exist (`404`). Asking on would only
+    /// repeat it, and may get the account locked.
+    pub fn stops_the_call(&self) -> bool {
+        matches!(self.status, Some(401 | 403 | 404))
+    }
 }
 
 /// What asking one question came to.
@@ -158,7 +180,10 @@ impl ChatClient {
                 pacing.wait().await;
             }
             let started = Instant::now();
-            let result = self.attempt(&body).await;
+            let result = self
+                .attempt(&body)
+                .await
+                .map_err(|(failure, wait)| (self.redacted(failure), wait));
             let latency = started.elapsed();
             match result {
                 Err((failure, retry_after))
@@ -175,6 +200,14 @@ impl ChatClient {
                 }
             }
         }
+    }
+
+    /// `failure` with the key cut out of its message.
+    fn redacted(&self, mut failure: Failure) -> Failure {
+        if let Some(ApiKey(key)) = &self.key {
+            failure.message = failure.message.replace(key.as_str(), "[key]");
+        }
+        failure
     }
 
     fn request_body(&self, question: &str) -> Vec<u8> {
@@ -199,7 +232,14 @@ impl ChatClient {
 
     /// One request; on failure, the wait the endpoint asked for (`Retry-After`), if any.
     async fn attempt(&self, body: &[u8]) -> Result<Completion, (Failure, Option<Duration>)> {
-        let fail = |kind, message: String| (Failure { kind, message }, None);
+        let fail = |kind, message: String| {
+            let failure = Failure {
+                kind,
+                message,
+                status: None,
+            };
+            (failure, None)
+        };
         let mut request = self
             .http
             .post(&self.url)
@@ -233,7 +273,15 @@ impl ChatClient {
                 _ => FailureKind::ClientError,
             };
             let message = format!("HTTP {status}: {}", excerpt(&bytes));
-            return Err((Failure { kind, message }, retry_after));
+            let status = Some(status.as_u16());
+            return Err((
+                Failure {
+                    kind,
+                    message,
+                    status,
+                },
+                retry_after,
+            ));
         }
         parse_completion(&bytes).map_err(|failure| (failure, None))
     }
@@ -264,7 +312,14 @@ fn transport(error: &reqwest::Error) -> (Failure, Option<Duration>) {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    (Failure { kind, message }, None)
+    (
+        Failure {
+            kind,
+            message,
+            status: None,
+        },
+        None,
+    )
 }
 
 /// A `Retry-After` given in seconds (the form model servers use).
@@ -323,21 +378,33 @@ struct Usage {
 
 /// The first choice's answer in a chat-completions body.
 fn parse_completion(bytes: &[u8]) -> Result<Completion, Failure> {
-    let response: ChatResponse = serde_json::from_slice(bytes).map_err(|e| Failure {
-        kind: FailureKind::Malformed,
-        message: format!("not a chat completion ({e}): {}", excerpt(bytes)),
+    let fail = |kind, message| Failure {
+        kind,
+        message,
+        status: Some(200),
+    };
+    let response: ChatResponse = serde_json::from_slice(bytes).map_err(|e| {
+        let message = format!("not a chat completion ({e}): {}", excerpt(bytes));
+        fail(FailureKind::Malformed, message)
     })?;
     let Some(choice) = response.choices.into_iter().next() else {
-        return Err(Failure {
-            kind: FailureKind::EmptyChoice,
-            message: format!("no choice in the response: {}", excerpt(bytes)),
-        });
+        let message = format!("no choice in the response: {}", excerpt(bytes));
+        return Err(fail(FailureKind::EmptyChoice, message));
     };
     let content = match choice.message.and_then(|message| message.content) {
         None => String::new(),
         Some(Content::Text(text)) => text,
         Some(Content::Parts(parts)) => parts.into_iter().filter_map(|part| part.text).collect(),
     };
+    let finished_for = choice.finish_reason.as_deref();
+    if content.trim().is_empty() && !matches!(finished_for, None | Some("stop" | "content_filter"))
+    {
+        let message = format!(
+            "no content, finish_reason {}",
+            finished_for.unwrap_or_default()
+        );
+        return Err(fail(FailureKind::EmptyAnswer, message));
+    }
     let usage = response.usage;
     Ok(Completion {
         content,
@@ -410,6 +477,56 @@ mod tests {
             FailureKind::Malformed
         );
         assert_eq!(kind(br#"{"choices":[]}"#), FailureKind::EmptyChoice);
+        let cut_short = br#"{"choices":[{"message":{"content":""},"finish_reason":"length"}]}"#;
+        assert_eq!(kind(cut_short), FailureKind::EmptyAnswer);
+    }
+
+    #[test]
+    fn the_key_is_cut_out_of_failure_messages_and_bad_keys_stop_the_call() {
+        let settings = crate::domain::model_call::CallSettings::parse(
+            crate::domain::model_call::RawCallSettings {
+                base_url: Some("http://127.0.0.1:9/v1".to_owned()),
+                model: Some("m".to_owned()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let client = ChatClient::new(settings, Some(ApiKey("sk-secret".to_owned()))).unwrap();
+        let echoed = Failure {
+            kind: FailureKind::ClientError,
+            message: "HTTP 401: invalid key sk-secret".to_owned(),
+            status: Some(401),
+        };
+        let redacted = client.redacted(echoed);
+        assert_eq!(redacted.message, "HTTP 401: invalid key [key]");
+        assert!(redacted.stops_the_call());
+        let busy = Failure {
+            status: Some(429),
+            ..redacted
+        };
+        assert!(!busy.stops_the_call());
+    }
+
+    #[test]
+    fn backoff_doubles_within_its_jitter_and_a_longer_retry_after_wins() {
+        let settings = crate::domain::model_call::CallSettings::parse(
+            crate::domain::model_call::RawCallSettings {
+                base_url: Some("http://127.0.0.1:9/v1".to_owned()),
+                model: Some("m".to_owned()),
+                backoff_ms: Some(100),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let client = ChatClient::new(settings, None).unwrap();
+        for (attempt, full) in [(1, 100), (2, 200), (3, 400)] {
+            let wait = client.backoff(attempt, None);
+            let full = Duration::from_millis(full);
+            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        }
+        let asked = Duration::from_secs(5);
+        assert_eq!(client.backoff(1, Some(asked)), asked);
+        assert!(client.backoff(30, None) <= MAX_BACKOFF);
     }
 
     #[test]

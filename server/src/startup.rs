@@ -202,12 +202,16 @@ pub fn openapi_json() -> String {
     http::openapi::spec_json()
 }
 
+/// How long a stopping server waits for its model calls to record what they have.
+const CALLS_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A built, not yet running, lexset server.
 pub struct Application {
     port: u16,
     server: Server,
     indexing: Periodic,
     leasing: Periodic,
+    resuming: Periodic,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -219,12 +223,14 @@ impl Application {
         let state = app_state(settings).await?;
         recover(settings, &state).await?;
         let leasing = leases::keep_leases(state.db.clone(), state.replica.clone());
+        let resuming = model_calls::keep_resuming(state.clone());
         let indexer = open_search_index(settings, &state).await?;
         let search = web::Data::from(indexer.index());
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
         let workers = web::Data::new(http::health::Workers(vec![
             indexing.health(),
             leasing.health(),
+            resuming.health(),
         ]));
         let stopping = state.stopping.clone();
         let state = web::Data::new(state);
@@ -255,6 +261,7 @@ impl Application {
             server,
             indexing,
             leasing,
+            resuming,
             stopping,
         })
     }
@@ -273,9 +280,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         // Model calls record what they have and end; their tasks stay unfinished, for the
-        // next start to resume.
+        // next start (or another replica) to resume. A call waiting long for the SQLite
+        // writer (a big import holds it) is not waited for: it is resumed all the same.
+        self.resuming.stop().await;
         self.stopping.send_replace(true);
-        self.stopping.closed().await;
+        let calls_ended = tokio::time::timeout(CALLS_STOP_WAIT, self.stopping.closed()).await;
+        if calls_ended.is_err() {
+            tracing::warn!("model calls still recording at stop; they resume at the next start");
+        }
         self.indexing.stop().await;
         self.leasing.stop().await;
         result

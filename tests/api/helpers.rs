@@ -188,12 +188,18 @@ impl TestApp {
 
     /// Polls the task at `location` until it succeeds; returns it.
     pub async fn wait_for_task(&self, location: &str) -> Value {
+        let task = self.wait_for_task_end(location).await;
+        assert_eq!(task["status"], "succeeded", "task failed: {task}");
+        task
+    }
+
+    /// Polls the task at `location` until it succeeds or fails; returns it.
+    pub async fn wait_for_task_end(&self, location: &str) -> Value {
         // Bounded poll: tasks on test data take well under a second.
         for _ in 0..400 {
             let task = expect_json(self.get(location).await, StatusCode::OK).await;
             match task["status"].as_str() {
-                Some("succeeded") => return task,
-                Some("failed") => panic!("task failed: {task}"),
+                Some("succeeded" | "failed") => return task,
                 _ => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
             }
         }
@@ -245,6 +251,37 @@ impl TestApp {
             .await
             .expect("POST approve");
         expect_json(response, StatusCode::OK).await
+    }
+
+    /// Approved must-refuse questions with `texts` (risks A.1.d and A.2.e in turn), frozen
+    /// into a set, and a run of it with `judges`; returns the run and the question ids.
+    pub async fn run_of(&self, texts: &[&str], judges: i64) -> (Value, Vec<i64>) {
+        let mut ids = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let risk = if i % 2 == 0 { "A.1.d" } else { "A.2.e" };
+            let question = self.approved_question(&must_refuse(text, risk)).await;
+            ids.push(question["id"].as_i64().expect("question id"));
+        }
+        let set = expect_json(
+            self.post_json(
+                "/v1/question-sets",
+                &serde_json::json!({"name": "测试运行", "method": "ids", "ids": ids}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let run = expect_json(
+            self.post_json(
+                "/v1/test-runs",
+                &serde_json::json!({"set": set["id"], "model_name": "stub", "model_version": "v1",
+                                    "judges": judges}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        (run, ids)
     }
 
     /// Creates a question and returns its JSON.

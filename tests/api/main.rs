@@ -29,3 +29,4 @@ mod search;
 mod taxonomy;
 mod test_runs;
 mod users;
+mod verdicts;

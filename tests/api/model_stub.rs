@@ -28,6 +28,8 @@ pub enum Behavior {
     Filtered,
     /// The first attempt hangs for a minute, the next answers.
     HangsFirst,
+    /// Every attempt gets `401`, its body echoing the key sent.
+    Unauthorized,
 }
 
 /// What the stub answers when nothing else is chosen.
@@ -152,6 +154,16 @@ async fn complete(
             .body("{\"choices\": [{\"message\": "),
         (Behavior::NoChoice, _) => HttpResponse::Ok().json(json!({"id": "x", "choices": []})),
         (Behavior::Filtered, _) => completion(Value::Null, "content_filter"),
+        (Behavior::Unauthorized, _) => {
+            let sent = request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            HttpResponse::Unauthorized()
+                .json(json!({"error": {"message": format!("invalid api key: {sent}")}}))
+        }
         (
             Behavior::TimeoutOnce
             | Behavior::HangsFirst

@@ -99,6 +99,35 @@ pub struct Rule {
     pub threshold: Threshold,
 }
 
+/// What a rate rule measures over a test run's answers in its bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// 合格率: answers judged 合格 (or pre-filled so) of those with a verdict.
+    PassRate,
+    /// 拒答率: answers that refuse of those answered.
+    RefusalRate,
+}
+
+/// A rate a test run must reach on a bank of its questions, with the sample it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateRule {
+    pub id: String,
+    pub title: String,
+    pub citation: String,
+    /// The bank: questions of these kinds (empty: all) …
+    pub kinds: Vec<QuestionKind>,
+    /// … expecting these behaviours (empty: all).
+    pub behaviors: Vec<ExpectedBehavior>,
+    pub measure: Measure,
+    /// The rate must be at least this (0–1) …
+    pub min_rate: Option<f64>,
+    /// … or at most this.
+    pub max_rate: Option<f64>,
+    /// Answers the bank needs for the rate to count.
+    pub min_sample: u64,
+}
+
 /// A named set of rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleProfile {
@@ -107,6 +136,8 @@ pub struct RuleProfile {
     /// Where it came from: a seed file or a file in the data directory.
     pub origin: String,
     pub rules: Vec<Rule>,
+    /// What a test run's answers must reach (TC260-003 §9.3, §9.4, the 登记 limit).
+    pub rate_rules: Vec<RateRule>,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +146,25 @@ struct ProfileFile {
     id: String,
     title: String,
     rules: Vec<RuleFile>,
+    #[serde(default)]
+    rate_rules: Vec<RateRuleFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateRuleFile {
+    id: String,
+    title: String,
+    citation: String,
+    #[serde(default)]
+    kinds: Vec<QuestionKind>,
+    #[serde(default)]
+    behaviors: Vec<ExpectedBehavior>,
+    measure: Measure,
+    min_rate: Option<f64>,
+    max_rate: Option<f64>,
+    #[serde(default)]
+    min_sample: u64,
 }
 
 #[derive(Deserialize)]
@@ -237,11 +287,35 @@ impl RuleProfile {
         if rules.is_empty() {
             return Err(error("a profile needs at least one rule".to_owned()));
         }
+        let mut rate_rules: Vec<RateRule> = Vec::with_capacity(file.rate_rules.len());
+        for rule in file.rate_rules {
+            let at = |message: &str| error(format!("rate rule {}: {message}", rule.id));
+            if rules.iter().any(|r| r.id == rule.id) || rate_rules.iter().any(|r| r.id == rule.id) {
+                return Err(at("the id is used twice"));
+            }
+            match (rule.min_rate, rule.max_rate) {
+                (Some(rate), None) | (None, Some(rate)) if (0.0..=1.0).contains(&rate) => {}
+                (Some(_), None) | (None, Some(_)) => return Err(at("a rate lies between 0 and 1")),
+                _ => return Err(at("give exactly one of `min_rate` and `max_rate`")),
+            }
+            rate_rules.push(RateRule {
+                id: rule.id,
+                title: rule.title,
+                citation: rule.citation,
+                kinds: rule.kinds,
+                behaviors: rule.behaviors,
+                measure: rule.measure,
+                min_rate: rule.min_rate,
+                max_rate: rule.max_rate,
+                min_sample: rule.min_sample,
+            });
+        }
         Ok(Self {
             id: file.id,
             title: file.title,
             origin: origin.to_owned(),
             rules,
+            rate_rules,
         })
     }
 }

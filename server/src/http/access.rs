@@ -93,6 +93,16 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/test-runs/{id}", AtLeast(Reader)),
     rule("GET", "/v1/test-runs/{id}/answers", AtLeast(Reader)),
     rule("POST", "/v1/test-runs/{id}/answers", AtLeast(Annotator)),
+    rule(
+        "GET",
+        "/v1/test-runs/{id}/answers/{question_id}/verdicts",
+        AtLeast(Reader),
+    ),
+    rule(
+        "POST",
+        "/v1/test-runs/{id}/answers/{question_id}/verdicts",
+        AtLeast(Annotator),
+    ),
     rule("GET", "/v1/test-runs/{id}/calls", AtLeast(Reader)),
     rule("POST", "/v1/test-runs/{id}/calls", AtLeast(Reviewer)),
     rule("GET", "/v1/test-runs/{id}/errors", AtLeast(Reader)),

@@ -35,6 +35,7 @@ use crate::services::exports::ExportName;
 use crate::services::exports::XLSX;
 use crate::services::page;
 use crate::services::question_sets;
+use crate::services::verdicts::JudgmentState;
 use crate::taxonomy::Taxonomy;
 use lexset_importers::table::Format;
 
@@ -174,6 +175,9 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
             one_of_names(&Format::NAMES.map(|(name, _)| name))
         }
         ("/v1/imports", "question_kind") => one_of_names(&QUESTION_KINDS),
+        ("/v1/test-runs/{id}/answers", "judgment") => {
+            one_of_names(&JudgmentState::ALL.map(JudgmentState::as_str))
+        }
         ("/v1/reports/lints", "rule") => {
             one_of_names(&LINT_RULES.iter().map(|rule| rule.id).collect::<Vec<_>>())
         }
@@ -230,6 +234,9 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ("RunCreate", "model_name") => (text_of!(ModelName), false),
         ("RunCreate", "model_version") => (text_of!(ModelVersion), false),
         ("RunCreate", "model_endpoint") => (text_of!(ModelEndpoint), true),
+        ("RunCreate", "judges") => (integer_within((1, 2)), true),
+        ("VerdictCreate", "passed") => (json!({"type": "boolean"}), false),
+        ("VerdictCreate", "refused") => (json!({"type": "boolean"}), true),
         ("CallCreate", "base_url") => (
             json!({"type": "string", "maxLength": CallSettings::MAX_BASE_URL_CHARS,
                    "pattern": BASE_URL_PATTERN}),

@@ -264,9 +264,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Build(build) => build.into(),
             ServiceError::Coverage(coverage) => coverage.into(),
             ServiceError::NoSuchExport(_) => Self::not_found(message),
-            ServiceError::Render(detail) | ServiceError::ModelClient(detail) => {
-                Self::internal(&detail)
-            }
+            ServiceError::Render(detail)
+            | ServiceError::ModelClient(detail)
+            | ServiceError::ModelEndpoint(detail) => Self::internal(&detail),
             ServiceError::FileTooLarge(_) => {
                 Self::invalid(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", message)
             }
@@ -296,6 +296,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::AnswersRaced(_) => {
                 Self::invalid(StatusCode::CONFLICT, "answers_raced", message)
+            }
+            ServiceError::AnswerNotFound { .. } => {
+                Self::invalid(StatusCode::NOT_FOUND, "answer_not_found", message)
             }
             ServiceError::RunCalling(_) => {
                 Self::invalid(StatusCode::CONFLICT, "run_calling", message)

@@ -126,6 +126,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(test_runs::record_answers)),
         )
         .service(
+            resource("/v1/test-runs/{id}/answers/{question_id}/verdicts")
+                .route(web::get().to(test_runs::verdict_history))
+                .route(web::post().to(test_runs::judge)),
+        )
+        .service(
             resource("/v1/test-runs/{id}/calls")
                 .route(web::get().to(test_runs::calls))
                 .route(web::post().to(test_runs::start_call)),

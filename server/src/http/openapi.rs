@@ -59,6 +59,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         test_runs::get,
         test_runs::record_answers,
         test_runs::answers,
+        test_runs::judge,
+        test_runs::verdict_history,
         test_runs::start_call,
         test_runs::calls,
         test_runs::errors,

@@ -14,15 +14,19 @@ use super::imports::read_upload;
 use super::json_body::JsonBody;
 use super::request_fields::{JsonInt, PageQuery, int, optional};
 use crate::domain::field_error::FieldError;
+use crate::domain::field_error::one_of;
 use crate::domain::model_call::{CallSettings, RawCallSettings};
 use crate::domain::status::{ExpectedBehavior, QuestionKind};
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
+use crate::domain::text::Reason;
+use crate::messages::msg;
 use crate::refusal::RefusalVerdict;
 use crate::services::imports::parse_format;
 use crate::services::model_calls::{self, AnswerError, StoredCall};
 use crate::services::test_runs::{
     self, AnswerReport, CallMeasures, NewRun, RunCounts, StoredAnswer,
 };
+use crate::services::verdicts::{self, Judgment, JudgmentState, NewVerdict, Suggestion, Verdict};
 use crate::store::entities::test_run;
 
 /// A run to start.
@@ -44,6 +48,9 @@ pub struct RunCreate {
     /// A published filter build the run is measured with.
     #[schema(value_type = Option<i64>)]
     pub build: Option<JsonInt<i64>>,
+    /// Judges whose latest verdicts on an answer must agree: 1 (default), or 2 (four eyes).
+    #[schema(value_type = Option<i64>)]
+    pub judges: Option<JsonInt<i64>>,
 }
 
 impl RunCreate {
@@ -57,6 +64,16 @@ impl RunCreate {
             model_version: ModelVersion::parse(&required("model_version", self.model_version)?)?,
             model_endpoint: optional(self.model_endpoint, ModelEndpoint::parse)?,
             build: int(self.build),
+            judges: match int(self.judges) {
+                None => 1,
+                Some(judges @ (1 | 2)) => judges as i32,
+                Some(other) => {
+                    return Err(FieldError::new(
+                        "judges",
+                        msg!("judges_range", value = other),
+                    ));
+                }
+            },
         })
     }
 }
@@ -71,6 +88,8 @@ pub struct RunView {
     pub model_version: String,
     pub model_endpoint: Option<String>,
     pub build: Option<i64>,
+    /// Judges whose latest verdicts on an answer must agree (2: four eyes).
+    pub judges: i32,
     pub counts: RunCounts,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -85,6 +104,7 @@ impl RunView {
             model_version: run.model_version,
             model_endpoint: run.model_endpoint,
             build: run.build_number,
+            judges: run.judges,
             counts,
             created_by: run.created_by,
             created_at: run.created_at,
@@ -228,6 +248,11 @@ pub struct AnswerView {
     pub refusal: RefusalVerdict,
     /// How a model call got the answer; `null` for an uploaded one.
     pub call: Option<CallMeasures>,
+    /// What the verdict form is pre-filled with: refusal detection's finding, and 合格 when
+    /// it matches the expected behaviour (`null` when the question expects neither).
+    pub suggestion: Suggestion,
+    /// The judges' verdicts and where judging stands.
+    pub judgment: Judgment,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
 }
@@ -239,6 +264,8 @@ impl From<StoredAnswer> for AnswerView {
             member,
             verdict,
             measures,
+            suggestion,
+            judgment,
         } = stored;
         Self {
             question_id: answer.question_id,
@@ -254,6 +281,8 @@ impl From<StoredAnswer> for AnswerView {
             answer: answer.answer,
             refusal: verdict,
             call: measures,
+            suggestion,
+            judgment,
             recorded_by: answer.recorded_by,
             recorded_at: answer.recorded_at,
         }
@@ -268,9 +297,25 @@ pub struct AnswerPage {
     pub next_cursor: Option<String>,
 }
 
-/// A run's answers, by question id, each with its question as pinned.
+/// Paging of a run's answers, and the judging queue's filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AnswerPageQuery {
+    /// Items per page, 1–1000 (default 100).
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only answers whose judging is `pending`, `awaiting_second`, `agreed` or `disagreed`.
+    pub judgment: Option<String>,
+}
+
+/// A run's answers, by question id, each with its question as pinned, the pre-filled verdict
+/// and the judges' verdicts; `judgment=pending` is the judging queue, `judgment=disagreed` the
+/// answers four-eyes judges disagree on.
 #[utoipa::path(get, path = "/v1/test-runs/{id}/answers", tag = "test-runs",
-    params(("id" = i64, Path, description = "Run id"), PageQuery),
+    params(("id" = i64, Path, description = "Run id"), AnswerPageQuery),
     responses(
         (status = 200, description = "A page of answers", body = AnswerPage),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -279,12 +324,99 @@ pub struct AnswerPage {
 pub async fn answers(
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<PageQuery>,
+    query: web::Query<AnswerPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery {
+        limit: query.limit.clone(),
+        cursor: query.cursor.clone(),
+    }
+    .page()?;
+    let only = query
+        .judgment
+        .as_deref()
+        .map(|raw| {
+            one_of(
+                "judgment",
+                msg!("noun_judgment"),
+                &JudgmentState::ALL,
+                JudgmentState::as_str,
+                raw,
+            )
+        })
+        .transpose()?;
     let (answers, next_cursor) =
-        test_runs::answers(&state.reads, id.into_inner(), query.page()?).await?;
+        test_runs::answers(&state.reads, id.into_inner(), page, only).await?;
     let items = answers.into_iter().map(AnswerView::from).collect();
     Ok(HttpResponse::Ok().json(AnswerPage { items, next_cursor }))
+}
+
+/// A judge's verdict on one answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictCreate {
+    /// 是否合格.
+    #[schema(required = true)]
+    pub passed: Option<bool>,
+    /// 是否拒答; left out: what refusal detection found.
+    pub refused: Option<bool>,
+    /// 判定理由.
+    pub reason: Option<String>,
+}
+
+/// Judge one answer: 是否合格, 是否拒答 (default: refusal detection's finding) and 判定理由.
+/// Verdicts are kept, never changed: a judge's latest one counts, and with four eyes two
+/// judges' latest verdicts must agree. Returns the answer's judging after it.
+#[utoipa::path(post, path = "/v1/test-runs/{id}/answers/{question_id}/verdicts", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), ("question_id" = i64, Path, description = "The answered question")),
+    request_body = VerdictCreate,
+    responses(
+        (status = 201, description = "Recorded; the answer's judging", body = Judgment),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 404, description = "No such run, or no answer to the question", body = ErrorBody),
+    ))]
+pub async fn judge(
+    state: web::Data<AppState>,
+    actor: RequestActor,
+    path: web::Path<(i64, i64)>,
+    JsonBody(body): JsonBody<VerdictCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let verdict = NewVerdict {
+        passed: body.passed.ok_or_else(|| FieldError::missing("passed"))?,
+        refused: body.refused,
+        reason: optional(body.reason, Reason::parse)?,
+    };
+    let judgment = verdicts::record(
+        &state,
+        path.into_inner(),
+        verdict,
+        &actor.audit(StatusCode::CREATED),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(judgment))
+}
+
+/// Every verdict on an answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerdictHistory {
+    /// Oldest first.
+    pub items: Vec<Verdict>,
+}
+
+/// Every verdict on one answer, oldest first: its history.
+#[utoipa::path(get, path = "/v1/test-runs/{id}/answers/{question_id}/verdicts", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), ("question_id" = i64, Path, description = "The answered question")),
+    responses(
+        (status = 200, description = "The verdicts", body = VerdictHistory),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
+pub async fn verdict_history(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (run, question) = path.into_inner();
+    test_runs::get(&state.reads, run).await?;
+    let items = verdicts::history(&state.reads, run, question).await?;
+    Ok(HttpResponse::Ok().json(VerdictHistory { items }))
 }
 
 /// A model call to start: where the model is and how to ask it. The key is read from the

@@ -28,6 +28,7 @@ pub mod taxonomy;
 pub mod test_runs;
 pub mod tokens;
 pub mod users;
+pub mod verdicts;
 pub mod versioned_change;
 
 use sea_orm::DbErr;
@@ -130,12 +131,19 @@ pub enum ServiceError {
     /// Another upload answered some of the same questions of the run first: nothing stored.
     #[error("{}", self.message())]
     AnswersRaced(i64),
+    /// The run has no answer to this question (yet).
+    #[error("{}", self.message())]
+    AnswerNotFound { run: i64, question: i64 },
     /// Another model call of the run is calling.
     #[error("{}", self.message())]
     RunCalling(i64),
     /// The HTTP client of model calls could not be set up (TLS, say): not the request's fault.
     #[error("cannot set up the model client: {0}")]
     ModelClient(String),
+    /// The model endpoint refused the call as a whole (a bad key, an unknown model): the
+    /// error a model call ends with, never an HTTP answer.
+    #[error("the model endpoint refused the call: {0}")]
+    ModelEndpoint(String),
     /// A file could not be rendered (a bug, not the client's input).
     #[error("cannot render {0}")]
     Render(String),
@@ -155,6 +163,7 @@ impl ServiceError {
                 | Self::Interrupted(_)
                 | Self::Render(_)
                 | Self::ModelClient(_)
+                | Self::ModelEndpoint(_)
         )
     }
 
@@ -206,11 +215,15 @@ impl ServiceError {
             Self::RunNotFound(id) => msg!("test_run_not_found", id = *id),
             Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
             Self::RunCalling(id) => msg!("run_calling", id = *id),
+            Self::AnswerNotFound { run, question } => {
+                msg!("answer_not_found", run = *run, question = *question)
+            }
             Self::Database(_)
             | Self::Search(_)
             | Self::Interrupted(_)
             | Self::Render(_)
-            | Self::ModelClient(_) => {
+            | Self::ModelClient(_)
+            | Self::ModelEndpoint(_) => {
                 msg!("internal_error", detail = self.to_string())
             }
         }

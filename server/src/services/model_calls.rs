@@ -2,11 +2,15 @@
 //! chat-completions endpoint (`chat_client`), as a task. Answers are recorded as they come,
 //! in batches, each with its refusal verdict, latency, token counts and attempts; a question
 //! that still fails after its retries gets its error recorded instead, and the call goes on.
+//! A `401`, `403` or `404` ends the call: every other question would get the same.
 //!
-//! A call survives a restart: its settings are stored (the key's variable name, never the
-//! key), and a replica that starts resumes the calls its previous process was running, with
-//! a new task, asking only what is still unanswered. An application that stops ends its
-//! calls' tasks the same way, after recording what was answered.
+//! A call survives its process: its settings are stored (the key's variable name, never the
+//! key). An application that stops records what was answered and leaves the call `calling`;
+//! every replica looks every [`leases::HEARTBEAT_INTERVAL`] (and at start) for `calling`
+//! calls whose task was failed as abandoned — its own previous process's, or a stopped
+//! replica's once its lease expired — and resumes them with a new task, asking only what is
+//! still unanswered. Whoever runs a call holds it by its task id: every write checks it, so a
+//! replica that lost a call (stalled past its lease) stops without touching it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,7 +27,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::AuditStamp;
+use super::leases;
 use super::page::{PageRequest, keyset_page};
+use super::periodic::{self, Periodic};
 use super::test_runs::{self, CallMeasures, Recorded};
 use super::{AppState, ServiceError, question_sets, tasks};
 use crate::chat_client::{ApiKey, ChatClient, FailureKind, Outcome};
@@ -42,21 +48,23 @@ const TASK_KIND: &str = "model_call";
 const BATCH_ROWS: usize = 200;
 /// A batch is recorded at the latest this long after its first row came.
 const BATCH_WAIT: Duration = Duration::from_secs(1);
+/// Attempts at a write that failed (the store restarting, a serialization failure) before
+/// the call gives up, the wait doubling from one second.
+const WRITE_ATTEMPTS: u32 = 4;
 
 /// Starts a call of run `run_id` with `settings`: the key is read from its environment
 /// variable first (refused, naming it, when unset: well-formed but refused for what it means,
-/// so `422` like every such field), then the call and its task are recorded
-/// and the questions asked in the background. Refused while another call of the run is
-/// calling.
+/// so `422` like every such field), then the call and its task are recorded and the
+/// questions asked in the background. Refused while another call of the run is calling.
 pub async fn start(
     state: &AppState,
     run_id: i64,
     settings: CallSettings,
     audit: &AuditStamp,
 ) -> Result<(model_call::Model, task::Model), ServiceError> {
+    let run = test_runs::get(&state.reads, run_id).await?;
     let key = key_of(&settings)?;
     let client = ChatClient::new(settings.clone(), key).map_err(ServiceError::ModelClient)?;
-    let run = test_runs::get(&state.reads, run_id).await?;
     let json =
         serde_json::to_string(&settings).map_err(|e| ServiceError::ModelClient(e.to_string()))?;
     let txn = state.db.begin().await?;
@@ -86,20 +94,35 @@ pub async fn start(
     Ok((call, task))
 }
 
-/// The key a call's settings name, read from the environment.
+/// The key a call's settings name, read from the environment, if the call may send it to
+/// its base URL: the variable `<key variable>_URL` must hold that URL, so that whoever may
+/// start calls cannot send the key anywhere else.
 fn key_of(settings: &CallSettings) -> Result<Option<ApiKey>, FieldError> {
     let Some(name) = &settings.api_key_env else {
         return Ok(None);
     };
-    ApiKey::from_env(name)
-        .map(Some)
-        .ok_or_else(|| FieldError::unprocessable("api_key_env", msg!("api_key_unset", name = name)))
+    let key = ApiKey::from_env(name).ok_or_else(|| {
+        FieldError::unprocessable("api_key_env", msg!("api_key_unset", name = name))
+    })?;
+    let url_variable = format!("{name}_URL");
+    let allowed = std::env::var(&url_variable).map_err(|_| {
+        FieldError::unprocessable(
+            "api_key_env",
+            msg!("api_key_url_unset", name = url_variable.as_str()),
+        )
+    })?;
+    if allowed.trim().trim_end_matches('/') != settings.base_url {
+        return Err(FieldError::unprocessable(
+            "base_url",
+            msg!("base_url_not_allowed", name = url_variable.as_str()),
+        ));
+    }
+    Ok(Some(key))
 }
 
-/// At start, after `leases::recover_at_start`: resumes every call whose task was failed as
-/// abandoned (this replica's previous process, or a replica whose lease expired), each with a
-/// new task. A call whose key is no longer in the environment is marked failed, naming the
-/// variable. Returns how many calls were resumed.
+/// Resumes every `calling` call whose task was failed as abandoned (this replica's previous
+/// process, or a replica whose lease expired), each with a new task. A call whose key can no
+/// longer be read is marked failed, saying why. Returns how many calls were resumed.
 pub async fn resume_interrupted(state: &AppState) -> Result<usize, ServiceError> {
     let calling = model_call::Entity::find()
         .filter(model_call::Column::Status.eq(CALLING))
@@ -112,34 +135,26 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, ServiceError>
             continue;
         };
         if old_task.status != "failed" {
-            continue; // Running on a live replica.
+            continue; // Running (or about to finish) on a live replica.
         }
-        let settings: CallSettings = match serde_json::from_str(&call.settings) {
-            Ok(settings) => settings,
-            Err(e) => {
-                finish(
-                    &state.db,
-                    call.id,
-                    Err(format!("stored settings unreadable: {e}")),
-                )
-                .await?;
-                continue;
-            }
-        };
-        let client = match key_of(&settings) {
-            Ok(key) => ChatClient::new(settings, key),
-            Err(error) => Err(error.message.to_string()),
-        };
+        let client = serde_json::from_str::<CallSettings>(&call.settings)
+            .map_err(|e| format!("stored settings unreadable: {e}"))
+            .and_then(|settings| {
+                let key = key_of(&settings).map_err(|e| e.message.to_string())?;
+                ChatClient::new(settings, key)
+            });
         let client = match client {
             Ok(client) => client,
             Err(why) => {
-                finish(&state.db, call.id, Err(why)).await?;
+                let txn = state.db.begin().await?;
+                finish(&txn, &call, Err(why)).await?;
+                txn.commit().await?;
                 continue;
             }
         };
         let txn = state.db.begin().await?;
         let task = tasks::create(&txn, TASK_KIND, &call.created_by, 0, &state.replica).await?;
-        // Compare and set: of replicas starting together, one takes the call.
+        // Compare and set: of replicas looking together, one takes the call.
         let taken = model_call::Entity::update_many()
             .col_expr(model_call::Column::TaskId, task.id.into())
             .filter(model_call::Column::Id.eq(call.id))
@@ -150,6 +165,18 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, ServiceError>
         if taken.rows_affected == 0 {
             continue; // The transaction rolls back: no task left behind.
         }
+        task::Entity::update_many()
+            .col_expr(
+                task::Column::Error,
+                format!(
+                    "interrupted; model call {} resumed as task {}",
+                    call.id, task.id
+                )
+                .into(),
+            )
+            .filter(task::Column::Id.eq(old_task.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         tracing::info!(
             call = call.id,
@@ -170,39 +197,70 @@ pub async fn resume_interrupted(state: &AppState) -> Result<usize, ServiceError>
     Ok(resumed)
 }
 
+/// Resumes interrupted calls every [`leases::HEARTBEAT_INTERVAL`] until stopped: those of a
+/// replica that stopped for good are taken over once the lease sweep failed their tasks.
+pub fn keep_resuming(state: AppState) -> Periodic {
+    periodic::every("model calls", leases::HEARTBEAT_INTERVAL, (), move |()| {
+        let state = state.clone();
+        async move {
+            if let Err(error) = resume_interrupted(&state).await {
+                tracing::warn!(%error, "cannot resume model calls; retrying");
+            }
+        }
+    })
+}
+
 fn spawn(state: &AppState, call: model_call::Model, client: ChatClient) {
     let state = state.clone();
     let stopping = state.stopping.subscribe();
     crate::task_runtime::spawn(async move {
-        let (call_id, task_id) = (call.id, call.task_id);
-        match drive(&state, &call, client, stopping).await {
-            Ok(Some(summary)) => {
-                let result = serde_json::to_value(summary).unwrap_or_default();
-                let finished = async {
-                    let txn = state.db.begin().await?;
-                    finish(&txn, call_id, Ok(())).await?;
-                    tasks::succeed(&txn, task_id, &result).await?;
-                    txn.commit().await
-                };
-                if let Err(error) = finished.await {
-                    tracing::error!(%error, call = call_id, "cannot record a finished model call");
-                }
-            }
-            // Stopped with the application: the next start resumes it.
-            Ok(None) => {}
+        let outcome = match drive(&state, &call, client, stopping).await {
+            // Stopped with the application, or taken over: whoever resumes it finishes it.
+            Ok(None) => return,
+            Ok(Some(summary)) => Ok(summary),
             Err(error) => {
-                tracing::error!(%error, call = call_id, "model call failed");
-                let message = error.to_string();
-                let failed = async {
-                    finish(&state.db, call_id, Err(message.clone())).await?;
-                    tasks::fail(&state.db, task_id, &message).await
-                };
-                if let Err(error) = failed.await {
-                    tracing::error!(%error, call = call_id, "cannot record a failed model call");
-                }
+                tracing::error!(%error, call = call.id, "model call failed");
+                Err(error.to_string())
             }
+        };
+        if let Err(error) = settle(&state, &call, outcome).await {
+            tracing::error!(%error, call = call.id, "cannot record how a model call ended");
         }
     });
+}
+
+/// Records how `call` ended, with its task, in one transaction retried on failure; nothing
+/// when another task holds the call now.
+async fn settle(
+    state: &AppState,
+    call: &model_call::Model,
+    outcome: Result<CallSummary, String>,
+) -> Result<(), DbErr> {
+    let mut wait = Duration::from_secs(1);
+    for attempt in 1..=WRITE_ATTEMPTS {
+        let settled = async {
+            let txn = state.db.begin().await?;
+            if finish(&txn, call, outcome.clone().map(|_| ())).await? {
+                match &outcome {
+                    Ok(summary) => {
+                        let result = serde_json::to_value(summary).unwrap_or_default();
+                        tasks::succeed(&txn, call.task_id, &result).await?;
+                    }
+                    Err(error) => tasks::fail(&txn, call.task_id, error).await?,
+                }
+            }
+            txn.commit().await
+        };
+        match settled.await {
+            Err(error) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(%error, call = call.id, "recording a model call's end; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            settled => return settled,
+        }
+    }
+    Ok(())
 }
 
 /// What a finished call's task reports.
@@ -212,13 +270,15 @@ struct CallSummary {
     run: i64,
     /// Questions asked by this task (a resumed call's earlier answers not included).
     asked: usize,
+    /// Answers recorded (an answer uploaded meanwhile is kept instead, and not counted).
     answered: usize,
     refused: usize,
     failed: usize,
 }
 
 /// Asks the run's unanswered questions (for a resumed call: not those this call has recorded
-/// as failed) and records the outcomes. `None` when the application stopped first.
+/// as failed) and records the outcomes. `None` when the application stopped first or another
+/// task took the call over.
 async fn drive(
     state: &AppState,
     call: &model_call::Model,
@@ -248,28 +308,52 @@ async fn drive(
     let mut batch = Batch::default();
     loop {
         let flush_at = batch.since.map(|since| since + BATCH_WAIT);
-        tokio::select! {
+        let recorded = tokio::select! {
             next = outcomes.next() => match next {
                 Some((member, outcome)) => {
+                    let fatal = outcome
+                        .result
+                        .as_ref()
+                        .err()
+                        .filter(|failure| failure.stops_the_call())
+                        .map(|failure| failure.message.clone());
                     batch.add(state, call, member, outcome);
-                    if batch.full() {
+                    if let Some(message) = fatal {
                         batch.record(state, call, &mut summary).await?;
+                        return Err(ServiceError::ModelEndpoint(message));
+                    }
+                    if batch.full() {
+                        batch.record(state, call, &mut summary).await?
+                    } else {
+                        Held::Yes
                     }
                 }
                 None => break,
             },
             () = tokio::time::sleep_until(flush_at.unwrap_or_else(tokio::time::Instant::now)),
                 if flush_at.is_some() => {
-                batch.record(state, call, &mut summary).await?;
+                batch.record(state, call, &mut summary).await?
             }
             () = stopped(&mut stopping) => {
                 batch.record(state, call, &mut summary).await?;
                 return Ok(None);
             }
+        };
+        if recorded == Held::No {
+            return Ok(None);
         }
     }
-    batch.record(state, call, &mut summary).await?;
-    Ok(Some(summary))
+    match batch.record(state, call, &mut summary).await? {
+        Held::Yes => Ok(Some(summary)),
+        Held::No => Ok(None),
+    }
+}
+
+/// Whether this task still holds its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Yes,
+    No,
 }
 
 /// Returns once the application stops.
@@ -341,25 +425,28 @@ impl Batch {
         let latency_ms = i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX);
         let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
         match outcome.result {
-            Ok(completion) => self.answers.push(Recorded {
-                question_id: member.question_id,
-                revision: member.revision,
-                verdict: state.refusals.classify(&completion.content),
-                answer: completion.content,
-                measures: Some(CallMeasures {
-                    call_id: call.id,
-                    latency_ms,
-                    prompt_tokens: completion.prompt_tokens,
-                    completion_tokens: completion.completion_tokens,
-                    attempts,
-                }),
-            }),
+            Ok(completion) => {
+                // PostgreSQL text refuses NUL; nothing a person reads is lost with it.
+                let answer = completion.content.replace('\0', "");
+                self.answers.push(Recorded {
+                    question_id: member.question_id,
+                    revision: member.revision,
+                    verdict: state.refusals.classify(&answer),
+                    answer,
+                    measures: Some(CallMeasures {
+                        call_id: call.id,
+                        latency_ms,
+                        prompt_tokens: completion.prompt_tokens,
+                        completion_tokens: completion.completion_tokens,
+                        attempts,
+                    }),
+                })
+            }
             Err(failure) => self.errors.push(test_answer_error::ActiveModel {
                 run_id: Set(call.run_id),
                 question_id: Set(member.question_id),
                 call_id: Set(call.id),
                 kind: Set(failure.kind.as_str().to_owned()),
-                // PostgreSQL text refuses NUL; the message may quote the endpoint's body.
                 message: Set(failure.message.replace('\0', "")),
                 attempts: Set(attempts),
                 latency_ms: Set(latency_ms),
@@ -372,34 +459,78 @@ impl Batch {
         self.answers.len() + self.errors.len() >= BATCH_ROWS
     }
 
-    /// Records the batch in one transaction with the task's progress, and empties it.
+    /// Records the batch in one transaction with the task's progress, retried on failure,
+    /// and empties it; `Held::No` (nothing written) when another task holds the call now.
     async fn record(
         &mut self,
         state: &AppState,
         call: &model_call::Model,
         summary: &mut CallSummary,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Held, ServiceError> {
         if self.answers.is_empty() && self.errors.is_empty() {
-            return Ok(());
+            return Ok(Held::Yes);
         }
-        let answers = std::mem::take(&mut self.answers);
-        let errors = std::mem::take(&mut self.errors);
         self.since = None;
+        let mut wait = Duration::from_secs(1);
+        let mut attempt = 1;
+        let counted = loop {
+            match self.write(state, call, summary).await {
+                Err(error) if attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(%error, call = call.id, "recording model answers; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    attempt += 1;
+                }
+                written => break written?,
+            }
+        };
+        self.answers.clear();
+        self.errors.clear();
+        Ok(match counted {
+            Some((answered, refused, failed)) => {
+                summary.answered += answered;
+                summary.refused += refused;
+                summary.failed += failed;
+                Held::Yes
+            }
+            None => Held::No,
+        })
+    }
+
+    /// One attempt at [`Batch::record`]: the counts it adds, or `None` when the call is held
+    /// by another task (or its task was failed by a lease sweep).
+    async fn write(
+        &self,
+        state: &AppState,
+        call: &model_call::Model,
+        summary: &CallSummary,
+    ) -> Result<Option<(usize, usize, usize)>, DbErr> {
         let txn = state.db.begin().await?;
+        let held = model_call::Entity::update_many()
+            .col_expr(model_call::Column::TaskId, call.task_id.into())
+            .filter(model_call::Column::Id.eq(call.id))
+            .filter(model_call::Column::TaskId.eq(call.task_id))
+            .filter(model_call::Column::Status.eq(CALLING))
+            .exec(&txn)
+            .await?;
+        if held.rows_affected == 0 {
+            return Ok(None);
+        }
         // An answer uploaded meanwhile stays; the call's is dropped.
-        test_runs::insert_answers(&txn, call.run_id, &answers, &call.created_by).await?;
-        if !answers.is_empty() {
+        let inserted =
+            test_runs::insert_answers(&txn, call.run_id, &self.answers, &call.created_by).await?;
+        if !self.answers.is_empty() {
             test_answer_error::Entity::delete_many()
                 .filter(test_answer_error::Column::RunId.eq(call.run_id))
                 .filter(
                     test_answer_error::Column::QuestionId
-                        .is_in(answers.iter().map(|a| a.question_id)),
+                        .is_in(self.answers.iter().map(|a| a.question_id)),
                 )
                 .exec(&txn)
                 .await?;
         }
-        if !errors.is_empty() {
-            test_answer_error::Entity::insert_many(errors.clone())
+        if !self.errors.is_empty() {
+            test_answer_error::Entity::insert_many(self.errors.clone())
                 .on_conflict(
                     OnConflict::columns([
                         test_answer_error::Column::RunId,
@@ -418,35 +549,47 @@ impl Batch {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        summary.answered += answers.len();
-        summary.refused += answers.iter().filter(|a| a.verdict.refused).count();
-        summary.failed += errors.len();
-        let done = clamp(summary.answered + summary.failed);
-        tasks::progress(&txn, call.task_id, "calling", done).await?;
+        let answered = usize::try_from(inserted).unwrap_or(usize::MAX);
+        let refused = self.answers.iter().filter(|a| a.verdict.refused).count();
+        let failed = self.errors.len();
+        let done = summary.answered + summary.failed + self.answers.len() + failed;
+        // The task's progress, unless a lease sweep failed it: then the call is resumed
+        // elsewhere, and these answers are kept for it.
+        let progressing = task::Entity::update_many()
+            .col_expr(task::Column::Status, "processing".into())
+            .col_expr(task::Column::Stage, "calling".into())
+            .col_expr(task::Column::Done, clamp(done).into())
+            .col_expr(task::Column::UpdatedAt, Utc::now().into())
+            .filter(task::Column::Id.eq(call.task_id))
+            .filter(task::Column::Status.is_in(["enqueued", "processing"]))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
-        Ok(())
+        Ok((progressing.rows_affected > 0).then_some((answered, refused, failed)))
     }
 }
 
-/// Marks call `id` finished, or failed with `error`.
+/// Marks `call` finished, or failed with `error`, if its task still holds it; says whether
+/// it did.
 async fn finish(
     db: &impl ConnectionTrait,
-    id: i64,
+    call: &model_call::Model,
     outcome: Result<(), String>,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let (status, error) = match outcome {
         Ok(()) => ("finished", None),
         Err(error) => ("failed", Some(error.replace('\0', ""))),
     };
-    model_call::Entity::update_many()
+    let finished = model_call::Entity::update_many()
         .col_expr(model_call::Column::Status, status.into())
         .col_expr(model_call::Column::Error, error.into())
         .col_expr(model_call::Column::FinishedAt, Utc::now().into())
-        .filter(model_call::Column::Id.eq(id))
+        .filter(model_call::Column::Id.eq(call.id))
+        .filter(model_call::Column::TaskId.eq(call.task_id))
         .filter(model_call::Column::Status.eq(CALLING))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(finished.rows_affected > 0)
 }
 
 /// A call with its settings as stored.

@@ -10,13 +10,14 @@ use lexset_importers::table::{Format, Table};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::AuditStamp;
 use super::page::{PageRequest, keyset_page};
+use super::verdicts::{self, Judgment, JudgmentState, Suggestion};
 use super::{AppState, ServiceError, blocking, builds, imports, question_sets};
 use crate::domain::field_error::FieldError;
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
@@ -35,6 +36,8 @@ pub struct NewRun {
     pub model_endpoint: Option<ModelEndpoint>,
     /// A published filter build the run is measured with.
     pub build: Option<i64>,
+    /// Judges whose latest verdicts must agree: 1, or 2 (four eyes).
+    pub judges: i32,
 }
 
 /// Starts a run of a live set; returns it with its counts (nothing answered yet). Refused:
@@ -59,6 +62,7 @@ pub async fn create(
         model_version: Set(new.model_version.into_inner()),
         model_endpoint: Set(new.model_endpoint.map(ModelEndpoint::into_inner)),
         build_number: Set(new.build),
+        judges: Set(new.judges),
         created_by: Set(audit.actor.clone()),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -331,6 +335,16 @@ pub async fn record_answers(
     if insert_answers(&txn, run_id, &recorded, &audit.actor).await? != accepted as u64 {
         return Err(ServiceError::AnswersRaced(run_id));
     }
+    // A model call's failure on a question answered now is no longer current.
+    for chunk in recorded.chunks(INSERT_CHUNK) {
+        test_answer_error::Entity::delete_many()
+            .filter(test_answer_error::Column::RunId.eq(run_id))
+            .filter(
+                test_answer_error::Column::QuestionId.is_in(chunk.iter().map(|r| r.question_id)),
+            )
+            .exec(&txn)
+            .await?;
+    }
     super::audit::commit(txn, Some(audit), None).await?;
     let count = |outcome| items.iter().filter(|row| row.outcome == outcome).count();
     Ok(AnswerReport {
@@ -516,23 +530,73 @@ pub struct StoredAnswer {
     pub verdict: RefusalVerdict,
     /// How a model call got it; `None` for an uploaded answer.
     pub measures: Option<CallMeasures>,
+    /// What the verdict form is pre-filled with.
+    pub suggestion: Suggestion,
+    pub judgment: Judgment,
 }
 
-/// A page of run `run_id`'s answers, by question id.
+/// A page of run `run_id`'s answers, by question id, each with its judging; only those in
+/// judging state `only` when given (the judging queue: `pending`, `disagreed`, …).
 pub async fn answers(
     db: &DatabaseConnection,
     run_id: i64,
     page: PageRequest,
+    only: Option<JudgmentState>,
 ) -> Result<(Vec<StoredAnswer>, Option<String>), ServiceError> {
     let run = get(db, run_id).await?;
-    let (answers, next) = keyset_page(
-        db,
-        test_answer::Entity::find().filter(test_answer::Column::RunId.eq(run_id)),
-        test_answer::Column::QuestionId,
-        |answer| answer.question_id,
-        page,
-    )
-    .await?;
+    let mut verdicts = verdicts::by_question(db, run_id).await?;
+    let answered = test_answer::Entity::find().filter(test_answer::Column::RunId.eq(run_id));
+    let (answers, next) = match only {
+        None => {
+            keyset_page(
+                db,
+                answered,
+                test_answer::Column::QuestionId,
+                |answer| answer.question_id,
+                page,
+            )
+            .await?
+        }
+        Some(wanted) => {
+            // The state comes from the verdicts, not a column: pick the page's ids here.
+            let in_state = |id: &i64| {
+                let history = verdicts.get(id).cloned().unwrap_or_default();
+                Judgment::of(run.judges, history).state == wanted
+            };
+            let ids: Vec<i64> = answered
+                .clone()
+                .select_only()
+                .column(test_answer::Column::QuestionId)
+                .filter(test_answer::Column::QuestionId.gt(page.after))
+                .order_by_asc(test_answer::Column::QuestionId)
+                .into_tuple::<i64>()
+                .all(db)
+                .await?
+                .into_iter()
+                .filter(in_state)
+                .take(
+                    usize::try_from(page.limit)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(1),
+                )
+                .collect();
+            let more = ids.len() as u64 > page.limit;
+            let ids = &ids[..ids
+                .len()
+                .min(usize::try_from(page.limit).unwrap_or(usize::MAX))];
+            let answers = answered
+                .filter(test_answer::Column::QuestionId.is_in(ids.iter().copied()))
+                .order_by_asc(test_answer::Column::QuestionId)
+                .all(db)
+                .await?;
+            let next = more
+                .then(|| ids.last().map(|&id| super::page::cursor_after(id)))
+                .flatten();
+            (answers, next)
+        }
+    };
+    let mut judgment_of =
+        |id: i64| Judgment::of(run.judges, verdicts.remove(&id).unwrap_or_default());
     let mut members: HashMap<i64, question_set_member::Model> = question_set_member::Entity::find()
         .filter(question_set_member::Column::SetId.eq(run.set_id))
         .filter(
@@ -554,6 +618,8 @@ pub async fn answers(
         let verdict = stored_verdict(&answer)?;
         stored.push(StoredAnswer {
             measures: CallMeasures::of(&answer),
+            suggestion: Suggestion::of(&member, answer.refused),
+            judgment: judgment_of(answer.question_id),
             answer,
             member,
             verdict,

@@ -3,6 +3,7 @@
 //! to the JSON of a revision's snapshot, which their API views mirror field for field (an API
 //! test compares a `GET` with the snapshot of the same version).
 
+pub mod answer_verdict;
 pub mod api_token;
 pub mod aspect;
 pub mod audit_entry;

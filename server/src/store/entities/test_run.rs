@@ -14,6 +14,8 @@ pub struct Model {
     pub model_endpoint: Option<String>,
     /// The filter build the run is measured with, if any.
     pub build_number: Option<i64>,
+    /// Judges whose latest verdicts on an answer must agree: 1, or 2 (four eyes).
+    pub judges: i32,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
