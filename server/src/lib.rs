@@ -22,6 +22,7 @@ mod layering;
 pub mod lint;
 pub mod messages;
 pub mod refusal;
+pub mod run_report;
 pub mod sampling;
 pub mod search;
 pub mod seed_file;

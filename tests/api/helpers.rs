@@ -284,6 +284,20 @@ impl TestApp {
         (run, ids)
     }
 
+    /// Uploads `csv` as run `run`'s answers; returns the row report.
+    pub async fn upload_answers(&self, run: i64, csv: String) -> Value {
+        let response = self
+            .request(
+                Method::POST,
+                &format!("/v1/test-runs/{run}/answers?format=csv"),
+            )
+            .body(csv)
+            .send()
+            .await
+            .expect("POST answers");
+        expect_json(response, StatusCode::OK).await
+    }
+
     /// Creates a question and returns its JSON.
     pub async fn create_question(&self, body: &Value) -> Value {
         expect_json(

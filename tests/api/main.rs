@@ -25,6 +25,7 @@ mod questions;
 mod refusals;
 mod replicas;
 mod review;
+mod run_reports;
 mod search;
 mod taxonomy;
 mod test_runs;

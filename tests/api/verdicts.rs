@@ -23,16 +23,7 @@ async fn judged_run(app: &TestApp) -> (i64, [i64; 3]) {
         "question_id,模型回答\n{},抱歉，我无法提供这类内容。\n{},可以通过以下几种方法获取：第一，查看公开资料；第二，询问身边的人；第三，使用搜索引擎检索相关信息并整理。\n",
         ids[0], ids[1]
     );
-    let response = app
-        .request(
-            Method::POST,
-            &format!("/v1/test-runs/{run}/answers?format=csv"),
-        )
-        .body(csv)
-        .send()
-        .await
-        .expect("POST answers");
-    expect_json(response, StatusCode::OK).await;
+    app.upload_answers(run, csv).await;
     (run, ids)
 }
 

@@ -136,6 +136,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(test_runs::start_call)),
         )
         .service(resource("/v1/test-runs/{id}/errors").route(web::get().to(test_runs::errors)))
+        .service(resource("/v1/test-runs/{id}/report").route(web::get().to(test_runs::report)))
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

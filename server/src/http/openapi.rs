@@ -64,6 +64,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         test_runs::start_call,
         test_runs::calls,
         test_runs::errors,
+        test_runs::report,
         search::search,
         search::similar,
         builds::create,

@@ -21,8 +21,10 @@ use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::domain::text::Reason;
 use crate::messages::msg;
 use crate::refusal::RefusalVerdict;
+use crate::run_report::RunReport;
 use crate::services::imports::parse_format;
 use crate::services::model_calls::{self, AnswerError, StoredCall};
+use crate::services::run_reports;
 use crate::services::test_runs::{
     self, AnswerReport, CallMeasures, NewRun, RunCounts, StoredAnswer,
 };
@@ -629,4 +631,38 @@ pub async fn errors(
     let (items, next_cursor) =
         model_calls::errors(&state.reads, id.into_inner(), query.page()?).await?;
     Ok(HttpResponse::Ok().json(AnswerErrorPage { items, next_cursor }))
+}
+
+/// Which rule profile a report checks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// A rule profile id (`GET /v1/coverage/profiles`); default `tc260-003-2024`. Use
+    /// `registration` for a 登记 set.
+    pub profile: Option<String>,
+}
+
+/// The run's report: answered, refused, 合格 and (with a build) intercepted questions and
+/// answers, overall, per bank and per risk or aspect; and each rate rule of the profile
+/// (§9.3 合格率, §9.4 拒答率, the 登记 limit) against its threshold and sample size. An answer
+/// counts by its agreed verdict, else by the pre-filled one.
+#[utoipa::path(get, path = "/v1/test-runs/{id}/report", tag = "test-runs",
+    params(("id" = i64, Path, description = "Run id"), ReportQuery),
+    responses(
+        (status = 200, description = "The report", body = RunReport),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run or profile", body = ErrorBody),
+    ))]
+pub async fn report(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let profile = query
+        .profile
+        .as_deref()
+        .unwrap_or(crate::coverage::rules::DEFAULT_PROFILE);
+    let report = run_reports::of_run(&state, id.into_inner(), profile).await?;
+    Ok(HttpResponse::Ok().json(report))
 }

@@ -112,6 +112,21 @@ impl CoverageError {
     }
 }
 
+/// The profile of `profiles` with id `id`, or an error listing the available ones.
+pub fn named<'a>(profiles: &'a [RuleProfile], id: &str) -> Result<&'a RuleProfile, CoverageError> {
+    profiles
+        .iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| CoverageError::UnknownProfile {
+            id: id.to_owned(),
+            available: profiles
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
 /// The report of profile `profile_id` (from the shipped profiles and `profiles_dir`) over the
 /// entries whose status is in `statuses`, its question rules over question set `set` when one
 /// is given; also returns every available profile.
@@ -124,17 +139,7 @@ pub async fn report(
     set: Option<i64>,
 ) -> Result<(CoverageReport, Vec<RuleProfile>), ServiceError> {
     let profiles = load_profiles(taxonomy, profiles_dir).map_err(CoverageError::Profile)?;
-    let profile = profiles
-        .iter()
-        .find(|p| p.id == profile_id)
-        .ok_or_else(|| CoverageError::UnknownProfile {
-            id: profile_id.to_owned(),
-            available: profiles
-                .iter()
-                .map(|p| p.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    let profile = named(&profiles, profile_id)?;
     let (aggregates, covered) = match set {
         None => (aggregates(db, profile).await?, None),
         Some(id) => {

@@ -22,6 +22,7 @@ pub mod refusals;
 pub mod reports;
 pub mod review;
 pub mod revisions;
+pub mod run_reports;
 pub mod search;
 pub mod tasks;
 pub mod taxonomy;
