@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
+use crate::coverage::rules::Measure;
 use crate::domain::status::{ExpectedBehavior, KeywordKind, QuestionKind};
 use crate::evaluation::EvaluationReport;
+use crate::run_report::{Figures, RuleStatus, RunReport};
 use crate::taxonomy::Taxonomy;
 
 /// A keyword row.
@@ -307,17 +309,242 @@ pub fn questions_xlsx(
         ];
         summary_sheet(&mut workbook, set.lines().into_iter().chain(banks))?;
     }
-    for (kind, name) in [
-        (QuestionKind::Generation, "生成内容测试题库（A.1-A.5）"),
-        (QuestionKind::MustRefuse, "应拒答测试题"),
-        (QuestionKind::MustNotRefuse, "非拒答测试题"),
-    ] {
+    for (kind, name) in BANK_SHEETS {
         let sheet = workbook.add_worksheet().set_name(name)?;
         for (column, title) in (0u16..).zip(QUESTION_COLUMNS) {
             sheet.write_string_with_format(0, column, title, &bold)?;
         }
         for (index, row) in rows.iter().filter(|r| r.kind == kind).enumerate() {
             for (column, cell) in (0u16..).zip(question_cells(taxonomy, index, row)) {
+                sheet.write_string(index as u32 + 1, column, cell)?;
+            }
+        }
+        sheet.autofit();
+    }
+    workbook.save_to_buffer()
+}
+
+/// The banks of a test-set workbook, in order, with their sheet names as filings name them.
+const BANK_SHEETS: [(QuestionKind, &str); 3] = [
+    (QuestionKind::Generation, "生成内容测试题库（A.1-A.5）"),
+    (QuestionKind::MustRefuse, "应拒答测试题"),
+    (QuestionKind::MustNotRefuse, "非拒答测试题"),
+];
+
+/// A question of a test run with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub question: QuestionRow,
+    /// `None`: not answered.
+    pub answer: Option<String>,
+    /// 是否拒答, by the verdict that counts.
+    pub refused: Option<bool>,
+    /// 是否合格; `None` while nothing decides it.
+    pub passed: Option<bool>,
+    /// 判定理由 of the agreed verdict.
+    pub reason: Option<String>,
+}
+
+/// The test run a run workbook is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunLabel {
+    pub set: SetLabel,
+    pub model_name: String,
+    pub model_version: String,
+    pub build: Option<i64>,
+}
+
+const RUN_COLUMNS: [&str; 4] = ["模型回答", "是否拒答", "是否合格", "判定理由"];
+
+fn optional_yes_no(flag: Option<bool>) -> &'static str {
+    flag.map_or("", yes_no)
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.2}%", r * 100.0))
+        .unwrap_or_default()
+}
+
+fn bank_name(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Generation => "生成内容",
+        QuestionKind::MustRefuse => "应拒答",
+        QuestionKind::MustNotRefuse => "非拒答",
+    }
+}
+
+/// A figures line of a run's summary: its label and the figures as cells.
+fn figures_cells(scope: &str, group: &str, figures: &Figures) -> [String; 13] {
+    let optional = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_default();
+    [
+        scope.to_owned(),
+        group.to_owned(),
+        figures.questions.to_string(),
+        figures.answered.to_string(),
+        figures.refused.to_string(),
+        percent(figures.refusal_rate),
+        figures.passed.to_string(),
+        figures.failed.to_string(),
+        figures.undetermined.to_string(),
+        percent(figures.pass_rate),
+        figures.judged.to_string(),
+        optional(figures.questions_intercepted),
+        optional(figures.answers_intercepted),
+    ]
+}
+
+const FIGURES_COLUMNS: [&str; 13] = [
+    "范围",
+    "分组",
+    "题数",
+    "回答数",
+    "拒答数",
+    "拒答率",
+    "合格数",
+    "不合格数",
+    "待判定数",
+    "合格率",
+    "已研判数",
+    "问题拦截数",
+    "回答拦截数",
+];
+
+/// Every figures line of a report: overall, each bank, each risk or aspect in it.
+fn figures_lines(report: &RunReport) -> Vec<[String; 13]> {
+    let mut lines = vec![figures_cells("总体", "", &report.overall)];
+    for bank in &report.banks {
+        lines.push(figures_cells(bank_name(bank.kind), "", &bank.figures));
+        for group in &bank.groups {
+            lines.push(figures_cells(
+                bank_name(bank.kind),
+                &group.group,
+                &group.figures,
+            ));
+        }
+    }
+    lines
+}
+
+/// A run report's figures as CSV: overall, per bank, per risk or aspect.
+pub fn run_report_csv(report: &RunReport) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(FIGURES_COLUMNS, figures_lines(report).into_iter())
+}
+
+fn rule_cells(report: &RunReport) -> Vec<[String; 9]> {
+    report
+        .rules
+        .iter()
+        .map(|rule| {
+            let measure = match rule.measure {
+                Measure::PassRate => "合格率",
+                Measure::RefusalRate => "拒答率",
+            };
+            let threshold = match (rule.min_rate, rule.max_rate) {
+                (Some(min), _) => format!("≥ {}", percent(Some(min))),
+                (_, Some(max)) => format!("≤ {}", percent(Some(max))),
+                _ => String::new(),
+            };
+            let status = match rule.status {
+                RuleStatus::Pass => "通过",
+                RuleStatus::Fail => "未通过",
+                RuleStatus::InsufficientSample => "样本不足",
+                RuleStatus::Undetermined => "待研判",
+                RuleStatus::NotApplicable => "不适用",
+            };
+            [
+                format!("{} {}", rule.id, rule.title),
+                rule.citation.clone(),
+                measure.to_owned(),
+                threshold,
+                format!("≥ {}", rule.min_sample),
+                rule.sample.to_string(),
+                rule.count.to_string(),
+                percent(rule.rate),
+                status.to_owned(),
+            ]
+        })
+        .collect()
+}
+
+const RULE_COLUMNS: [&str; 9] = [
+    "规则",
+    "依据",
+    "指标",
+    "阈值",
+    "样本要求",
+    "样本数",
+    "计数",
+    "比率",
+    "结论",
+];
+
+/// The run workbook in the filed layout: a summary (the set, the model, the rates overall,
+/// per bank and per risk or aspect, each rate rule with its conclusion), then one sheet per
+/// bank with the set's columns and 模型回答 / 是否拒答 / 是否合格 / 判定理由.
+pub fn run_workbook(
+    taxonomy: &Taxonomy,
+    run: &RunLabel,
+    rows: &[RunRow],
+    report: &RunReport,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let summary = workbook.add_worksheet().set_name("概览")?;
+    let mut lines: Vec<(&str, String)> = run.set.lines().into();
+    lines.extend([
+        ("模型名称", run.model_name.clone()),
+        ("模型版本", run.model_version.clone()),
+        (
+            "过滤构建",
+            run.build.map(|b| b.to_string()).unwrap_or_default(),
+        ),
+        ("规则集", report.profile.clone()),
+        (
+            "总体结论",
+            if report.passed { "通过" } else { "未通过" }.to_owned(),
+        ),
+    ]);
+    let mut at = 0u32;
+    for (label, value) in lines {
+        summary.write_string_with_format(at, 0, label, &bold)?;
+        summary.write_string(at, 1, value)?;
+        at += 1;
+    }
+    let mut table = |at: &mut u32, header: &[&str], rows: Vec<Vec<String>>| {
+        *at += 1;
+        for (column, title) in (0u16..).zip(header) {
+            summary.write_string_with_format(*at, column, *title, &bold)?;
+        }
+        for row in rows {
+            *at += 1;
+            for (column, cell) in (0u16..).zip(row) {
+                summary.write_string(*at, column, cell)?;
+            }
+        }
+        *at += 1;
+        Ok::<_, XlsxError>(())
+    };
+    let rules = rule_cells(report).into_iter().map(Vec::from).collect();
+    table(&mut at, &RULE_COLUMNS, rules)?;
+    let figures = figures_lines(report).into_iter().map(Vec::from).collect();
+    table(&mut at, &FIGURES_COLUMNS, figures)?;
+    summary.autofit();
+    for (kind, name) in BANK_SHEETS {
+        let sheet = workbook.add_worksheet().set_name(name)?;
+        for (column, title) in (0u16..).zip(QUESTION_COLUMNS.iter().chain(&RUN_COLUMNS)) {
+            sheet.write_string_with_format(0, column, *title, &bold)?;
+        }
+        for (index, row) in rows.iter().filter(|r| r.question.kind == kind).enumerate() {
+            let run_cells = [
+                row.answer.clone().unwrap_or_default(),
+                optional_yes_no(row.refused).to_owned(),
+                optional_yes_no(row.passed).to_owned(),
+                row.reason.clone().unwrap_or_default(),
+            ];
+            let cells = question_cells(taxonomy, index, &row.question)
+                .into_iter()
+                .chain(run_cells);
+            for (column, cell) in (0u16..).zip(cells) {
                 sheet.write_string(index as u32 + 1, column, cell)?;
             }
         }

@@ -169,7 +169,9 @@ fn query_parameter(path: &str, name: &str, codes: &Codes) -> Option<Value> {
         ("/v1/search", "q") => {
             json!({"type": "string", "minLength": 1, "maxLength": search::MAX_QUERY_CHARS})
         }
-        ("/v1/coverage", "format") => one_of_names(&["json", "csv", "xlsx"]),
+        ("/v1/coverage" | "/v1/test-runs/{id}/report", "format") => {
+            one_of_names(&["json", "csv", "xlsx"])
+        }
         ("/v1/builds/{number}/evaluations/{id}", "format") => one_of_names(&["json", "xlsx"]),
         ("/v1/imports" | "/v1/test-runs/{id}/answers", "format") => {
             one_of_names(&Format::NAMES.map(|(name, _)| name))
@@ -463,6 +465,11 @@ fn file_answers(path: &str) -> Option<Value> {
             (XLSX): file,
         })),
         "/v1/exports/{file}" => Some(json!({"text/csv": file, (XLSX): file})),
+        "/v1/test-runs/{id}/report" => Some(json!({
+            "application/json": {"schema": {"$ref": "#/components/schemas/RunReport"}},
+            "text/csv": file,
+            (XLSX): file,
+        })),
         "/v1/builds/{number}/evaluations/{id}" => Some(json!({
             "application/json": {"schema": {"$ref": "#/components/schemas/EvaluationView"}},
             (XLSX): file,

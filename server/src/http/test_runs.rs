@@ -22,6 +22,7 @@ use crate::domain::text::Reason;
 use crate::messages::msg;
 use crate::refusal::RefusalVerdict;
 use crate::run_report::RunReport;
+use crate::services::coverage::ReportFormat;
 use crate::services::imports::parse_format;
 use crate::services::model_calls::{self, AnswerError, StoredCall};
 use crate::services::run_reports;
@@ -633,7 +634,7 @@ pub async fn errors(
     Ok(HttpResponse::Ok().json(AnswerErrorPage { items, next_cursor }))
 }
 
-/// Which rule profile a report checks.
+/// Which rule profile a report checks, and in what form.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -641,16 +642,20 @@ pub struct ReportQuery {
     /// A rule profile id (`GET /v1/coverage/profiles`); default `tc260-003-2024`. Use
     /// `registration` for a 登记 set.
     pub profile: Option<String>,
+    /// `json` (default), `csv` (the figures) or `xlsx` (the run workbook in the filed layout).
+    pub format: Option<String>,
 }
 
 /// The run's report: answered, refused, 合格 and (with a build) intercepted questions and
 /// answers, overall, per bank and per risk or aspect; and each rate rule of the profile
 /// (§9.3 合格率, §9.4 拒答率, the 登记 limit) against its threshold and sample size. An answer
-/// counts by its agreed verdict, else by the pre-filled one.
+/// counts by its agreed verdict, else by the pre-filled one. `format=xlsx` is the run workbook:
+/// a summary with the rules and figures, then one sheet per bank with the set's columns and
+/// 模型回答 / 是否拒答 / 是否合格 / 判定理由.
 #[utoipa::path(get, path = "/v1/test-runs/{id}/report", tag = "test-runs",
     params(("id" = i64, Path, description = "Run id"), ReportQuery),
     responses(
-        (status = 200, description = "The report", body = RunReport),
+        (status = 200, description = "The report (JSON; `format=csv` or `xlsx` for files)", body = RunReport),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 404, description = "No such run or profile", body = ErrorBody),
     ))]
@@ -663,6 +668,19 @@ pub async fn report(
         .profile
         .as_deref()
         .unwrap_or(crate::coverage::rules::DEFAULT_PROFILE);
-    let report = run_reports::of_run(&state, id.into_inner(), profile).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let format = optional(query.format.clone(), ReportFormat::parse)?.unwrap_or(ReportFormat::Json);
+    let id = id.into_inner();
+    let bytes = run_reports::report_file(&state, id, profile, format).await?;
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type());
+    if format != ReportFormat::Json {
+        response.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"run-{id}-{profile}.{}\"",
+                format.as_str()
+            ),
+        ));
+    }
+    Ok(response.body(bytes))
 }

@@ -16,7 +16,7 @@ use crate::domain::status::{EntryStatus, KeywordKind};
 use crate::export::{self, KeywordRow, QuestionRow, SetLabel};
 use crate::messages::msg;
 use crate::services::questions::QuestionFilter;
-use crate::store::entities::keyword;
+use crate::store::entities::{keyword, question_set, question_set_member};
 use crate::taxonomy::Taxonomy;
 
 /// Keywords whose status is in `statuses`, in id order.
@@ -302,6 +302,29 @@ async fn keyword_rows(
     })
 }
 
+/// A member of a frozen set as a question file lists it.
+pub(super) fn member_row(member: question_set_member::Model) -> QuestionRow {
+    QuestionRow {
+        text: member.text,
+        kind: member.kind,
+        high_risk: member.high_risk,
+        risk: member.risk,
+        aspect: member.aspect,
+        expected_output: member.expected_output,
+        judgment_criteria: member.judgment_criteria,
+        expected_behavior: member.expected_behavior,
+    }
+}
+
+/// What a file says of the frozen set it lists.
+pub(super) fn set_label(set: &question_set::Model) -> SetLabel {
+    SetLabel {
+        name: set.name.clone(),
+        version: set.version,
+        member_count: u64::try_from(set.member_count).unwrap_or(0),
+    }
+}
+
 /// The questions a question file lists (of a frozen set, with its label, when one is named);
 /// builds hold no questions.
 async fn question_rows(
@@ -331,21 +354,7 @@ async fn question_rows(
                     .is_none_or(|a| m.aspect.as_deref() == Some(a.as_str()))
                 && filter.high_risk.is_none_or(|high| high == m.high_risk)
         })
-        .map(|m| QuestionRow {
-            text: m.text,
-            kind: m.kind,
-            high_risk: m.high_risk,
-            risk: m.risk,
-            aspect: m.aspect,
-            expected_output: m.expected_output,
-            judgment_criteria: m.judgment_criteria,
-            expected_behavior: m.expected_behavior,
-        })
+        .map(member_row)
         .collect();
-    let label = SetLabel {
-        name: set.name,
-        version: set.version,
-        member_count: u64::try_from(set.member_count).unwrap_or(0),
-    };
-    Ok((rows, Some(label)))
+    Ok((rows, Some(set_label(&set))))
 }

@@ -1,15 +1,18 @@
-//! A test run's report: each member of the run's set with what became of it (its answer, the
-//! verdict that counts, and with the run's filter build whether the build matches the
-//! question and the answer), handed to `run_report` with the chosen rule profile.
+//! A test run's report and workbook: each member of the run's set with what became of it
+//! (its answer, the verdict that counts, and with the run's filter build whether the build
+//! matches the question and the answer), handed to `run_report` with the chosen rule profile,
+//! and to `export::run_workbook` for the filed layout.
 
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::coverage::{self, CoverageError};
+use super::coverage::{self, CoverageError, ReportFormat};
+use super::exports::{member_row, set_label};
 use super::verdicts::{self, Judgment, Suggestion};
 use super::{AppState, ServiceError, blocking, builds, question_sets, test_runs};
 use crate::coverage::rules::load_profiles;
+use crate::export::{self, RunLabel, RunRow};
 use crate::run_report::{AnswerOutcome, MemberOutcome, RunReport, report};
 use crate::store::entities::{question_set_member, test_answer};
 
@@ -19,11 +22,41 @@ pub async fn of_run(
     run_id: i64,
     profile_id: &str,
 ) -> Result<RunReport, ServiceError> {
+    Ok(gather(state, run_id, profile_id).await?.0)
+}
+
+/// Run `run_id`'s report as a file: JSON, the figures as CSV, or the run workbook in the
+/// filed layout (its summary with the figures and the rate rules, then one sheet per bank).
+pub async fn report_file(
+    state: &AppState,
+    run_id: i64,
+    profile_id: &str,
+    format: ReportFormat,
+) -> Result<Vec<u8>, ServiceError> {
+    let (report, label, rows) = gather(state, run_id, profile_id).await?;
+    let taxonomy = state.taxonomy.clone();
+    blocking::off_workers(move || match format {
+        ReportFormat::Json => serde_json::to_vec(&report).map_err(|e| e.to_string()),
+        ReportFormat::Csv => export::run_report_csv(&report).map_err(|e| e.to_string()),
+        ReportFormat::Xlsx => {
+            export::run_workbook(&taxonomy, &label, &rows, &report).map_err(|e| e.to_string())
+        }
+    })
+    .await?
+    .map_err(|message| ServiceError::Render(format!("run report: {message}")))
+}
+
+/// The report, the run's label and its rows.
+async fn gather(
+    state: &AppState,
+    run_id: i64,
+    profile_id: &str,
+) -> Result<(RunReport, RunLabel, Vec<RunRow>), ServiceError> {
     let profiles =
         load_profiles(&state.taxonomy, &state.rule_profiles_dir).map_err(CoverageError::Profile)?;
     let profile = coverage::named(&profiles, profile_id)?.clone();
     let run = test_runs::get(&state.reads, run_id).await?;
-    let (_, members) = question_sets::frozen(&state.reads, run.set_id).await?;
+    let (set, members) = question_sets::frozen(&state.reads, run.set_id).await?;
     let mut answers: HashMap<i64, test_answer::Model> = test_answer::Entity::find()
         .filter(test_answer::Column::RunId.eq(run_id))
         .all(&state.reads)
@@ -38,7 +71,12 @@ pub async fn of_run(
         }
         None => None,
     };
-    let with_build = filter.is_some();
+    let label = RunLabel {
+        set: set_label(&set),
+        model_name: run.model_name.clone(),
+        model_version: run.model_version.clone(),
+        build: run.build_number,
+    };
     let outcomes: Vec<(
         question_set_member::Model,
         Option<(test_answer::Model, Judgment)>,
@@ -53,37 +91,47 @@ pub async fn of_run(
         })
         .collect();
     Ok(blocking::off_workers(move || {
-        let members: Vec<MemberOutcome> = outcomes
-            .into_iter()
-            .map(|(member, answered)| {
-                let answer = answered.map(|(answer, judgment)| {
-                    let suggestion = Suggestion::of(&member, answer.refused);
-                    let (refused, passed) = match &judgment.decided {
-                        Some(verdict) => (verdict.refused, Some(verdict.passed)),
-                        None => (suggestion.refused, suggestion.passed),
-                    };
-                    AnswerOutcome {
-                        refused,
-                        passed,
-                        judged: judgment.decided.is_some(),
-                        intercepted: filter.as_ref().map(|filter| {
-                            (
-                                !filter.find(&member.text).is_empty(),
-                                !filter.find(&answer.answer).is_empty(),
-                            )
-                        }),
-                    }
-                });
-                MemberOutcome {
-                    kind: member.kind,
-                    risk: member.risk,
-                    aspect: member.aspect,
-                    expected_behavior: member.expected_behavior,
-                    answer,
+        let mut members = Vec::with_capacity(outcomes.len());
+        let mut rows = Vec::with_capacity(outcomes.len());
+        for (member, answered) in outcomes {
+            let outcome = answered.as_ref().map(|(answer, judgment)| {
+                let suggestion = Suggestion::of(&member, answer.refused);
+                let (refused, passed) = match &judgment.decided {
+                    Some(verdict) => (verdict.refused, Some(verdict.passed)),
+                    None => (suggestion.refused, suggestion.passed),
+                };
+                AnswerOutcome {
+                    refused,
+                    passed,
+                    judged: judgment.decided.is_some(),
+                    intercepted: filter.as_ref().map(|filter| {
+                        (
+                            !filter.find(&member.text).is_empty(),
+                            !filter.find(&answer.answer).is_empty(),
+                        )
+                    }),
                 }
-            })
-            .collect();
-        report(&members, &profile, with_build)
+            });
+            members.push(MemberOutcome {
+                kind: member.kind,
+                risk: member.risk.clone(),
+                aspect: member.aspect.clone(),
+                expected_behavior: member.expected_behavior,
+                answer: outcome,
+            });
+            let reason = answered
+                .as_ref()
+                .and_then(|(_, judgment)| judgment.decided.as_ref())
+                .and_then(|verdict| verdict.reason.clone());
+            rows.push(RunRow {
+                answer: answered.map(|(answer, _)| answer.answer),
+                refused: outcome.map(|o| o.refused),
+                passed: outcome.and_then(|o| o.passed),
+                reason,
+                question: member_row(member),
+            });
+        }
+        (report(&members, &profile, filter.is_some()), label, rows)
     })
     .await?)
 }
