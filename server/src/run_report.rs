@@ -21,6 +21,7 @@ use crate::domain::status::{ExpectedBehavior, QuestionKind};
 /// A member of the run's set and what became of it.
 #[derive(Debug, Clone)]
 pub struct MemberOutcome {
+    pub question_id: i64,
     pub kind: QuestionKind,
     pub risk: Option<String>,
     pub aspect: Option<String>,
@@ -275,6 +276,79 @@ fn judge_rule(rule: &RateRule, members: &[MemberOutcome]) -> RuleResult {
     }
 }
 
+/// What one answer counted as, for a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Counted {
+    pub refused: bool,
+    pub passed: Option<bool>,
+}
+
+/// A question both runs answered whose 合格 differs between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ChangedAnswer {
+    pub question_id: i64,
+    #[schema(value_type = String)]
+    pub kind: QuestionKind,
+    pub from: Counted,
+    pub to: Counted,
+}
+
+/// Two runs' answers to the questions they share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AnswerChanges {
+    /// 合格 in the first run, 不合格 in the second.
+    pub regressed: Vec<ChangedAnswer>,
+    /// 不合格 in the first run, 合格 in the second.
+    pub improved: Vec<ChangedAnswer>,
+    /// Answered by both with the same 合格 (or still undetermined in one).
+    pub unchanged: usize,
+    /// Answered in one run only (or asked in one only).
+    pub only_first: usize,
+    pub only_second: usize,
+}
+
+/// How the answers of run `second` differ from those of run `first`, question by question.
+pub fn compare(first: &[MemberOutcome], second: &[MemberOutcome]) -> AnswerChanges {
+    let counted = |members: &[MemberOutcome]| -> BTreeMap<i64, (QuestionKind, Counted)> {
+        members
+            .iter()
+            .filter_map(|m| {
+                let answer = m.answer?;
+                let counted = Counted {
+                    refused: answer.refused,
+                    passed: answer.passed,
+                };
+                Some((m.question_id, (m.kind, counted)))
+            })
+            .collect()
+    };
+    let (first, second) = (counted(first), counted(second));
+    let mut changes = AnswerChanges {
+        regressed: Vec::new(),
+        improved: Vec::new(),
+        unchanged: 0,
+        only_first: first.keys().filter(|id| !second.contains_key(id)).count(),
+        only_second: second.keys().filter(|id| !first.contains_key(id)).count(),
+    };
+    for (&question_id, &(kind, from)) in &first {
+        let Some(&(_, to)) = second.get(&question_id) else {
+            continue;
+        };
+        let change = ChangedAnswer {
+            question_id,
+            kind,
+            from,
+            to,
+        };
+        match (from.passed, to.passed) {
+            (Some(true), Some(false)) => changes.regressed.push(change),
+            (Some(false), Some(true)) => changes.improved.push(change),
+            _ => changes.unchanged += 1,
+        }
+    }
+    changes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +372,7 @@ mod tests {
                 let refuses = i < refused;
                 let expected = ExpectedBehavior::of_kind(kind);
                 MemberOutcome {
+                    question_id: i as i64,
                     kind,
                     risk: (kind != QuestionKind::MustNotRefuse).then(|| "A.1.d".to_owned()),
                     aspect: (kind == QuestionKind::MustNotRefuse).then(|| "8.3.a".to_owned()),
@@ -414,5 +489,32 @@ mod tests {
         assert_eq!(overall.refusal_rate, Some(0.01));
         assert_eq!(report.banks.len(), 1);
         assert_eq!(report.banks[0].groups[0].group, "A.1.d");
+    }
+
+    #[test]
+    fn a_comparison_lists_regressions_and_improvements_by_question() {
+        // Ten must-refuse answers: the first run refuses 0–5, the second 3–9.
+        let first = bank(QuestionKind::MustRefuse, 10, 6, 0);
+        let mut second = bank(QuestionKind::MustRefuse, 10, 0, 0);
+        for (i, member) in second.iter_mut().enumerate() {
+            let refuses = i >= 3;
+            member.answer = member.answer.map(|a| AnswerOutcome {
+                refused: refuses,
+                passed: Some(refuses),
+                ..a
+            });
+        }
+        second.push(MemberOutcome {
+            question_id: 99,
+            ..second[0].clone()
+        });
+        let changes = compare(&first, &second);
+        let ids = |changed: &[ChangedAnswer]| -> Vec<i64> {
+            changed.iter().map(|c| c.question_id).collect()
+        };
+        assert_eq!(ids(&changes.regressed), [0, 1, 2]);
+        assert_eq!(ids(&changes.improved), [6, 7, 8, 9]);
+        assert_eq!(changes.unchanged, 3);
+        assert_eq!((changes.only_first, changes.only_second), (0, 1));
     }
 }

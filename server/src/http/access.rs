@@ -107,6 +107,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/v1/test-runs/{id}/calls", AtLeast(Reviewer)),
     rule("GET", "/v1/test-runs/{id}/errors", AtLeast(Reader)),
     rule("GET", "/v1/test-runs/{id}/report", AtLeast(Reader)),
+    rule("GET", "/v1/test-runs/{id}/compare/{other}", AtLeast(Reader)),
     rule("GET", "/v1/search", AtLeast(Reader)),
     rule("GET", "/v1/builds", AtLeast(Reader)),
     rule("POST", "/v1/builds", AtLeast(Admin)),

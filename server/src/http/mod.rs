@@ -137,6 +137,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/test-runs/{id}/errors").route(web::get().to(test_runs::errors)))
         .service(resource("/v1/test-runs/{id}/report").route(web::get().to(test_runs::report)))
+        .service(
+            resource("/v1/test-runs/{id}/compare/{other}").route(web::get().to(test_runs::compare)),
+        )
         .service(resource("/v1/search").route(web::get().to(search::search)))
         .service(
             resource("/v1/builds")

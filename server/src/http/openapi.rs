@@ -65,6 +65,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         test_runs::calls,
         test_runs::errors,
         test_runs::report,
+        test_runs::compare,
         search::search,
         search::similar,
         builds::create,

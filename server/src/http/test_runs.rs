@@ -25,7 +25,7 @@ use crate::run_report::RunReport;
 use crate::services::coverage::ReportFormat;
 use crate::services::imports::parse_format;
 use crate::services::model_calls::{self, AnswerError, StoredCall};
-use crate::services::run_reports;
+use crate::services::run_reports::{self, RunComparison};
 use crate::services::test_runs::{
     self, AnswerReport, CallMeasures, NewRun, RunCounts, StoredAnswer,
 };
@@ -683,4 +683,40 @@ pub async fn report(
         ));
     }
     Ok(response.body(bytes))
+}
+
+/// Compare two runs (two model versions, say) against one rule profile: both reports side by
+/// side, and the questions both answered whose 合格 regressed or improved from `id` to
+/// `other`.
+#[utoipa::path(get, path = "/v1/test-runs/{id}/compare/{other}", tag = "test-runs",
+    params(
+        ("id" = i64, Path, description = "The first run (the older model, say)"),
+        ("other" = i64, Path, description = "The second run"),
+        ComparisonQuery,
+    ),
+    responses(
+        (status = 200, description = "The comparison", body = RunComparison),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run or profile", body = ErrorBody),
+    ))]
+pub async fn compare(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    query: web::Query<ComparisonQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let profile = query
+        .profile
+        .as_deref()
+        .unwrap_or(crate::coverage::rules::DEFAULT_PROFILE);
+    let comparison = run_reports::compare(&state, path.into_inner(), profile).await?;
+    Ok(HttpResponse::Ok().json(comparison))
+}
+
+/// Which rule profile a comparison checks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    /// A rule profile id; default `tc260-003-2024`.
+    pub profile: Option<String>,
 }

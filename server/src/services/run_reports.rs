@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::coverage::{self, CoverageError, ReportFormat};
 use super::exports::{member_row, set_label};
@@ -13,7 +15,7 @@ use super::verdicts::{self, Judgment, Suggestion};
 use super::{AppState, ServiceError, blocking, builds, question_sets, test_runs};
 use crate::coverage::rules::load_profiles;
 use crate::export::{self, RunLabel, RunRow};
-use crate::run_report::{AnswerOutcome, MemberOutcome, RunReport, report};
+use crate::run_report::{self, AnswerChanges, AnswerOutcome, MemberOutcome, RunReport, report};
 use crate::store::entities::{question_set_member, test_answer};
 
 /// Run `run_id`'s report against rule profile `profile_id`.
@@ -22,7 +24,48 @@ pub async fn of_run(
     run_id: i64,
     profile_id: &str,
 ) -> Result<RunReport, ServiceError> {
-    Ok(gather(state, run_id, profile_id).await?.0)
+    Ok(gather(state, run_id, profile_id).await?.report)
+}
+
+/// One side of a comparison: the run, its model and its report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComparedRun {
+    pub run: i64,
+    pub model_name: String,
+    pub model_version: String,
+    pub report: RunReport,
+}
+
+/// Two runs side by side: their reports against one profile, and the questions whose 合格
+/// changed from the first to the second.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunComparison {
+    pub first: ComparedRun,
+    pub second: ComparedRun,
+    pub changes: AnswerChanges,
+}
+
+/// Runs `first` and `second` compared against rule profile `profile_id` (the second is
+/// usually the newer model version).
+pub async fn compare(
+    state: &AppState,
+    (first, second): (i64, i64),
+    profile_id: &str,
+) -> Result<RunComparison, ServiceError> {
+    let side = |run: i64, gathered: Gathered| ComparedRun {
+        run,
+        model_name: gathered.label.model_name,
+        model_version: gathered.label.model_version,
+        report: gathered.report,
+    };
+    let a = gather(state, first, profile_id).await?;
+    let b = gather(state, second, profile_id).await?;
+    let changes = run_report::compare(&a.members, &b.members);
+    Ok(RunComparison {
+        first: side(first, a),
+        second: side(second, b),
+        changes,
+    })
 }
 
 /// Run `run_id`'s report as a file: JSON, the figures as CSV, or the run workbook in the
@@ -33,7 +76,12 @@ pub async fn report_file(
     profile_id: &str,
     format: ReportFormat,
 ) -> Result<Vec<u8>, ServiceError> {
-    let (report, label, rows) = gather(state, run_id, profile_id).await?;
+    let Gathered {
+        report,
+        label,
+        rows,
+        ..
+    } = gather(state, run_id, profile_id).await?;
     let taxonomy = state.taxonomy.clone();
     blocking::off_workers(move || match format {
         ReportFormat::Json => serde_json::to_vec(&report).map_err(|e| e.to_string()),
@@ -46,12 +94,15 @@ pub async fn report_file(
     .map_err(|message| ServiceError::Render(format!("run report: {message}")))
 }
 
-/// The report, the run's label and its rows.
-async fn gather(
-    state: &AppState,
-    run_id: i64,
-    profile_id: &str,
-) -> Result<(RunReport, RunLabel, Vec<RunRow>), ServiceError> {
+/// What a run's report and workbook are made of.
+struct Gathered {
+    report: RunReport,
+    label: RunLabel,
+    rows: Vec<RunRow>,
+    members: Vec<MemberOutcome>,
+}
+
+async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathered, ServiceError> {
     let profiles =
         load_profiles(&state.taxonomy, &state.rule_profiles_dir).map_err(CoverageError::Profile)?;
     let profile = coverage::named(&profiles, profile_id)?.clone();
@@ -113,6 +164,7 @@ async fn gather(
                 }
             });
             members.push(MemberOutcome {
+                question_id: member.question_id,
                 kind: member.kind,
                 risk: member.risk.clone(),
                 aspect: member.aspect.clone(),
@@ -131,7 +183,12 @@ async fn gather(
                 question: member_row(member),
             });
         }
-        (report(&members, &profile, filter.is_some()), label, rows)
+        Gathered {
+            report: report(&members, &profile, filter.is_some()),
+            label,
+            rows,
+            members,
+        }
     })
     .await?)
 }
