@@ -20,6 +20,7 @@ mod m0011_question_sets;
 mod m0012_test_runs;
 mod m0013_model_calls;
 mod m0014_verdicts;
+mod m0015_filings;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_test_runs::Migration),
             Box::new(m0013_model_calls::Migration),
             Box::new(m0014_verdicts::Migration),
+            Box::new(m0015_filings::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use lexset::coverage::render;
 use lexset::domain::user::CLI_ACTOR;
 use lexset::messages::Lang;
 use lexset::services::audit::AuditStamp;
+use lexset::services::filings::FilingRequest;
 use lexset::startup::{self, Application};
 
 #[derive(Parser)]
@@ -90,6 +91,28 @@ enum Command {
         #[command(flatten)]
         questions: QuestionExportFilter,
     },
+    /// Assemble a filing package (the keyword workbook of a published build, question-set
+    /// workbooks, the coverage report, test-run workbooks and reports, and manifest.json with
+    /// each file's sha256), store it, and write its archive; prints its id and sha256.
+    Filing {
+        #[command(flatten)]
+        settings: Settings,
+        /// The published build whose keywords are filed.
+        #[arg(long)]
+        build: i64,
+        /// A frozen question set to file (repeat for several).
+        #[arg(long = "set")]
+        sets: Vec<i64>,
+        /// A test run to file (repeat for several).
+        #[arg(long = "run")]
+        runs: Vec<i64>,
+        /// The rule profile of the coverage report and the run reports.
+        #[arg(long, default_value = lexset::coverage::rules::DEFAULT_PROFILE)]
+        profile: String,
+        /// Where to write the archive.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Frozen question sets: compose, sample, list, members, show, diff, retire (export one with
     /// `lexset export --set ID`, check one with `lexset coverage --set ID`).
     Set {
@@ -149,6 +172,26 @@ async fn main() -> std::process::ExitCode {
             questions,
         } => exit_code(export(&settings, &file, &out, status, build, questions).await),
         Command::Set { action } => exit_code(question_set(action).await),
+        Command::Filing {
+            settings,
+            build,
+            sets,
+            runs,
+            profile,
+            out,
+        } => exit_code(
+            filing(
+                &settings,
+                FilingRequest {
+                    build,
+                    sets,
+                    runs,
+                    profile,
+                },
+                &out,
+            )
+            .await,
+        ),
         Command::Evaluate {
             settings,
             build,
@@ -487,6 +530,25 @@ struct QuestionExportFilter {
     /// Questions only: the members of this frozen question set, as pinned.
     #[arg(long)]
     set: Option<i64>,
+}
+
+async fn filing(
+    settings: &Settings,
+    request: FilingRequest,
+    out: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let state = startup::app_state(settings).await?;
+    let audit = AuditStamp::new(CLI_ACTOR, None, "lexset filing", "").creating("/v1/filings");
+    let filing = lexset::services::filings::assemble(&state, request, &audit).await?;
+    std::fs::write(out, &filing.archive)?;
+    println!(
+        "filing {} sha256 {} ({} bytes) written to {}",
+        filing.id,
+        filing.sha256,
+        filing.size,
+        out.display()
+    );
+    Ok(())
 }
 
 async fn export(

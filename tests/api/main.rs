@@ -12,6 +12,7 @@ mod dedup;
 mod errors;
 mod evaluations;
 mod exports;
+mod filings;
 mod health_and_docs;
 mod imports;
 mod keywords;

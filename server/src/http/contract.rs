@@ -237,6 +237,11 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ("RunCreate", "model_version") => (text_of!(ModelVersion), false),
         ("RunCreate", "model_endpoint") => (text_of!(ModelEndpoint), true),
         ("RunCreate", "judges") => (integer_within((1, 2)), true),
+        ("FilingCreate", "build") => (json!({"type": "integer", "format": "int64"}), false),
+        ("FilingCreate", "sets" | "runs") => (
+            array_of(json!({"type": "integer", "format": "int64"})),
+            true,
+        ),
         ("VerdictCreate", "passed") => (json!({"type": "boolean"}), false),
         ("VerdictCreate", "refused") => (json!({"type": "boolean"}), true),
         ("CallCreate", "base_url") => (
@@ -465,6 +470,7 @@ fn file_answers(path: &str) -> Option<Value> {
             (XLSX): file,
         })),
         "/v1/exports/{file}" => Some(json!({"text/csv": file, (XLSX): file})),
+        "/v1/filings/{id}/archive" => Some(json!({"application/zip": file})),
         "/v1/test-runs/{id}/report" => Some(json!({
             "application/json": {"schema": {"$ref": "#/components/schemas/RunReport"}},
             "text/csv": file,

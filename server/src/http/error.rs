@@ -297,6 +297,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::AnswersRaced(_) => {
                 Self::invalid(StatusCode::CONFLICT, "answers_raced", message)
             }
+            ServiceError::FilingNotFound(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "filing_not_found", message)
+            }
             ServiceError::AnswerNotFound { .. } => {
                 Self::invalid(StatusCode::NOT_FOUND, "answer_not_found", message)
             }

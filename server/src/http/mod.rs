@@ -11,6 +11,7 @@ pub mod entries;
 pub mod error;
 pub mod evaluations;
 pub mod exports;
+pub mod filings;
 pub mod health;
 pub mod imports;
 pub mod json_body;
@@ -137,6 +138,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/v1/test-runs/{id}/errors").route(web::get().to(test_runs::errors)))
         .service(resource("/v1/test-runs/{id}/report").route(web::get().to(test_runs::report)))
+        .service(
+            resource("/v1/filings")
+                .route(web::get().to(filings::list))
+                .route(web::post().to(filings::create)),
+        )
+        .service(resource("/v1/filings/{id}").route(web::get().to(filings::get)))
+        .service(resource("/v1/filings/{id}/archive").route(web::get().to(filings::archive)))
         .service(
             resource("/v1/test-runs/{id}/compare/{other}").route(web::get().to(test_runs::compare)),
         )

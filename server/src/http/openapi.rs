@@ -7,8 +7,9 @@ use utoipa::OpenApi;
 use crate::taxonomy::Taxonomy;
 
 use super::{
-    answer_templates, audit, builds, coverage, evaluations, exports, health, imports, keywords,
-    lints, question_sets, questions, refusals, reports, search, taxonomy, test_runs, tokens, users,
+    answer_templates, audit, builds, coverage, evaluations, exports, filings, health, imports,
+    keywords, lints, question_sets, questions, refusals, reports, search, taxonomy, test_runs,
+    tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -66,6 +67,10 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         test_runs::errors,
         test_runs::report,
         test_runs::compare,
+        filings::create,
+        filings::list,
+        filings::get,
+        filings::archive,
         search::search,
         search::similar,
         builds::create,
@@ -104,6 +109,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "keywords", description = "The interception lexicon"),
         (name = "questions", description = "The evaluation test sets"),
         (name = "question-sets", description = "Frozen question sets: chosen by id, filter, stratified sampler (TC260-003 §9.3 / §9.4 presets) or the 登记 composer; members pinned at their revision; what coverage (`set=`), exports (`set=`) and filings point at"),
+        (name = "filings", description = "Filing packages: the keyword workbook of a build, the question-set workbooks, the coverage report, the run workbooks and reports, with a manifest of their sha256, in one archive stored as assembled"),
         (name = "test-runs", description = "Putting a frozen question set to the model under filing: runs, their answers (uploaded, each pinned at the set's revision) and refusal detection on them"),
         (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),

@@ -8,6 +8,7 @@ mod context;
 pub mod coverage;
 pub mod evaluations;
 pub mod exports;
+pub mod filings;
 pub mod imports;
 pub mod keywords;
 pub mod leases;
@@ -132,6 +133,8 @@ pub enum ServiceError {
     /// Another upload answered some of the same questions of the run first: nothing stored.
     #[error("{}", self.message())]
     AnswersRaced(i64),
+    #[error("{}", self.message())]
+    FilingNotFound(i64),
     /// The run has no answer to this question (yet).
     #[error("{}", self.message())]
     AnswerNotFound { run: i64, question: i64 },
@@ -216,6 +219,7 @@ impl ServiceError {
             Self::RunNotFound(id) => msg!("test_run_not_found", id = *id),
             Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
             Self::RunCalling(id) => msg!("run_calling", id = *id),
+            Self::FilingNotFound(id) => msg!("filing_not_found", id = *id),
             Self::AnswerNotFound { run, question } => {
                 msg!("answer_not_found", run = *run, question = *question)
             }

@@ -10,6 +10,7 @@ pub mod audit_entry;
 pub mod build;
 pub mod build_artifact;
 pub mod evaluation;
+pub mod filing;
 pub mod keyword;
 pub mod model_call;
 pub mod question;
