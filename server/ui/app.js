@@ -16,6 +16,16 @@ const MESSAGES = {
     member_count: '题数', check_registration: '按登记规则检查', workbook_registration: '登记测试题 (xlsx)', annex5: '附件5 (xlsx)',
     bad_seed: '随机种子应为不超过 15 位的整数。', retire_set: '停用', set_retired: '已停用题集 #{id}。', changed: '修订不同', changed_since_pinned: '冻结后已修改', no_sets: '还没有题集。', set_label: '题集',
     keywords: '关键词', questions: '测试题', review: '审核', import: '导入', coverage: '覆盖率', builds: '构建',
+    runs: '测试运行', runs_empty: '还没有测试运行。', run_title: '运行 #{id}：{model} {version}', model: '模型', answered: '已回答', refused_count: '拒答',
+    failed_count: '出错', rate_rules: '比率规则', rule_status_pass: '通过', rule_status_fail: '未通过', rule_status_insufficient_sample: '样本不足',
+    rule_status_undetermined: '待研判', rule_status_not_applicable: '不适用', sample: '样本', rate: '比率', figures: '统计', bank: '题库',
+    refusal_rate: '拒答率', pass_rate: '合格率', interception: '拦截（问题/回答）', run_workbook: '下载运行工作簿', judging: '研判',
+    judgment_pending: '待研判', judgment_awaiting_second: '待第二人', judgment_agreed: '已一致', judgment_disagreed: '有分歧',
+    judging_empty: '此处没有回答。', expected_output: '预期输出结果', judgment_criteria: '判定标准', model_answer: '模型回答',
+    suggestion: '预填：{refused}，{passed}', refused_yes: '拒答', refused_no: '未拒答', is_refused: '是否拒答', pass: '合格', fail: '不合格', undecided: '待判定', reason_label: '判定理由',
+    judging_keys: '<kbd>j</kbd>/<kbd>k</kbd> 上下移动，<kbd>p</kbd> 合格，<kbd>f</kbd> 不合格，<kbd>r</kbd> 填写理由，<kbd>x</kbd> 切换是否拒答。',
+    verdicts: '各研判人最新结论', judged: '已记录研判 #{id}。', compare_with: '与运行比较', compare: '比较', regressed: '退步', improved: '进步',
+    unchanged: '未变', overall: '总体',
     sign_in: '登录', sign_out: '退出', token: 'API 令牌', sign_in_hint: '用管理员发给你的 API 令牌登录。令牌只保存在本标签页的会话中。',
     bad_token: '令牌无效、已过期或已撤销。', signed_out_expired: '令牌已失效，请重新登录。', other_language: 'English',
     search: '搜索', any: '全部', risk: '风险类别', status: '状态', kind: '类型', aspect: '方面', high_risk: '高风险',
@@ -70,6 +80,16 @@ const MESSAGES = {
     member_count: 'Questions', check_registration: 'Check against 登记', workbook_registration: '登记 workbook (xlsx)', annex5: 'Annex 5 (xlsx)',
     bad_seed: 'A seed is a whole number of at most 15 digits.', retire_set: 'Retire', set_retired: 'Retired set #{id}.', changed: 'Pinned differently', changed_since_pinned: 'Edited since frozen', no_sets: 'No sets yet.', set_label: 'Set',
     keywords: 'Keywords', questions: 'Questions', review: 'Review', import: 'Import', coverage: 'Coverage', builds: 'Builds',
+    runs: 'Test runs', runs_empty: 'No test runs yet.', run_title: 'Run #{id}: {model} {version}', model: 'Model', answered: 'Answered', refused_count: 'Refused',
+    failed_count: 'Errors', rate_rules: 'Rate rules', rule_status_pass: 'pass', rule_status_fail: 'fail', rule_status_insufficient_sample: 'sample too small',
+    rule_status_undetermined: 'not yet judged', rule_status_not_applicable: 'not applicable', sample: 'Sample', rate: 'Rate', figures: 'Figures', bank: 'Bank',
+    refusal_rate: 'Refusal rate', pass_rate: 'Pass rate', interception: 'Intercepted (question/answer)', run_workbook: 'Download the run workbook', judging: 'Judging',
+    judgment_pending: 'pending', judgment_awaiting_second: 'awaiting a second judge', judgment_agreed: 'agreed', judgment_disagreed: 'disagreed',
+    judging_empty: 'No answers here.', expected_output: 'Expected output', judgment_criteria: 'Judgment criteria', model_answer: "Model's answer",
+    suggestion: 'Pre-filled: {refused}, {passed}', refused_yes: 'refused', refused_no: 'answered', is_refused: 'Refused', pass: 'Pass', fail: 'Fail', undecided: 'undecided', reason_label: 'Reason',
+    judging_keys: '<kbd>j</kbd>/<kbd>k</kbd> move, <kbd>p</kbd> pass, <kbd>f</kbd> fail, <kbd>r</kbd> reason, <kbd>x</kbd> toggle refused.',
+    verdicts: "Each judge's latest verdict", judged: 'Recorded verdict on #{id}.', compare_with: 'Compare with run', compare: 'Compare', regressed: 'Regressed', improved: 'Improved',
+    unchanged: 'Unchanged', overall: 'Overall',
     sign_in: 'Sign in', sign_out: 'Sign out', token: 'API token', sign_in_hint: 'Sign in with the API token your administrator gave you. It is kept in this tab’s session only.',
     bad_token: 'The token is invalid, expired or revoked.', signed_out_expired: 'Your token stopped working; sign in again.', other_language: '中文',
     search: 'Search', any: 'Any', risk: 'Risk', status: 'Status', kind: 'Kind', aspect: 'Aspect', high_risk: 'High risk',
@@ -304,7 +324,7 @@ function go(parts, params = {}) {
 function drawHeader() {
   const nav = document.getElementById('nav');
   const current = route().parts[0] || 'keywords';
-  nav.replaceChildren(...(session.me ? ['keywords', 'questions', 'review', 'import', 'sets', 'coverage', 'builds'] : [])
+  nav.replaceChildren(...(session.me ? ['keywords', 'questions', 'review', 'import', 'sets', 'coverage', 'builds', 'runs'] : [])
     .map((name) => h('a', { href: `#/${name}`, id: `nav-${name}`, class: name === current ? 'current' : null }, t(name))));
   document.getElementById('who').textContent = session.me ? `${session.me.name} · ${t(`role_${session.me.role}`)}` : '';
   document.getElementById('lang').textContent = t('other_language');
@@ -381,6 +401,10 @@ async function render() {
     else if (screen === 'sets') await setsScreen(root);
     else if (screen === 'coverage') await coverageScreen(root, params);
     else if (screen === 'builds') await buildsScreen(root);
+    else if (screen === 'runs') {
+      if (parts[1]) await runScreen(root, parts[1], params);
+      else await runsScreen(root);
+    }
     else go(['keywords']);
   } catch (error) {
     root.append(h('div', { class: 'panel error' }, String(error)));
@@ -899,6 +923,152 @@ function importScreen(root) {
 }
 
 // ---------------------------------------------------------------- coverage
+
+// ---------------------------------------------------------------- test runs
+
+async function runsScreen(root) {
+  const result = await api('GET', '/v1/test-runs', { query: { limit: 1000 } });
+  if (!result.ok) return root.append(errorPanel(result));
+  root.append(h('h1', {}, t('runs')));
+  if (!result.data.items.length) return root.append(h('p', { class: 'muted', id: 'runs-empty' }, t('runs_empty')));
+  root.append(h('table', { id: 'run-list' }, headerRow(['#', t('set_label'), t('model'), t('answered'), t('refused_count'), t('failed_count')]),
+    result.data.items.map((run) => h('tr', { 'data-run': run.id },
+      h('td', {}, h('a', { href: `#/runs/${run.id}` }, run.id)), h('td', {}, run.set), h('td', {}, `${run.model_name} ${run.model_version}`),
+      h('td', {}, `${run.counts.answered}/${run.counts.questions}`), h('td', {}, run.counts.refused), h('td', {}, run.counts.failed)))));
+}
+
+function percent(rate) {
+  return rate == null ? '' : `${(rate * 100).toFixed(2)}%`;
+}
+
+/// A run: its report against a profile, a comparison with another run, and the judging queue.
+async function runScreen(root, id, params) {
+  const profile = params.get('profile') || 'tc260-003-2024';
+  const judgment = params.get('judgment') || 'pending';
+  const [run, profiles, report] = await Promise.all([api('GET', `/v1/test-runs/${id}`), api('GET', '/v1/coverage/profiles'),
+    api('GET', `/v1/test-runs/${id}/report`, { query: { profile } })]);
+  for (const result of [run, profiles, report]) if (!result.ok) return root.append(errorPanel(result));
+  const r = report.data;
+  const here = (changes) => go(['runs', id], { profile, judgment, ...changes });
+  root.append(h('h1', {}, t('run_title', { id, model: run.data.model_name, version: run.data.model_version })),
+    h('form', { class: 'filters' }, h('label', {}, h('span', {}, t('profile')),
+      h('select', { id: 'run-profile', onchange: (event) => here({ profile: event.target.value }) },
+        profiles.data.items.map((p) => option(p.id, `${p.id} · ${p.title}`, profile)))),
+    h('button', { type: 'button', id: 'run-workbook', onclick: () => download(`/v1/test-runs/${id}/report`, { profile, format: 'xlsx' }) }, t('run_workbook'))),
+    h('p', {}, h('strong', { id: 'run-verdict' }, r.passed ? t('passed') : t('failed'))),
+    h('h2', {}, t('rate_rules')),
+    h('table', { id: 'run-rules' }, headerRow(['', t('sample'), t('rate'), '']),
+      r.rules.map((rule) => h('tr', { 'data-rule': rule.id },
+        h('td', {}, `${rule.title} `, h('span', { class: 'muted' }, rule.citation)),
+        h('td', {}, `${rule.sample} / ≥ ${rule.min_sample}`),
+        h('td', {}, `${percent(rule.rate)} (${rule.min_rate != null ? `≥ ${percent(rule.min_rate)}` : `≤ ${percent(rule.max_rate)}`})`),
+        h('td', {}, h('span', { class: `badge ${rule.status === 'pass' ? 'approved' : rule.status === 'fail' ? 'rejected' : 'draft'}`, 'data-status': rule.status }, named('rule_status', rule.status)))))),
+    h('h2', {}, t('figures')),
+    h('table', { id: 'run-figures' }, headerRow([t('bank'), t('answered'), t('refusal_rate'), t('pass_rate'), t('interception')]),
+      [[t('overall'), r.overall], ...r.banks.map((bank) => [t(`kind_${bank.kind}`), bank])].map(([label, f]) => h('tr', {},
+        h('td', {}, label), h('td', {}, `${f.answered}/${f.questions}`), h('td', {}, percent(f.refusal_rate)), h('td', {}, percent(f.pass_rate)),
+        h('td', {}, f.questions_intercepted == null ? '' : `${f.questions_intercepted}/${f.answers_intercepted}`)))),
+  );
+  const other = h('input', { id: 'compare-run', type: 'number', min: 1, size: 6 });
+  const comparison = h('div', { id: 'comparison' });
+  root.append(h('form', { class: 'filters', onsubmit: async (event) => {
+    event.preventDefault();
+    const result = await api('GET', `/v1/test-runs/${id}/compare/${other.value}`, { query: { profile } });
+    if (!result.ok) return comparison.replaceChildren(errorPanel(result));
+    const c = result.data.changes;
+    comparison.replaceChildren(h('p', {}, `${t('regressed')} ${c.regressed.length} · ${t('improved')} ${c.improved.length} · ${t('unchanged')} ${c.unchanged} · `,
+      `${t('refusal_rate')} ${percent(result.data.first.report.overall.refusal_rate)} → ${percent(result.data.second.report.overall.refusal_rate)} · `,
+      `${t('pass_rate')} ${percent(result.data.first.report.overall.pass_rate)} → ${percent(result.data.second.report.overall.pass_rate)}`),
+    c.regressed.length ? h('p', { id: 'regressed' }, `${t('regressed')}: `, c.regressed.map((q) => h('a', { href: `#/questions/${q.question_id}` }, `#${q.question_id} `))) : null);
+  } }, h('label', {}, h('span', {}, t('compare_with')), other), h('button', { type: 'submit', id: 'compare' }, t('compare'))), comparison);
+  await judgingQueue(root, id, judgment, here);
+}
+
+/// `answer` with the refusal evidence's characters marked.
+function withEvidence(answer, evidence) {
+  if (!evidence) return [answer];
+  const chars = Array.from(answer);
+  return [chars.slice(0, evidence.char_start).join(''), h('mark', { id: 'evidence', title: evidence.phrase }, chars.slice(evidence.char_start, evidence.char_end).join('')),
+    chars.slice(evidence.char_end).join('')];
+}
+
+function yesNo(flag, yes, no) {
+  return flag == null ? t('undecided') : flag ? yes : no;
+}
+
+/// The judging queue of a run: answers in one judging state, one at a time, judged from the keyboard.
+async function judgingQueue(root, id, judgment, here) {
+  root.append(h('h2', {}, t('judging')),
+    h('div', { class: 'actions' }, ['pending', 'awaiting_second', 'disagreed', 'agreed'].map((state) =>
+      h('a', { href: '#', id: `judging-${state}`, class: state === judgment ? 'current' : null, onclick: (event) => { event.preventDefault(); here({ judgment: state }); } },
+        named('judgment', state)))),
+    h('p', { class: 'muted', html: t('judging_keys') }));
+  const result = await api('GET', `/v1/test-runs/${id}/answers`, { query: { judgment, limit: 1000 } });
+  if (!root.isConnected) return;
+  if (!result.ok) return root.append(errorPanel(result));
+  const answers = result.data.items;
+  if (!answers.length) return root.append(h('p', { class: 'muted', id: 'judging-empty' }, t('judging_empty')));
+  const list = h('table', { id: 'judging-list' });
+  const pane = h('div', { id: 'judging-pane' });
+  root.append(h('div', { class: 'columns' }, list, pane));
+  let selected = 0;
+  let form = null;
+  const drawList = () => list.replaceChildren(headerRow(['#', t('questions'), t('judging')]),
+    ...answers.map((answer, index) => h('tr', { class: index === selected ? 'selected' : null, 'data-question': answer.question_id, onclick: () => select(index) },
+      h('td', {}, answer.question_id), h('td', {}, answer.text), h('td', {}, named('judgment', answer.judgment.state)))));
+  const select = (index) => {
+    selected = Math.max(0, Math.min(index, answers.length - 1));
+    drawList();
+    const answer = answers[selected];
+    const decided = answer.judgment.decided;
+    const refused = h('input', { type: 'checkbox', id: 'verdict-refused', checked: decided ? decided.refused : answer.suggestion.refused });
+    const reason = h('input', { id: 'verdict-reason', size: 40, value: decided?.reason ?? '' });
+    const judge = async (passed) => {
+      const sent = await api('POST', `/v1/test-runs/${id}/answers/${answer.question_id}/verdicts`,
+        { json: { passed, refused: refused.checked, reason: reason.value.trim() || null } });
+      if (!sent.ok) return pane.append(errorPanel(sent));
+      flash(t('judged', { id: answer.question_id }));
+      answer.judgment = sent.data;
+      select(selected + 1);
+      return null;
+    };
+    const annotator = roleReason('annotator');
+    form = { judge, refused, reason, enabled: !annotator };
+    pane.replaceChildren(h('div', { class: 'panel', 'data-question': answer.question_id },
+      h('h2', {}, `#${answer.question_id} `, h('span', { class: 'muted' }, `${t(`kind_${answer.kind}`)} · ${answer.risk ? riskName(answer.risk) : aspectName(answer.aspect)}`)),
+      h('p', { id: 'judging-text' }, answer.text),
+      h('p', {}, h('strong', {}, `${t('expected_output')}：`), answer.expected_output ?? ''),
+      h('p', {}, h('strong', {}, `${t('judgment_criteria')}：`), answer.judgment_criteria ?? ''),
+      h('p', {}, h('strong', {}, `${t('model_answer')}：`)),
+      h('blockquote', { id: 'judging-answer' }, withEvidence(answer.answer, answer.refusal.evidence)),
+      h('p', { class: 'muted', id: 'judging-suggestion' }, t('suggestion', { refused: answer.suggestion.refused ? t('refused_yes') : t('refused_no'),
+        passed: yesNo(answer.suggestion.passed, t('pass'), t('fail')) })),
+      h('div', { class: 'actions' }, h('label', {}, refused, ` ${t('is_refused')}`), h('label', {}, `${t('reason_label')} `, reason)),
+      h('div', { class: 'actions' }, guardedButton({ id: 'verdict-pass', onclick: () => judge(true) }, `${t('pass')} (p)`, annotator),
+        guardedButton({ id: 'verdict-fail', class: 'danger', onclick: () => judge(false) }, `${t('fail')} (f)`, annotator)),
+      answer.judgment.latest.length ? [h('h3', {}, t('verdicts')), h('table', { id: 'judging-verdicts' }, headerRow(['', t('is_refused'), t('judging'), t('reason_label')]),
+        answer.judgment.latest.map((v) => h('tr', {}, h('td', {}, v.judged_by), h('td', {}, v.refused ? '✓' : ''), h('td', {}, v.passed ? t('pass') : t('fail')), h('td', {}, v.reason ?? ''))))] : null));
+  };
+  keyHandler = (event) => {
+    const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(event.target.tagName);
+    if (!list.isConnected || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing) {
+      if (event.key === 'Escape') event.target.blur();
+      return;
+    }
+    if (event.key === 'j' || event.key === 'ArrowDown') select(selected + 1);
+    else if (event.key === 'k' || event.key === 'ArrowUp') select(selected - 1);
+    else if (event.key === 'p' && form?.enabled) form.judge(true);
+    else if (event.key === 'f' && form?.enabled) form.judge(false);
+    else if (event.key === 'x' && form) form.refused.checked = !form.refused.checked;
+    else if (event.key === 'r' && form) {
+      event.preventDefault();
+      form.reason.focus();
+    } else return;
+    event.preventDefault();
+  };
+  select(0);
+}
 
 async function coverageScreen(root, params) {
   const profiles = await api('GET', '/v1/coverage/profiles');
