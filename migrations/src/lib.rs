@@ -21,6 +21,7 @@ mod m0012_test_runs;
 mod m0013_model_calls;
 mod m0014_verdicts;
 mod m0015_filings;
+mod m0016_refusal_phrases;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_model_calls::Migration),
             Box::new(m0014_verdicts::Migration),
             Box::new(m0015_filings::Migration),
+            Box::new(m0016_refusal_phrases::Migration),
         ]
     }
 }

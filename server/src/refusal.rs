@@ -159,9 +159,14 @@ impl std::fmt::Debug for RefusalDetector {
 impl RefusalDetector {
     /// The data directory's `refusal-phrases.toml` if there is one, else the shipped file.
     pub fn load(data_dir: &Path, profile: &FoldProfile) -> Result<Self, PhrasesError> {
-        let seed = seed_file::in_force(data_dir, FILE_NAME, SHIPPED)
-            .map_err(|(origin, message)| PhrasesError { origin, message })?;
+        let seed = Self::seed(data_dir)?;
         Self::parse(&seed.origin, &seed.text, profile)
+    }
+
+    /// The phrase file in force for `data_dir`: its replacement there, else the shipped one.
+    pub fn seed(data_dir: &Path) -> Result<seed_file::SeedText, PhrasesError> {
+        seed_file::in_force(data_dir, FILE_NAME, SHIPPED)
+            .map_err(|(origin, message)| PhrasesError { origin, message })
     }
 
     /// The shipped phrases.

@@ -17,12 +17,12 @@ use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::http;
 use crate::lint::{LintConfig, LintConfigError};
-use crate::refusal::{PhrasesError, RefusalDetector};
 use crate::services::builds::{self, FilterCache};
 use crate::services::leases::{self, Replica};
 use crate::services::model_calls;
 use crate::services::periodic::Periodic;
 use crate::services::refold::{self, RefoldReport};
+use crate::services::refusal_phrases::{self, PhrasesInForce, PhrasesLoadError};
 use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
 use crate::services::{self, AppState};
 use crate::store;
@@ -49,7 +49,7 @@ pub enum StartupError {
     #[error(transparent)]
     AnswerTemplates(#[from] TemplatesError),
     #[error(transparent)]
-    RefusalPhrases(#[from] PhrasesError),
+    RefusalPhrases(#[from] PhrasesLoadError),
     #[error("cannot bring the search index in step: {0}")]
     Search(#[from] SyncError),
     #[error("cannot recover tasks and builds: {0}")]
@@ -123,7 +123,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     let lints = LintConfig::shipped(&dedup.profile, &settings.disabled_lints)?;
     let answer_templates = AnswerTemplates::load(&settings.data_dir, &taxonomy)?;
     answer_templates.check_behaviors(|text| lints.stated_behavior(&dedup.profile, text))?;
-    let refusals = RefusalDetector::load(&settings.data_dir, &dedup.profile)?;
+    let refusals = refusal_phrases::in_force(&db, &settings.data_dir, &dedup.profile).await?;
     if let Some(report) = refold::refold_if_needed(&db, &dedup, &lints).await? {
         log_refold(&report);
     }
@@ -136,7 +136,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         dedup: Arc::new(dedup),
         lints: Arc::new(lints),
         answer_templates: Arc::new(answer_templates),
-        refusals: Arc::new(refusals),
+        refusals: Arc::new(PhrasesInForce::new(refusals)),
         rule_profiles_dir: settings.rule_profiles_dir(),
         replica: Replica::new(settings.replica_id.as_deref(), &settings.data_dir)
             .map_err(|e| StartupError::Replica(format!("--replica-id: {e}")))?,
@@ -212,6 +212,7 @@ pub struct Application {
     indexing: Periodic,
     leasing: Periodic,
     resuming: Periodic,
+    phrases: Periodic,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -224,6 +225,7 @@ impl Application {
         recover(settings, &state).await?;
         let leasing = leases::keep_leases(state.db.clone(), state.replica.clone());
         let resuming = model_calls::keep_resuming(state.clone());
+        let phrases = refusal_phrases::keep_current(state.clone());
         let indexer = open_search_index(settings, &state).await?;
         let search = web::Data::from(indexer.index());
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
@@ -231,6 +233,7 @@ impl Application {
             indexing.health(),
             leasing.health(),
             resuming.health(),
+            phrases.health(),
         ]));
         let stopping = state.stopping.clone();
         let state = web::Data::new(state);
@@ -262,6 +265,7 @@ impl Application {
             indexing,
             leasing,
             resuming,
+            phrases,
             stopping,
         })
     }
@@ -283,6 +287,7 @@ impl Application {
         // next start (or another replica) to resume. A call waiting long for the SQLite
         // writer (a big import holds it) is not waited for: it is resumed all the same.
         self.resuming.stop().await;
+        self.phrases.stop().await;
         self.stopping.send_replace(true);
         let calls_ended = tokio::time::timeout(CALLS_STOP_WAIT, self.stopping.closed()).await;
         if calls_ended.is_err() {

@@ -120,3 +120,212 @@ async fn requests_without_answers_or_with_too_many_are_refused() {
         .expect("request");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The shipped phrase file with `phrase` added to the refusals.
+fn with_refusal(phrase: &str) -> String {
+    let shipped = include_str!("../../seeds/refusal-phrases.toml");
+    shipped.replacen(
+        "refusal = [\n",
+        &format!("refusal = [\n  \"{phrase}\",\n"),
+        1,
+    )
+}
+
+#[tokio::test]
+async fn a_phrase_list_is_proposed_reviewed_and_put_in_force_with_its_history() {
+    let app = TestApp::spawn().await;
+    let answer = "恕我直言，这个问题涉及违法内容。";
+    let before = detect(&app, &[answer]).await;
+    assert_eq!(before["version"], 0);
+    assert_eq!(before["verdicts"][0]["refused"], false);
+    let in_force = expect_json(app.get("/v1/refusal-phrases").await, StatusCode::OK).await;
+    assert_eq!(in_force["version"], 0);
+    assert!(
+        in_force["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("near_empty_chars"))
+    );
+
+    // An annotator proposes; the list in force stays until a reviewer approves.
+    let propose = |text: String| {
+        app.request_as(
+            Some(Role::Annotator),
+            Method::POST,
+            "/v1/refusal-phrases/versions",
+        )
+        .json(&json!({ "text": text }))
+        .send()
+    };
+    let first = expect_json(
+        propose(with_refusal("恕我直言")).await.expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(first["status"], "draft");
+    assert_eq!(
+        detect(&app, &[answer]).await["verdicts"][0]["refused"],
+        false
+    );
+    let approve = |role: Role, id: &Value| {
+        app.request_as(
+            Some(role),
+            Method::POST,
+            &format!("/v1/refusal-phrases/versions/{id}/approve"),
+        )
+        .send()
+    };
+    let approved = expect_json(
+        approve(Role::Reviewer, &first["id"]).await.expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], "reviewer");
+    let after = detect(&app, &[answer]).await;
+    assert_eq!(after["version"], first["id"]);
+    assert_eq!(after["verdicts"][0]["refused"], true);
+    assert_eq!(after["verdicts"][0]["evidence"]["phrase"], "恕我直言");
+
+    // A second version replaces it; the first is retired, and a rejected one changes nothing.
+    let second = expect_json(
+        propose(with_refusal("恕难奉告")).await.expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_json(
+        approve(Role::Reviewer, &second["id"]).await.expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    let third = expect_json(
+        propose(with_refusal("无可奉陪")).await.expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let response = app
+        .request_as(
+            Some(Role::Reviewer),
+            Method::POST,
+            &format!("/v1/refusal-phrases/versions/{}/reject", third["id"]),
+        )
+        .json(&json!({"reason": "无可奉陪 不是拒答"}))
+        .send()
+        .await
+        .expect("POST");
+    expect_json(response, StatusCode::OK).await;
+    let versions = expect_json(
+        app.get("/v1/refusal-phrases/versions").await,
+        StatusCode::OK,
+    )
+    .await;
+    let statuses: Vec<&Value> = versions["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| &v["status"])
+        .collect();
+    assert_eq!(
+        statuses,
+        [&json!("rejected"), &json!("approved"), &json!("retired")]
+    );
+    assert_eq!(versions["items"][0]["reason"], "无可奉陪 不是拒答");
+    assert_eq!(
+        detect(&app, &[answer]).await["verdicts"][0]["refused"],
+        false,
+        "the second list lacks 恕我直言"
+    );
+
+    // Kept across a restart.
+    let (data_dir, database_url) = app.stop().await;
+    let app = TestApp::spawn_on(data_dir, database_url).await;
+    assert_eq!(detect(&app, &[answer]).await["version"], second["id"]);
+}
+
+#[tokio::test]
+async fn phrase_lists_that_cannot_be_used_or_decided_are_refused() {
+    let app = TestApp::spawn().await;
+    let post = |role: Role, path: &str, body: Value| {
+        app.request_as(Some(role), Method::POST, path)
+            .json(&body)
+            .send()
+    };
+    let paths = "/v1/refusal-phrases/versions";
+    for (text, needle) in [
+        ("refusal = [", "phrase file"),
+        (&*with_refusal("我不能"), "我不能"),
+        ("near_empty_chars = 0\nrefusal = []", "phrase file"),
+    ] {
+        let response = post(Role::Annotator, paths, json!({ "text": text }))
+            .await
+            .expect("POST");
+        expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            needle,
+        )
+        .await;
+    }
+    let response = post(
+        Role::Reader,
+        paths,
+        json!({"text": with_refusal("恕我直言")}),
+    )
+    .await
+    .expect("POST");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Its author may not approve it (four eyes), an annotator may not at all.
+    let draft = expect_json(
+        post(
+            Role::Reviewer,
+            paths,
+            json!({"text": with_refusal("恕我直言")}),
+        )
+        .await
+        .expect("POST"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let approve = format!("{paths}/{}/approve", draft["id"]);
+    let response = post(Role::Reviewer, &approve, json!({}))
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = post(Role::Annotator, &approve, json!({}))
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = post(
+        Role::Admin,
+        &format!("{paths}/{}/reject", draft["id"]),
+        json!({}),
+    )
+    .await
+    .expect("POST");
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_reason",
+        "reason",
+    )
+    .await;
+    let response = post(Role::Admin, &format!("{paths}/999/approve"), json!({}))
+        .await
+        .expect("POST");
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "phrase_version_not_found",
+        "999",
+    )
+    .await;
+    expect_json(
+        post(Role::Admin, &approve, json!({})).await.expect("POST"),
+        StatusCode::OK,
+    )
+    .await;
+    let response = post(Role::Admin, &approve, json!({})).await.expect("POST");
+    assert_eq!(response.status(), StatusCode::CONFLICT, "approved once");
+    let in_force = expect_json(app.get("/v1/refusal-phrases").await, StatusCode::OK).await;
+    assert_eq!(in_force["version"], draft["id"]);
+}

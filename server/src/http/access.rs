@@ -87,6 +87,20 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/question-sets/{from}/diff/{to}", AtLeast(Reader)),
     rule("POST", "/v1/question-sets/{id}/retire", AtLeast(Reviewer)),
     rule("POST", "/v1/refusal-detection", AtLeast(Reader)),
+    rule("GET", "/v1/refusal-phrases", AtLeast(Reader)),
+    rule("GET", "/v1/refusal-phrases/versions", AtLeast(Reader)),
+    rule("POST", "/v1/refusal-phrases/versions", AtLeast(Annotator)),
+    rule("GET", "/v1/refusal-phrases/versions/{id}", AtLeast(Reader)),
+    rule(
+        "POST",
+        "/v1/refusal-phrases/versions/{id}/approve",
+        AtLeast(Reviewer),
+    ),
+    rule(
+        "POST",
+        "/v1/refusal-phrases/versions/{id}/reject",
+        AtLeast(Reviewer),
+    ),
     rule("GET", "/v1/test-runs", AtLeast(Reader)),
     // A run is of a frozen set a filing attaches: started by those who freeze sets.
     rule("POST", "/v1/test-runs", AtLeast(Reviewer)),

@@ -115,6 +115,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/v1/question-sets/{id}/retire").route(web::post().to(question_sets::retire)),
         )
         .service(resource("/v1/refusal-detection").route(web::post().to(refusals::detect)))
+        .service(resource("/v1/refusal-phrases").route(web::get().to(refusals::phrases)))
+        .service(
+            resource("/v1/refusal-phrases/versions")
+                .route(web::get().to(refusals::versions))
+                .route(web::post().to(refusals::propose)),
+        )
+        .service(
+            resource("/v1/refusal-phrases/versions/{id}").route(web::get().to(refusals::version)),
+        )
+        .service(
+            resource("/v1/refusal-phrases/versions/{id}/approve")
+                .route(web::post().to(refusals::approve)),
+        )
+        .service(
+            resource("/v1/refusal-phrases/versions/{id}/reject")
+                .route(web::post().to(refusals::reject)),
+        )
         .service(
             resource("/v1/test-runs")
                 .route(web::get().to(test_runs::list))

@@ -10,12 +10,12 @@ use sea_orm::DatabaseConnection;
 use super::Checks;
 use super::builds::{BuildEnvironment, FilterCache};
 use super::leases::Replica;
+use super::refusal_phrases::PhrasesInForce;
 use super::tasks::LiveProgress;
 use super::tokens::TokenCache;
 use crate::answer_templates::AnswerTemplates;
 use crate::dedup::Dedup;
 use crate::lint::LintConfig;
-use crate::refusal::RefusalDetector;
 use crate::taxonomy::Taxonomy;
 
 /// What every operation can reach.
@@ -30,8 +30,8 @@ pub struct AppState {
     pub lints: Arc<LintConfig>,
     /// The answer templates in force (read at start).
     pub answer_templates: Arc<AnswerTemplates>,
-    /// The refusal phrases in force, compiled (read at start).
-    pub refusals: Arc<RefusalDetector>,
+    /// The refusal phrases in force, compiled: the approved version, else the seed.
+    pub refusals: Arc<PhrasesInForce>,
     /// `*.toml` rule profiles here add to or replace the shipped ones (read per request).
     pub rule_profiles_dir: PathBuf,
     /// The name this process runs tasks under.

@@ -19,6 +19,7 @@ pub mod periodic;
 pub mod question_sets;
 pub mod questions;
 pub mod refold;
+pub mod refusal_phrases;
 pub mod refusals;
 pub mod reports;
 pub mod review;
@@ -135,6 +136,8 @@ pub enum ServiceError {
     AnswersRaced(i64),
     #[error("{}", self.message())]
     FilingNotFound(i64),
+    #[error("{}", self.message())]
+    PhraseVersionNotFound(i64),
     /// The run has no answer to this question (yet).
     #[error("{}", self.message())]
     AnswerNotFound { run: i64, question: i64 },
@@ -220,6 +223,7 @@ impl ServiceError {
             Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
             Self::RunCalling(id) => msg!("run_calling", id = *id),
             Self::FilingNotFound(id) => msg!("filing_not_found", id = *id),
+            Self::PhraseVersionNotFound(id) => msg!("phrase_version_not_found", id = *id),
             Self::AnswerNotFound { run, question } => {
                 msg!("answer_not_found", run = *run, question = *question)
             }

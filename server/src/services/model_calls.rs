@@ -431,7 +431,7 @@ impl Batch {
                 self.answers.push(Recorded {
                     question_id: member.question_id,
                     revision: member.revision,
-                    verdict: state.refusals.classify(&answer),
+                    verdict: state.refusals.detector().classify(&answer),
                     answer,
                     measures: Some(CallMeasures {
                         call_id: call.id,

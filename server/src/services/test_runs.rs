@@ -321,7 +321,7 @@ pub async fn record_answers(
         .await?
         .into_iter()
         .collect();
-    let detector = state.refusals.clone();
+    let detector = state.refusals.detector();
     let (items, recorded) = blocking::off_workers(move || {
         let format = format.unwrap_or_else(|| Format::sniff(&bytes));
         let table = imports::read_table(&bytes, format, sheet.as_deref())?;

@@ -315,9 +315,15 @@ mod tests {
             dedup: Arc::new(dedup),
             lints: Arc::new(lints),
             answer_templates: Arc::new(answer_templates),
-            refusals: Arc::new(
-                crate::refusal::RefusalDetector::shipped(&FoldProfile::shipped().unwrap()).unwrap(),
-            ),
+            refusals: Arc::new(crate::services::refusal_phrases::PhrasesInForce::new(
+                crate::services::refusal_phrases::in_force(
+                    &db,
+                    dir.path(),
+                    &FoldProfile::shipped().unwrap(),
+                )
+                .await
+                .unwrap(),
+            )),
             rule_profiles_dir: dir.path().to_owned(),
             replica: crate::services::leases::Replica::new(Some("test"), dir.path()).unwrap(),
             pulls: None,

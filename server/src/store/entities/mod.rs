@@ -17,6 +17,7 @@ pub mod question;
 pub mod question_band;
 pub mod question_set;
 pub mod question_set_member;
+pub mod refusal_phrase_version;
 pub mod revision;
 pub mod risk;
 pub mod store_state;
