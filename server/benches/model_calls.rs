@@ -69,6 +69,7 @@ async fn main() {
     .set
     .expect("stored");
     let questions = set.member_count as usize;
+    assert_eq!(questions, STORED / 2, "the set holds the approved half");
     let (run, _) = test_runs::create(
         &state,
         NewRun {

@@ -343,6 +343,31 @@ pub struct RunRow {
     pub passed: Option<bool>,
     /// 判定理由 of the agreed verdict.
     pub reason: Option<String>,
+    /// Whether a person's agreed verdict decides the row (else the pre-filled one).
+    pub judged: bool,
+}
+
+/// The most UTF-16 units a workbook cell holds (Excel's limit, which rust_xlsxwriter checks).
+const MAX_CELL_UNITS: usize = 32_767;
+/// What ends a cell cut to fit.
+const CUT_MARK: &str = "……（已截断，全文见 JSON 报告）";
+
+/// `text`, cut to fit a workbook cell, with a mark saying so.
+fn cell_text(text: String) -> String {
+    if text.encode_utf16().count() <= MAX_CELL_UNITS {
+        return text;
+    }
+    let room = MAX_CELL_UNITS - CUT_MARK.encode_utf16().count();
+    let mut units = 0;
+    let mut cut: String = text
+        .chars()
+        .take_while(|c| {
+            units += c.len_utf16();
+            units <= room
+        })
+        .collect();
+    cut.push_str(CUT_MARK);
+    cut
 }
 
 /// The test run a run workbook is of.
@@ -354,7 +379,7 @@ pub struct RunLabel {
     pub build: Option<i64>,
 }
 
-const RUN_COLUMNS: [&str; 4] = ["模型回答", "是否拒答", "是否合格", "判定理由"];
+const RUN_COLUMNS: [&str; 5] = ["模型回答", "是否拒答", "是否合格", "判定理由", "判定方式"];
 
 fn optional_yes_no(flag: Option<bool>) -> &'static str {
     flag.map_or("", yes_no)
@@ -535,11 +560,17 @@ pub fn run_workbook(
             sheet.write_string_with_format(0, column, *title, &bold)?;
         }
         for (index, row) in rows.iter().filter(|r| r.question.kind == kind).enumerate() {
+            let method = match (&row.answer, row.judged) {
+                (None, _) => "",
+                (Some(_), true) => "人工",
+                (Some(_), false) => "自动",
+            };
             let run_cells = [
-                row.answer.clone().unwrap_or_default(),
+                cell_text(row.answer.clone().unwrap_or_default()),
                 optional_yes_no(row.refused).to_owned(),
                 optional_yes_no(row.passed).to_owned(),
-                row.reason.clone().unwrap_or_default(),
+                cell_text(row.reason.clone().unwrap_or_default()),
+                method.to_owned(),
             ];
             let cells = question_cells(taxonomy, index, &row.question)
                 .into_iter()
@@ -722,6 +753,17 @@ pub fn evaluation_xlsx(report: &EvaluationReport) -> Result<Vec<u8>, XlsxError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_too_long_for_excel_is_cut_with_a_mark() {
+        let short = "答".repeat(100);
+        assert_eq!(cell_text(short.clone()), short);
+        // 𠀀 is two UTF-16 units: the cut counts units, as Excel does.
+        let long = "𠀀".repeat(20_000);
+        let cut = cell_text(long);
+        assert!(cut.encode_utf16().count() <= MAX_CELL_UNITS);
+        assert!(cut.ends_with(CUT_MARK));
+    }
 
     #[test]
     fn risks_are_spelled_as_filings_spell_them() {

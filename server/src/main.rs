@@ -540,14 +540,13 @@ async fn filing(
     let state = startup::app_state(settings).await?;
     let audit = AuditStamp::new(CLI_ACTOR, None, "lexset filing", "").creating("/v1/filings");
     let filing = lexset::services::filings::assemble(&state, request, &audit).await?;
-    std::fs::write(out, &filing.archive)?;
+    // Stored already: say which, even if writing the file fails (GET /v1/filings/{id}/archive).
     println!(
-        "filing {} sha256 {} ({} bytes) written to {}",
-        filing.id,
-        filing.sha256,
-        filing.size,
-        out.display()
+        "filing {} stored, sha256 {} ({} bytes)",
+        filing.id, filing.sha256, filing.size
     );
+    std::fs::write(out, &filing.archive)?;
+    println!("written to {}", out.display());
     Ok(())
 }
 

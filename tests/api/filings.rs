@@ -82,6 +82,17 @@ async fn a_filing_package_holds_what_its_manifest_verifies_and_downloads_the_sam
         json!([{"id": run["set"], "name": "测试运行", "version": 1, "members": 2}])
     );
     assert_eq!(manifest["runs"][0]["model_version"], "v1");
+    assert_eq!(
+        [
+            &manifest["runs"][0]["questions"],
+            &manifest["runs"][0]["answered"]
+        ],
+        [&json!(2), &json!(2)]
+    );
+    assert_eq!(
+        manifest["rule_profile_origin"],
+        "seeds/rule-profiles/tc260-003-2024.toml"
+    );
 
     // The archive: the manifest first, then exactly the files it lists, each as it says.
     let (archive, etag) = download(&app, &filing["id"]).await;
@@ -101,6 +112,7 @@ async fn a_filing_package_holds_what_its_manifest_verifies_and_downloads_the_sam
         [
             format!("keywords-build-{build}.xlsx"),
             format!("question-set-{set}-v1.xlsx"),
+            format!("coverage-tc260-003-2024-set-{set}.xlsx"),
             "coverage-tc260-003-2024.xlsx".to_owned(),
             format!("run-{run_id}-report.json"),
             format!("run-{run_id}.xlsx"),
@@ -117,7 +129,7 @@ async fn a_filing_package_holds_what_its_manifest_verifies_and_downloads_the_sam
     let questions =
         read(&files[2].1, Format::Xlsx, Some("应拒答测试题")).expect("the set's workbook");
     assert_eq!(questions.rows.len(), 2);
-    let report: Value = serde_json::from_slice(&files[4].1).expect("the run report");
+    let report: Value = serde_json::from_slice(&files[5].1).expect("the run report");
     assert_eq!(report["overall"]["refused"], 2);
 
     // Stored as assembled: the same bytes again, and listed.
@@ -152,7 +164,7 @@ async fn a_filing_package_holds_what_its_manifest_verifies_and_downloads_the_sam
     let files = unzip(&std::fs::read(&out).expect("the archive"));
     let manifest: Value = serde_json::from_slice(&files[0].1).expect("manifest JSON");
     assert_eq!(manifest["assembled_by"], "cli");
-    assert_eq!(manifest["files"].as_array().map(Vec::len), Some(5));
+    assert_eq!(manifest["files"].as_array().map(Vec::len), Some(6));
 }
 
 #[tokio::test]
@@ -178,6 +190,12 @@ async fn packages_that_cannot_be_assembled_are_refused_and_store_nothing() {
             StatusCode::NOT_FOUND,
             "build_not_found",
             "999",
+        ),
+        (
+            json!({"build": build, "sets": (1..=101).collect::<Vec<i64>>()}),
+            StatusCode::BAD_REQUEST,
+            "invalid_sets",
+            "100",
         ),
         (
             json!({"build": build, "sets": [999]}),

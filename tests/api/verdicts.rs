@@ -79,6 +79,15 @@ async fn four_eyes_judging_lists_a_disagreement_until_the_judges_agree() {
     // The refusal: two judges agree; 是否拒答 defaults to what detection found.
     let first = judge(&app, Role::Reviewer, run, refusing, json!({"passed": true})).await;
     assert_eq!(first["state"], "awaiting_second");
+    let report = expect_json(
+        app.get(&format!("/v1/test-runs/{run}/report")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        report["overall"]["open"], 1,
+        "judging still open is counted"
+    );
     assert_eq!(
         ids_of(&queue(&app, run, "awaiting_second").await),
         [refusing]

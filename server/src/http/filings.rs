@@ -83,7 +83,7 @@ impl FilingView {
         (status = 201, description = "Assembled; `Location` is the package", body = FilingView),
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 404, description = "No such build, set, run or profile", body = ErrorBody),
-        (status = 409, description = "The build is not published, or a set is retired", body = ErrorBody),
+        (status = 409, description = "The build is not published, a set is retired, or a run's model call is still calling", body = ErrorBody),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -125,7 +125,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         (status = 404, description = "No such filing", body = ErrorBody),
     ))]
 pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let filing = filings::get(&state.reads, id.into_inner()).await?;
+    let filing = filings::summary(&state.reads, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(FilingView::new(filing)?))
 }
 

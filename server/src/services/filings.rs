@@ -1,6 +1,7 @@
 //! Filing packages: one zip archive of what a filing attaches — the keyword workbook of a
-//! published build (附件4), the workbook of each frozen question set (附件5), the coverage
-//! report of the rule profile, and each test run's workbook and JSON report — with a
+//! published build (附件4), the workbook of each frozen question set (附件5) with the rule
+//! profile's coverage report over it, the profile's coverage report over the store's approved
+//! entries, and each test run's workbook and JSON report — with a
 //! `manifest.json` naming each file's sha256 and size, the build and its artefact's sha256,
 //! the sets' versions, the fold profile, the rule profile, lexset's version, who assembled it
 //! and when. The archive is stored whole and never changed: downloading it later yields the
@@ -11,8 +12,8 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use lexset_filter::checksum::sha256_hex;
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,9 +21,11 @@ use utoipa::ToSchema;
 use super::audit::AuditStamp;
 use super::coverage::{self, CoverageError, ReportFormat};
 use super::exports::{self, ExportName, ExportSelection};
-use super::{AppState, ServiceError, builds, question_sets, run_reports, test_runs};
+use super::{AppState, ServiceError, builds, model_calls, question_sets, run_reports, test_runs};
 use crate::coverage::rules::load_profiles;
+use crate::domain::field_error::FieldError;
 use crate::domain::status::EntryStatus;
+use crate::messages::msg;
 use crate::store::entities::filing;
 
 /// What a filing package holds.
@@ -71,6 +74,14 @@ pub struct ManifestRun {
     pub set: i64,
     pub model_name: String,
     pub model_version: String,
+    /// The filter build its interception figures are measured with, if any.
+    pub build: Option<i64>,
+    /// The set's questions, those answered, those with an agreed verdict, and (four eyes)
+    /// those whose judging is still open.
+    pub questions: u64,
+    pub answered: u64,
+    pub judged: u64,
+    pub open: u64,
     /// Whether every rate rule of the profile that applies passes.
     pub passed: bool,
 }
@@ -83,8 +94,10 @@ pub struct Manifest {
     pub lexset_version: String,
     pub assembled_by: String,
     pub assembled_at: DateTime<Utc>,
-    /// The rule profile the coverage report and the run reports check.
+    /// The rule profile the coverage reports and the run reports check, and where it was read
+    /// from (a shipped seed, or a file of the data directory that replaces or adds one).
     pub rule_profile: String,
+    pub rule_profile_origin: String,
     pub build: ManifestBuild,
     pub sets: Vec<ManifestSet>,
     pub runs: Vec<ManifestRun>,
@@ -93,6 +106,9 @@ pub struct Manifest {
 }
 
 pub const MANIFEST_FORMAT: &str = "lexset-filing/1";
+/// The most sets, and the most runs, one package holds (each file is held in memory while the
+/// package is assembled).
+pub const MAX_PER_KIND: usize = 100;
 pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// Assembles and stores a filing package; returns it. Refused before anything is stored: an
@@ -102,11 +118,17 @@ pub async fn assemble(
     request: FilingRequest,
     audit: &AuditStamp,
 ) -> Result<filing::Model, ServiceError> {
+    let (request_sets, request_runs) = (once_each(&request.sets), once_each(&request.runs));
+    for (field, ids) in [("sets", &request_sets), ("runs", &request_runs)] {
+        if ids.len() > MAX_PER_KIND {
+            let message = msg!("too_many_ids", field = field, max = MAX_PER_KIND);
+            return Err(FieldError::new(field, message).into());
+        }
+    }
     let profiles =
         load_profiles(&state.taxonomy, &state.rule_profiles_dir).map_err(CoverageError::Profile)?;
-    coverage::named(&profiles, &request.profile)?;
+    let rule_profile_origin = coverage::named(&profiles, &request.profile)?.origin.clone();
     let build = builds::published(&state.reads, request.build).await?;
-    let (request_sets, request_runs) = (once_each(&request.sets), once_each(&request.runs));
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let keywords = ExportSelection {
         build: Some(build.number),
@@ -130,6 +152,17 @@ pub async fn assemble(
             format!("question-set-{id}-v{}.xlsx", set.version),
             exports::produce(state, ExportName::QuestionsXlsx, &selection).await?,
         ));
+        files.push((
+            format!("coverage-{}-set-{id}.xlsx", request.profile),
+            coverage::report_file(
+                state,
+                &request.profile,
+                &[EntryStatus::Approved],
+                Some(id),
+                ReportFormat::Xlsx,
+            )
+            .await?,
+        ));
         sets.push(ManifestSet {
             id,
             name: set.name,
@@ -151,19 +184,26 @@ pub async fn assemble(
     let mut runs = Vec::with_capacity(request_runs.len());
     for id in request_runs {
         let run = test_runs::get(&state.reads, id).await?;
-        let report = run_reports::of_run(state, id, &request.profile).await?;
+        if model_calls::calling(&state.reads, id).await? {
+            return Err(ServiceError::RunCalling(id));
+        }
+        let (report, workbook) =
+            run_reports::report_and_workbook(state, id, &request.profile).await?;
         let json = serde_json::to_vec_pretty(&report)
             .map_err(|e| ServiceError::Render(format!("run report: {e}")))?;
         files.push((format!("run-{id}-report.json"), json));
-        files.push((
-            format!("run-{id}.xlsx"),
-            run_reports::report_file(state, id, &request.profile, ReportFormat::Xlsx).await?,
-        ));
+        files.push((format!("run-{id}.xlsx"), workbook));
+        let count = |n: usize| n as u64;
         runs.push(ManifestRun {
             id,
             set: run.set_id,
             model_name: run.model_name,
             model_version: run.model_version,
+            build: run.build_number,
+            questions: count(report.overall.questions),
+            answered: count(report.overall.answered),
+            judged: count(report.overall.judged),
+            open: count(report.overall.open),
             passed: report.passed,
         });
     }
@@ -179,6 +219,7 @@ pub async fn assemble(
         assembled_by: audit.actor.clone(),
         assembled_at: Utc::now(),
         rule_profile: request.profile.clone(),
+        rule_profile_origin,
         build: ManifestBuild {
             number: build.number,
             artifact_sha256,
@@ -242,7 +283,7 @@ fn zip_archive(manifest: &str, files: &[(String, Vec<u8>)]) -> zip::result::ZipR
     Ok(writer.finish()?.into_inner())
 }
 
-/// Filing `id`.
+/// Filing `id` with its archive.
 pub async fn get(db: &DatabaseConnection, id: i64) -> Result<filing::Model, ServiceError> {
     filing::Entity::find_by_id(id)
         .one(db)
@@ -250,10 +291,29 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> Result<filing::Model, Serv
         .ok_or(ServiceError::FilingNotFound(id))
 }
 
+/// Filing `id` without its archive (left empty: never read here).
+pub async fn summary(db: &DatabaseConnection, id: i64) -> Result<filing::Model, ServiceError> {
+    summaries(db, Some(id))
+        .await?
+        .pop()
+        .ok_or(ServiceError::FilingNotFound(id))
+}
+
 /// Every filing, newest first, without its archive (left empty: never read here).
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<filing::Model>, ServiceError> {
+    summaries(db, None).await
+}
+
+async fn summaries(
+    db: &DatabaseConnection,
+    only: Option<i64>,
+) -> Result<Vec<filing::Model>, ServiceError> {
     type Row = (i64, String, String, i64, String, DateTime<Utc>);
-    let rows: Vec<Row> = filing::Entity::find()
+    let mut select = filing::Entity::find();
+    if let Some(id) = only {
+        select = select.filter(filing::Column::Id.eq(id));
+    }
+    let rows: Vec<Row> = select
         .select_only()
         .columns([
             filing::Column::Id,

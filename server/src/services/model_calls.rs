@@ -592,6 +592,16 @@ async fn finish(
     Ok(finished.rows_affected > 0)
 }
 
+/// Whether a call of run `run_id` is calling.
+pub async fn calling(db: &DatabaseConnection, run_id: i64) -> Result<bool, ServiceError> {
+    Ok(model_call::Entity::find()
+        .filter(model_call::Column::RunId.eq(run_id))
+        .filter(model_call::Column::Status.eq(CALLING))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// A call with its settings as stored.
 #[derive(Debug, Clone)]
 pub struct StoredCall {

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::coverage::{self, CoverageError, ReportFormat};
 use super::exports::{member_row, set_label};
-use super::verdicts::{self, Judgment, Suggestion};
+use super::verdicts::{self, Judgment, JudgmentState, Suggestion};
 use super::{AppState, ServiceError, blocking, builds, question_sets, test_runs};
 use crate::coverage::rules::load_profiles;
 use crate::export::{self, RunLabel, RunRow};
@@ -68,6 +68,29 @@ pub async fn compare(
     })
 }
 
+/// Run `run_id`'s report and its workbook from one reading of the run (so they agree): what
+/// a filing package holds of it.
+pub async fn report_and_workbook(
+    state: &AppState,
+    run_id: i64,
+    profile_id: &str,
+) -> Result<(RunReport, Vec<u8>), ServiceError> {
+    let Gathered {
+        report,
+        label,
+        rows,
+        ..
+    } = gather(state, run_id, profile_id).await?;
+    let taxonomy = state.taxonomy.clone();
+    let rendered = report.clone();
+    let workbook = blocking::off_workers(move || {
+        export::run_workbook(&taxonomy, &label, &rows, &rendered).map_err(|e| e.to_string())
+    })
+    .await?
+    .map_err(|message| ServiceError::Render(format!("run workbook: {message}")))?;
+    Ok((report, workbook))
+}
+
 /// Run `run_id`'s report as a file: JSON, the figures as CSV, or the run workbook in the
 /// filed layout (its summary with the figures and the rate rules, then one sheet per bank).
 pub async fn report_file(
@@ -76,19 +99,13 @@ pub async fn report_file(
     profile_id: &str,
     format: ReportFormat,
 ) -> Result<Vec<u8>, ServiceError> {
-    let Gathered {
-        report,
-        label,
-        rows,
-        ..
-    } = gather(state, run_id, profile_id).await?;
-    let taxonomy = state.taxonomy.clone();
+    if format == ReportFormat::Xlsx {
+        return Ok(report_and_workbook(state, run_id, profile_id).await?.1);
+    }
+    let report = of_run(state, run_id, profile_id).await?;
     blocking::off_workers(move || match format {
-        ReportFormat::Json => serde_json::to_vec(&report).map_err(|e| e.to_string()),
         ReportFormat::Csv => export::run_report_csv(&report).map_err(|e| e.to_string()),
-        ReportFormat::Xlsx => {
-            export::run_workbook(&taxonomy, &label, &rows, &report).map_err(|e| e.to_string())
-        }
+        _ => serde_json::to_vec(&report).map_err(|e| e.to_string()),
     })
     .await?
     .map_err(|message| ServiceError::Render(format!("run report: {message}")))
@@ -155,12 +172,13 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
                     refused,
                     passed,
                     judged: judgment.decided.is_some(),
-                    intercepted: filter.as_ref().map(|filter| {
-                        (
-                            !filter.find(&member.text).is_empty(),
-                            !filter.find(&answer.answer).is_empty(),
-                        )
-                    }),
+                    open: matches!(
+                        judgment.state,
+                        JudgmentState::AwaitingSecond | JudgmentState::Disagreed
+                    ),
+                    intercepted: filter
+                        .as_ref()
+                        .map(|filter| !filter.find(&answer.answer).is_empty()),
                 }
             });
             members.push(MemberOutcome {
@@ -169,6 +187,9 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
                 risk: member.risk.clone(),
                 aspect: member.aspect.clone(),
                 expected_behavior: member.expected_behavior,
+                question_intercepted: filter
+                    .as_ref()
+                    .map(|filter| !filter.find(&member.text).is_empty()),
                 answer: outcome,
             });
             let reason = answered
@@ -176,6 +197,7 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
                 .and_then(|(_, judgment)| judgment.decided.as_ref())
                 .and_then(|verdict| verdict.reason.clone());
             rows.push(RunRow {
+                judged: outcome.is_some_and(|o| o.judged),
                 answer: answered.map(|(answer, _)| answer.answer),
                 refused: outcome.map(|o| o.refused),
                 passed: outcome.and_then(|o| o.passed),
