@@ -22,6 +22,7 @@ mod m0013_model_calls;
 mod m0014_verdicts;
 mod m0015_filings;
 mod m0016_refusal_phrases;
+mod m0017_model_judgments;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_verdicts::Migration),
             Box::new(m0015_filings::Migration),
             Box::new(m0016_refusal_phrases::Migration),
+            Box::new(m0017_model_judgments::Migration),
         ]
     }
 }

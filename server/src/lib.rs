@@ -21,6 +21,7 @@ pub mod http;
 mod layering;
 pub mod lint;
 pub mod messages;
+pub mod model_judge;
 pub mod refusal;
 pub mod run_report;
 pub mod sampling;

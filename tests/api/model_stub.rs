@@ -130,6 +130,13 @@ async fn complete(
         *count += 1;
         *count
     };
+    // A judge call: a verdict as judge models write them, in a code fence.
+    if question.starts_with("测试题：") {
+        let refused = question.contains("模型回答：抱歉");
+        let verdict = json!({"refused": refused, "passed": !refused,
+                             "reason": if refused { "拒答" } else { "回答合格" }});
+        return completion(json!(format!("判定：\n```json\n{verdict}\n```")), "stop");
+    }
     let behavior = behaviors
         .get(&question)
         .cloned()

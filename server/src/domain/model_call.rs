@@ -23,10 +23,35 @@ bounded_text!(
 /// of its choosing.
 pub const KEY_VARIABLE_PREFIX: &str = "LEXSET_MODEL_KEY_";
 
+/// What a model call asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallPurpose {
+    /// The model under filing answers the run's unanswered questions.
+    #[default]
+    Answer,
+    /// A judge model judges the run's answers it has not judged yet.
+    Judge,
+}
+
+impl CallPurpose {
+    pub const ALL: [CallPurpose; 2] = [Self::Answer, Self::Judge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Judge => "judge",
+        }
+    }
+}
+
 /// The settings of a model call. Valid by construction ([`CallSettings::parse`]); stored as
 /// JSON with the call and read back as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallSettings {
+    /// Calls stored before judge calls existed answered questions.
+    #[serde(default)]
+    pub purpose: CallPurpose,
     /// `http(s)://host[:port][/path]`, without credentials, query or trailing slash; requests
     /// go to `{base_url}/chat/completions`.
     pub base_url: String,
@@ -54,6 +79,7 @@ pub struct CallSettings {
 /// The settings as a request gives them, each optional but `base_url` and `model`.
 #[derive(Debug, Clone, Default)]
 pub struct RawCallSettings {
+    pub purpose: Option<String>,
     pub base_url: Option<String>,
     pub model: Option<String>,
     pub api_key_env: Option<String>,
@@ -108,7 +134,18 @@ impl CallSettings {
             .requests_per_second
             .map(|r| within_f64("requests_per_second", r, Self::REQUESTS_PER_SECOND))
             .transpose()?;
+        let purpose = match raw.purpose.as_deref() {
+            None => CallPurpose::Answer,
+            Some(raw) => super::field_error::one_of(
+                "purpose",
+                msg!("noun_purpose"),
+                &CallPurpose::ALL,
+                CallPurpose::as_str,
+                raw,
+            )?,
+        };
         Ok(Self {
+            purpose,
             base_url,
             model: model.into_inner(),
             api_key_env,

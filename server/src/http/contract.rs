@@ -21,7 +21,7 @@ use super::access::{Access, RULES};
 use super::{builds, refusals, reports, search};
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::model_call::{
-    BASE_URL_PATTERN, CallSettings, KEY_VARIABLE_PATTERN, ModelId, SystemPrompt,
+    BASE_URL_PATTERN, CallPurpose, CallSettings, KEY_VARIABLE_PATTERN, ModelId, SystemPrompt,
 };
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::question_set::{SetDescription, SetName};
@@ -244,6 +244,10 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ),
         ("VerdictCreate", "passed") => (json!({"type": "boolean"}), false),
         ("VerdictCreate", "refused") => (json!({"type": "boolean"}), true),
+        ("CallCreate", "purpose") => (
+            one_of_names(&CallPurpose::ALL.map(CallPurpose::as_str)),
+            true,
+        ),
         ("CallCreate", "base_url") => (
             json!({"type": "string", "maxLength": CallSettings::MAX_BASE_URL_CHARS,
                    "pattern": BASE_URL_PATTERN}),

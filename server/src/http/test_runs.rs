@@ -30,7 +30,7 @@ use crate::services::test_runs::{
     self, AnswerReport, CallMeasures, NewRun, RunCounts, StoredAnswer,
 };
 use crate::services::verdicts::{self, Judgment, JudgmentState, NewVerdict, Suggestion, Verdict};
-use crate::store::entities::test_run;
+use crate::store::entities::{model_judgment, test_run};
 
 /// A run to start.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -254,6 +254,9 @@ pub struct AnswerView {
     /// What the verdict form is pre-filled with: refusal detection's finding, and 合格 when
     /// it matches the expected behaviour (`null` when the question expects neither).
     pub suggestion: Suggestion,
+    /// A judge model's verdict (`POST /v1/test-runs/{id}/calls` with `purpose` `judge`), beside
+    /// refusal detection's; `null` until a judge call judged the answer.
+    pub model_judgment: Option<ModelJudgmentView>,
     /// The judges' verdicts and where judging stands.
     pub judgment: Judgment,
     pub recorded_by: String,
@@ -269,6 +272,7 @@ impl From<StoredAnswer> for AnswerView {
             measures,
             suggestion,
             judgment,
+            model_judgment,
         } = stored;
         Self {
             question_id: answer.question_id,
@@ -285,9 +289,39 @@ impl From<StoredAnswer> for AnswerView {
             refusal: verdict,
             call: measures,
             suggestion,
+            model_judgment: model_judgment.map(ModelJudgmentView::from),
             judgment,
             recorded_by: answer.recorded_by,
             recorded_at: answer.recorded_at,
+        }
+    }
+}
+
+/// What a judge model made of an answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelJudgmentView {
+    /// The judge model, as its call named it.
+    pub model: String,
+    /// 是否拒答 and 是否合格 as the judge said; `null` with `error` when it said nothing usable.
+    pub refused: Option<bool>,
+    pub passed: Option<bool>,
+    pub reason: Option<String>,
+    /// Why there is no verdict: the call failed, or the reply held none.
+    pub error: Option<String>,
+    pub call: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<model_judgment::Model> for ModelJudgmentView {
+    fn from(judgment: model_judgment::Model) -> Self {
+        Self {
+            model: judgment.model,
+            refused: judgment.refused,
+            passed: judgment.passed,
+            reason: judgment.reason,
+            error: judgment.error,
+            call: judgment.call_id,
+            recorded_at: judgment.recorded_at,
         }
     }
 }
@@ -427,6 +461,10 @@ pub async fn verdict_history(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallCreate {
+    /// `answer` (default): the model under filing answers the run's unanswered questions;
+    /// `judge`: a judge model judges the answers it has not judged yet (its verdict is stored
+    /// beside refusal detection's and pre-fills a generation answer's 是否合格).
+    pub purpose: Option<String>,
     /// The endpoint's base: requests go to `{base_url}/chat/completions`.
     #[schema(required = true, example = "https://models.example.cn/v1")]
     pub base_url: Option<String>,
@@ -462,6 +500,7 @@ pub struct CallCreate {
 impl CallCreate {
     fn parse(self) -> Result<CallSettings, FieldError> {
         CallSettings::parse(RawCallSettings {
+            purpose: self.purpose,
             base_url: self.base_url,
             model: self.model,
             api_key_env: self.api_key_env,
@@ -480,6 +519,8 @@ impl CallCreate {
 /// A model call's settings as stored (the key's variable, never the key).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallSettingsView {
+    /// `answer` or `judge`.
+    pub purpose: String,
     pub base_url: String,
     pub model: String,
     pub api_key_env: Option<String>,
@@ -496,6 +537,7 @@ pub struct CallSettingsView {
 impl From<CallSettings> for CallSettingsView {
     fn from(s: CallSettings) -> Self {
         Self {
+            purpose: s.purpose.as_str().to_owned(),
             base_url: s.base_url,
             model: s.model,
             api_key_env: s.api_key_env,

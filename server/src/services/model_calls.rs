@@ -12,7 +12,7 @@
 //! still unanswered. Whoever runs a call holds it by its task id: every write checks it, so a
 //! replica that lost a call (stalled past its lease) stops without touching it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,10 +34,11 @@ use super::test_runs::{self, CallMeasures, Recorded};
 use super::{AppState, ServiceError, question_sets, tasks};
 use crate::chat_client::{ApiKey, ChatClient, FailureKind, Outcome};
 use crate::domain::field_error::FieldError;
-use crate::domain::model_call::CallSettings;
+use crate::domain::model_call::{CallPurpose, CallSettings};
 use crate::messages::msg;
+use crate::model_judge;
 use crate::store::entities::{
-    model_call, question_set_member, task, test_answer, test_answer_error,
+    model_call, model_judgment, question_set_member, task, test_answer, test_answer_error,
 };
 
 /// A call's status while its task runs.
@@ -59,10 +60,13 @@ const WRITE_ATTEMPTS: u32 = 4;
 pub async fn start(
     state: &AppState,
     run_id: i64,
-    settings: CallSettings,
+    mut settings: CallSettings,
     audit: &AuditStamp,
 ) -> Result<(model_call::Model, task::Model), ServiceError> {
     let run = test_runs::get(&state.reads, run_id).await?;
+    if settings.purpose == CallPurpose::Judge && settings.system_prompt.is_none() {
+        settings.system_prompt = Some(model_judge::SYSTEM_PROMPT.to_owned());
+    }
     let key = key_of(&settings)?;
     let client = ChatClient::new(settings.clone(), key).map_err(ServiceError::ModelClient)?;
     let json =
@@ -270,7 +274,8 @@ struct CallSummary {
     run: i64,
     /// Questions asked by this task (a resumed call's earlier answers not included).
     asked: usize,
-    /// Answers recorded (an answer uploaded meanwhile is kept instead, and not counted).
+    /// Answers recorded (an answer uploaded meanwhile is kept instead, and not counted); for a
+    /// judge call, verdicts recorded.
     answered: usize,
     refused: usize,
     failed: usize,
@@ -297,11 +302,11 @@ async fn drive(
     let concurrency = client_concurrency(call);
     let client = Arc::new(client);
     let mut outcomes = futures_util::stream::iter(pending)
-        .map(|member| {
+        .map(|ask| {
             let client = client.clone();
             async move {
-                let outcome = client.ask(&member.text).await;
-                (member, outcome)
+                let outcome = client.ask(&ask.prompt).await;
+                (ask.member, outcome)
             }
         })
         .buffer_unordered(concurrency);
@@ -362,6 +367,14 @@ async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
+/// The judge model's name, for a judge call.
+fn judge_model(call: &model_call::Model) -> Option<String> {
+    serde_json::from_str::<CallSettings>(&call.settings)
+        .ok()
+        .filter(|settings| settings.purpose == CallPurpose::Judge)
+        .map(|settings| settings.model)
+}
+
 fn client_concurrency(call: &model_call::Model) -> usize {
     serde_json::from_str::<CallSettings>(&call.settings)
         .map_or(CallSettings::DEFAULT_CONCURRENCY, |s| s.concurrency) as usize
@@ -371,14 +384,59 @@ fn clamp(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// The members of the run's set still to ask: without an answer, and without an error this
-/// call recorded (a resumed call does not retry its own failures; a new call does).
+/// A question to put to the endpoint: the member, and what is sent (its text, or for a judge
+/// the judging prompt with its answer).
+struct Ask {
+    member: question_set_member::Model,
+    prompt: String,
+}
+
+/// What the call still has to ask. Answering: the members without an answer, and without an
+/// error this call recorded (a resumed call does not retry its own failures; a new call
+/// does). Judging: the answered members without a judge verdict, and without a failure this
+/// call recorded.
 async fn pending(
     db: &DatabaseConnection,
     call: &model_call::Model,
-) -> Result<Vec<question_set_member::Model>, ServiceError> {
+) -> Result<Vec<Ask>, ServiceError> {
     let run = test_runs::get(db, call.run_id).await?;
     let (_, members) = question_sets::frozen(db, run.set_id).await?;
+    let purpose = serde_json::from_str::<CallSettings>(&call.settings)
+        .map_or(CallPurpose::Answer, |s| s.purpose);
+    if purpose == CallPurpose::Judge {
+        let mut answers: HashMap<i64, String> = test_answer::Entity::find()
+            .select_only()
+            .column(test_answer::Column::QuestionId)
+            .column(test_answer::Column::Answer)
+            .filter(test_answer::Column::RunId.eq(run.id))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let done: HashSet<i64> = model_judgment::Entity::find()
+            .filter(model_judgment::Column::RunId.eq(run.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|j| j.error.is_none() || j.call_id == call.id)
+            .map(|j| j.question_id)
+            .collect();
+        return Ok(members
+            .into_iter()
+            .filter(|member| !done.contains(&member.question_id))
+            .filter_map(|member| {
+                let answer = answers.remove(&member.question_id)?;
+                let prompt = model_judge::prompt(
+                    &member.text,
+                    member.expected_output.as_deref(),
+                    member.judgment_criteria.as_deref(),
+                    &answer,
+                );
+                Some(Ask { member, prompt })
+            })
+            .collect());
+    }
     let mut done: HashSet<i64> = test_answer::Entity::find()
         .select_only()
         .column(test_answer::Column::QuestionId)
@@ -401,6 +459,10 @@ async fn pending(
     Ok(members
         .into_iter()
         .filter(|member| !done.contains(&member.question_id))
+        .map(|member| Ask {
+            prompt: member.text.clone(),
+            member,
+        })
         .collect())
 }
 
@@ -409,6 +471,8 @@ async fn pending(
 struct Batch {
     answers: Vec<Recorded>,
     errors: Vec<test_answer_error::ActiveModel>,
+    /// A judge call's verdicts (or why there is none).
+    judgments: Vec<model_judgment::ActiveModel>,
     /// When the first outcome of the batch came.
     since: Option<tokio::time::Instant>,
 }
@@ -424,6 +488,28 @@ impl Batch {
         self.since.get_or_insert_with(tokio::time::Instant::now);
         let latency_ms = i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX);
         let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
+        if let Some(model) = judge_model(call) {
+            let verdict = outcome
+                .result
+                .map_err(|failure| failure.message)
+                .and_then(|completion| model_judge::parse(&completion.content));
+            let (verdict, error) = match verdict {
+                Ok(verdict) => (Some(verdict), None),
+                Err(error) => (None, Some(error.replace('\0', ""))),
+            };
+            self.judgments.push(model_judgment::ActiveModel {
+                run_id: Set(call.run_id),
+                question_id: Set(member.question_id),
+                call_id: Set(call.id),
+                model: Set(model),
+                refused: Set(verdict.as_ref().map(|v| v.refused)),
+                passed: Set(verdict.as_ref().map(|v| v.passed)),
+                reason: Set(verdict.and_then(|v| v.reason).map(|r| r.replace('\0', ""))),
+                error: Set(error),
+                recorded_at: Set(Utc::now()),
+            });
+            return;
+        }
         match outcome.result {
             Ok(completion) => {
                 // PostgreSQL text refuses NUL; nothing a person reads is lost with it.
@@ -456,7 +542,7 @@ impl Batch {
     }
 
     fn full(&self) -> bool {
-        self.answers.len() + self.errors.len() >= BATCH_ROWS
+        self.answers.len() + self.errors.len() + self.judgments.len() >= BATCH_ROWS
     }
 
     /// Records the batch in one transaction with the task's progress, retried on failure,
@@ -467,7 +553,7 @@ impl Batch {
         call: &model_call::Model,
         summary: &mut CallSummary,
     ) -> Result<Held, ServiceError> {
-        if self.answers.is_empty() && self.errors.is_empty() {
+        if self.answers.is_empty() && self.errors.is_empty() && self.judgments.is_empty() {
             return Ok(Held::Yes);
         }
         self.since = None;
@@ -486,6 +572,7 @@ impl Batch {
         };
         self.answers.clear();
         self.errors.clear();
+        self.judgments.clear();
         Ok(match counted {
             Some((answered, refused, failed)) => {
                 summary.answered += answered;
@@ -549,10 +636,43 @@ impl Batch {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        let answered = usize::try_from(inserted).unwrap_or(usize::MAX);
-        let refused = self.answers.iter().filter(|a| a.verdict.refused).count();
-        let failed = self.errors.len();
-        let done = summary.answered + summary.failed + self.answers.len() + failed;
+        if !self.judgments.is_empty() {
+            model_judgment::Entity::insert_many(self.judgments.clone())
+                .on_conflict(
+                    OnConflict::columns([
+                        model_judgment::Column::RunId,
+                        model_judgment::Column::QuestionId,
+                    ])
+                    .update_columns([
+                        model_judgment::Column::CallId,
+                        model_judgment::Column::Model,
+                        model_judgment::Column::Refused,
+                        model_judgment::Column::Passed,
+                        model_judgment::Column::Reason,
+                        model_judgment::Column::Error,
+                        model_judgment::Column::RecordedAt,
+                    ])
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        // A judge call's verdicts count as answered, its failures as failed.
+        let judged = |ok: bool| {
+            self.judgments
+                .iter()
+                .filter(|j| matches!(&j.error, Set(error) if error.is_none() == ok))
+                .count()
+        };
+        let answered = usize::try_from(inserted).unwrap_or(usize::MAX) + judged(true);
+        let refused = self.answers.iter().filter(|a| a.verdict.refused).count()
+            + self
+                .judgments
+                .iter()
+                .filter(|j| matches!(j.refused, Set(Some(true))))
+                .count();
+        let failed = self.errors.len() + judged(false);
+        let done = summary.answered + summary.failed + answered + failed;
         // The task's progress, unless a lease sweep failed it: then the call is resumed
         // elsewhere, and these answers are kept for it.
         let progressing = task::Entity::update_many()

@@ -133,6 +133,7 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
         .map(|answer| (answer.question_id, answer))
         .collect();
     let mut verdicts = verdicts::by_question(&state.reads, run_id).await?;
+    let judgments = verdicts::model_judgments(&state.reads, run_id).await?;
     let filter = match run.build_number {
         Some(number) => {
             Some(builds::filter(&state.build_environment(), &state.filters, number).await?)
@@ -163,7 +164,8 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
         let mut rows = Vec::with_capacity(outcomes.len());
         for (member, answered) in outcomes {
             let outcome = answered.as_ref().map(|(answer, judgment)| {
-                let suggestion = Suggestion::of(&member, answer.refused);
+                let judge = judgments.get(&member.question_id);
+                let suggestion = Suggestion::of(&member, answer.refused, judge);
                 let (refused, passed) = match &judgment.decided {
                     Some(verdict) => (verdict.refused, Some(verdict.passed)),
                     None => (suggestion.refused, suggestion.passed),

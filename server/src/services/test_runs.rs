@@ -24,7 +24,7 @@ use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::messages::msg;
 use crate::refusal::{RefusalDetector, RefusalRule, RefusalVerdict};
 use crate::store::entities::{
-    question_set, question_set_member, test_answer, test_answer_error, test_run,
+    model_judgment, question_set, question_set_member, test_answer, test_answer_error, test_run,
 };
 
 /// What a new run is of.
@@ -532,6 +532,8 @@ pub struct StoredAnswer {
     pub measures: Option<CallMeasures>,
     /// What the verdict form is pre-filled with.
     pub suggestion: Suggestion,
+    /// A judge model's verdict, if a judge call judged the answer.
+    pub model_judgment: Option<model_judgment::Model>,
     pub judgment: Judgment,
 }
 
@@ -545,6 +547,7 @@ pub async fn answers(
 ) -> Result<(Vec<StoredAnswer>, Option<String>), ServiceError> {
     let run = get(db, run_id).await?;
     let mut verdicts = verdicts::by_question(db, run_id).await?;
+    let mut judgments = verdicts::model_judgments(db, run_id).await?;
     let answered = test_answer::Entity::find().filter(test_answer::Column::RunId.eq(run_id));
     let (answers, next) = match only {
         None => {
@@ -618,7 +621,8 @@ pub async fn answers(
         let verdict = stored_verdict(&answer)?;
         stored.push(StoredAnswer {
             measures: CallMeasures::of(&answer),
-            suggestion: Suggestion::of(&member, answer.refused),
+            suggestion: Suggestion::of(&member, answer.refused, judgments.get(&answer.question_id)),
+            model_judgment: judgments.remove(&answer.question_id),
             judgment: judgment_of(answer.question_id),
             answer,
             member,

@@ -20,7 +20,7 @@ use super::audit::AuditStamp;
 use super::{AppState, ServiceError, test_runs};
 use crate::domain::status::{ExpectedBehavior, QuestionKind};
 use crate::domain::text::Reason;
-use crate::store::entities::{answer_verdict, question_set_member, test_answer};
+use crate::store::entities::{answer_verdict, model_judgment, question_set_member, test_answer};
 
 /// A verdict to record; `refused` left out keeps what refusal detection found.
 #[derive(Debug, Clone)]
@@ -130,8 +130,8 @@ impl Judgment {
 
 /// What the verdict form is pre-filled with: refusal detection's finding, and for the refusal
 /// banks 合格 when it matches the question's expected behaviour. A generation question's
-/// answer is judged for its content, so its 合格 is left to a person (`None`), whatever it
-/// expects.
+/// answer is judged for its content: its 合格 is the judge model's, when one judged it, else
+/// left to a person (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Suggestion {
     pub refused: bool,
@@ -139,9 +139,13 @@ pub struct Suggestion {
 }
 
 impl Suggestion {
-    pub fn of(member: &question_set_member::Model, refused: bool) -> Self {
+    pub fn of(
+        member: &question_set_member::Model,
+        refused: bool,
+        judge: Option<&model_judgment::Model>,
+    ) -> Self {
         let passed = match member.kind {
-            QuestionKind::Generation => None,
+            QuestionKind::Generation => judge.and_then(|judgment| judgment.passed),
             _ => member.expected_behavior.map(|expected| match expected {
                 ExpectedBehavior::Refuse => refused,
                 ExpectedBehavior::Answer => !refused,
@@ -199,6 +203,20 @@ pub async fn history(
         .await?
         .into_iter()
         .map(Verdict::from)
+        .collect())
+}
+
+/// The judge model's verdicts on run `run_id`'s answers, by question id.
+pub async fn model_judgments(
+    db: &DatabaseConnection,
+    run_id: i64,
+) -> Result<HashMap<i64, model_judgment::Model>, ServiceError> {
+    Ok(model_judgment::Entity::find()
+        .filter(model_judgment::Column::RunId.eq(run_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|judgment| (judgment.question_id, judgment))
         .collect())
 }
 

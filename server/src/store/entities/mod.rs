@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod filing;
 pub mod keyword;
 pub mod model_call;
+pub mod model_judgment;
 pub mod question;
 pub mod question_band;
 pub mod question_set;
