@@ -222,7 +222,9 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ("QuestionCreate", "templates") | ("QuestionPatch", "confirm_template") => {
             (json!({"type": "boolean"}), true)
         }
+        ("PhrasesReject", "reason") => (text_of!(Reason), false),
         (_, "reason") => (text_of!(Reason), true),
+        ("PhrasesCreate", "text") => (json!({"type": "string"}), false),
         ("TokenCreate", "user") | ("UserCreate", "name") => (text_of!(UserName), false),
         ("TokenCreate", "name") => (text_of!(TokenName), true),
         ("TokenCreate", "role") => (one_of_names(&Role::ALL.map(Role::as_str)), false),
