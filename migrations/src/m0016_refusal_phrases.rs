@@ -40,6 +40,15 @@ impl MigrationTrait for Migration {
                     .col(text_null(RefusalPhraseVersions::Reason))
                     .to_owned(),
             )
-            .await
+            .await?;
+        // One approved version at most, however approvals race.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX refusal_phrase_versions_one_approved \
+                 ON refusal_phrase_versions (status) WHERE status = 'approved'",
+            )
+            .await?;
+        Ok(())
     }
 }

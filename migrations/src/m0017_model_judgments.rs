@@ -1,5 +1,6 @@
 //! A judge model's verdict on each answer of a run, beside refusal detection's: refused,
-//! passed and its reason, or why the judge gave none. A later judge call replaces it.
+//! passed and its reason, or why the judge gave none. A later judge call asks again where
+//! there is an error, and replaces that.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

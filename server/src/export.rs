@@ -341,10 +341,23 @@ pub struct RunRow {
     pub refused: Option<bool>,
     /// 是否合格; `None` while nothing decides it.
     pub passed: Option<bool>,
-    /// 判定理由 of the agreed verdict.
+    /// 判定理由 of the verdict that counts (a person's, or a judge model's).
     pub reason: Option<String>,
-    /// Whether a person's agreed verdict decides the row (else the pre-filled one).
-    pub judged: bool,
+    /// Whose verdict counts: 判定方式.
+    pub decided_by: Decider,
+}
+
+/// Whose verdict a run workbook row shows (判定方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider {
+    /// Not answered.
+    Nobody,
+    /// An agreed verdict of people: 人工.
+    Person,
+    /// A judge model's 合格, nobody having judged: 判定模型.
+    JudgeModel,
+    /// The pre-filled verdict of the rules: 自动.
+    Rules,
 }
 
 /// The most UTF-16 units a workbook cell holds (Excel's limit, which rust_xlsxwriter checks).
@@ -560,10 +573,11 @@ pub fn run_workbook(
             sheet.write_string_with_format(0, column, *title, &bold)?;
         }
         for (index, row) in rows.iter().filter(|r| r.question.kind == kind).enumerate() {
-            let method = match (&row.answer, row.judged) {
-                (None, _) => "",
-                (Some(_), true) => "人工",
-                (Some(_), false) => "自动",
+            let method = match row.decided_by {
+                Decider::Nobody => "",
+                Decider::Person => "人工",
+                Decider::JudgeModel => "判定模型",
+                Decider::Rules => "自动",
             };
             let run_cells = [
                 cell_text(row.answer.clone().unwrap_or_default()),

@@ -157,12 +157,6 @@ impl std::fmt::Debug for RefusalDetector {
 }
 
 impl RefusalDetector {
-    /// The data directory's `refusal-phrases.toml` if there is one, else the shipped file.
-    pub fn load(data_dir: &Path, profile: &FoldProfile) -> Result<Self, PhrasesError> {
-        let seed = Self::seed(data_dir)?;
-        Self::parse(&seed.origin, &seed.text, profile)
-    }
-
     /// The phrase file in force for `data_dir`: its replacement there, else the shipped one.
     pub fn seed(data_dir: &Path) -> Result<seed_file::SeedText, PhrasesError> {
         seed_file::in_force(data_dir, FILE_NAME, SHIPPED)
@@ -543,15 +537,19 @@ mod tests {
     fn a_data_directory_file_replaces_the_shipped_one_and_a_bad_one_is_named() {
         let profile = FoldProfile::shipped().expect("shipped fold profile");
         let dir = tempfile::tempdir().expect("temporary directory");
-        let shipped = RefusalDetector::load(dir.path(), &profile).expect("shipped");
+        let load = |dir: &Path| {
+            let seed = RefusalDetector::seed(dir)?;
+            RefusalDetector::parse(&seed.origin, &seed.text, &profile)
+        };
+        let shipped = load(dir.path()).expect("shipped");
         assert_eq!(shipped.origin, "seeds/refusal-phrases.toml");
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, SHIPPED.replace("lead_chars = 40", "lead_chars = 41"))
             .expect("written");
-        let replaced = RefusalDetector::load(dir.path(), &profile).expect("replaced");
+        let replaced = load(dir.path()).expect("replaced");
         assert_eq!(replaced.origin, path.display().to_string());
         std::fs::write(&path, "lead_chars = 1\n").expect("written");
-        let error = RefusalDetector::load(dir.path(), &profile).expect_err("incomplete");
+        let error = load(dir.path()).expect_err("incomplete");
         assert!(
             error.to_string().contains(&path.display().to_string()),
             "{error}"

@@ -4,7 +4,8 @@
 //! Pure: the service hands in each member of the run's set with what became of it.
 //!
 //! An answer counts as refused and as 合格 by its decided verdict when judging agreed on one,
-//! else by the pre-filled one (refusal detection, and the expected behaviour); an answer whose
+//! else by the pre-filled one (refusal detection, and the expected behaviour, or for a
+//! generation answer a judge model's verdict, counted as `model_judged`); an answer whose
 //! 合格 nothing decides yet (a generation question nobody judged) is `undetermined`, and a
 //! pass-rate rule over it cannot pass or fail; nor can any rule over an answer whose four-eyes
 //! judging is still open. Rates compare exactly at their thresholds: a
@@ -41,6 +42,8 @@ pub struct AnswerOutcome {
     pub passed: Option<bool>,
     /// A verdict was agreed on (else the pre-filled one counts).
     pub judged: bool,
+    /// No verdict was agreed on and the 合格 that counts is a judge model's.
+    pub model_judged: bool,
     /// Four eyes: judging is open (one verdict so far, or two that differ); the pre-filled
     /// verdict counts meanwhile, and no rule over it can pass or fail.
     pub open: bool,
@@ -61,6 +64,8 @@ pub struct Figures {
     pub undetermined: usize,
     /// Answered and judged (a verdict agreed on).
     pub judged: usize,
+    /// Answered, not judged by people, with the 合格 a judge model gave.
+    pub model_judged: usize,
     /// Four eyes: answered with judging open (awaiting a second judge, or disagreed).
     pub open: usize,
     /// 拒答率: refused / answered.
@@ -89,6 +94,7 @@ impl Figures {
             figures.answered += 1;
             figures.refused += usize::from(answer.refused);
             figures.judged += usize::from(answer.judged);
+            figures.model_judged += usize::from(answer.model_judged);
             figures.open += usize::from(answer.open);
             match answer.passed {
                 Some(true) => figures.passed += 1,
@@ -398,6 +404,7 @@ mod tests {
                             None => i < passed,
                         }),
                         judged: false,
+                        model_judged: false,
                         open: false,
                         intercepted: None,
                     }),

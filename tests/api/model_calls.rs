@@ -560,9 +560,11 @@ async fn a_judge_model_judges_generation_answers_beside_the_rules() {
         [
             &report["overall"]["passed"],
             &report["overall"]["failed"],
-            &report["overall"]["undetermined"]
+            &report["overall"]["undetermined"],
+            &report["overall"]["model_judged"]
         ],
-        [&json!(1), &json!(1), &json!(0)]
+        [&json!(1), &json!(1), &json!(0), &json!(2)],
+        "the judge model's 合格 counts, and is counted as such"
     );
     // Judged answers are not judged again.
     let (_, location) = start_call(&app, run, &settings).await;

@@ -297,6 +297,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::AnswersRaced(_) => {
                 Self::invalid(StatusCode::CONFLICT, "answers_raced", message)
             }
+            ServiceError::PhrasesRaced(_) => {
+                Self::invalid(StatusCode::CONFLICT, "phrases_raced", message)
+            }
             ServiceError::PhraseVersionNotFound(_) => {
                 Self::invalid(StatusCode::NOT_FOUND, "phrase_version_not_found", message)
             }

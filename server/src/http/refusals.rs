@@ -169,7 +169,7 @@ pub async fn version(
         (status = 200, description = "Approved and in force", body = PhraseVersion),
         (status = 403, description = "Four eyes: its author may not approve it", body = ErrorBody),
         (status = 404, description = "No such version", body = ErrorBody),
-        (status = 409, description = "The version is not a draft", body = ErrorBody),
+        (status = 409, description = "The version is not a draft, or another decision committed first", body = ErrorBody),
         (status = 422, description = "The phrase file no longer compiles", body = ErrorBody),
     ))]
 pub async fn approve(
@@ -199,7 +199,7 @@ pub struct PhrasesReject {
         (status = 200, description = "Rejected", body = PhraseVersion),
         (status = 400, description = "No reason", body = ErrorBody),
         (status = 404, description = "No such version", body = ErrorBody),
-        (status = 409, description = "The version is not a draft", body = ErrorBody),
+        (status = 409, description = "The version is not a draft, or another decision committed first", body = ErrorBody),
     ))]
 pub async fn reject(
     state: web::Data<AppState>,

@@ -38,8 +38,9 @@ impl<'de, T: TryFrom<i128>> Deserialize<'de> for JsonInt<T> {
                 Ok(i128::from(v))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i128, E> {
-                // Beyond ±2^63 no double is a value of any field's type.
-                if v.fract() == 0.0 && v.abs() < 9.3e18 {
+                // Beyond ±2^53 a double is not one whole number but the nearest of several:
+                // taking it could name another id than the client meant.
+                if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
                     Ok(v as i128)
                 } else {
                     Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))

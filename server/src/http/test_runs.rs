@@ -251,8 +251,9 @@ pub struct AnswerView {
     pub refusal: RefusalVerdict,
     /// How a model call got the answer; `null` for an uploaded one.
     pub call: Option<CallMeasures>,
-    /// What the verdict form is pre-filled with: refusal detection's finding, and 合格 when
-    /// it matches the expected behaviour (`null` when the question expects neither).
+    /// What the verdict form is pre-filled with: refusal detection's finding, and 合格 when a
+    /// refusal bank's expected behaviour decides it, or a judge model's 合格 for a generation
+    /// answer (`null` when nothing does).
     pub suggestion: Suggestion,
     /// A judge model's verdict (`POST /v1/test-runs/{id}/calls` with `purpose` `judge`), beside
     /// refusal detection's; `null` until a judge call judged the answer.
@@ -595,7 +596,9 @@ pub struct CallStarted {
 
 /// Have lexset ask the model itself: the run's unanswered questions are put to an
 /// OpenAI-compatible chat-completions endpoint as a task, each answer recorded with its
-/// refusal verdict, latency, token counts and attempts. Timeouts, 429, 5xx, malformed bodies
+/// refusal verdict, latency, token counts and attempts. With `purpose` `judge`, a judge model
+/// judges the answers it has not judged instead (failures are stored as the judgment's
+/// `error`, not listed in `/errors`). Timeouts, 429, 5xx, malformed bodies
 /// and empty choices are retried with backoff, then recorded per question
 /// (`GET /v1/test-runs/{id}/errors`); a next call asks those again. A restart resumes the
 /// call with what is still unanswered.

@@ -81,6 +81,8 @@ pub struct ManifestRun {
     pub questions: u64,
     pub answered: u64,
     pub judged: u64,
+    /// Answers whose 合格 a judge model gave, nobody having judged them.
+    pub model_judged: u64,
     pub open: u64,
     /// Whether every rate rule of the profile that applies passes.
     pub passed: bool,
@@ -203,6 +205,7 @@ pub async fn assemble(
             questions: count(report.overall.questions),
             answered: count(report.overall.answered),
             judged: count(report.overall.judged),
+            model_judged: count(report.overall.model_judged),
             open: count(report.overall.open),
             passed: report.passed,
         });

@@ -138,6 +138,9 @@ pub enum ServiceError {
     FilingNotFound(i64),
     #[error("{}", self.message())]
     PhraseVersionNotFound(i64),
+    /// Another decision on phrase versions committed first: nothing changed.
+    #[error("{}", self.message())]
+    PhrasesRaced(i64),
     /// The run has no answer to this question (yet).
     #[error("{}", self.message())]
     AnswerNotFound { run: i64, question: i64 },
@@ -224,6 +227,7 @@ impl ServiceError {
             Self::RunCalling(id) => msg!("run_calling", id = *id),
             Self::FilingNotFound(id) => msg!("filing_not_found", id = *id),
             Self::PhraseVersionNotFound(id) => msg!("phrase_version_not_found", id = *id),
+            Self::PhrasesRaced(id) => msg!("phrases_raced", id = *id),
             Self::AnswerNotFound { run, question } => {
                 msg!("answer_not_found", run = *run, question = *question)
             }

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,9 +31,11 @@ use crate::messages::msg;
 use crate::refusal::{PhrasesError, RefusalDetector};
 use crate::store::entities::refusal_phrase_version as version;
 
-/// The phrases in force in this process, swapped whole when another version is approved.
+/// The phrases in force in this process, swapped whole when another version is approved;
+/// the seed is kept to fall back to when the store holds no approved version any more.
 pub struct PhrasesInForce {
     current: RwLock<Arc<InForce>>,
+    seed: Arc<InForce>,
 }
 
 /// One list in force: its version (0: the seed), text and compiled detector.
@@ -45,9 +47,16 @@ pub struct InForce {
 }
 
 impl PhrasesInForce {
-    pub fn new(in_force: InForce) -> Self {
+    pub fn new((in_force, seed): (InForce, InForce)) -> Self {
+        let seed = Arc::new(seed);
+        let current = if in_force.version == 0 {
+            seed.clone()
+        } else {
+            Arc::new(in_force)
+        };
         Self {
-            current: RwLock::new(Arc::new(in_force)),
+            current: RwLock::new(current),
+            seed,
         }
     }
 
@@ -64,33 +73,62 @@ impl PhrasesInForce {
         self.current().detector.clone()
     }
 
-    fn replace(&self, in_force: InForce) {
+    fn replace(&self, in_force: Arc<InForce>) {
         *self
             .current
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(in_force);
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = in_force;
+    }
+
+    /// Replaces the list in force with `in_force` if version `seen` is still in force: a
+    /// refresh that read the store before an approval in this process must not undo it.
+    fn replace_if(&self, seen: i64, in_force: Arc<InForce>) {
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current.version == seen {
+            *current = in_force;
+        }
     }
 }
 
-/// The list in force in the store: the approved version, else the seed of `data_dir`.
-/// A stored version that no longer compiles (the fold profile changed) is an error naming it.
+/// The list in force in the store — the approved version, else the seed of `data_dir` — and
+/// the seed. An approved version that no longer compiles (the fold profile changed) is logged
+/// and the seed used, so the server starts and a new version can be approved.
 pub async fn in_force(
     db: &impl ConnectionTrait,
     data_dir: &std::path::Path,
     profile: &FoldProfile,
-) -> Result<InForce, PhrasesLoadError> {
-    match approved(db).await? {
-        Some(row) => compiled(row.id, &row.text, profile).map_err(PhrasesLoadError::Phrases),
-        None => {
-            let seed = RefusalDetector::seed(data_dir)?;
-            let detector = RefusalDetector::parse(&seed.origin, &seed.text, profile)?;
-            Ok(InForce {
-                version: 0,
-                origin: seed.origin,
-                text: seed.text.into_owned(),
-                detector: Arc::new(detector),
-            })
-        }
+) -> Result<(InForce, InForce), PhrasesLoadError> {
+    let seed = RefusalDetector::seed(data_dir)?;
+    let detector = RefusalDetector::parse(&seed.origin, &seed.text, profile)?;
+    let seed = InForce {
+        version: 0,
+        origin: seed.origin,
+        text: seed.text.into_owned(),
+        detector: Arc::new(detector),
+    };
+    let approved = match approved(db).await? {
+        Some(row) => match compiled(row.id, &row.text, profile) {
+            Ok(compiled) => compiled,
+            Err(error) => {
+                tracing::error!(%error, "the approved refusal phrases do not compile; the seed is in force until another version is approved");
+                compiled_seed(&seed)
+            }
+        },
+        None => compiled_seed(&seed),
+    };
+    Ok((approved, seed))
+}
+
+/// A copy of the seed's entry (version 0), for [`PhrasesInForce::new`] to share.
+fn compiled_seed(seed: &InForce) -> InForce {
+    InForce {
+        version: 0,
+        origin: seed.origin.clone(),
+        text: seed.text.clone(),
+        detector: seed.detector.clone(),
     }
 }
 
@@ -211,19 +249,33 @@ pub async fn decide(
         Decision::Reject(reason) => Some(reason.into_inner()),
         Decision::Approve => None,
     };
-    let decided = version::ActiveModel {
-        id: Set(id),
-        status: Set(status.as_str().to_owned()),
-        decided_by: Set(Some(audit.actor.clone())),
-        decided_at: Set(Some(Utc::now())),
-        reason: Set(reason),
-        ..Default::default()
+    // Still a draft, checked in the statement that decides: of two decisions racing on it,
+    // one finds it decided. Of two approvals of different drafts, the unique index on the
+    // approved version refuses the second.
+    let decided = version::Entity::update_many()
+        .col_expr(version::Column::Status, status.as_str().into())
+        .col_expr(version::Column::DecidedBy, Some(audit.actor.clone()).into())
+        .col_expr(version::Column::DecidedAt, Some(Utc::now()).into())
+        .col_expr(version::Column::Reason, reason.into())
+        .filter(version::Column::Id.eq(id))
+        .filter(version::Column::Status.eq(EntryStatus::Draft.as_str()))
+        .exec(&txn)
+        .await;
+    match decided {
+        Ok(result) if result.rows_affected == 1 => {}
+        Ok(_) => return Err(ServiceError::PhrasesRaced(id)),
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(ServiceError::PhrasesRaced(id));
+        }
+        Err(error) => return Err(error.into()),
     }
-    .update(&txn)
-    .await?;
+    let decided = version::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::PhraseVersionNotFound(id))?;
     super::audit::commit(txn, Some(audit), None).await?;
     if let Some(compiled) = compiled {
-        state.refusals.replace(compiled);
+        state.refusals.replace(Arc::new(compiled));
     }
     Ok(decided)
 }
@@ -245,7 +297,8 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> Result<version::Model, Ser
 }
 
 /// Puts the store's approved version in force in this process when another replica approved
-/// it, every [`leases::HEARTBEAT_INTERVAL`] until stopped.
+/// it (or the seed, when none is approved any more), every [`leases::HEARTBEAT_INTERVAL`]
+/// until stopped.
 pub fn keep_current(state: AppState) -> Periodic {
     periodic::every(
         "refusal phrases",
@@ -254,6 +307,7 @@ pub fn keep_current(state: AppState) -> Periodic {
         move |()| {
             let state = state.clone();
             async move {
+                let seen = state.refusals.current().version;
                 let latest = match approved(&state.reads).await {
                     Ok(latest) => latest,
                     Err(error) => {
@@ -261,16 +315,19 @@ pub fn keep_current(state: AppState) -> Periodic {
                         return;
                     }
                 };
-                let Some(row) = latest.filter(|row| row.id != state.refusals.current().version)
-                else {
-                    return;
+                let wanted = match latest {
+                    Some(row) if row.id == seen => return,
+                    Some(row) => match compiled(row.id, &row.text, &state.dedup.profile) {
+                        Ok(compiled) => Arc::new(compiled),
+                        Err(error) => {
+                            tracing::error!(%error, "approved refusal phrases do not compile");
+                            return;
+                        }
+                    },
+                    None if seen == 0 => return,
+                    None => state.refusals.seed.clone(),
                 };
-                match compiled(row.id, &row.text, &state.dedup.profile) {
-                    Ok(compiled) => state.refusals.replace(compiled),
-                    Err(error) => {
-                        tracing::error!(%error, "approved refusal phrases do not compile")
-                    }
-                }
+                state.refusals.replace_if(seen, wanted);
             }
         },
     )

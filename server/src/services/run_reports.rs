@@ -14,7 +14,8 @@ use super::exports::{member_row, set_label};
 use super::verdicts::{self, Judgment, JudgmentState, Suggestion};
 use super::{AppState, ServiceError, blocking, builds, question_sets, test_runs};
 use crate::coverage::rules::load_profiles;
-use crate::export::{self, RunLabel, RunRow};
+use crate::domain::status::QuestionKind;
+use crate::export::{self, Decider, RunLabel, RunRow};
 use crate::run_report::{self, AnswerChanges, AnswerOutcome, MemberOutcome, RunReport, report};
 use crate::store::entities::{question_set_member, test_answer};
 
@@ -133,7 +134,7 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
         .map(|answer| (answer.question_id, answer))
         .collect();
     let mut verdicts = verdicts::by_question(&state.reads, run_id).await?;
-    let judgments = verdicts::model_judgments(&state.reads, run_id).await?;
+    let judgments = verdicts::model_judgments(&state.reads, run_id, None).await?;
     let filter = match run.build_number {
         Some(number) => {
             Some(builds::filter(&state.build_environment(), &state.filters, number).await?)
@@ -174,6 +175,9 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
                     refused,
                     passed,
                     judged: judgment.decided.is_some(),
+                    model_judged: judgment.decided.is_none()
+                        && member.kind == QuestionKind::Generation
+                        && judge.is_some_and(|j| j.passed.is_some()),
                     open: matches!(
                         judgment.state,
                         JudgmentState::AwaitingSecond | JudgmentState::Disagreed
@@ -194,12 +198,24 @@ async fn gather(state: &AppState, run_id: i64, profile_id: &str) -> Result<Gathe
                     .map(|filter| !filter.find(&member.text).is_empty()),
                 answer: outcome,
             });
-            let reason = answered
-                .as_ref()
-                .and_then(|(_, judgment)| judgment.decided.as_ref())
-                .and_then(|verdict| verdict.reason.clone());
+            let decided_by = match outcome {
+                None => Decider::Nobody,
+                Some(o) if o.judged => Decider::Person,
+                Some(o) if o.model_judged => Decider::JudgeModel,
+                Some(_) => Decider::Rules,
+            };
+            let reason = match decided_by {
+                Decider::Person => answered
+                    .as_ref()
+                    .and_then(|(_, judgment)| judgment.decided.as_ref())
+                    .and_then(|verdict| verdict.reason.clone()),
+                Decider::JudgeModel => judgments
+                    .get(&member.question_id)
+                    .and_then(|judge| judge.reason.clone()),
+                Decider::Rules | Decider::Nobody => None,
+            };
             rows.push(RunRow {
-                judged: outcome.is_some_and(|o| o.judged),
+                decided_by,
                 answer: answered.map(|(answer, _)| answer.answer),
                 refused: outcome.map(|o| o.refused),
                 passed: outcome.and_then(|o| o.passed),

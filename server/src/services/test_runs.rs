@@ -547,7 +547,6 @@ pub async fn answers(
 ) -> Result<(Vec<StoredAnswer>, Option<String>), ServiceError> {
     let run = get(db, run_id).await?;
     let mut verdicts = verdicts::by_question(db, run_id).await?;
-    let mut judgments = verdicts::model_judgments(db, run_id).await?;
     let answered = test_answer::Entity::find().filter(test_answer::Column::RunId.eq(run_id));
     let (answers, next) = match only {
         None => {
@@ -598,6 +597,8 @@ pub async fn answers(
             (answers, next)
         }
     };
+    let page_ids = answers.iter().map(|a| a.question_id).collect();
+    let mut judgments = verdicts::model_judgments(db, run_id, Some(page_ids)).await?;
     let mut judgment_of =
         |id: i64| Judgment::of(run.judges, verdicts.remove(&id).unwrap_or_default());
     let mut members: HashMap<i64, question_set_member::Model> = question_set_member::Entity::find()

@@ -206,13 +206,19 @@ pub async fn history(
         .collect())
 }
 
-/// The judge model's verdicts on run `run_id`'s answers, by question id.
+/// The judge model's verdicts on run `run_id`'s answers (only those to `questions`, when
+/// given: a page), by question id.
 pub async fn model_judgments(
     db: &DatabaseConnection,
     run_id: i64,
+    questions: Option<Vec<i64>>,
 ) -> Result<HashMap<i64, model_judgment::Model>, ServiceError> {
-    Ok(model_judgment::Entity::find()
-        .filter(model_judgment::Column::RunId.eq(run_id))
+    let mut select =
+        model_judgment::Entity::find().filter(model_judgment::Column::RunId.eq(run_id));
+    if let Some(questions) = questions {
+        select = select.filter(model_judgment::Column::QuestionId.is_in(questions));
+    }
+    Ok(select
         .all(db)
         .await?
         .into_iter()

@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 
-/// A judge model's verdict on one answer of a run, or why it gave none; replaced by a later
-/// judge call's.
+/// A judge model's verdict on one answer of a run, or why it gave none (which a later judge
+/// call replaces).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "model_judgments")]
 pub struct Model {
