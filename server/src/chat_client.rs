@@ -170,6 +170,11 @@ impl ChatClient {
         })
     }
 
+    /// The settings the client asks with.
+    pub fn settings(&self) -> &CallSettings {
+        &self.settings
+    }
+
     /// Asks `question`, retrying as the module says.
     pub async fn ask(&self, question: &str) -> Outcome {
         let body = self.request_body(question);

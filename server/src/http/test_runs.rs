@@ -452,8 +452,7 @@ pub async fn verdict_history(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (run, question) = path.into_inner();
-    test_runs::get(&state.reads, run).await?;
-    let items = verdicts::history(&state.reads, run, question).await?;
+    let items = verdicts::history_of(&state.reads, run, question).await?;
     Ok(HttpResponse::Ok().json(VerdictHistory { items }))
 }
 

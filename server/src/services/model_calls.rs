@@ -290,7 +290,11 @@ async fn drive(
     client: ChatClient,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Option<CallSummary>, ServiceError> {
-    let pending = pending(&state.reads, call).await?;
+    // The settings as the call stored them, parsed once when the client was made.
+    let settings = client.settings();
+    let judge = (settings.purpose == CallPurpose::Judge).then(|| settings.model.clone());
+    let concurrency = settings.concurrency as usize;
+    let pending = pending(&state.reads, call, settings.purpose).await?;
     let mut summary = CallSummary {
         call: call.id,
         run: call.run_id,
@@ -299,7 +303,6 @@ async fn drive(
     };
     tasks::set_total(&state.db, call.task_id, clamp(pending.len())).await?;
     tasks::progress(&state.db, call.task_id, "calling", 0).await?;
-    let concurrency = client_concurrency(call);
     let client = Arc::new(client);
     let mut outcomes = futures_util::stream::iter(pending)
         .map(|ask| {
@@ -322,7 +325,7 @@ async fn drive(
                         .err()
                         .filter(|failure| failure.stops_the_call())
                         .map(|failure| failure.message.clone());
-                    batch.add(state, call, member, outcome);
+                    batch.add(state, (call, judge.as_deref()), member, outcome);
                     if let Some(message) = fatal {
                         batch.record(state, call, &mut summary).await?;
                         return Err(ServiceError::ModelEndpoint(message));
@@ -367,19 +370,6 @@ async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-/// The judge model's name, for a judge call.
-fn judge_model(call: &model_call::Model) -> Option<String> {
-    serde_json::from_str::<CallSettings>(&call.settings)
-        .ok()
-        .filter(|settings| settings.purpose == CallPurpose::Judge)
-        .map(|settings| settings.model)
-}
-
-fn client_concurrency(call: &model_call::Model) -> usize {
-    serde_json::from_str::<CallSettings>(&call.settings)
-        .map_or(CallSettings::DEFAULT_CONCURRENCY, |s| s.concurrency) as usize
-}
-
 fn clamp(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -398,11 +388,10 @@ struct Ask {
 async fn pending(
     db: &DatabaseConnection,
     call: &model_call::Model,
+    purpose: CallPurpose,
 ) -> Result<Vec<Ask>, ServiceError> {
     let run = test_runs::get(db, call.run_id).await?;
     let (_, members) = question_sets::frozen(db, run.set_id).await?;
-    let purpose = serde_json::from_str::<CallSettings>(&call.settings)
-        .map_or(CallPurpose::Answer, |s| s.purpose);
     if purpose == CallPurpose::Judge {
         let mut answers: HashMap<i64, String> = test_answer::Entity::find()
             .select_only()
@@ -478,17 +467,19 @@ struct Batch {
 }
 
 impl Batch {
+    /// Adds the outcome of asking about `member`; `judge` names the judge model of a judge
+    /// call.
     fn add(
         &mut self,
         state: &AppState,
-        call: &model_call::Model,
+        (call, judge): (&model_call::Model, Option<&str>),
         member: question_set_member::Model,
         outcome: Outcome,
     ) {
         self.since.get_or_insert_with(tokio::time::Instant::now);
         let latency_ms = i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX);
         let attempts = i32::try_from(outcome.attempts).unwrap_or(i32::MAX);
-        if let Some(model) = judge_model(call) {
+        if let Some(model) = judge {
             let verdict = outcome
                 .result
                 .map_err(|failure| failure.message)
@@ -501,7 +492,7 @@ impl Batch {
                 run_id: Set(call.run_id),
                 question_id: Set(member.question_id),
                 call_id: Set(call.id),
-                model: Set(model),
+                model: Set(model.to_owned()),
                 refused: Set(verdict.as_ref().map(|v| v.refused)),
                 passed: Set(verdict.as_ref().map(|v| v.passed)),
                 reason: Set(verdict.and_then(|v| v.reason).map(|r| r.replace('\0', ""))),

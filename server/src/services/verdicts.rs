@@ -189,8 +189,19 @@ pub async fn record(
     Ok(judgment)
 }
 
+/// Every verdict on the answer to `question_id` in run `run_id`, oldest first; an unknown
+/// run is `RunNotFound`.
+pub async fn history_of(
+    db: &DatabaseConnection,
+    run_id: i64,
+    question_id: i64,
+) -> Result<Vec<Verdict>, ServiceError> {
+    test_runs::get(db, run_id).await?;
+    history(db, run_id, question_id).await
+}
+
 /// Every verdict on the answer to `question_id` in run `run_id`, oldest first.
-pub async fn history(
+async fn history(
     db: &impl ConnectionTrait,
     run_id: i64,
     question_id: i64,
