@@ -20,6 +20,8 @@ pub struct TestApp {
     /// A token secret per role, each of a user named after its role (`admin`, `reviewer`, …);
     /// `client` sends the admin's.
     pub secrets: HashMap<Role, String>,
+    /// The PostgreSQL database this server owns: dropped when it ends, handed on by `stop`.
+    owned_database: OwnedDatabase,
 }
 
 impl TestApp {
@@ -42,10 +44,16 @@ impl TestApp {
     ) -> TestApp {
         let mut settings = Settings {
             bind: "127.0.0.1:0".to_owned(),
-            database_url: fresh_database().await,
             ..Settings::with_data_dir(data_dir.path().to_path_buf())
         };
         configure(&mut settings);
+        // A database `configure` names belongs to another server (a replica's first); a fresh
+        // one belongs to this server.
+        let mut owned_database = OwnedDatabase(None);
+        if settings.database_url.is_none() {
+            settings.database_url = fresh_database().await;
+            owned_database = OwnedDatabase(settings.database_url.clone());
+        }
         let database_url = settings.database_url.clone();
         let secrets = role_tokens(&settings).await;
         let application = Application::build(&settings)
@@ -62,6 +70,7 @@ impl TestApp {
             server,
             running,
             secrets,
+            owned_database,
         }
     }
 
@@ -73,8 +82,13 @@ impl TestApp {
     }
 
     /// Starts a server on the data directory and database of a stopped one.
+    /// The new server owns the database, as the stopped one did.
     pub async fn spawn_on(data_dir: tempfile::TempDir, database_url: Option<String>) -> TestApp {
-        Self::spawn_configured(data_dir, |settings| settings.database_url = database_url).await
+        let owned_database = OwnedDatabase(database_url.clone());
+        let mut app =
+            Self::spawn_configured(data_dir, |settings| settings.database_url = database_url).await;
+        app.owned_database = owned_database;
+        app
     }
 
     /// The data directory of this server.
@@ -84,12 +98,13 @@ impl TestApp {
 
     /// Stops the server (and its search indexer) and hands over the data directory and
     /// database, e.g. to start another server on them.
-    pub async fn stop(self) -> (tempfile::TempDir, Option<String>) {
+    pub async fn stop(mut self) -> (tempfile::TempDir, Option<String>) {
         self.server.stop(true).await;
         self.running
             .await
             .expect("the server task ends")
             .expect("the server stops cleanly");
+        self.owned_database.0 = None;
         (self.data_dir, self.database_url)
     }
 
@@ -463,6 +478,37 @@ pub async fn expect_error(
         "message {message:?} lacks {needle:?}"
     );
     body
+}
+
+/// A PostgreSQL test database (its URL) dropped with its owner, so that a suite of hundreds of
+/// servers does not fill the disk with their databases.
+struct OwnedDatabase(Option<String>);
+
+impl Drop for OwnedDatabase {
+    fn drop(&mut self) {
+        let Some(url) = self.0.take() else { return };
+        let Some((server, name)) = url.rsplit_once('/') else {
+            return;
+        };
+        let (server, name) = (server.to_owned(), name.to_owned());
+        // Its own thread and runtime: `drop` may run inside the test's runtime, which must not
+        // block on itself. FORCE ends the connections a server that was not stopped still holds.
+        let dropping = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                use sea_orm::ConnectionTrait;
+                if let Ok(admin) = sea_orm::Database::connect(format!("{server}/postgres")).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    admin.execute_unprepared(&sql).await.ok();
+                    admin.close().await.ok();
+                }
+            });
+        });
+        dropping.join().ok();
+    }
 }
 
 /// A new, empty database on the PostgreSQL server of `LEXSET_TEST_DATABASE_URL` (its URL
