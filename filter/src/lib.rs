@@ -13,13 +13,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A filter service that must know where an artefact came from loads it with
+//! [`Filter::load_verified`], against the build's signed [`manifest`] and the deployment's
+//! public keys.
+//!
 //! Modules: [`fold_table`] (character folding with offsets back to the source), [`artifact`]
-//! (writing and validating the format), [`matcher`] (finding hits), [`checksum`].
+//! (writing and validating the format), [`manifest`] (signed manifests), [`matcher`] (finding
+//! hits), [`checksum`].
 
 pub mod artifact;
 pub mod checksum;
 pub mod fold_table;
+pub mod manifest;
 pub mod matcher;
 
 pub use artifact::{ArtifactError, ArtifactHeader, ArtifactInput, RuleInput, RuleKind};
-pub use matcher::{Filter, Hit, HitKind, Span};
+pub use manifest::{Manifest, ManifestError, PublicKey, SignedManifest};
+pub use matcher::{Filter, Hit, HitKind, LoadError, Span};

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::{self, AndRule, ArtifactError, ArtifactHeader, Pattern};
 use crate::fold_table::FoldTable;
+use crate::manifest::{Manifest, ManifestError, PublicKey, SignedManifest};
 
 /// A span of the original text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,15 @@ pub struct Hit<'a> {
     pub span: Span,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Span>,
+}
+
+/// Why a verified load failed: the manifest (signature, key, hashes) or the artefact itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
 }
 
 /// A loaded, validated artefact, ready to match.
@@ -145,6 +155,49 @@ impl Filter {
             });
         }
         Self::load(bytes)
+    }
+
+    /// Loads an artefact only if it is the one its manifest names, and the manifest is
+    /// trusted: signed by one of `trusted` (given none, an unsigned manifest is accepted: it
+    /// then proves integrity, not origin). Checks, in order: the manifest's signatures, the
+    /// artefact's size and SHA-256, then its header's build number and fold profile against
+    /// the manifest, then every part of the artefact as [`Filter::load`] does.
+    pub fn load_verified(
+        artifact: &[u8],
+        manifest: &SignedManifest,
+        trusted: &[PublicKey],
+    ) -> Result<(Self, Manifest), LoadError> {
+        let manifest = manifest.open(trusted)?;
+        manifest.check_artifact(artifact)?;
+        let header = artifact::read_header(artifact)?;
+        let stated = [
+            (
+                "build_number",
+                header.build_number.to_string(),
+                manifest.build_number.to_string(),
+            ),
+            (
+                "fold_profile_id",
+                header.fold_profile_id.clone(),
+                manifest.fold_profile_id.clone(),
+            ),
+            (
+                "fold_profile_hash",
+                header.fold_profile_hash.clone(),
+                manifest.fold_profile_hash.clone(),
+            ),
+        ];
+        for (field, found, expected) in stated {
+            if found != expected {
+                return Err(ManifestError::ArtifactMismatch {
+                    field,
+                    expected,
+                    found,
+                }
+                .into());
+            }
+        }
+        Ok((Self::load(artifact)?, manifest))
     }
 
     pub fn header(&self) -> &ArtifactHeader {
@@ -542,6 +595,58 @@ mod tests {
         let err = Filter::load_expecting(&bytes, "another-hash").unwrap_err();
         assert!(err.to_string().contains("fold profile"), "{err}");
         assert!(Filter::load_expecting(&bytes, &sha256_hex(&table().canonical_bytes())).is_ok());
+    }
+
+    /// The manifest `bytes` would be published with.
+    fn manifest_of(bytes: &[u8]) -> Manifest {
+        let header = artifact::read_header(bytes).unwrap();
+        Manifest {
+            build_number: header.build_number,
+            artifact_sha256: sha256_hex(bytes),
+            artifact_size: bytes.len() as u64,
+            fold_profile_id: header.fold_profile_id,
+            fold_profile_hash: header.fold_profile_hash,
+            created_at: "2026-12-06T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_verified_load_takes_only_the_artefact_its_signed_manifest_names() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let trusted = [PublicKey::from(key.verifying_key())];
+        let bytes = sample();
+        let signed = SignedManifest::sign(&manifest_of(&bytes), &[&key]);
+        let (filter, manifest) = Filter::load_verified(&bytes, &signed, &trusted).unwrap();
+        assert_eq!(manifest.build_number, 7);
+        assert_eq!(filter.find("法轮功").len(), 1);
+
+        // Another artefact under this manifest: its hash gives it away.
+        let other = build(&[rule("大麻", RuleKind::Block, &["A.1.f"])]);
+        let err = Filter::load_verified(&other, &signed, &trusted).unwrap_err();
+        assert!(matches!(
+            err,
+            LoadError::Manifest(ManifestError::ArtifactMismatch { .. })
+        ));
+        // A manifest stating what the artefact's header contradicts, even if signed.
+        let mut lying = manifest_of(&bytes);
+        lying.build_number = 8;
+        let signed_lie = SignedManifest::sign(&lying, &[&key]);
+        let err = Filter::load_verified(&bytes, &signed_lie, &trusted).unwrap_err();
+        assert_eq!(
+            err,
+            LoadError::Manifest(ManifestError::ArtifactMismatch {
+                field: "build_number",
+                expected: "8".into(),
+                found: "7".into()
+            })
+        );
+        // Unsigned: accepted only when no key is trusted.
+        let unsigned = SignedManifest::sign(&manifest_of(&bytes), &[]);
+        assert!(Filter::load_verified(&bytes, &unsigned, &[]).is_ok());
+        assert_eq!(
+            Filter::load_verified(&bytes, &unsigned, &trusted).unwrap_err(),
+            LoadError::Manifest(ManifestError::Unsigned)
+        );
     }
 
     #[test]

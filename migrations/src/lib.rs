@@ -23,6 +23,7 @@ mod m0014_verdicts;
 mod m0015_filings;
 mod m0016_refusal_phrases;
 mod m0017_model_judgments;
+mod m0018_signed_builds;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_filings::Migration),
             Box::new(m0016_refusal_phrases::Migration),
             Box::new(m0017_model_judgments::Migration),
+            Box::new(m0018_signed_builds::Migration),
         ]
     }
 }

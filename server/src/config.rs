@@ -53,6 +53,10 @@ pub struct Settings {
     /// a database need distinct, stable names.
     #[arg(long, env = "LEXSET_REPLICA_ID")]
     pub replica_id: Option<String>,
+    /// The ed25519 private key (PKCS#8 PEM, from `lexset signing-key create`) build manifests
+    /// are signed with; without it they are published unsigned. Replicas share the file.
+    #[arg(long, env = "LEXSET_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -70,6 +74,7 @@ impl Settings {
             four_eyes: true,
             disabled_lints: Vec::new(),
             replica_id: None,
+            signing_key_file: None,
         }
     }
 

@@ -135,8 +135,25 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// The ed25519 key build manifests are signed with (`docs/artifact-format.md`).
+    SigningKey {
+        #[command(subcommand)]
+        action: SigningKeyAction,
+    },
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum SigningKeyAction {
+    /// Write a new private key to a file (never overwriting one; readable by its owner only)
+    /// and print its key id and public key. Serve with `--signing-key-file FILE` to sign new
+    /// builds with it; give filter services the public key.
+    Create {
+        /// Where to write the key (PKCS#8 PEM).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[actix_web::main]
@@ -163,6 +180,9 @@ async fn main() -> std::process::ExitCode {
             action: UserAction::Create { settings, name },
         } => exit_code(create_user(&settings, &name).await),
         Command::Import { settings, request } => exit_code(import(&settings, request).await),
+        Command::SigningKey {
+            action: SigningKeyAction::Create { out },
+        } => exit_code(create_signing_key(&out)),
         Command::Export {
             settings,
             file,
@@ -216,6 +236,13 @@ async fn main() -> std::process::ExitCode {
             }
         },
     }
+}
+
+fn create_signing_key(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let public = lexset::services::signing::create_key_file(out)?;
+    println!("key_id: {}", public.key_id());
+    println!("public_key: {}", public.to_base64());
+    Ok(())
 }
 
 fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {

@@ -24,6 +24,7 @@ use crate::services::periodic::Periodic;
 use crate::services::refold::{self, RefoldReport};
 use crate::services::refusal_phrases::{self, PhrasesInForce, PhrasesLoadError};
 use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
+use crate::services::signing::{self, SigningKeyError};
 use crate::services::{self, AppState};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
@@ -56,6 +57,8 @@ pub enum StartupError {
     Builds(String),
     #[error("{0}")]
     Replica(String),
+    #[error(transparent)]
+    SigningKey(#[from] SigningKeyError),
     #[error("cannot resume model calls: {0}")]
     ModelCalls(String),
     #[error("cannot listen on {bind}: {source}")]
@@ -129,6 +132,18 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
     }
     let reads =
         store::connect_readers(&settings.database_url(), &db, settings.database_readers).await?;
+    let signer = match &settings.signing_key_file {
+        Some(path) => {
+            let signer = signing::load_key_file(path)?;
+            signing::register(&db, &signer).await?;
+            tracing::info!(
+                key_id = signer.public_key().key_id(),
+                "build manifests are signed"
+            );
+            Some(Arc::new(signer))
+        }
+        None => None,
+    };
     Ok(AppState {
         db,
         reads,
@@ -150,6 +165,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         live_progress: Arc::default(),
         tokens: Arc::default(),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        signer,
     })
 }
 

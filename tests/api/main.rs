@@ -28,6 +28,7 @@ mod replicas;
 mod review;
 mod run_reports;
 mod search;
+mod signing;
 mod taxonomy;
 mod test_runs;
 mod users;

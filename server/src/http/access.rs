@@ -132,6 +132,8 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/builds/latest", AtLeast(Reader)),
     rule("GET", "/v1/builds/{number}", AtLeast(Reader)),
     rule("GET", "/v1/builds/{number}/artifact", AtLeast(Reader)),
+    rule("GET", "/v1/builds/{number}/manifest", AtLeast(Reader)),
+    rule("GET", "/v1/signing-keys", AtLeast(Reader)),
     rule("GET", "/v1/builds/{from}/diff/{to}", AtLeast(Reader)),
     rule("POST", "/v1/builds/{number}/match", AtLeast(Reader)),
     rule("POST", "/v1/builds/{number}/evaluate", AtLeast(Reviewer)),

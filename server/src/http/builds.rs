@@ -3,7 +3,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use lexset_filter::Hit;
+use lexset_filter::{Hit, SignedManifest};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -17,6 +17,7 @@ use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::messages::msg;
 use crate::services::builds::{self, BuildDiff, BuildError};
+use crate::services::signing;
 use crate::services::tasks;
 use crate::store::entities::{build, task};
 
@@ -182,15 +183,91 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(BuildList { items }))
 }
 
-/// The newest published build.
+/// The newest published build. Its `ETag` names the build (`"build-<n>"`): a filter service
+/// polling with `If-None-Match` gets `304` until a newer build is published.
 #[utoipa::path(get, path = "/v1/builds/latest", tag = "builds",
+    params(("If-None-Match" = Option<String>, Header, description = "ETag you hold")),
     responses(
         (status = 200, description = "The build", body = BuildView),
+        (status = 304, description = "Still the newest"),
         (status = 404, description = "No build published yet", body = ErrorBody),
     ))]
-pub async fn latest(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn latest(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let newest = builds::pull(&state, |db| async move { builds::latest(&db).await }).await?;
-    Ok(HttpResponse::Ok().json(BuildView::new(newest, true)))
+    let etag = header::EntityTag::new_strong(format!("build-{}", newest.number));
+    if holds_current(&request, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(etag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(header::ETag(etag))
+        .json(BuildView::new(newest, true)))
+}
+
+/// A build's manifest envelope (`docs/artifact-format.md`, "Manifest").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ManifestView {
+    /// Base64 of the manifest's JSON bytes: build number, artefact SHA-256 and size, fold
+    /// profile id and hash, publication time.
+    pub payload: String,
+    /// ed25519 signatures of the payload's bytes; empty when the deployment has no signing
+    /// key.
+    pub signatures: Vec<ManifestSignatureView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ManifestSignatureView {
+    /// `ed25519:` and 16 hex digits, as `GET /v1/signing-keys` lists it.
+    pub key_id: String,
+    /// Base64 of the 64-byte signature.
+    pub signature: String,
+}
+
+impl From<SignedManifest> for ManifestView {
+    fn from(signed: SignedManifest) -> Self {
+        Self {
+            payload: signed.payload,
+            signatures: signed
+                .signatures
+                .into_iter()
+                .map(|s| ManifestSignatureView {
+                    key_id: s.key_id,
+                    signature: s.signature,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The signed manifest of a published build: what a filter service checks the artefact
+/// against before loading it. Never changes.
+#[utoipa::path(get, path = "/v1/builds/{number}/manifest", tag = "builds",
+    params(("number" = i64, Path, description = "Build number")),
+    responses(
+        (status = 200, description = "The manifest envelope", body = ManifestView),
+        (status = 404, description = "No such build", body = ErrorBody),
+        (status = 409, description = "Not published (yet)", body = ErrorBody),
+    ))]
+pub async fn manifest(
+    state: web::Data<AppState>,
+    number: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let number = number.into_inner();
+    let signed = builds::pull(
+        &state,
+        |db| async move { signing::manifest(&db, number).await },
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        ))
+        .json(ManifestView::from(signed)))
 }
 
 /// One build, with its counts and the coverage report of its moment.

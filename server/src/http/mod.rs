@@ -29,6 +29,7 @@ pub mod revisions;
 pub mod route;
 pub mod schemas;
 pub mod search;
+pub mod signing_keys;
 pub mod taxonomy;
 pub mod test_runs;
 pub mod tokens;
@@ -174,6 +175,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/builds/latest").route(web::get().to(builds::latest)))
         .service(resource("/v1/builds/{number}").route(web::get().to(builds::get)))
         .service(resource("/v1/builds/{number}/artifact").route(web::get().to(builds::artifact)))
+        .service(resource("/v1/builds/{number}/manifest").route(web::get().to(builds::manifest)))
+        .service(resource("/v1/signing-keys").route(web::get().to(signing_keys::list)))
         .service(resource("/v1/builds/{from}/diff/{to}").route(web::get().to(builds::diff)))
         .service(resource("/v1/builds/{number}/match").route(web::post().to(builds::match_text)))
         .service(

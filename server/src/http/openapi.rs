@@ -8,8 +8,8 @@ use crate::taxonomy::Taxonomy;
 
 use super::{
     answer_templates, audit, builds, coverage, evaluations, exports, filings, health, imports,
-    keywords, lints, question_sets, questions, refusals, reports, search, taxonomy, test_runs,
-    tokens, users,
+    keywords, lints, question_sets, questions, refusals, reports, search, signing_keys, taxonomy,
+    test_runs, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -84,6 +84,8 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         builds::latest,
         builds::get,
         builds::artifact,
+        builds::manifest,
+        signing_keys::list,
         builds::diff,
         builds::match_text,
         builds::task,

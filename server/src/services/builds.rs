@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use super::audit::AuditStamp;
 use super::leases::Replica;
+use super::signing::{self, BuildSigner};
 use super::tasks::{self, outcome_name};
 use super::{AppState, blocking, coverage};
 use crate::coverage::rules::DEFAULT_PROFILE;
@@ -50,6 +51,8 @@ pub struct BuildEnvironment {
     pub rule_profiles_dir: PathBuf,
     /// Who runs the build tasks.
     pub replica: Replica,
+    /// The key manifests are signed with (none: published unsigned).
+    pub signer: Option<Arc<BuildSigner>>,
 }
 
 /// Loaded artefacts by build number (artefacts never change once published); keeps the
@@ -216,6 +219,17 @@ async fn compile_and_publish(
     tasks::progress(&env.db, task_id, STAGES[2], 2).await?;
     let sha256 = sha256_hex(&bytes);
     let size = bytes.len();
+    let published_at = Utc::now();
+    let profile = &env.dedup.profile;
+    let manifest = signing::manifest_of(
+        number,
+        &sha256,
+        size,
+        (&profile.id, &profile.hash),
+        published_at,
+    );
+    let manifest = signing::published_manifest(env.signer.as_deref(), &manifest)
+        .map_err(|e| BuildError::Other(format!("manifest: {e}")))?;
     let published = async {
         let txn = env.db.begin().await?;
         build_artifact::ActiveModel {
@@ -226,7 +240,8 @@ async fn compile_and_publish(
         .await?;
         let marked = build::Entity::update_many()
             .col_expr(build::Column::Status, "published".into())
-            .col_expr(build::Column::PublishedAt, Utc::now().into())
+            .col_expr(build::Column::PublishedAt, published_at.into())
+            .col_expr(build::Column::Manifest, manifest.into())
             .col_expr(build::Column::Sha256, sha256.clone().into())
             .col_expr(build::Column::Size, (size as i64).into())
             .col_expr(build::Column::Counts, counts.to_string().into())

@@ -11,6 +11,7 @@ use super::Checks;
 use super::builds::{BuildEnvironment, FilterCache};
 use super::leases::Replica;
 use super::refusal_phrases::PhrasesInForce;
+use super::signing::BuildSigner;
 use super::tasks::LiveProgress;
 use super::tokens::TokenCache;
 use crate::answer_templates::AnswerTemplates;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Set to `true` when the application stops: model calls then record what they have
     /// and end, to be resumed at the next start. Stopping waits for its receivers to drop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The key build manifests are signed with, from `--signing-key-file`.
+    pub signer: Option<Arc<BuildSigner>>,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             taxonomy: self.taxonomy.clone(),
             replica: self.replica.clone(),
             rule_profiles_dir: self.rule_profiles_dir.clone(),
+            signer: self.signer.clone(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod review;
 pub mod revisions;
 pub mod run_reports;
 pub mod search;
+pub mod signing;
 pub mod tasks;
 pub mod taxonomy;
 pub mod test_runs;

@@ -333,6 +333,7 @@ mod tests {
             live_progress: Arc::default(),
             tokens: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            signer: None,
         };
         let context = ChangeContext {
             actor: Actor::parse("test").unwrap(),

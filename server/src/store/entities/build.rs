@@ -23,6 +23,9 @@ pub struct Model {
     /// JSON: the coverage report of the default profile at build time.
     pub coverage: Option<String>,
     pub error: Option<String>,
+    /// JSON: the manifest envelope as published (`lexset_filter::SignedManifest`); `None`
+    /// for builds published before manifests.
+    pub manifest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ pub mod question_set_member;
 pub mod refusal_phrase_version;
 pub mod revision;
 pub mod risk;
+pub mod signing_key;
 pub mod store_state;
 pub mod task;
 pub mod test_answer;
