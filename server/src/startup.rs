@@ -17,6 +17,7 @@ use crate::fold::FoldProfile;
 use crate::fold::profile::ProfileError;
 use crate::http;
 use crate::lint::{LintConfig, LintConfigError};
+use crate::services::build_events;
 use crate::services::builds::{self, FilterCache};
 use crate::services::leases::{self, Replica};
 use crate::services::model_calls;
@@ -165,6 +166,8 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartupError> {
         live_progress: Arc::default(),
         tokens: Arc::default(),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+        closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+        build_events: Arc::default(),
         signer,
     })
 }
@@ -229,7 +232,46 @@ pub struct Application {
     leasing: Periodic,
     resuming: Periodic,
     phrases: Periodic,
+    announcing: Periodic,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    stop_handle: StopHandle,
+}
+
+/// Stops a running server: first ends its long-lived responses (the build event stream),
+/// which a graceful stop would otherwise wait for until its timeout, then stops it.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: ServerHandle,
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl StopHandle {
+    /// Stops the server; `graceful` lets requests in flight finish.
+    pub async fn stop(&self, graceful: bool) {
+        self.closing.send_replace(true);
+        self.server.stop(graceful).await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM (actix's own handling is off: it would stop without
+/// closing the event streams first).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => drop(interrupt.await),
+        }
+    }
+    #[cfg(not(unix))]
+    drop(interrupt.await);
 }
 
 impl Application {
@@ -245,13 +287,17 @@ impl Application {
         let indexer = open_search_index(settings, &state).await?;
         let search = web::Data::from(indexer.index());
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
+        let announcing =
+            build_events::keep_announcing(state.reads.clone(), state.build_events.clone()).await?;
         let workers = web::Data::new(http::health::Workers(vec![
             indexing.health(),
             leasing.health(),
             resuming.health(),
             phrases.health(),
+            announcing.health(),
         ]));
         let stopping = state.stopping.clone();
+        let closing = state.closing.clone();
         let state = web::Data::new(state);
         let bind_error = |source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -272,9 +318,14 @@ impl Application {
                 .app_data(workers.clone())
                 .configure(http::configure)
         })
+        .disable_signals()
         .listen(listener)
         .map_err(bind_error)?
         .run();
+        let stop_handle = StopHandle {
+            server: server.handle(),
+            closing,
+        };
         Ok(Self {
             port,
             server,
@@ -282,7 +333,9 @@ impl Application {
             leasing,
             resuming,
             phrases,
+            announcing,
             stopping,
+            stop_handle,
         })
     }
 
@@ -293,12 +346,21 @@ impl Application {
 
     /// Stops the server when asked (e.g. `handle().stop(true)`); `run_until_stopped` then
     /// returns once the search indexer has released the index.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> StopHandle {
+        self.stop_handle.clone()
     }
 
+    /// Serves until stopped by a handle or by SIGINT / SIGTERM (gracefully).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stop_handle = self.stop_handle.clone();
+        let signalled = tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping on a signal");
+            stop_handle.stop(true).await;
+        });
         let result = self.server.await;
+        signalled.abort();
+        self.announcing.stop().await;
         // Model calls record what they have and end; their tasks stay unfinished, for the
         // next start (or another replica) to resume. A call waiting long for the SQLite
         // writer (a big import holds it) is not waited for: it is resumed all the same.

@@ -15,7 +15,7 @@ pub struct TestApp {
     /// The database URL when it is not the data directory's SQLite file.
     pub database_url: Option<String>,
     data_dir: tempfile::TempDir,
-    server: actix_web::dev::ServerHandle,
+    server: lexset::startup::StopHandle,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
     /// A token secret per role, each of a user named after its role (`admin`, `reviewer`, …);
     /// `client` sends the admin's.

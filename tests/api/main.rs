@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod audit;
+mod build_events;
 mod builds;
 mod concurrency;
 mod coverage;

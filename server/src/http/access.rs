@@ -130,6 +130,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/builds", AtLeast(Reader)),
     rule("POST", "/v1/builds", AtLeast(Admin)),
     rule("GET", "/v1/builds/latest", AtLeast(Reader)),
+    rule("GET", "/v1/builds/events", AtLeast(Reader)),
     rule("GET", "/v1/builds/{number}", AtLeast(Reader)),
     rule("GET", "/v1/builds/{number}/artifact", AtLeast(Reader)),
     rule("GET", "/v1/builds/{number}/manifest", AtLeast(Reader)),

@@ -1,9 +1,11 @@
 //! `/v1/builds` and `/v1/tasks`: compiling, distributing, diffing and matching builds.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web_lab::sse;
 use chrono::{DateTime, Utc};
-use lexset_filter::{Hit, SignedManifest};
+use futures_util::StreamExt;
+use lexset_filter::Hit;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -16,8 +18,9 @@ use super::preconditions::holds_current;
 use super::request_fields::NewestQuery;
 use crate::domain::field_error::FieldError;
 use crate::messages::msg;
+use crate::services::build_events::{self, PublishedBuild};
 use crate::services::builds::{self, BuildDiff, BuildError};
-use crate::services::signing;
+use crate::services::signing::{self, ManifestEnvelope};
 use crate::services::tasks;
 use crate::store::entities::{build, task};
 
@@ -208,47 +211,60 @@ pub async fn latest(
         .json(BuildView::new(newest, true)))
 }
 
-/// A build's manifest envelope (`docs/artifact-format.md`, "Manifest").
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ManifestView {
-    /// Base64 of the manifest's JSON bytes: build number, artefact SHA-256 and size, fold
-    /// profile id and hash, publication time.
-    pub payload: String,
-    /// ed25519 signatures of the payload's bytes; empty when the deployment has no signing
-    /// key.
-    pub signatures: Vec<ManifestSignatureView>,
+/// Published builds as Server-Sent Events (`text/event-stream`): each event is named
+/// `build.published`, its id is the build number and its data the JSON of a
+/// `PublishedBuild` (number, sha256, size, publication time, signed manifest); fetch the
+/// artefact with `GET /v1/builds/{n}/artifact`. On connecting, the newest build is sent
+/// first; with `Last-Event-ID: n` (a reconnecting client), every build numbered above `n`
+/// instead. A comment every 15 s keeps idle connections open. Every replica announces every
+/// build, within about a quarter of a second of its publication.
+#[utoipa::path(get, path = "/v1/builds/events", tag = "builds",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The last build number received; a value that is not one is ignored")),
+    responses(
+        (status = 200, description = "The event stream; each event's data is a PublishedBuild", content_type = "text/event-stream", body = PublishedBuild),
+    ))]
+pub async fn events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<impl Responder, ApiError> {
+    let after = request
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<i64>().ok());
+    // Subscribed before the backlog is read, so nothing published in between is missed.
+    let live = state.build_events.subscribe();
+    let backlog = match after {
+        Some(after) => build_events::published_after(&state.reads, after).await?,
+        None => build_events::newest(&state.reads)
+            .await?
+            .into_iter()
+            .collect(),
+    };
+    let events = build_events::stream(backlog, live, state.closing.subscribe()).map(|build| {
+        let data = serde_json::to_string(&*build).unwrap_or_default();
+        sse::Event::Data(
+            sse::Data::new(data)
+                .id(build.build.to_string())
+                .event("build.published"),
+        )
+    });
+    Ok(sse::Sse::from_infallible_stream(events)
+        .with_keep_alive(EVENT_KEEP_ALIVE)
+        .with_retry_duration(EVENT_RETRY))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ManifestSignatureView {
-    /// `ed25519:` and 16 hex digits, as `GET /v1/signing-keys` lists it.
-    pub key_id: String,
-    /// Base64 of the 64-byte signature.
-    pub signature: String,
-}
-
-impl From<SignedManifest> for ManifestView {
-    fn from(signed: SignedManifest) -> Self {
-        Self {
-            payload: signed.payload,
-            signatures: signed
-                .signatures
-                .into_iter()
-                .map(|s| ManifestSignatureView {
-                    key_id: s.key_id,
-                    signature: s.signature,
-                })
-                .collect(),
-        }
-    }
-}
+/// How often an idle event stream sends a comment, so proxies keep it open.
+const EVENT_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a disconnected `EventSource` waits before reconnecting.
+const EVENT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The signed manifest of a published build: what a filter service checks the artefact
 /// against before loading it. Never changes.
 #[utoipa::path(get, path = "/v1/builds/{number}/manifest", tag = "builds",
     params(("number" = i64, Path, description = "Build number")),
     responses(
-        (status = 200, description = "The manifest envelope", body = ManifestView),
+        (status = 200, description = "The manifest envelope", body = ManifestEnvelope),
         (status = 404, description = "No such build", body = ErrorBody),
         (status = 409, description = "Not published (yet)", body = ErrorBody),
     ))]
@@ -267,7 +283,7 @@ pub async fn manifest(
             header::CACHE_CONTROL,
             "private, max-age=31536000, immutable",
         ))
-        .json(ManifestView::from(signed)))
+        .json(signed))
 }
 
 /// One build, with its counts and the coverage report of its moment.

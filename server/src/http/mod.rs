@@ -173,6 +173,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(builds::create)),
         )
         .service(resource("/v1/builds/latest").route(web::get().to(builds::latest)))
+        .service(resource("/v1/builds/events").route(web::get().to(builds::events)))
         .service(resource("/v1/builds/{number}").route(web::get().to(builds::get)))
         .service(resource("/v1/builds/{number}/artifact").route(web::get().to(builds::artifact)))
         .service(resource("/v1/builds/{number}/manifest").route(web::get().to(builds::manifest)))

@@ -82,6 +82,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         builds::create,
         builds::list,
         builds::latest,
+        builds::events,
         builds::get,
         builds::artifact,
         builds::manifest,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use super::Checks;
+use super::build_events::BuildAnnouncer;
 use super::builds::{BuildEnvironment, FilterCache};
 use super::leases::Replica;
 use super::refusal_phrases::PhrasesInForce;
@@ -50,6 +51,11 @@ pub struct AppState {
     /// Set to `true` when the application stops: model calls then record what they have
     /// and end, to be resumed at the next start. Stopping waits for its receivers to drop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set when the HTTP server begins to stop: long-lived responses (the build event
+    /// stream) end, so a graceful stop need not wait for them.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Published builds, announced to this replica's event-stream subscribers.
+    pub build_events: Arc<BuildAnnouncer>,
     /// The key build manifests are signed with, from `--signing-key-file`.
     pub signer: Option<Arc<BuildSigner>>,
 }

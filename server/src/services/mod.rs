@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod blocking;
+pub mod build_events;
 pub mod builds;
 mod context;
 pub mod coverage;

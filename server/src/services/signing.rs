@@ -13,6 +13,8 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
 use lexset_filter::{Manifest, PublicKey, SignedManifest};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::builds::{self, BuildError};
 use crate::store::entities::{build, signing_key};
@@ -36,6 +38,42 @@ pub enum SigningKeyError {
     Parse { path: PathBuf, reason: String },
     #[error("no randomness for a new key: {0}")]
     Random(String),
+}
+
+/// A build's manifest envelope as the API and webhooks send it (`docs/artifact-format.md`,
+/// "Manifest"); the same JSON as `lexset_filter::SignedManifest`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ManifestEnvelope {
+    /// Base64 of the manifest's JSON bytes: build number, artefact SHA-256 and size, fold
+    /// profile id and hash, publication time.
+    pub payload: String,
+    /// ed25519 signatures of the payload's bytes; empty when the deployment has no signing
+    /// key.
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnvelopeSignature {
+    /// `ed25519:` and 16 hex digits, as `GET /v1/signing-keys` lists it.
+    pub key_id: String,
+    /// Base64 of the 64-byte signature.
+    pub signature: String,
+}
+
+impl From<SignedManifest> for ManifestEnvelope {
+    fn from(signed: SignedManifest) -> Self {
+        Self {
+            payload: signed.payload,
+            signatures: signed
+                .signatures
+                .into_iter()
+                .map(|s| EnvelopeSignature {
+                    key_id: s.key_id,
+                    signature: s.signature,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The key this replica signs manifests with.
@@ -151,13 +189,21 @@ pub fn manifest_of(
 
 /// The manifest envelope of published build `number`: as published, or, for a build
 /// published before manifests, an unsigned one stated from its row.
-pub async fn manifest(db: &DatabaseConnection, number: i64) -> Result<SignedManifest, BuildError> {
-    let build = builds::published(db, number).await?;
-    match &build.manifest {
-        Some(json) => serde_json::from_str(json)
-            .map_err(|e| BuildError::Other(format!("build {number}'s manifest: {e}"))),
-        None => Ok(SignedManifest::sign(&stated(&build), &[])),
-    }
+pub async fn manifest(
+    db: &DatabaseConnection,
+    number: i64,
+) -> Result<ManifestEnvelope, BuildError> {
+    manifest_of_build(&builds::published(db, number).await?)
+}
+
+/// The manifest envelope of a published build's row (see [`manifest`]).
+pub fn manifest_of_build(build: &build::Model) -> Result<ManifestEnvelope, BuildError> {
+    let signed = match &build.manifest {
+        Some(json) => SignedManifest::from_json(json.as_bytes())
+            .map_err(|e| BuildError::Other(format!("build {}'s manifest: {e}", build.number)))?,
+        None => SignedManifest::sign(&stated(build), &[]),
+    };
+    Ok(signed.into())
 }
 
 fn stated(build: &build::Model) -> Manifest {

@@ -333,6 +333,8 @@ mod tests {
             live_progress: Arc::default(),
             tokens: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            build_events: Arc::default(),
             signer: None,
         };
         let context = ChangeContext {

@@ -1,0 +1,192 @@
+//! Announcing published builds to filter services: the events `GET /v1/builds/events` streams.
+//!
+//! Every replica announces every build, whichever replica published it: each one reads the
+//! builds published in the last [`WINDOW`] every [`POLL_INTERVAL`] and broadcasts those it
+//! has not announced yet to its subscribers. So a filter service connected to any replica
+//! hears of a build within about a poll interval of its publication, and nothing is kept
+//! outside the database. An event's id is its build number; a client resuming with
+//! `Last-Event-ID: n` is sent the builds numbered above `n` ([`published_after`]).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+
+use super::builds::BuildError;
+use super::periodic::{self, Periodic};
+use super::signing::{self, ManifestEnvelope};
+use crate::store::entities::build;
+
+/// How often a replica looks for newly published builds.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How far back a poll looks: a build is announced if it was published this recently (wide
+/// enough for clocks of replicas that disagree by minutes).
+const WINDOW: Duration = Duration::from_secs(600);
+/// Events a slow subscriber may fall behind by before it skips to the newest.
+const CAPACITY: usize = 64;
+/// The most builds a resuming client is sent (the newest are what it needs).
+const RESUME_LIMIT: u64 = 100;
+
+/// What an event (and a webhook delivery) says of a published build: metadata only; the
+/// artefact is fetched from `/v1/builds/{n}/artifact` (ETag and 304).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublishedBuild {
+    pub build: i64,
+    /// Hex SHA-256 of the artefact: its `ETag`.
+    pub sha256: String,
+    pub size: i64,
+    pub published_at: DateTime<Utc>,
+    /// The signed manifest envelope (`GET /v1/builds/{n}/manifest`).
+    pub manifest: ManifestEnvelope,
+}
+
+impl PublishedBuild {
+    fn of(row: &build::Model) -> Result<Self, BuildError> {
+        Ok(Self {
+            build: row.number,
+            sha256: row.sha256.clone().unwrap_or_default(),
+            size: row.size.unwrap_or_default(),
+            published_at: row.published_at.unwrap_or(row.created_at),
+            manifest: signing::manifest_of_build(row)?,
+        })
+    }
+}
+
+/// This replica's subscribers to published builds.
+pub struct BuildAnnouncer {
+    sender: broadcast::Sender<Arc<PublishedBuild>>,
+}
+
+impl Default for BuildAnnouncer {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::Sender::new(CAPACITY),
+        }
+    }
+}
+
+impl BuildAnnouncer {
+    /// A receiver of the builds announced from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedBuild>> {
+        self.sender.subscribe()
+    }
+}
+
+/// Published builds numbered above `after`, lowest first (at most [`RESUME_LIMIT`], the
+/// newest of them).
+pub async fn published_after(
+    db: &DatabaseConnection,
+    after: i64,
+) -> Result<Vec<PublishedBuild>, BuildError> {
+    let mut rows = build::Entity::find()
+        .filter(build::Column::Status.eq("published"))
+        .filter(build::Column::Number.gt(after))
+        .order_by_desc(build::Column::Number)
+        .limit(RESUME_LIMIT)
+        .all(db)
+        .await?;
+    rows.reverse();
+    rows.iter().map(PublishedBuild::of).collect()
+}
+
+/// The newest published build, if any.
+pub async fn newest(db: &DatabaseConnection) -> Result<Option<PublishedBuild>, BuildError> {
+    published_after(db, i64::MIN)
+        .await
+        .map(|mut builds| builds.pop())
+}
+
+async fn recently_published(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
+    let since = Utc::now() - WINDOW;
+    build::Entity::find()
+        .filter(build::Column::Status.eq("published"))
+        .filter(build::Column::PublishedAt.gt(since))
+        .order_by_asc(build::Column::Number)
+        .all(db)
+        .await
+}
+
+/// Starts announcing the builds published from now on (those published before are not
+/// announced: a client connecting is sent the newest anyway).
+pub async fn keep_announcing(
+    db: DatabaseConnection,
+    announcer: Arc<BuildAnnouncer>,
+) -> Result<Periodic, DbErr> {
+    let announced: BTreeSet<i64> = recently_published(&db)
+        .await?
+        .iter()
+        .map(|row| row.number)
+        .collect();
+    Ok(periodic::every(
+        "build events",
+        POLL_INTERVAL,
+        announced,
+        move |mut announced| {
+            let (db, announcer) = (db.clone(), announcer.clone());
+            async move {
+                let rows = match recently_published(&db).await {
+                    Ok(rows) => rows,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read published builds; retrying");
+                        return announced;
+                    }
+                };
+                for row in rows.iter().filter(|row| !announced.contains(&row.number)) {
+                    match PublishedBuild::of(row) {
+                        // No subscriber is no error: nobody is listening yet.
+                        Ok(event) => drop(announcer.sender.send(Arc::new(event))),
+                        Err(error) => {
+                            tracing::error!(build = row.number, %error, "cannot announce")
+                        }
+                    }
+                }
+                // What left the window can never come back into it.
+                announced = rows.iter().map(|row| row.number).collect();
+                announced
+            }
+        },
+    ))
+}
+
+/// The builds a subscriber is sent: `backlog` first (what it missed, or the newest), then
+/// each build announced, once each, until the server closes. A subscriber that falls more
+/// than [`CAPACITY`] builds behind skips to the newest.
+pub fn stream(
+    backlog: Vec<PublishedBuild>,
+    live: broadcast::Receiver<Arc<PublishedBuild>>,
+    closing: watch::Receiver<bool>,
+) -> impl Stream<Item = Arc<PublishedBuild>> {
+    let sent: BTreeSet<i64> = backlog.iter().map(|b| b.build).collect();
+    let backlog: VecDeque<Arc<PublishedBuild>> = backlog.into_iter().map(Arc::new).collect();
+    futures_util::stream::unfold(
+        (backlog, sent, live, closing),
+        |(mut backlog, mut sent, mut live, mut closing)| async move {
+            if let Some(next) = backlog.pop_front() {
+                return Some((next, (backlog, sent, live, closing)));
+            }
+            loop {
+                if *closing.borrow_and_update() {
+                    return None;
+                }
+                tokio::select! {
+                    _ = closing.changed() => {}
+                    received = live.recv() => match received {
+                        Ok(build) if sent.insert(build.build) => {
+                            return Some((build, (backlog, sent, live, closing)));
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return None,
+                    },
+                }
+            }
+        },
+    )
+}
