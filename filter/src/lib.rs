@@ -26,6 +26,8 @@ pub mod checksum;
 pub mod fold_table;
 pub mod manifest;
 pub mod matcher;
+#[cfg(feature = "updater")]
+pub mod updater;
 
 pub use artifact::{ArtifactError, ArtifactHeader, ArtifactInput, RuleInput, RuleKind};
 pub use manifest::{Manifest, ManifestError, PublicKey, SignedManifest};

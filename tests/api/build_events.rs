@@ -144,6 +144,9 @@ async fn stopping_the_server_ends_its_event_streams_at_once() {
     assert!(started.elapsed() < Duration::from_secs(10));
     // What was sent before the stop (the retry interval), then the end.
     while let Ok(Some(chunk)) = events.response.chunk().await {
-        assert!(!String::from_utf8_lossy(&chunk).contains("data:"), "{chunk:?}");
+        assert!(
+            !String::from_utf8_lossy(&chunk).contains("data:"),
+            "{chunk:?}"
+        );
     }
 }

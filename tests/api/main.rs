@@ -32,5 +32,6 @@ mod search;
 mod signing;
 mod taxonomy;
 mod test_runs;
+mod updater;
 mod users;
 mod verdicts;
