@@ -266,11 +266,7 @@ fn follow(shared: &Shared) {
 }
 
 fn agent(timeout: Option<Duration>) -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::NativeTls)
-        .build();
     ureq::Agent::config_builder()
-        .tls_config(tls)
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(timeout)
