@@ -24,6 +24,7 @@ mod m0015_filings;
 mod m0016_refusal_phrases;
 mod m0017_model_judgments;
 mod m0018_signed_builds;
+mod m0019_webhooks;
 
 /// Applies the schema migrations in order; `lexset serve` calls `Migrator::up` at start.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_refusal_phrases::Migration),
             Box::new(m0017_model_judgments::Migration),
             Box::new(m0018_signed_builds::Migration),
+            Box::new(m0019_webhooks::Migration),
         ]
     }
 }

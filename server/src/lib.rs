@@ -34,6 +34,7 @@ pub mod store;
 pub mod task_runtime;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod webhook_client;
 
 /// Every program built on this crate (the server, its benchmarks and tests) allocates with
 /// mimalloc: an import's many short-lived rows and statement values spent about a quarter of

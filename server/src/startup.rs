@@ -26,6 +26,7 @@ use crate::services::refold::{self, RefoldReport};
 use crate::services::refusal_phrases::{self, PhrasesInForce, PhrasesLoadError};
 use crate::services::search::{self as search_sync, Indexer, StartCheck, SyncError};
 use crate::services::signing::{self, SigningKeyError};
+use crate::services::webhooks;
 use crate::services::{self, AppState};
 use crate::store;
 use crate::taxonomy::{SeedError, Taxonomy};
@@ -60,6 +61,8 @@ pub enum StartupError {
     Replica(String),
     #[error(transparent)]
     SigningKey(#[from] SigningKeyError),
+    #[error("{0}")]
+    Webhooks(String),
     #[error("cannot resume model calls: {0}")]
     ModelCalls(String),
     #[error("cannot listen on {bind}: {source}")]
@@ -233,6 +236,7 @@ pub struct Application {
     resuming: Periodic,
     phrases: Periodic,
     announcing: Periodic,
+    delivering: Periodic,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     stop_handle: StopHandle,
 }
@@ -289,12 +293,15 @@ impl Application {
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
         let announcing =
             build_events::keep_announcing(state.reads.clone(), state.build_events.clone()).await?;
+        let delivering =
+            webhooks::keep_delivering(state.db.clone()).map_err(StartupError::Webhooks)?;
         let workers = web::Data::new(http::health::Workers(vec![
             indexing.health(),
             leasing.health(),
             resuming.health(),
             phrases.health(),
             announcing.health(),
+            delivering.health(),
         ]));
         let stopping = state.stopping.clone();
         let closing = state.closing.clone();
@@ -334,6 +341,7 @@ impl Application {
             resuming,
             phrases,
             announcing,
+            delivering,
             stopping,
             stop_handle,
         })
@@ -361,6 +369,7 @@ impl Application {
         let result = self.server.await;
         signalled.abort();
         self.announcing.stop().await;
+        self.delivering.stop().await;
         // Model calls record what they have and end; their tasks stay unfinished, for the
         // next start (or another replica) to resume. A call waiting long for the SQLite
         // writer (a big import holds it) is not waited for: it is resumed all the same.

@@ -35,3 +35,4 @@ mod test_runs;
 mod updater;
 mod users;
 mod verdicts;
+mod webhooks;

@@ -5,6 +5,7 @@
 
 pub mod corpus;
 pub mod field_error;
+pub mod http_url;
 pub mod keyword;
 pub mod model_call;
 pub mod question;
@@ -17,3 +18,4 @@ pub mod test_run;
 pub mod text;
 pub mod time;
 pub mod user;
+pub mod webhook;

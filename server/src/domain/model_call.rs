@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::field_error::FieldError;
+use super::http_url::is_http_url;
 use super::text::bounded_text;
 use crate::messages::msg;
 
@@ -189,42 +190,18 @@ impl CallSettings {
     }
 }
 
-/// `http(s)://host[:port][/path]`: a host of letters, digits, `.` and `-`; a port from 1 to
-/// 65535; a path of unreserved characters, `%` and `/`. Exactly [`BASE_URL_PATTERN`]; whether
-/// the host resolves is the call's business (a transport error per question).
+/// An endpoint's base URL: [`is_http_url`] without a query, at most
+/// [`CallSettings::MAX_BASE_URL_CHARS`] characters; a trailing `/` is dropped.
 fn base_url(raw: &str) -> Result<String, FieldError> {
-    let invalid = || FieldError::new("base_url", msg!("base_url_form", value = raw));
-    let rest = raw
-        .strip_prefix("https://")
-        .or_else(|| raw.strip_prefix("http://"))
-        .ok_or_else(invalid)?;
-    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
-    let (host, port) = match authority.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    let port_ok = port.is_none_or(|port| {
-        (1..=5).contains(&port.len())
-            && !port.starts_with('0')
-            && port.chars().all(|c| c.is_ascii_digit())
-            && port.parse::<u32>().is_ok_and(|n| n <= 65_535)
-    });
-    let path_ok = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-._~%/".contains(c));
-    if host_ok && port_ok && path_ok && raw.chars().count() <= CallSettings::MAX_BASE_URL_CHARS {
+    if is_http_url(raw, false) && raw.chars().count() <= CallSettings::MAX_BASE_URL_CHARS {
         Ok(raw.trim_end_matches('/').to_owned())
     } else {
-        Err(invalid())
+        Err(FieldError::new(
+            "base_url",
+            msg!("base_url_form", value = raw),
+        ))
     }
 }
-
-/// [`base_url`]'s syntax as a regular expression, for the API document.
-pub const BASE_URL_PATTERN: &str = "^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[A-Za-z0-9._~%/-]*)?$";
 
 /// [`key_variable`]'s syntax, for the API document.
 pub const KEY_VARIABLE_PATTERN: &str = "^LEXSET_MODEL_KEY_[A-Z0-9_]+$";
@@ -399,7 +376,7 @@ mod tests {
 
     #[test]
     fn the_base_url_check_is_its_documented_pattern() {
-        let pattern = regex::Regex::new(BASE_URL_PATTERN).unwrap();
+        let pattern = regex::Regex::new(crate::domain::http_url::HTTP_URL_PATTERN).unwrap();
         for url in [
             "http://127.0.0.1:8000/v1",
             "https://dashscope.aliyuncs.com/compatible-mode/v1",

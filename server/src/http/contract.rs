@@ -19,9 +19,10 @@ use serde_json::{Map, Value, json};
 
 use super::access::{Access, RULES};
 use super::{builds, refusals, reports, search};
+use crate::domain::http_url::{HTTP_URL_PATTERN, HTTP_URL_WITH_QUERY_PATTERN};
 use crate::domain::keyword::KeywordTerm;
 use crate::domain::model_call::{
-    BASE_URL_PATTERN, CallPurpose, CallSettings, KEY_VARIABLE_PATTERN, ModelId, SystemPrompt,
+    CallPurpose, CallSettings, KEY_VARIABLE_PATTERN, ModelId, SystemPrompt,
 };
 use crate::domain::question::{ExpectedOutput, JudgmentCriteria, QuestionText};
 use crate::domain::question_set::{SetDescription, SetName};
@@ -29,6 +30,7 @@ use crate::domain::role::Role;
 use crate::domain::test_run::{ModelEndpoint, ModelName, ModelVersion};
 use crate::domain::text::{Actor, Lines, Note, Reason, Source, TokenName};
 use crate::domain::user::UserName;
+use crate::domain::webhook::WebhookUrl;
 use crate::lint::RULES as LINT_RULES;
 use crate::sampling::Stratum;
 use crate::services::exports::ExportName;
@@ -252,10 +254,15 @@ fn body_property(schema: &str, name: &str, codes: &Codes) -> Option<(Value, bool
         ),
         ("CallCreate", "base_url") => (
             json!({"type": "string", "maxLength": CallSettings::MAX_BASE_URL_CHARS,
-                   "pattern": BASE_URL_PATTERN}),
+                   "pattern": HTTP_URL_PATTERN}),
             false,
         ),
         ("CallCreate", "model") => (text_of!(ModelId), false),
+        ("WebhookCreate", "url") => (
+            json!({"type": "string", "maxLength": WebhookUrl::MAX_CHARS,
+                   "pattern": HTTP_URL_WITH_QUERY_PATTERN}),
+            false,
+        ),
         ("CallCreate", "api_key_env") => (
             json!({"type": "string", "pattern": KEY_VARIABLE_PATTERN}),
             true,

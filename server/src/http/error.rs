@@ -306,6 +306,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::FilingNotFound(_) => {
                 Self::invalid(StatusCode::NOT_FOUND, "filing_not_found", message)
             }
+            ServiceError::WebhookNotFound(_) => {
+                Self::invalid(StatusCode::NOT_FOUND, "webhook_not_found", message)
+            }
             ServiceError::AnswerNotFound { .. } => {
                 Self::invalid(StatusCode::NOT_FOUND, "answer_not_found", message)
             }

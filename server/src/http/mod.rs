@@ -35,6 +35,7 @@ pub mod test_runs;
 pub mod tokens;
 pub mod ui;
 pub mod users;
+pub mod webhooks;
 
 pub use crate::services::AppState;
 
@@ -215,6 +216,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(users::create)),
         )
         .service(resource("/v1/users/{id}").route(web::get().to(users::get)))
+        .service(
+            resource("/v1/webhooks")
+                .route(web::get().to(webhooks::list))
+                .route(web::post().to(webhooks::create)),
+        )
+        .service(
+            resource("/v1/webhooks/{id}")
+                .route(web::get().to(webhooks::get))
+                .route(web::delete().to(webhooks::remove)),
+        )
+        .service(
+            resource("/v1/webhooks/{id}/deliveries").route(web::get().to(webhooks::deliveries)),
+        )
         .service(resource("/v1/me").route(web::get().to(tokens::me)))
         .service(resource("/v1/audit").route(web::get().to(audit::list)))
         .service(resource("/").route(web::get().to(ui::index)))

@@ -9,7 +9,7 @@ use crate::taxonomy::Taxonomy;
 use super::{
     answer_templates, audit, builds, coverage, evaluations, exports, filings, health, imports,
     keywords, lints, question_sets, questions, refusals, reports, search, signing_keys, taxonomy,
-    test_runs, tokens, users,
+    test_runs, tokens, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -111,6 +111,11 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         users::create,
         users::list,
         users::get,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::remove,
+        webhooks::deliveries,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -123,6 +128,7 @@ Every change of an entry needs `If-Match` with the entry's `ETag` (`428` without
         (name = "search", description = "Full-text search (jieba on folded text) and similar questions"),
         (name = "taxonomy", description = "Risks and aspects from TC260-003"),
         (name = "builds", description = "Compiled, numbered artefacts for filter services; tasks report progress"),
+        (name = "webhooks", description = "Receivers each published build is POSTed to (signed, retried), and their delivery logs"),
         (name = "imports", description = "Files as people have them: CSV (UTF-8, BOM, UTF-16, GBK), XLSX, TXT, JSONL"),
         (name = "coverage", description = "Quota gaps against a rule profile; /coverage renders them as bars (with a token, like every route)"),
         (name = "lints", description = "Entry quality rules: errors block approval, warnings are shown"),

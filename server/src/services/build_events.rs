@@ -49,7 +49,7 @@ pub struct PublishedBuild {
 }
 
 impl PublishedBuild {
-    fn of(row: &build::Model) -> Result<Self, BuildError> {
+    pub(super) fn of(row: &build::Model) -> Result<Self, BuildError> {
         Ok(Self {
             build: row.number,
             sha256: row.sha256.clone().unwrap_or_default(),

@@ -256,6 +256,7 @@ async fn compile_and_publish(
                 "build {number} is no longer compiling"
             )));
         }
+        super::webhooks::enqueue(&txn, number).await?;
         let result = serde_json::json!({ "build": number, "sha256": sha256, "size": size });
         tasks::succeed(&txn, task_id, &result).await?;
         txn.commit().await

@@ -35,6 +35,7 @@ pub mod tokens;
 pub mod users;
 pub mod verdicts;
 pub mod versioned_change;
+pub mod webhooks;
 
 use sea_orm::DbErr;
 
@@ -139,6 +140,8 @@ pub enum ServiceError {
     #[error("{}", self.message())]
     FilingNotFound(i64),
     #[error("{}", self.message())]
+    WebhookNotFound(i64),
+    #[error("{}", self.message())]
     PhraseVersionNotFound(i64),
     /// Another decision on phrase versions committed first: nothing changed.
     #[error("{}", self.message())]
@@ -228,6 +231,7 @@ impl ServiceError {
             Self::AnswersRaced(id) => msg!("answers_raced", id = *id),
             Self::RunCalling(id) => msg!("run_calling", id = *id),
             Self::FilingNotFound(id) => msg!("filing_not_found", id = *id),
+            Self::WebhookNotFound(id) => msg!("webhook_not_found", id = *id),
             Self::PhraseVersionNotFound(id) => msg!("phrase_version_not_found", id = *id),
             Self::PhrasesRaced(id) => msg!("phrases_raced", id = *id),
             Self::AnswerNotFound { run, question } => {

@@ -28,4 +28,7 @@ pub mod test_answer;
 pub mod test_answer_error;
 pub mod test_run;
 pub mod user;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
 pub mod write_lock;
