@@ -9,14 +9,15 @@
 //!     print(hit.term, hit.risks, hit.char_start, hit.char_end)
 //! ```
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use filter::updater::{Updater as RustUpdater, UpdaterConfig};
-use filter::{Filter as RustFilter, HitKind, LoadError as RustLoadError, ManifestError};
+use filter::{Filter as RustFilter, HitKind, LoadError as RustLoadError, ManifestError, Span};
 use filter::{PublicKey, SignedManifest};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -84,26 +85,110 @@ impl Hit {
     }
 }
 
-/// Matches `text` with the GIL released, then builds the Python hits.
-fn find_in(py: Python<'_>, filter: &RustFilter, text: &str) -> Vec<Hit> {
-    py.detach(|| {
-        filter
-            .find(text)
-            .into_iter()
-            .map(|hit| Hit {
-                term: hit.term.to_owned(),
-                kind: match hit.kind {
-                    HitKind::Keyword => "keyword",
-                    HitKind::AllOf => "all_of",
-                },
-                risks: hit.risks.to_vec(),
-                byte_start: hit.span.byte_start,
-                byte_end: hit.span.byte_end,
-                char_start: hit.span.char_start,
-                char_end: hit.span.char_end,
+/// A hit without its strings: indexes into its `Hits`' tables of distinct terms and risk
+/// sets.
+struct CompactHit {
+    term: u32,
+    risks: u32,
+    kind: HitKind,
+    span: Span,
+}
+
+/// The hits of one text, a sequence of `Hit` (`len`, indexing, iteration, truth). Built
+/// without a Python object per hit: a long text can have hundreds of thousands, and making
+/// them all would cost as much as the matching (`docs/benchmarks.md`, "Bindings"); each
+/// `Hit` is made when it is read.
+#[pyclass(frozen, sequence, module = "lexset_filter")]
+struct Hits {
+    hits: Vec<CompactHit>,
+    terms: Vec<String>,
+    risk_sets: Vec<Vec<String>>,
+    #[pyo3(get)]
+    build_number: u64,
+}
+
+impl Hits {
+    /// Copies `found`, each distinct term and risk set once (found by address: a filter's
+    /// hits borrow them from its tables).
+    fn of(found: Vec<filter::Hit<'_>>, build_number: u64) -> Self {
+        let mut terms = Vec::new();
+        let mut risk_sets = Vec::new();
+        let mut term_index: HashMap<usize, u32> = HashMap::new();
+        let mut risks_index: HashMap<usize, u32> = HashMap::new();
+        let hits = found
+            .iter()
+            .map(|hit| {
+                let term = *term_index
+                    .entry(hit.term.as_ptr() as usize)
+                    .or_insert_with(|| {
+                        terms.push(hit.term.to_owned());
+                        (terms.len() - 1) as u32
+                    });
+                let risks = *risks_index
+                    .entry(hit.risks.as_ptr() as usize)
+                    .or_insert_with(|| {
+                        risk_sets.push(hit.risks.to_vec());
+                        (risk_sets.len() - 1) as u32
+                    });
+                CompactHit {
+                    term,
+                    risks,
+                    kind: hit.kind,
+                    span: hit.span,
+                }
             })
-            .collect()
-    })
+            .collect();
+        Self {
+            hits,
+            terms,
+            risk_sets,
+            build_number,
+        }
+    }
+}
+
+#[pymethods]
+impl Hits {
+    fn __len__(&self) -> usize {
+        self.hits.len()
+    }
+
+    fn __getitem__(&self, index: isize) -> PyResult<Hit> {
+        let at = if index < 0 {
+            index + self.hits.len() as isize
+        } else {
+            index
+        };
+        let hit = usize::try_from(at)
+            .ok()
+            .and_then(|at| self.hits.get(at))
+            .ok_or_else(|| PyIndexError::new_err("hit index out of range"))?;
+        Ok(Hit {
+            term: self.terms[hit.term as usize].clone(),
+            kind: match hit.kind {
+                HitKind::Keyword => "keyword",
+                HitKind::AllOf => "all_of",
+            },
+            risks: self.risk_sets[hit.risks as usize].clone(),
+            byte_start: hit.span.byte_start,
+            byte_end: hit.span.byte_end,
+            char_start: hit.span.char_start,
+            char_end: hit.span.char_end,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Hits(build_number={}, len={})",
+            self.build_number,
+            self.hits.len()
+        )
+    }
+}
+
+/// Matches `text` with the GIL released.
+fn find_in(py: Python<'_>, filter: &RustFilter, build_number: u64, text: &str) -> Hits {
+    py.detach(|| Hits::of(filter.find(text), build_number))
 }
 
 /// A loaded build.
@@ -197,8 +282,8 @@ impl Filter {
     }
 
     /// Every hit in `text`, as the Rust `Filter::find` gives them. Releases the GIL.
-    fn find(&self, py: Python<'_>, text: &str) -> Vec<Hit> {
-        find_in(py, &self.filter, text)
+    fn find(&self, py: Python<'_>, text: &str) -> Hits {
+        find_in(py, &self.filter, self.build_number, text)
     }
 }
 
@@ -262,12 +347,17 @@ impl Updater {
     /// Every hit in `text` under the build in use now (one build for the whole match, even
     /// if a newer one arrives meanwhile). Releases the GIL. Raises RuntimeError before the
     /// first build.
-    fn find(&self, py: Python<'_>, text: &str) -> PyResult<Vec<Hit>> {
+    fn find(&self, py: Python<'_>, text: &str) -> PyResult<Hits> {
         let build = self
             .updater
             .current()
             .ok_or_else(|| PyRuntimeError::new_err("no build loaded yet"))?;
-        Ok(find_in(py, &build.filter, text))
+        Ok(find_in(
+            py,
+            &build.filter,
+            build.manifest.build_number,
+            text,
+        ))
     }
 }
 
@@ -276,6 +366,7 @@ fn lexset_filter(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     module.add_class::<Filter>()?;
     module.add_class::<Hit>()?;
+    module.add_class::<Hits>()?;
     module.add_class::<Updater>()?;
     module.add("LoadError", py.get_type::<LoadError>())?;
     module.add("SignatureError", py.get_type::<SignatureError>())?;
