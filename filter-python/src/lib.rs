@@ -53,7 +53,14 @@ fn load_error(error: RustLoadError) -> PyErr {
     }
 }
 
+/// The trusted keys: `None` trusts none (unsigned builds accepted); an empty list is refused,
+/// since it would mean the same and is more likely a key list that failed to load.
 fn public_keys(keys: Option<Vec<String>>) -> PyResult<Vec<PublicKey>> {
+    if keys.as_ref().is_some_and(Vec::is_empty) {
+        return Err(PyValueError::new_err(
+            "public_keys is empty: give at least one key, or None to accept unsigned builds",
+        ));
+    }
     keys.unwrap_or_default()
         .iter()
         .map(|key| PublicKey::parse(key).map_err(|e| PyValueError::new_err(e.to_string())))

@@ -6,6 +6,9 @@
 //! LEXSET_SERVER=http://127.0.0.1:8080 LEXSET_TOKEN=… LEXSET_PUBLIC_KEYS=<base64>[,<base64>] \
 //!   cargo run -p lexset-filter --features updater --example filter_service -- ./filter-cache
 //! ```
+//!
+//! Without `LEXSET_PUBLIC_KEYS` it refuses to start, unless `LEXSET_ALLOW_UNSIGNED=1` says
+//! that unsigned builds are meant (a deployment without a signing key).
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -25,6 +28,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|key| !key.trim().is_empty())
         .map(PublicKey::parse)
         .collect::<Result<_, _>>()?;
+    let unsigned_meant = std::env::var("LEXSET_ALLOW_UNSIGNED").is_ok_and(|v| v == "1");
+    if config.trusted_keys.is_empty() && !unsigned_meant {
+        return Err(
+            "LEXSET_PUBLIC_KEYS is empty (set LEXSET_ALLOW_UNSIGNED=1 to accept unsigned builds)"
+                .into(),
+        );
+    }
     let updater = Updater::start(config)?;
     if !updater.wait_for_build(0, Duration::from_secs(30)) {
         return Err(format!("no build within 30 s: {:?}", updater.last_error()).into());

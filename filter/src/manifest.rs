@@ -16,8 +16,9 @@
 //!
 //! Trust rule ([`SignedManifest::open`]): given public keys, a manifest must carry a valid
 //! signature by one of them; given none, it is accepted unsigned (integrity only, against the
-//! artefact's hash). A signature by a key not given is ignored, so during a rotation a
-//! manifest may carry both keys' signatures and clients trusting either accept it.
+//! artefact's hash). A signature by a key not given is ignored, and one valid signature by a
+//! given key suffices: during a rotation, clients given both the old and the new public key
+//! accept builds signed by either.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -28,6 +28,8 @@ const ARTIFACT_LIMIT: u64 = 1 << 30;
 /// An event stream is reopened (resuming from the current build) at least this often, so a
 /// connection that died without a word stalls updates for no longer.
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+/// A stream that stayed open this long without an event worked: reopened at once.
+const STREAM_WORKED: Duration = Duration::from_secs(5);
 /// The first wait before reconnecting to a failed stream; doubles up to the poll interval.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 
@@ -143,14 +145,17 @@ impl Updater {
     /// Waits until a build numbered `at_least` or above is in use, or `timeout` passes;
     /// returns whether it is.
     pub fn wait_for_build(&self, at_least: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to add (a C caller's UINT64_MAX) waits without a deadline.
+        let deadline = Instant::now().checked_add(timeout);
         let (lock, signal) = &self.shared.changed;
         let mut guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
             if self.build_number().is_some_and(|n| n >= at_least) {
                 return true;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::from_secs(3600), |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return false;
             }
@@ -174,8 +179,8 @@ impl Updater {
 
 impl Drop for Updater {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        self.shared.changed.1.notify_all();
+        self.shared
+            .signal(|| self.shared.stop.store(true, Ordering::Relaxed));
     }
 }
 
@@ -192,6 +197,15 @@ impl Shared {
             .load()
             .as_ref()
             .map(|build| build.manifest.build_number)
+    }
+
+    /// Runs `change` under the `changed` lock, then wakes the waiters: a waiter checks its
+    /// condition under the lock, so none can miss the change between its check and its wait.
+    fn signal(&self, change: impl FnOnce()) {
+        let (lock, signal) = &self.changed;
+        let _guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        change();
+        signal.notify_all();
     }
 
     fn stopped(&self) -> bool {
@@ -226,13 +240,14 @@ impl Shared {
                 write_cache(&self.config.cache_dir, number, &signed, &artifact)
                     .map_err(UpdateError::from)
             });
-        self.current
-            .store(Some(Arc::new(Build { filter, manifest })));
+        self.signal(|| {
+            self.current
+                .store(Some(Arc::new(Build { filter, manifest })));
+        });
         *self
             .last_error
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = cached.err().map(|e| e.to_string());
-        self.changed.1.notify_all();
         Ok(())
     }
 }
@@ -330,8 +345,10 @@ fn fetch_and_install(
     shared.install(manifest, artifact)
 }
 
-/// Follows the event stream until it ends; `Ok(true)` if it was open, `Ok(false)` if the
-/// server has none.
+/// Follows the event stream until it ends. `Ok(true)`: it worked (it carried an event, or
+/// stayed open a while) and may be reopened at once; `Ok(false)`: poll instead for now (the
+/// server has no stream, something else answered, it closed at once, or an announced build
+/// could not be installed).
 fn follow_events(shared: &Shared) -> Result<bool, UpdateError> {
     let agent = agent(Some(STREAM_LIFETIME));
     let path = "/v1/builds/events";
@@ -345,27 +362,41 @@ fn follow_events(shared: &Shared) -> Result<bool, UpdateError> {
         return Ok(false);
     }
     let response = expect_ok(shared, path, response)?;
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    if !is_stream {
+        // A proxy's page, say: not an event stream.
+        return Ok(false);
+    }
+    let opened = Instant::now();
+    let mut events = 0;
     let mut lines = BufReader::new(response.into_body().into_reader());
     let mut data = String::new();
     let mut line = String::new();
     while !shared.stopped() {
         line.clear();
         match lines.read_line(&mut line) {
-            // The stream ended, or its lifetime ran out: reopen it.
-            Ok(0) | Err(_) => return Ok(true),
+            // The stream ended, or its lifetime ran out: reopen it, unless it did not work.
+            Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
         let line = line.trim_end_matches(['\r', '\n']);
         if let Some(value) = line.strip_prefix("data:") {
             data.push_str(value.trim_start());
         } else if line.is_empty() && !data.is_empty() {
+            events += 1;
             let event = std::mem::take(&mut data);
             if let Err(error) = on_event(shared, &event) {
+                // Poll for it (with backoff) rather than wait for the next event.
                 shared.record(&error);
+                return Ok(false);
             }
         }
     }
-    Ok(true)
+    Ok(events > 0 || opened.elapsed() >= STREAM_WORKED)
 }
 
 /// An event's data: a published build's number and signed manifest.

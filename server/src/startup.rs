@@ -293,8 +293,8 @@ impl Application {
         let indexing = search_sync::keep_in_step(indexer, state.db.clone());
         let announcing =
             build_events::keep_announcing(state.reads.clone(), state.build_events.clone()).await?;
-        let delivering =
-            webhooks::keep_delivering(state.db.clone()).map_err(StartupError::Webhooks)?;
+        let delivering = webhooks::keep_delivering(state.db.clone(), state.reads.clone())
+            .map_err(StartupError::Webhooks)?;
         let workers = web::Data::new(http::health::Workers(vec![
             indexing.health(),
             leasing.health(),

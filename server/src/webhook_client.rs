@@ -1,7 +1,7 @@
 //! POSTing one signed event to a webhook receiver: the body, its signature headers, one
 //! attempt with a timeout. Retries and the log are the caller's (`services::webhooks`).
 //!
-//! Signature (`docs/deploy.md`, "Webhooks"): `X-Lexset-Signature: sha256=<hex>`, the
+//! Signature (`docs/deploy.md`, "Webhooks"; the key is the secret's hex text as bytes): `X-Lexset-Signature: sha256=<hex>`, the
 //! HMAC-SHA256 under the webhook's secret of `<X-Lexset-Timestamp>.<body>`; a receiver
 //! recomputes it over the raw body and refuses a stale timestamp, so a recorded delivery
 //! cannot be replayed later.
@@ -52,6 +52,8 @@ impl WebhookClient {
     pub fn new() -> Result<Self, String> {
         reqwest::Client::builder()
             .timeout(TIMEOUT)
+            // A redirect would resend the signed body elsewhere: a receiver answers, or fails.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("lexset/", env!("CARGO_PKG_VERSION")))
             .build()
             .map(|client| Self { client })
@@ -97,7 +99,8 @@ impl WebhookClient {
                 error: Some(if error.is_timeout() {
                     format!("no answer within {} s", TIMEOUT.as_secs())
                 } else {
-                    format!("cannot reach the receiver: {error}")
+                    // Without the URL: its query may hold the receiver's token.
+                    format!("cannot reach the receiver: {}", error.without_url())
                 }),
                 duration,
             },

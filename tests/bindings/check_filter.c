@@ -20,8 +20,10 @@ static unsigned char *read_file(const char *path, size_t *len) {
   fseek(file, 0, SEEK_END);
   long size = ftell(file);
   fseek(file, 0, SEEK_SET);
-  unsigned char *bytes = malloc(size > 0 ? (size_t)size : 1);
+  /* One more byte, a NUL, so the manifest can be searched as a string. */
+  unsigned char *bytes = malloc((size_t)size + 1);
   if (fread(bytes, 1, (size_t)size, file) != (size_t)size) { perror(path); exit(2); }
+  bytes[size] = 0;
   fclose(file);
   *len = (size_t)size;
   return bytes;

@@ -50,6 +50,8 @@ def test_tampered_builds_and_unknown_keys_are_refused(server, tmp_path):
         lexset_filter.Filter.from_bytes(good, public_keys=[server.public_key])
     with pytest.raises(ValueError):
         lexset_filter.Filter.load(str(artifact), public_keys=["not a key"])
+    with pytest.raises(ValueError, match="empty"):
+        lexset_filter.Filter.load(str(artifact), public_keys=[])
     with pytest.raises(lexset_filter.LoadError):
         lexset_filter.Filter.from_bytes(b"GIF89a")
     # Without keys: the artefact's own checksum only.

@@ -28,9 +28,9 @@ pub struct SigningKeyList {
     pub items: Vec<SigningKeyView>,
 }
 
-/// Every public key builds were signed with, oldest first; a key stays listed after a
-/// rotation, since the builds it signed keep its signature. Empty when the deployment never
-/// had a signing key.
+/// Every public key a server of this deployment has signed with (recorded when a replica
+/// starts with it), oldest first; a key stays listed after a rotation, since the builds it
+/// signed keep its signature. Empty when the deployment never had a signing key.
 #[utoipa::path(get, path = "/v1/signing-keys", tag = "builds",
     responses((status = 200, description = "The public keys", body = SigningKeyList)))]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -30,7 +30,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How far back a poll looks: a build is announced if it was published this recently (wide
 /// enough for clocks of replicas that disagree by minutes).
 const WINDOW: Duration = Duration::from_secs(600);
-/// Events a slow subscriber may fall behind by before it skips to the newest.
+/// Events a slow subscriber may fall behind by; one further behind misses the oldest of them
+/// (and learns of the newest build all the same).
 const CAPACITY: usize = 64;
 /// The most builds a resuming client is sent (the newest are what it needs).
 const RESUME_LIMIT: u64 = 100;
@@ -104,12 +105,17 @@ pub async fn newest(db: &DatabaseConnection) -> Result<Option<PublishedBuild>, B
         .map(|mut builds| builds.pop())
 }
 
-async fn recently_published(db: &DatabaseConnection) -> Result<Vec<build::Model>, DbErr> {
+/// The numbers of the builds published within [`WINDOW`] (numbers only: this runs four
+/// times a second, and a build's row carries its coverage report).
+async fn recently_published(db: &DatabaseConnection) -> Result<Vec<i64>, DbErr> {
     let since = Utc::now() - WINDOW;
     build::Entity::find()
+        .select_only()
+        .column(build::Column::Number)
         .filter(build::Column::Status.eq("published"))
         .filter(build::Column::PublishedAt.gt(since))
         .order_by_asc(build::Column::Number)
+        .into_tuple()
         .all(db)
         .await
 }
@@ -120,11 +126,7 @@ pub async fn keep_announcing(
     db: DatabaseConnection,
     announcer: Arc<BuildAnnouncer>,
 ) -> Result<Periodic, DbErr> {
-    let announced: BTreeSet<i64> = recently_published(&db)
-        .await?
-        .iter()
-        .map(|row| row.number)
-        .collect();
+    let announced: BTreeSet<i64> = recently_published(&db).await?.into_iter().collect();
     Ok(periodic::every(
         "build events",
         POLL_INTERVAL,
@@ -132,24 +134,35 @@ pub async fn keep_announcing(
         move |mut announced| {
             let (db, announcer) = (db.clone(), announcer.clone());
             async move {
-                let rows = match recently_published(&db).await {
-                    Ok(rows) => rows,
+                let numbers = match recently_published(&db).await {
+                    Ok(numbers) => numbers,
                     Err(error) => {
                         tracing::warn!(%error, "cannot read published builds; retrying");
                         return announced;
                     }
                 };
-                for row in rows.iter().filter(|row| !announced.contains(&row.number)) {
-                    match PublishedBuild::of(row) {
+                // What left the window can never come back into it: forget it.
+                announced.retain(|number| numbers.contains(number));
+                for number in numbers {
+                    if announced.contains(&number) {
+                        continue;
+                    }
+                    let event = match build::Entity::find_by_id(number).one(&db).await {
+                        Ok(Some(row)) => PublishedBuild::of(&row),
+                        Ok(None) => continue,
+                        Err(error) => Err(error.into()),
+                    };
+                    match event {
                         // No subscriber is no error: nobody is listening yet.
                         Ok(event) => drop(announcer.sender.send(Arc::new(event))),
+                        // Not marked announced: the next round tries again.
                         Err(error) => {
-                            tracing::error!(build = row.number, %error, "cannot announce")
+                            tracing::error!(build = number, %error, "cannot announce");
+                            continue;
                         }
                     }
+                    announced.insert(number);
                 }
-                // What left the window can never come back into it.
-                announced = rows.iter().map(|row| row.number).collect();
                 announced
             }
         },
@@ -158,7 +171,7 @@ pub async fn keep_announcing(
 
 /// The builds a subscriber is sent: `backlog` first (what it missed, or the newest), then
 /// each build announced, once each, until the server closes. A subscriber that falls more
-/// than [`CAPACITY`] builds behind skips to the newest.
+/// than [`CAPACITY`] builds behind misses the oldest of them.
 pub fn stream(
     backlog: Vec<PublishedBuild>,
     live: broadcast::Receiver<Arc<PublishedBuild>>,
@@ -177,7 +190,12 @@ pub fn stream(
                     return None;
                 }
                 tokio::select! {
-                    _ = closing.changed() => {}
+                    changed = closing.changed() => {
+                        // The sender gone: the server is gone too.
+                        if changed.is_err() {
+                            return None;
+                        }
+                    }
                     received = live.recv() => match received {
                         Ok(build) if sent.insert(build.build) => {
                             return Some((build, (backlog, sent, live, closing)));

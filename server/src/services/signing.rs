@@ -146,7 +146,7 @@ pub async fn register(db: &DatabaseConnection, signer: &BuildSigner) -> Result<(
     .map(|_| ())
 }
 
-/// Every public key builds were signed with, oldest first.
+/// Every public key a replica has signed with (recorded at its start), oldest first.
 pub async fn keys(db: &DatabaseConnection) -> Result<Vec<signing_key::Model>, DbErr> {
     signing_key::Entity::find()
         .order_by_asc(signing_key::Column::FirstUsedAt)

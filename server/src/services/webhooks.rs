@@ -32,9 +32,11 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
-/// Attempts before a delivery is given up (about 18 minutes of trying).
+/// Attempts before a delivery is given up: waits of 1, 2, 4 … 256 s between them, about
+/// 8.5 minutes of trying.
 pub const MAX_ATTEMPTS: i32 = 10;
 /// How long a replica holds a delivery it is attempting (the receiver's timeout is 10 s).
+/// Replicas' clocks must agree within it (NTP), or one may take over a claim still held.
 const CLAIM: Duration = Duration::from_secs(60);
 /// Deliveries attempted at once per round and replica.
 const BATCH: u64 = 16;
@@ -176,17 +178,21 @@ fn backoff(failed: i32) -> Duration {
     (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
 }
 
-/// Starts delivering, every [`POLL_INTERVAL`], on this replica.
-pub fn keep_delivering(db: DatabaseConnection) -> Result<Periodic, String> {
+/// Starts delivering, every [`POLL_INTERVAL`], on this replica: due deliveries are looked
+/// for on `reads` (on SQLite, not queued behind the writer), then claimed and recorded on `db`.
+pub fn keep_delivering(
+    db: DatabaseConnection,
+    reads: DatabaseConnection,
+) -> Result<Periodic, String> {
     let client = WebhookClient::new()?;
     Ok(periodic::every(
         "webhook deliveries",
         POLL_INTERVAL,
         (),
         move |()| {
-            let (db, client) = (db.clone(), client.clone());
+            let (db, reads, client) = (db.clone(), reads.clone(), client.clone());
             async move {
-                if let Err(error) = deliver_due(&db, &client).await {
+                if let Err(error) = deliver_due(&db, &reads, &client).await {
                     tracing::warn!(%error, "webhook deliveries: retrying");
                 }
             }
@@ -194,7 +200,11 @@ pub fn keep_delivering(db: DatabaseConnection) -> Result<Periodic, String> {
     ))
 }
 
-async fn deliver_due(db: &DatabaseConnection, client: &WebhookClient) -> Result<(), DbErr> {
+async fn deliver_due(
+    db: &DatabaseConnection,
+    reads: &DatabaseConnection,
+    client: &WebhookClient,
+) -> Result<(), DbErr> {
     let now = Utc::now();
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::Status.eq("pending"))
@@ -202,7 +212,7 @@ async fn deliver_due(db: &DatabaseConnection, client: &WebhookClient) -> Result<
         .filter(unclaimed(now))
         .order_by_asc(webhook_delivery::Column::Id)
         .limit(BATCH)
-        .all(db)
+        .all(reads)
         .await?;
     let mut claimed = Vec::new();
     for delivery in due {
@@ -303,16 +313,33 @@ async fn record(
     } else {
         "pending"
     };
-    let mut active: webhook_delivery::ActiveModel = delivery.into();
-    active.attempts = Set(attempts);
-    active.status = Set(status.to_owned());
-    active.claimed_until = Set(None);
-    active.next_attempt_at = Set(now + backoff(attempts));
-    if outcome.delivered() {
-        active.delivered_at = Set(Some(now));
+    // Only over the state this attempt started from: if another replica took the delivery
+    // over meanwhile (its claim lapsed), its record stands and this one is dropped.
+    let recorded = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(webhook_delivery::Column::Status, Expr::value(status))
+        .col_expr(
+            webhook_delivery::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(now + backoff(attempts)),
+        )
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(outcome.delivered().then_some(now)),
+        )
+        .filter(webhook_delivery::Column::Id.eq(delivery.id))
+        .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?;
+    if recorded.rows_affected == 1 {
+        txn.commit().await
+    } else {
+        txn.rollback().await
     }
-    active.update(&txn).await?;
-    txn.commit().await
 }
 
 #[cfg(test)]
