@@ -217,7 +217,7 @@ pub async fn latest(
 /// artefact with `GET /v1/builds/{n}/artifact`. On connecting, the newest build is sent
 /// first; with `Last-Event-ID: n` (a reconnecting client), every build numbered above `n`
 /// instead. A comment every 15 s keeps idle connections open. Every replica announces every
-/// build, within about a quarter of a second of its publication.
+/// build: the one that published it at once, the others within about a quarter of a second.
 #[utoipa::path(get, path = "/v1/builds/events", tag = "builds",
     params(("Last-Event-ID" = Option<String>, Header, description = "The last build number received; a value that is not one is ignored")),
     responses(

@@ -1,10 +1,10 @@
 //! Announcing published builds to filter services: the events `GET /v1/builds/events` streams.
 //!
 //! Every replica announces every build, whichever replica published it: each one reads the
-//! builds published in the last [`WINDOW`] every [`POLL_INTERVAL`] and broadcasts those it
-//! has not announced yet to its subscribers. So a filter service connected to any replica
-//! hears of a build within about a poll interval of its publication, and nothing is kept
-//! outside the database. An event's id is its build number; a client resuming with
+//! builds published in the last [`WINDOW`] every [`POLL_INTERVAL`] (at once when it published
+//! one itself) and broadcasts those it has not announced yet to its subscribers. So a filter
+//! service connected to any replica hears of a build within about a poll interval of its
+//! publication, and nothing is kept outside the database. An event's id is its build number; a client resuming with
 //! `Last-Event-ID: n` is sent the builds numbered above `n` ([`published_after`]).
 
 use std::collections::{BTreeSet, VecDeque};
@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
 use super::builds::BuildError;
 use super::periodic::{self, Periodic};
@@ -64,12 +64,15 @@ impl PublishedBuild {
 /// This replica's subscribers to published builds.
 pub struct BuildAnnouncer {
     sender: broadcast::Sender<Arc<PublishedBuild>>,
+    /// Wakes the poll early: a build was published through this replica.
+    published: Notify,
 }
 
 impl Default for BuildAnnouncer {
     fn default() -> Self {
         Self {
             sender: broadcast::Sender::new(CAPACITY),
+            published: Notify::new(),
         }
     }
 }
@@ -78,6 +81,12 @@ impl BuildAnnouncer {
     /// A receiver of the builds announced from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedBuild>> {
         self.sender.subscribe()
+    }
+
+    /// Says that this replica just published a build: its subscribers hear of it at once,
+    /// not at the next poll (other replicas' hear of it at theirs).
+    pub fn published(&self) {
+        self.published.notify_one();
     }
 }
 
@@ -127,13 +136,15 @@ pub async fn keep_announcing(
     announcer: Arc<BuildAnnouncer>,
 ) -> Result<Periodic, DbErr> {
     let announced: BTreeSet<i64> = recently_published(&db).await?.into_iter().collect();
+    // The rounds run back to back, each waiting up to a poll interval for a local publication.
     Ok(periodic::every(
         "build events",
-        POLL_INTERVAL,
+        Duration::from_millis(1),
         announced,
         move |mut announced| {
             let (db, announcer) = (db.clone(), announcer.clone());
             async move {
+                let _ = tokio::time::timeout(POLL_INTERVAL, announcer.published.notified()).await;
                 let numbers = match recently_published(&db).await {
                     Ok(numbers) => numbers,
                     Err(error) => {

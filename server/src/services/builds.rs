@@ -23,6 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::AuditStamp;
+use super::build_events::BuildAnnouncer;
 use super::leases::Replica;
 use super::signing::{self, BuildSigner};
 use super::tasks::{self, outcome_name};
@@ -53,6 +54,8 @@ pub struct BuildEnvironment {
     pub replica: Replica,
     /// The key manifests are signed with (none: published unsigned).
     pub signer: Option<Arc<BuildSigner>>,
+    /// Told of each publication, for the event stream.
+    pub announcer: Arc<BuildAnnouncer>,
 }
 
 /// Loaded artefacts by build number (artefacts never change once published); keeps the
@@ -262,6 +265,7 @@ async fn compile_and_publish(
         txn.commit().await
     };
     published.await?;
+    env.announcer.published();
     telemetry::published_artifact(size);
     Ok(())
 }

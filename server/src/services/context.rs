@@ -86,6 +86,7 @@ impl AppState {
             replica: self.replica.clone(),
             rule_profiles_dir: self.rule_profiles_dir.clone(),
             signer: self.signer.clone(),
+            announcer: self.build_events.clone(),
         }
     }
 }
