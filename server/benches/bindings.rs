@@ -18,15 +18,11 @@
 //! `LEXSET_BENCH_PYTHON=/tmp/lexset-bindings-venv/bin/python cargo bench -p lexset --bench bindings`
 
 mod support;
-use support::{data_dir, flames_prompts, lexicon_lines, mb_per_s, numbered_keywords};
+use support::{data_dir, flames_prompts, matching_setup, mb_per_s, numbered_keywords};
 
 use std::time::{Duration, Instant};
 
-use lexset::dedup::Dedup;
-use lexset::dedup::near_duplicates::NearDuplicateConfig;
-use lexset::fold::FoldProfile;
 use lexset::services::builds::compile;
-use lexset::taxonomy::Taxonomy;
 use lexset_filter::Filter;
 
 const RUNS: usize = 9;
@@ -54,20 +50,7 @@ fn middle(times: &mut [f64]) -> f64 {
 
 fn throughput(python: &str) {
     let data = data_dir();
-    let dedup = Dedup {
-        profile: FoldProfile::shipped().expect("fold profile"),
-        near_duplicates: NearDuplicateConfig::shipped().expect("settings"),
-    };
-    let risks: Vec<String> = Taxonomy::shipped()
-        .expect("taxonomy")
-        .risks
-        .iter()
-        .map(|r| r.code.clone())
-        .collect();
-    let base: Vec<String> = lexicon_lines(&data)
-        .into_iter()
-        .filter(|line| !line.contains('+'))
-        .collect();
+    let (dedup, risks, base) = matching_setup(&data);
     let entries = numbered_keywords(&base, 100_000, &risks);
     let bytes = compile(&dedup, &risks, 1, &entries).expect("compile");
     let prompts = flames_prompts(&data);

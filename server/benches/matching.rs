@@ -17,31 +17,14 @@
 //! Run from the workspace root: `cargo bench -p lexset --bench matching`.
 
 mod support;
-use support::{data_dir, flames_prompts, lexicon_lines, mb_per_s, median, numbered_keywords};
+use support::{data_dir, flames_prompts, matching_setup, mb_per_s, median, numbered_keywords};
 
-use lexset::dedup::Dedup;
-use lexset::dedup::near_duplicates::NearDuplicateConfig;
-use lexset::fold::FoldProfile;
 use lexset::services::builds::compile;
-use lexset::taxonomy::Taxonomy;
 use lexset_filter::Filter;
 
 fn main() {
     let data = data_dir();
-    let dedup = Dedup {
-        profile: FoldProfile::shipped().expect("fold profile"),
-        near_duplicates: NearDuplicateConfig::shipped().expect("settings"),
-    };
-    let risks: Vec<String> = Taxonomy::shipped()
-        .expect("taxonomy")
-        .risks
-        .iter()
-        .map(|r| r.code.clone())
-        .collect();
-    let base: Vec<String> = lexicon_lines(&data)
-        .into_iter()
-        .filter(|line| !line.contains('+'))
-        .collect();
+    let (dedup, risks, base) = matching_setup(&data);
 
     for count in [100_000usize, 1_000_000] {
         let entries = numbered_keywords(&base, count, &risks);

@@ -206,21 +206,14 @@ async fn the_latest_build_answers_304_until_a_newer_one_is_published() {
     let latest = app.get("/v1/builds/latest").await;
     let etag = latest.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, format!("\"build-{first}\""));
-    let polled = app
-        .request(reqwest::Method::GET, "/v1/builds/latest")
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(polled.status(), StatusCode::NOT_MODIFIED);
+    let poll = || {
+        app.request(reqwest::Method::GET, "/v1/builds/latest")
+            .header("If-None-Match", &etag)
+            .send()
+    };
+    assert_eq!(poll().await.unwrap().status(), StatusCode::NOT_MODIFIED);
     let second = app.build().await;
-    let polled = app
-        .request(reqwest::Method::GET, "/v1/builds/latest")
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
-    let polled = expect_json(polled, StatusCode::OK).await;
+    let polled = expect_json(poll().await.unwrap(), StatusCode::OK).await;
     assert_eq!(polled["number"], second);
 }
 

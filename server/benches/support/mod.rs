@@ -222,3 +222,24 @@ pub async fn app_state(dir: &Path) -> lexset::services::AppState {
         .await
         .expect("the store opens")
 }
+
+/// What the matching benches compile: the shipped fold profile and dedup settings, the risk
+/// codes, and the lexicon's lines without AND rules (`+`).
+pub fn matching_setup(data: &Path) -> (lexset::dedup::Dedup, Vec<String>, Vec<String>) {
+    use lexset::dedup::near_duplicates::NearDuplicateConfig;
+    let dedup = lexset::dedup::Dedup {
+        profile: lexset::fold::FoldProfile::shipped().expect("fold profile"),
+        near_duplicates: NearDuplicateConfig::shipped().expect("settings"),
+    };
+    let risks: Vec<String> = lexset::taxonomy::Taxonomy::shipped()
+        .expect("taxonomy")
+        .risks
+        .iter()
+        .map(|r| r.code.clone())
+        .collect();
+    let base: Vec<String> = lexicon_lines(data)
+        .into_iter()
+        .filter(|line| !line.contains('+'))
+        .collect();
+    (dedup, risks, base)
+}
