@@ -346,8 +346,13 @@ impl Updater {
     /// returns whether it is. Releases the GIL.
     #[pyo3(signature = (at_least=0, timeout=30.0))]
     fn wait_for_build(&self, py: Python<'_>, at_least: u64, timeout: f64) -> PyResult<bool> {
-        let timeout = Duration::try_from_secs_f64(timeout)
-            .map_err(|e| PyValueError::new_err(format!("timeout: {e}")))?;
+        if timeout.is_nan() || timeout < 0.0 {
+            return Err(PyValueError::new_err(
+                "timeout must be a number of seconds, 0 or more",
+            ));
+        }
+        // Longer than a Duration holds (float('inf')): no deadline.
+        let timeout = Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX);
         Ok(py.detach(|| self.updater.wait_for_build(at_least, timeout)))
     }
 

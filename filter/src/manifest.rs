@@ -16,9 +16,9 @@
 //!
 //! Trust rule ([`SignedManifest::open`]): given public keys, a manifest must carry a valid
 //! signature by one of them; given none, it is accepted unsigned (integrity only, against the
-//! artefact's hash). A signature by a key not given is ignored, and one valid signature by a
-//! given key suffices: during a rotation, clients given both the old and the new public key
-//! accept builds signed by either.
+//! artefact's hash). A signature by a key not given is ignored; every signature by a given
+//! key must verify, and there must be at least one. During a rotation, clients given both the
+//! old and the new public key accept builds signed by either.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -95,6 +95,8 @@ struct Shared {
     last_error: Mutex<Option<String>>,
     /// Signalled on each swap and on stop.
     changed: (Mutex<()>, Condvar),
+    /// The last build refused (it did not verify): not downloaded again; a newer one is.
+    refused: Mutex<Option<u64>>,
 }
 
 /// Follows a lexset server and keeps the newest verified build loaded. Dropping it stops the
@@ -114,6 +116,7 @@ impl Updater {
             stop: AtomicBool::new(false),
             last_error: Mutex::new(None),
             changed: (Mutex::new(()), Condvar::new()),
+            refused: Mutex::new(None),
         });
         match load_cached(&shared.config) {
             Ok(Some(build)) => shared.current.store(Some(Arc::new(build))),
@@ -145,7 +148,7 @@ impl Updater {
     /// Waits until a build numbered `at_least` or above is in use, or `timeout` passes;
     /// returns whether it is.
     pub fn wait_for_build(&self, at_least: u64, timeout: Duration) -> bool {
-        // A timeout too long to add (a C caller's UINT64_MAX) waits without a deadline.
+        // A timeout too long to add to now waits without a deadline.
         let deadline = Instant::now().checked_add(timeout);
         let (lock, signal) = &self.shared.changed;
         let mut guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -240,14 +243,16 @@ impl Shared {
                 write_cache(&self.config.cache_dir, number, &signed, &artifact)
                     .map_err(UpdateError::from)
             });
+        // The error cleared with the swap, so a waiter woken by it reads the new state.
         self.signal(|| {
             self.current
                 .store(Some(Arc::new(Build { filter, manifest })));
+            *self
+                .last_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                cached.err().map(|e| e.to_string());
         });
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = cached.err().map(|e| e.to_string());
         Ok(())
     }
 }
@@ -258,8 +263,12 @@ fn follow(shared: &Shared) {
     while !shared.stopped() {
         if shared.config.follow_events {
             match follow_events(shared) {
-                // The stream ran (and ended, or was reopened on schedule): reconnect at once.
+                // The stream ran and ended (or its lifetime ran out): one poll, in case a
+                // proxy held its events back, then reconnect at once.
                 Ok(true) => {
+                    if let Err(error) = poll_latest(shared) {
+                        shared.record(&error);
+                    }
                     retry = FIRST_RETRY;
                     continue;
                 }
@@ -330,6 +339,15 @@ fn fetch_and_install(
     number: u64,
     manifest: &SignedManifest,
 ) -> Result<(), UpdateError> {
+    let refused = || {
+        shared
+            .refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if *refused() == Some(number) {
+        return Ok(());
+    }
     let agent = agent(Some(Duration::from_secs(300)));
     let path = format!("/v1/builds/{number}/artifact");
     let response = expect_ok(shared, &path, get(shared, &agent, &path, &[])?)?;
@@ -342,7 +360,11 @@ fn fetch_and_install(
             url: path,
             reason: e.to_string(),
         })?;
-    shared.install(manifest, artifact)
+    let installed = shared.install(manifest, artifact);
+    if matches!(installed, Err(UpdateError::Refused(_))) {
+        *refused() = Some(number);
+    }
+    installed
 }
 
 /// Follows the event stream until it ends. `Ok(true)`: it worked (it carried an event, or

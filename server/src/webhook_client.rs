@@ -99,8 +99,15 @@ impl WebhookClient {
                 error: Some(if error.is_timeout() {
                     format!("no answer within {} s", TIMEOUT.as_secs())
                 } else {
-                    // Without the URL: its query may hold the receiver's token.
-                    format!("cannot reach the receiver: {}", error.without_url())
+                    // Without the URL (its query may hold the receiver's token), with the causes.
+                    let error = error.without_url();
+                    let mut message = format!("cannot reach the receiver: {error}");
+                    let mut cause = std::error::Error::source(&error);
+                    while let Some(inner) = cause {
+                        message.push_str(&format!(": {inner}"));
+                        cause = inner.source();
+                    }
+                    message
                 }),
                 duration,
             },

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
@@ -215,8 +215,9 @@ async fn deliver_due(
         .all(reads)
         .await?;
     let mut claimed = Vec::new();
-    for delivery in due {
-        if claim(db, delivery.id, now).await? {
+    for mut delivery in due {
+        if let Some(until) = claim(db, &delivery, now).await? {
+            delivery.claimed_until = Some(until);
             claimed.push(delivery);
         }
     }
@@ -235,17 +236,25 @@ fn unclaimed(now: DateTime<Utc>) -> Condition {
         .add(webhook_delivery::Column::ClaimedUntil.lt(now))
 }
 
-/// Takes delivery `id` for this replica, unless another one did first.
-async fn claim(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
-    let until = now + CLAIM;
+/// Takes `delivery`, as it was read, for this replica, unless another one took it first or
+/// attempted it since; returns the claim's end, which also identifies the claim.
+async fn claim(
+    db: &DatabaseConnection,
+    delivery: &webhook_delivery::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    // Whole milliseconds: PostgreSQL keeps microseconds, and the value is compared again.
+    let until = (now + CLAIM).trunc_subsecs(3);
     let claimed = webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(until))
-        .filter(webhook_delivery::Column::Id.eq(id))
+        .filter(webhook_delivery::Column::Id.eq(delivery.id))
         .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
         .filter(unclaimed(now))
         .exec(db)
         .await?;
-    Ok(claimed.rows_affected == 1)
+    Ok((claimed.rows_affected == 1).then_some(until))
 }
 
 /// One attempt of a claimed delivery, recorded with the delivery's new state.
@@ -313,8 +322,8 @@ async fn record(
     } else {
         "pending"
     };
-    // Only over the state this attempt started from: if another replica took the delivery
-    // over meanwhile (its claim lapsed), its record stands and this one is dropped.
+    // Only under this attempt's own claim: if another replica took the delivery over
+    // meanwhile (the claim lapsed), its record stands, and this attempt is only logged.
     let recorded = webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
         .col_expr(webhook_delivery::Column::Status, Expr::value(status))
@@ -331,15 +340,17 @@ async fn record(
             Expr::value(outcome.delivered().then_some(now)),
         )
         .filter(webhook_delivery::Column::Id.eq(delivery.id))
-        .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
+        .filter(webhook_delivery::Column::ClaimedUntil.eq(delivery.claimed_until))
         .filter(webhook_delivery::Column::Status.eq("pending"))
         .exec(&txn)
         .await?;
-    if recorded.rows_affected == 1 {
-        txn.commit().await
-    } else {
-        txn.rollback().await
+    if recorded.rows_affected != 1 {
+        tracing::warn!(
+            delivery = delivery.id,
+            "a webhook delivery was taken over while this replica attempted it (its claim lapsed)"
+        );
     }
+    txn.commit().await
 }
 
 #[cfg(test)]
