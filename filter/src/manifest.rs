@@ -38,6 +38,9 @@ pub struct Manifest {
     pub fold_profile_hash: String,
     /// When the build was published, RFC 3339.
     pub created_at: String,
+    /// The key that signed it (`None`: unsigned). Set by [`SignedManifest::sign`]; part of
+    /// the signed bytes, so the signature says which key it claims to be by.
+    pub signer_key_id: Option<String>,
 }
 
 /// One signature of a manifest's payload.
@@ -127,15 +130,20 @@ impl From<VerifyingKey> for PublicKey {
 }
 
 impl SignedManifest {
-    /// The envelope of `manifest`, signed by each of `keys` (none: unsigned).
-    pub fn sign(manifest: &Manifest, keys: &[&SigningKey]) -> Self {
-        let payload = serde_json::to_vec(manifest).expect("a manifest serializes");
-        let signatures = keys
-            .iter()
+    /// The envelope of `manifest` signed by `key` (none: unsigned), its `signer_key_id` set
+    /// to the key's id.
+    pub fn sign(manifest: &Manifest, key: Option<&SigningKey>) -> Self {
+        let manifest = Manifest {
+            signer_key_id: key.map(|key| key_id(&key.verifying_key())),
+            ..manifest.clone()
+        };
+        let payload = serde_json::to_vec(&manifest).expect("a manifest serializes");
+        let signatures = key
             .map(|key| ManifestSignature {
                 key_id: key_id(&key.verifying_key()),
                 signature: BASE64.encode(key.sign(&payload).to_bytes()),
             })
+            .into_iter()
             .collect();
         Self {
             payload: BASE64.encode(payload),
@@ -155,11 +163,11 @@ impl SignedManifest {
         let payload = BASE64
             .decode(&self.payload)
             .map_err(|e| ManifestError::Malformed(format!("payload: {e}")))?;
+        let mut verified_by = Vec::new();
         if !trusted.is_empty() {
             if self.signatures.is_empty() {
                 return Err(ManifestError::Unsigned);
             }
-            let mut verified = false;
             for signed in &self.signatures {
                 let Some(key) = trusted.iter().find(|key| key.key_id == signed.key_id) else {
                     continue;
@@ -172,14 +180,25 @@ impl SignedManifest {
                 key.key
                     .verify(&payload, &signature)
                     .map_err(|_| ManifestError::BadSignature(signed.key_id.clone()))?;
-                verified = true;
+                verified_by.push(signed.key_id.as_str());
             }
-            if !verified {
+            if verified_by.is_empty() {
                 let ids = self.signatures.iter().map(|s| s.key_id.clone()).collect();
                 return Err(ManifestError::UnknownKey(ids));
             }
         }
-        serde_json::from_slice(&payload).map_err(|e| ManifestError::Malformed(e.to_string()))
+        let manifest: Manifest = serde_json::from_slice(&payload)
+            .map_err(|e| ManifestError::Malformed(e.to_string()))?;
+        if let Some(signer) = &manifest.signer_key_id
+            && !verified_by.is_empty()
+            && !verified_by.contains(&signer.as_str())
+        {
+            return Err(ManifestError::Malformed(format!(
+                "it names {signer} as its signer, but is signed by {}",
+                verified_by.join(", ")
+            )));
+        }
+        Ok(manifest)
     }
 }
 
@@ -222,6 +241,15 @@ mod tests {
             fold_profile_id: "zh-fold-v1".into(),
             fold_profile_hash: "abc".into(),
             created_at: "2026-12-06T10:00:00Z".into(),
+            signer_key_id: None,
+        }
+    }
+
+    /// [`manifest`] as signed by `key`.
+    fn signed_by(key: &SigningKey) -> Manifest {
+        Manifest {
+            signer_key_id: Some(key_id(&key.verifying_key())),
+            ..manifest()
         }
     }
 
@@ -231,13 +259,13 @@ mod tests {
 
     #[test]
     fn a_signed_manifest_opens_with_its_key_and_names_its_artefact() {
-        let signed = SignedManifest::sign(&manifest(), &[&key(1)]);
+        let signed = SignedManifest::sign(&manifest(), Some(&key(1)));
         let json = serde_json::to_vec(&signed).unwrap();
         let opened = SignedManifest::from_json(&json)
             .unwrap()
             .open(&[public(&key(1))])
             .unwrap();
-        assert_eq!(opened, manifest());
+        assert_eq!(opened, signed_by(&key(1)));
         opened.check_artifact(b"artefact").unwrap();
         assert!(matches!(
             opened.check_artifact(b"artefakt"),
@@ -257,15 +285,15 @@ mod tests {
 
     #[test]
     fn an_altered_payload_or_signature_is_refused() {
-        let mut signed = SignedManifest::sign(&manifest(), &[&key(1)]);
-        let mut altered = manifest();
+        let mut signed = SignedManifest::sign(&manifest(), Some(&key(1)));
+        let mut altered = signed_by(&key(1));
         altered.artifact_sha256 = sha256_hex(b"other");
         signed.payload = BASE64.encode(serde_json::to_vec(&altered).unwrap());
         assert!(matches!(
             signed.open(&[public(&key(1))]),
             Err(ManifestError::BadSignature(_))
         ));
-        let mut signed = SignedManifest::sign(&manifest(), &[&key(1)]);
+        let mut signed = SignedManifest::sign(&manifest(), Some(&key(1)));
         signed.signatures[0].signature = BASE64.encode([0u8; 64]);
         assert!(matches!(
             signed.open(&[public(&key(1))]),
@@ -275,7 +303,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_missing_signatures_are_refused_when_keys_are_given() {
-        let signed = SignedManifest::sign(&manifest(), &[&key(2)]);
+        let signed = SignedManifest::sign(&manifest(), Some(&key(2)));
         let refused = signed.open(&[public(&key(1))]);
         assert_eq!(
             refused,
@@ -283,7 +311,7 @@ mod tests {
                 &key(2).verifying_key()
             )]))
         );
-        let unsigned = SignedManifest::sign(&manifest(), &[]);
+        let unsigned = SignedManifest::sign(&manifest(), None);
         assert_eq!(
             unsigned.open(&[public(&key(1))]),
             Err(ManifestError::Unsigned)
@@ -292,13 +320,32 @@ mod tests {
     }
 
     #[test]
-    fn during_a_rotation_either_key_opens_a_manifest_signed_by_both() {
-        let signed = SignedManifest::sign(&manifest(), &[&key(1), &key(2)]);
-        assert!(signed.open(&[public(&key(1))]).is_ok());
-        assert!(signed.open(&[public(&key(2))]).is_ok());
-        assert!(signed.open(&[public(&key(2)), public(&key(3))]).is_ok());
-        let new_only = SignedManifest::sign(&manifest(), &[&key(2)]);
-        assert!(new_only.open(&[public(&key(1)), public(&key(2))]).is_ok());
+    fn during_a_rotation_a_client_trusting_both_keys_opens_what_either_signed() {
+        let both = [public(&key(1)), public(&key(2))];
+        for signer in [key(1), key(2)] {
+            let signed = SignedManifest::sign(&manifest(), Some(&signer));
+            assert_eq!(signed.open(&both), Ok(signed_by(&signer)));
+        }
+        let old = SignedManifest::sign(&manifest(), Some(&key(1)));
+        assert!(old.open(&[public(&key(2))]).is_err());
+    }
+
+    #[test]
+    fn a_manifest_naming_another_signer_than_its_signature_is_refused() {
+        // Signed by key 1, its payload claiming key 2: a tool that signs what it is given.
+        let claims_2 = signed_by(&key(2));
+        let payload = serde_json::to_vec(&claims_2).unwrap();
+        let forged = SignedManifest {
+            payload: BASE64.encode(&payload),
+            signatures: vec![ManifestSignature {
+                key_id: key_id(&key(1).verifying_key()),
+                signature: BASE64.encode(key(1).sign(&payload).to_bytes()),
+            }],
+        };
+        assert!(matches!(
+            forged.open(&[public(&key(1))]),
+            Err(ManifestError::Malformed(_))
+        ));
     }
 
     #[test]

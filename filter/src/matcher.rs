@@ -607,6 +607,7 @@ mod tests {
             fold_profile_id: header.fold_profile_id,
             fold_profile_hash: header.fold_profile_hash,
             created_at: "2026-12-06T10:00:00Z".into(),
+            signer_key_id: None,
         }
     }
 
@@ -615,7 +616,7 @@ mod tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
         let trusted = [PublicKey::from(key.verifying_key())];
         let bytes = sample();
-        let signed = SignedManifest::sign(&manifest_of(&bytes), &[&key]);
+        let signed = SignedManifest::sign(&manifest_of(&bytes), Some(&key));
         let (filter, manifest) = Filter::load_verified(&bytes, &signed, &trusted).unwrap();
         assert_eq!(manifest.build_number, 7);
         assert_eq!(filter.find("法轮功").len(), 1);
@@ -630,7 +631,7 @@ mod tests {
         // A manifest stating what the artefact's header contradicts, even if signed.
         let mut lying = manifest_of(&bytes);
         lying.build_number = 8;
-        let signed_lie = SignedManifest::sign(&lying, &[&key]);
+        let signed_lie = SignedManifest::sign(&lying, Some(&key));
         let err = Filter::load_verified(&bytes, &signed_lie, &trusted).unwrap_err();
         assert_eq!(
             err,
@@ -641,7 +642,7 @@ mod tests {
             })
         );
         // Unsigned: accepted only when no key is trusted.
-        let unsigned = SignedManifest::sign(&manifest_of(&bytes), &[]);
+        let unsigned = SignedManifest::sign(&manifest_of(&bytes), None);
         assert!(Filter::load_verified(&bytes, &unsigned, &[]).is_ok());
         assert_eq!(
             Filter::load_verified(&bytes, &unsigned, &trusted).unwrap_err(),

@@ -74,6 +74,7 @@ async fn a_signed_build_loads_and_tampering_or_an_unknown_key_is_refused() {
     .await;
     assert_eq!(stated.artifact_sha256, build["sha256"].as_str().unwrap());
     assert_eq!(manifest.signatures[0].key_id, public.key_id());
+    assert_eq!(stated.signer_key_id.as_deref(), Some(public.key_id()));
 
     let listed = keys_listed(&app).await;
     assert_eq!(listed.len(), 1);

@@ -87,7 +87,7 @@ impl BuildSigner {
     }
 
     fn sign(&self, manifest: &Manifest) -> SignedManifest {
-        SignedManifest::sign(manifest, &[&self.key])
+        SignedManifest::sign(manifest, Some(&self.key))
     }
 }
 
@@ -163,7 +163,7 @@ pub fn published_manifest(
 ) -> Result<String, serde_json::Error> {
     let signed = match signer {
         Some(signer) => signer.sign(manifest),
-        None => SignedManifest::sign(manifest, &[]),
+        None => SignedManifest::sign(manifest, None),
     };
     serde_json::to_string(&signed)
 }
@@ -184,6 +184,7 @@ pub fn manifest_of(
         fold_profile_id: fold_profile.0.to_owned(),
         fold_profile_hash: fold_profile.1.to_owned(),
         created_at: published_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        signer_key_id: None,
     }
 }
 
@@ -201,7 +202,7 @@ pub fn manifest_of_build(build: &build::Model) -> Result<ManifestEnvelope, Build
     let signed = match &build.manifest {
         Some(json) => SignedManifest::from_json(json.as_bytes())
             .map_err(|e| BuildError::Other(format!("build {}'s manifest: {e}", build.number)))?,
-        None => SignedManifest::sign(&stated(build), &[]),
+        None => SignedManifest::sign(&stated(build), None),
     };
     Ok(signed.into())
 }
