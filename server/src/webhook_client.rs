@@ -1,7 +1,7 @@
 //! POSTing one signed event to a webhook receiver: the body, its signature headers, one
 //! attempt with a timeout. Retries and the log are the caller's (`services::webhooks`).
 //!
-//! Signature (`docs/deploy.md`, "Webhooks"; the key is the secret's hex text as bytes): `X-Lexset-Signature: sha256=<hex>`, the
+//! Signature (`docs/deploy.md`, "Filter services"; the key is the secret's hex text as bytes): `X-Lexset-Signature: sha256=<hex>`, the
 //! HMAC-SHA256 under the webhook's secret of `<X-Lexset-Timestamp>.<body>`; a receiver
 //! recomputes it over the raw body and refuses a stale timestamp, so a recorded delivery
 //! cannot be replayed later.

@@ -257,6 +257,13 @@ async fn bad_registrations_and_other_roles_are_refused() {
         "42",
     )
     .await;
+    expect_error(
+        app.get("/v1/webhooks/42/deliveries?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_limit",
+        "limit",
+    )
+    .await;
     let as_reviewer = app
         .request_as(
             Some(lexset::domain::role::Role::Reviewer),

@@ -232,21 +232,19 @@ pub async fn events(
         .get("Last-Event-ID")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<i64>().ok());
-    // Subscribed before the backlog is read, so nothing published in between is missed.
-    let live = state.build_events.subscribe();
-    let backlog = match after {
-        Some(after) => build_events::published_after(&state.reads, after).await?,
-        None => build_events::newest(&state.reads)
-            .await?
-            .into_iter()
-            .collect(),
-    };
-    let events = build_events::stream(backlog, live, state.closing.subscribe()).map(|build| {
+    let builds = build_events::subscribe(
+        &state.reads,
+        &state.build_events,
+        state.closing.subscribe(),
+        after,
+    )
+    .await?;
+    let events = builds.map(|build| {
         let data = serde_json::to_string(&*build).unwrap_or_default();
         sse::Event::Data(
             sse::Data::new(data)
                 .id(build.build.to_string())
-                .event("build.published"),
+                .event(build_events::EVENT),
         )
     });
     Ok(sse::Sse::from_infallible_stream(events)

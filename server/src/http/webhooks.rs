@@ -121,8 +121,8 @@ pub struct DeliveryList {
 
 /// Register a receiver: each build published from now on is POSTed to it as JSON (the data
 /// of a `build.published` event: number, sha256, size, time, signed manifest), signed with
-/// the secret in this answer (`X-Lexset-Signature`, see `docs/deploy.md`, "Webhooks"), and
-/// retried with a doubling backoff until it answers 2xx.
+/// the secret in this answer (`X-Lexset-Signature`, see `docs/deploy.md`, "Filter
+/// services"), and retried with a doubling backoff until it answers 2xx, 10 attempts at most.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks",
     request_body = WebhookCreate,
     responses(

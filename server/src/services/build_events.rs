@@ -92,7 +92,7 @@ impl BuildAnnouncer {
 
 /// Published builds numbered above `after`, lowest first (at most [`RESUME_LIMIT`], the
 /// newest of them).
-pub async fn published_after(
+async fn published_after(
     db: &DatabaseConnection,
     after: i64,
 ) -> Result<Vec<PublishedBuild>, BuildError> {
@@ -108,10 +108,30 @@ pub async fn published_after(
 }
 
 /// The newest published build, if any.
-pub async fn newest(db: &DatabaseConnection) -> Result<Option<PublishedBuild>, BuildError> {
+async fn newest(db: &DatabaseConnection) -> Result<Option<PublishedBuild>, BuildError> {
     published_after(db, i64::MIN)
         .await
         .map(|mut builds| builds.pop())
+}
+
+/// What an event announces: a build was published.
+pub const EVENT: &str = "build.published";
+
+/// A new subscriber's builds: those numbered above `after` (a client resuming with
+/// `Last-Event-ID`), or else the newest, then each one announced until `closing` is set.
+/// Subscribed before the backlog is read, so nothing published in between is missed.
+pub async fn subscribe(
+    reads: &DatabaseConnection,
+    announcer: &BuildAnnouncer,
+    closing: watch::Receiver<bool>,
+    after: Option<i64>,
+) -> Result<impl Stream<Item = Arc<PublishedBuild>> + use<>, BuildError> {
+    let live = announcer.subscribe();
+    let backlog = match after {
+        Some(after) => published_after(reads, after).await?,
+        None => newest(reads).await?.into_iter().collect(),
+    };
+    Ok(stream(backlog, live, closing))
 }
 
 /// The numbers of the builds published within [`WINDOW`] (numbers only: this runs four
@@ -183,7 +203,7 @@ pub async fn keep_announcing(
 /// The builds a subscriber is sent: `backlog` first (what it missed, or the newest), then
 /// each build announced, once each, until the server closes. A subscriber that falls more
 /// than [`CAPACITY`] builds behind misses the oldest of them.
-pub fn stream(
+fn stream(
     backlog: Vec<PublishedBuild>,
     live: broadcast::Receiver<Arc<PublishedBuild>>,
     closing: watch::Receiver<bool>,

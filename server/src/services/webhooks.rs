@@ -20,7 +20,7 @@ use sea_orm::{
 
 use super::ServiceError;
 use super::audit::AuditStamp;
-use super::build_events::PublishedBuild;
+use super::build_events::{EVENT, PublishedBuild};
 use super::periodic::{self, Periodic};
 use crate::domain::webhook::WebhookUrl;
 use crate::store::entities::{build, webhook, webhook_attempt, webhook_delivery};
@@ -40,8 +40,6 @@ pub const MAX_ATTEMPTS: i32 = 10;
 const CLAIM: Duration = Duration::from_secs(60);
 /// Deliveries attempted at once per round and replica.
 const BATCH: u64 = 16;
-/// What the deliveries announce.
-pub const EVENT: &str = "build.published";
 
 /// A registered webhook with its secret (what its creator is shown, once).
 pub async fn register(
